@@ -1,0 +1,187 @@
+"""Command line: argument parsing, per-input lines, summaries and exit codes (layer 6).
+
+Exit status, for every command: 0 when every input is verified; 1 when the command
+ran but some input is not verified; 2 when it could not run (bad arguments, bad
+configuration, unreadable keyring or content directory, unwritable output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from sitegen import __version__
+from sitegen.build import BuildResult, build_site
+from sitegen.errors import SitegenError
+from sitegen.report import InputReport, Verdict, report_document
+from sitegen.sources import load_keyring
+from sitegen.verify import verify_state_bytes
+
+__all__ = ["main"]
+
+EXIT_VERIFIED = 0
+EXIT_NOT_VERIFIED = 1
+EXIT_CANNOT_RUN = 2
+
+_LABEL = {
+    Verdict.VERIFIED: "verified",
+    Verdict.FAILED: "failed",
+    Verdict.UNVERIFIABLE: "unverifiable",
+    Verdict.REJECTED: "rejected",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m sitegen", description="Verify Pith state files and build a static mirror."
+    )
+    parser.add_argument("--version", action="version", version=f"pith-sitegen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    verify = commands.add_parser("verify", help="check state files against a keyring")
+    verify.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    verify.add_argument(
+        "--keys", type=Path, default=Path("content/keys"), help="keyring directory (default: content/keys)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the machine-readable report on stdout")
+
+    build = commands.add_parser("build", help="verify content/ and render the static site")
+    build.add_argument(
+        "--content", type=Path, default=Path("content"), help="content directory (default: content)"
+    )
+    build.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
+    build.add_argument("--json", action="store_true", help="print the verification report on stdout")
+    build.add_argument("--quiet", action="store_true", help="no progress and no per-input lines")
+    build.add_argument(
+        "--strict", action="store_true", help="also exit 1 on warnings (e.g. an alias claimed twice)"
+    )
+    return parser
+
+
+def _line(report: InputReport) -> str:
+    head = f"{_LABEL[report.verdict]:<12} {report.input}"
+    if report.pith_number:
+        head += f"  {report.pith_number}"
+    failed = report.failed_checks
+    if failed:
+        head += "  [" + ", ".join(c.id for c in failed) + "]"
+    return head
+
+
+def _summary(counts: dict[str, int], extra: str = "") -> str:
+    parts = ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict)
+    return f"summary: {parts}{extra}"
+
+
+def _counts(reports: Sequence[InputReport]) -> dict[str, int]:
+    counts = {v.value: 0 for v in Verdict}
+    for report in reports:
+        counts[report.verdict.value] += 1
+    return counts
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    keyring = load_keyring(args.keys)
+    reports: list[InputReport] = []
+    human: TextIO = sys.stderr if args.json else sys.stdout
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"rejected     {path}: input.read: cannot read: {exc.strerror}", file=human)
+            from sitegen.errors import ParseError
+            from sitegen.verify import rejected_report
+
+            reports.append(
+                rejected_report(
+                    str(path), ParseError(str(path), "", "input.read", f"cannot read: {exc.strerror}")
+                )
+            )
+            continue
+        report, _ = verify_state_bytes(data, str(path), keyring)
+        reports.append(report)
+        print(_line(report), file=human)
+        for message in report.errors:
+            print(f"    {message}", file=human)
+    print(_summary(_counts(reports)), file=human)
+    if args.json:
+        json.dump(report_document(reports), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return EXIT_VERIFIED if all(r.verdict is Verdict.VERIFIED for r in reports) else EXIT_NOT_VERIFIED
+
+
+class _ProgressLine:
+    """A single updating progress line on a terminal; silent elsewhere."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and (done == total or done % 50 == 0):
+            self.stream.write(f"\rverifying and rendering {done}/{total} state files")
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
+    try:
+        result: BuildResult = build_site(args.content, args.out, progress=progress)
+    finally:
+        progress.close()
+    if not args.quiet:
+        for report in sorted(result.reports, key=lambda r: r.input):
+            if report.verdict is not Verdict.VERIFIED:
+                print(_line(report), file=sys.stderr)
+                for message in report.errors:
+                    print(f"    {message}", file=sys.stderr)
+        for warning in sorted(result.warnings):
+            print(f"warning: {warning}", file=sys.stderr)
+    extra = (
+        f"; {len(result.warnings)} warnings; {result.papers} paper pages, "
+        f"{result.files_written} files in {args.out} ({result.seconds:.1f} s)"
+    )
+    print(_summary(result.counts(), extra), file=sys.stderr)
+    if args.json:
+        json.dump(
+            report_document(result.reports, result.warnings),
+            sys.stdout,
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    if not result.all_verified or (args.strict and result.warnings):
+        return EXIT_NOT_VERIFIED
+    return EXIT_VERIFIED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "verify":
+            return _run_verify(args)
+        return _run_build(args)
+    except SitegenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        print("interrupted; the previous site is untouched", file=sys.stderr)
+        return 130

@@ -1,0 +1,180 @@
+"""``site.yaml`` and Markdown front matter, loaded safely and validated (layer 2).
+
+YAML goes through ``yaml.safe_load`` only, so tags such as ``!!python/object`` are
+refused. Unknown or mistyped keys are errors naming the key and the file: a typo
+in a setting must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
+
+import yaml
+
+from sitegen.errors import ConfigError
+from sitegen.parse import Limits
+
+__all__ = ["PageMeta", "SiteConfig", "load_site_config", "split_front_matter"]
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteConfig:
+    """Validated site settings; every field has a default a mirror can start from."""
+
+    title: str = "Pith mirror"
+    description: str = "Verified provenance of research papers, re-checkable by anyone."
+    base_url: str = "/"
+    """Absolute URL (``https://mirror.example/pith/``) or a path (``/mirror/``); always ends in ``/``."""
+    language: str = "en"
+    registry_url: str = "https://pith.science"
+    registry_name: str = "Pith registry"
+    papers_per_page: int = 200
+    footer: str = ""
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url``: the prefix of every link on the site."""
+        return urlsplit(self.base_url).path or "/"
+
+    @property
+    def absolute_base(self) -> str | None:
+        """``base_url`` when it names a host (needed for feeds and canonical links), else None."""
+        return self.base_url if urlsplit(self.base_url).scheme in ("http", "https") else None
+
+
+_STR_KEYS = ("title", "description", "base_url", "language", "registry_url", "registry_name", "footer")
+_LIMIT_KEYS = {"max_state_bytes": "max_bytes", "max_json_depth": "max_depth"}
+
+
+def _load_yaml(text: str, source: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(source, "", f"not valid safe YAML{where}: {problem}", check="yaml.syntax") from exc
+
+
+def load_site_config(text: str, source: str = "site.yaml") -> SiteConfig:
+    """Validate the text of ``site.yaml``.
+
+    Raises:
+        ConfigError: bad YAML, an unsafe tag, an unknown key, or a value of the wrong type.
+    """
+    document = _load_yaml(text, source)
+    if document is None:
+        return SiteConfig()
+    if not isinstance(document, dict):
+        raise ConfigError(source, "(top level)", "expected a mapping of settings", check="config.type")
+    known = {f.name for f in fields(SiteConfig)}
+    values: dict[str, object] = {}
+    for key, value in document.items():
+        if not isinstance(key, str) or key not in known:
+            allowed = ", ".join(sorted(known))
+            raise ConfigError(
+                source, str(key), f"unknown setting (known: {allowed})", check="config.unknown_key"
+            )
+        if key in _STR_KEYS:
+            if not isinstance(value, str):
+                raise ConfigError(
+                    source, key, f"expected a string, got {type(value).__name__}", check="config.type"
+                )
+            values[key] = value
+        elif key == "papers_per_page":
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
+                raise ConfigError(source, key, "expected an integer from 1 to 100000", check="config.type")
+            values[key] = value
+        elif key == "limits":
+            values[key] = _limits(value, source)
+    config = SiteConfig(**values)  # type: ignore[arg-type]
+    _validate(config, source)
+    return config
+
+
+def _limits(value: object, source: str) -> Limits:
+    if not isinstance(value, dict):
+        raise ConfigError(source, "limits", "expected a mapping", check="config.type")
+    chosen: dict[str, int] = {}
+    for key, number in value.items():
+        if key not in _LIMIT_KEYS:
+            raise ConfigError(
+                source,
+                f"limits.{key}",
+                f"unknown limit (known: {', '.join(_LIMIT_KEYS)})",
+                check="config.unknown_key",
+            )
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ConfigError(source, f"limits.{key}", "expected a positive integer", check="config.type")
+        chosen[_LIMIT_KEYS[key]] = number
+    return Limits(**chosen)
+
+
+def _validate(config: SiteConfig, source: str) -> None:
+    parts = urlsplit(config.base_url)
+    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
+        raise ConfigError(
+            source, "base_url", "expected an http(s) URL or a path starting with /", check="config.value"
+        )
+    if not parts.path.startswith("/") or not parts.path.endswith("/") or parts.query or parts.fragment:
+        raise ConfigError(
+            source, "base_url", "the path must start and end with / (e.g. /mirror/)", check="config.value"
+        )
+    if urlsplit(config.registry_url).scheme not in ("http", "https"):
+        raise ConfigError(source, "registry_url", "expected an http(s) URL", check="config.value")
+    if _LANG.fullmatch(config.language) is None:
+        raise ConfigError(
+            source, "language", "expected a language tag such as en or pt-BR", check="config.value"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageMeta:
+    title: str
+    slug: str
+    order: int = 0
+
+
+def split_front_matter(text: str, source: str) -> tuple[PageMeta, str]:
+    """Split a Markdown page into validated front matter and its body.
+
+    Raises:
+        ConfigError: no ``---`` front matter, bad YAML, an unknown key, a missing
+            title or slug, or a slug that is not lower-case letters, digits and dashes.
+    """
+    if not text.startswith("---\n"):
+        raise ConfigError(
+            source, "", "a page starts with YAML front matter between --- lines", check="page.front_matter"
+        )
+    end = text.find("\n---\n", 3)
+    if end < 0:
+        raise ConfigError(source, "", "front matter is not closed by a --- line", check="page.front_matter")
+    meta = _load_yaml(text[4:end], source)
+    body = text[end + 5 :]
+    if not isinstance(meta, Mapping):
+        raise ConfigError(source, "", "front matter must be a mapping", check="page.front_matter")
+    for key in meta:
+        if key not in ("title", "slug", "order"):
+            raise ConfigError(
+                source,
+                str(key),
+                "unknown front matter key (known: order, slug, title)",
+                check="config.unknown_key",
+            )
+    title, slug, order = meta.get("title"), meta.get("slug"), meta.get("order", 0)
+    if not isinstance(title, str) or not title.strip():
+        raise ConfigError(source, "title", "expected a non-empty string", check="page.front_matter")
+    if not isinstance(slug, str) or _SLUG.fullmatch(slug) is None:
+        raise ConfigError(
+            source, "slug", "expected lower-case letters, digits and dashes", check="page.front_matter"
+        )
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise ConfigError(source, "order", "expected an integer", check="page.front_matter")
+    return PageMeta(title=title, slug=slug, order=order), body

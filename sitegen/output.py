@@ -1,0 +1,171 @@
+"""Writing the site: a staging directory beside the target, then an atomic swap (layer 5).
+
+Nothing half-written is ever published. The whole tree is written into a fresh
+staging directory next to the target; only when the build has finished is it
+exchanged with the live site (``renameat2(RENAME_EXCHANGE)`` on Linux, so there is
+no moment without a site), and the old tree is removed afterwards. A build that
+fails or is killed leaves the live site untouched; its stale staging directory is
+removed by the next build. A lock file stops two builds writing one target at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from sitegen.errors import BuildError, OutputError
+
+__all__ = ["StagedSite", "safe_join"]
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def safe_join(root: Path, rel: PurePosixPath) -> Path:
+    """Join a relative output path to ``root``, refusing anything that could leave it.
+
+    Raises:
+        BuildError: absolute, ``..``, empty parts, backslashes or control characters.
+    """
+    text = str(rel)
+    if (
+        rel.is_absolute()
+        or not rel.parts
+        or any(p in ("", ".", "..") for p in rel.parts)
+        or "\\" in text
+        or any(ord(c) < 32 or ord(c) == 127 for c in text)
+    ):
+        raise BuildError(f"unsafe output path {text!r}")
+    path = root.joinpath(*rel.parts)
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise BuildError(f"output path {text!r} resolves outside the output directory")
+    return path
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2; False where the system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+class StagedSite:
+    """A site being built: files go to a staging directory until ``commit()``."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target.absolute()
+        self.parent = self.target.parent
+        self._prefix = f".{self.target.name}.staging-"
+        self._lock: IO[bytes] | None = None
+        self.files_written = 0
+        self.root = Path()
+
+    def __enter__(self) -> StagedSite:
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            lock = (self.parent / f".{self.target.name}.lock").open("ab")
+        except OSError as exc:
+            raise OutputError(
+                f"{self.parent}: cannot create the output directory's lock: {exc.strerror}"
+            ) from exc
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            lock.close()
+            raise OutputError(
+                f"{self.target}: another build is writing this output directory; try again when it ends"
+            ) from exc
+        self._lock = lock
+        self._remove_stale_staging()
+        try:
+            self.root = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self.parent))
+        except OSError as exc:
+            self._release()
+            raise OutputError(f"{self.parent}: cannot create a staging directory: {exc.strerror}") from exc
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self.root.exists() and self.root != self.target:
+            shutil.rmtree(self.root, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _remove_stale_staging(self) -> None:
+        """Staging and retired trees left by killed builds; safe because we hold the lock."""
+        for entry in self.parent.iterdir():
+            if entry.name.startswith(self._prefix) or entry.name.startswith(f".{self.target.name}.old-"):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def path(self, rel: PurePosixPath) -> Path:
+        return safe_join(self.root, rel)
+
+    def write(self, rel: PurePosixPath, data: bytes) -> None:
+        """Write one file of the new site.
+
+        Raises:
+            BuildError: the path is unsafe.
+            OutputError: the file system refused (read-only, full).
+        """
+        path = self.path(rel)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+        self.files_written += 1
+
+    def remove_tree(self, rel: PurePosixPath) -> None:
+        """Remove a directory written earlier in this build (e.g. a page two inputs claimed)."""
+        shutil.rmtree(self.path(rel), ignore_errors=True)
+
+    def commit(self) -> None:
+        """Make the staged tree the live site, atomically where the system allows.
+
+        Raises:
+            OutputError: the swap failed; the previous site is left in place.
+        """
+        try:
+            os.chmod(self.root, 0o755)  # noqa: S103 (mkdtemp makes it 0700; a web server must read it)
+            if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
+                raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
+            if self.target.exists():
+                if _exchange(self.root, self.target):
+                    shutil.rmtree(self.root, ignore_errors=True)
+                else:
+                    retired = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
+                    os.replace(self.target, retired / "site")
+                    os.replace(self.root, self.target)
+                    shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(self.root, self.target)
+        except OSError as exc:
+            raise OutputError(f"{self.target}: cannot swap the new site into place: {exc.strerror}") from exc
+        with contextlib.suppress(OSError):
+            fd = os.open(self.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

@@ -1,0 +1,574 @@
+"""Strict parsing of Pith state and integrity files into models (layer 2).
+
+Strict means: UTF-8 only, no duplicate keys, no NaN or infinities, bounded size
+and nesting, a JSON object at the top, known ``state_type``/``state_version``,
+and exact JSON types (the string ``"1"`` is not the integer ``1``). Every failure
+is a ``ParseError`` naming the file, the field path and the check. ``Any`` stops
+here: values are narrowed with ``isinstance`` and models are built field by field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sitegen.errors import ParseError
+from sitegen.model import (
+    COMPLETENESS_LISTS,
+    Alias,
+    CanonicalRecord,
+    Claim,
+    Event,
+    Finding,
+    GraphSnapshot,
+    IntegrityEvent,
+    IntegrityFile,
+    IntegritySnapshot,
+    JSONValue,
+    Paper,
+    Receipt,
+    Reference,
+    Signer,
+    StateFile,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "STATE_TYPE",
+    "STATE_VERSIONS",
+    "Limits",
+    "ParsedIntegrity",
+    "ParsedState",
+    "load_json",
+    "parse_integrity",
+    "parse_state",
+]
+
+STATE_TYPE = "pith_open_graph_state"
+STATE_VERSIONS = ("1.0",)
+INTEGRITY_SCHEMA = "https://pith.science/schemas/pith-integrity/v1.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Resource limits for one input file; the defaults fit every real record seen."""
+
+    max_bytes: int = 4 * 1024 * 1024
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedState:
+    """The model plus the raw JSON value it came from (hash the raw value, never the model)."""
+
+    state: StateFile
+    raw: Mapping[str, JSONValue]
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedIntegrity:
+    integrity: IntegrityFile
+    raw: Mapping[str, JSONValue]
+    data: bytes
+
+
+# -- strict JSON -------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _refuse_constant(name: str) -> JSONValue:
+    raise ValueError(f"non-standard constant {name}")
+
+
+def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSONValue:
+    """Parse bytes as strict JSON.
+
+    Raises:
+        ParseError: with check ``json.size``, ``json.utf8``, ``json.syntax``,
+            ``json.duplicate_key``, ``json.constant``, ``json.depth`` or ``json.string``.
+    """
+    if len(data) > limits.max_bytes:
+        raise ParseError(
+            source, "", "json.size", f"file has {len(data)} bytes, the limit is {limits.max_bytes}"
+        )
+    if not data.strip():
+        raise ParseError(source, "", "json.syntax", "file is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(source, "", "json.utf8", f"not UTF-8: invalid byte at offset {exc.start}") from exc
+    if text.startswith("\ufeff"):
+        raise ParseError(source, "", "json.utf8", "file starts with a byte order mark")
+    try:
+        value: JSONValue = json.loads(
+            text, object_pairs_hook=_pairs_without_duplicates, parse_constant=_refuse_constant
+        )
+    except _DuplicateKey as exc:
+        raise ParseError(source, exc.key, "json.duplicate_key", "key appears twice in one object") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            source, "", "json.syntax", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise ParseError(
+            source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
+        ) from exc
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise ParseError(source, "", "json.constant", str(exc)) from exc
+    _check_depth_and_strings(value, source, limits.max_depth)
+    return value
+
+
+def _check_depth_and_strings(value: JSONValue, source: str, max_depth: int) -> None:
+    """Walk the value once, bounding nesting and refusing lone surrogates (not UTF-8)."""
+    stack: list[tuple[JSONValue, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[JSONValue] = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            if isinstance(item, str) and not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ParseError(
+                        source, "", "json.string", "a string holds a lone surrogate escape"
+                    ) from exc
+            continue
+        if depth > max_depth:
+            raise ParseError(source, "", "json.depth", f"nesting is deeper than the limit of {max_depth}")
+        stack.extend((child, depth + 1) for child in children)
+
+
+# -- typed field access ------------------------------------------------------------
+
+
+class _Fields:
+    """Typed access to one JSON object, naming ``source`` and the field path in errors."""
+
+    __slots__ = ("_obj", "path", "source")
+
+    def __init__(self, value: JSONValue, source: str, path: str) -> None:
+        if not isinstance(value, dict):
+            raise ParseError(
+                source, path or "(top level)", "state.type", f"expected an object, got {_kind(value)}"
+            )
+        self._obj: dict[str, JSONValue] = value
+        self.source = source
+        self.path = path
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def keys(self) -> set[str]:
+        return set(self._obj)
+
+    def has(self, key: str) -> bool:
+        return key in self._obj
+
+    def raw(self, key: str) -> JSONValue:
+        if key not in self._obj:
+            raise ParseError(self.source, self.at(key), "state.missing_field", "required field is missing")
+        return self._obj[key]
+
+    def _typed(self, key: str, kind: type | tuple[type, ...], label: str) -> JSONValue:
+        value = self.raw(key)
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.wrong_type(key, label, value)
+        if not isinstance(value, kind):
+            raise self.wrong_type(key, label, value)
+        return value
+
+    def wrong_type(self, key: str, label: str, value: JSONValue) -> ParseError:
+        return ParseError(
+            self.source, self.at(key), "state.type", f"expected {label}, got {_kind(value)} {_brief(value)}"
+        )
+
+    def text(self, key: str) -> str:
+        value = self._typed(key, str, "a string")
+        assert isinstance(value, str)
+        return value
+
+    def opt_text(self, key: str, default: str = "") -> str:
+        """A string that may be absent or null (shown as ``default``)."""
+        if self._obj.get(key) is None:
+            return default
+        return self.text(key)
+
+    def integer(self, key: str) -> int:
+        value = self._typed(key, int, "an integer")
+        assert isinstance(value, int)
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        return None if self._obj.get(key) is None else self.integer(key)
+
+    def boolean(self, key: str) -> bool:
+        value = self._typed(key, bool, "true or false")
+        assert isinstance(value, bool)
+        return value
+
+    def opt_boolean(self, key: str) -> bool | None:
+        return None if self._obj.get(key) is None else self.boolean(key)
+
+    def object(self, key: str) -> _Fields:
+        return _Fields(self._typed(key, dict, "an object"), self.source, self.at(key))
+
+    def opt_object(self, key: str) -> _Fields | None:
+        return None if self._obj.get(key) is None else self.object(key)
+
+    def array(self, key: str) -> list[JSONValue]:
+        value = self._typed(key, list, "a list")
+        assert isinstance(value, list)
+        return value
+
+    def opt_array(self, key: str) -> list[JSONValue]:
+        return [] if self._obj.get(key) is None else self.array(key)
+
+    def item(self, key: str, index: int, value: JSONValue) -> _Fields:
+        return _Fields(value, self.source, f"{self.at(key)}[{index}]")
+
+    def str_items(self, key: str) -> tuple[str, ...]:
+        items = self.array(key)
+        for i, value in enumerate(items):
+            if not isinstance(value, str):
+                raise ParseError(
+                    self.source,
+                    f"{self.at(key)}[{i}]",
+                    "state.type",
+                    f"expected a string, got {_kind(value)}",
+                )
+        return tuple(str(v) for v in items)
+
+    def constant(self, key: str, allowed: tuple[str, ...], check: str) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            wanted = " or ".join(repr(a) for a in allowed)
+            raise ParseError(self.source, self.at(key), check, f"expected {wanted}, got {value!r}")
+        return value
+
+
+def _kind(value: JSONValue) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _brief(value: JSONValue) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    text = json.dumps(value, ensure_ascii=True)
+    return f"({text[:40]}{'…' if len(text) > 40 else ''})"
+
+
+# -- state files -------------------------------------------------------------------
+
+_STATE_KEYS = {
+    "state_type",
+    "state_version",
+    "pith_number",
+    "merge_version",
+    "event_count",
+    "valid_event_count",
+    "invalid_event_count",
+    "equivocation_count",
+    "current",
+    "equivocations",
+    "invalid_events",
+    "applied_event_ids",
+    "state_sha256",
+}
+_CURRENT_KEYS = {
+    "canonical_record",
+    "source_aliases",
+    "record_created",
+    "graph_snapshots",
+    *COMPLETENESS_LISTS,
+}
+
+
+def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> ParsedState:
+    """Parse the bytes of a ``pith_open_graph_state`` file.
+
+    Raises:
+        ParseError: the bytes are not strict JSON, or not a state file of a known
+            type and version with every field the site relies on, of the right type.
+    """
+    value = load_json(data, source, limits)
+    if not isinstance(value, dict):
+        raise ParseError(source, "(top level)", "state.type", f"expected an object, got {_kind(value)}")
+    top = _Fields(value, source, "")
+    top.constant("state_type", (STATE_TYPE,), "state.state_type")
+    version = top.constant("state_version", STATE_VERSIONS, "state.state_version")
+    current = top.object("current")
+    record_created_fields = current.object("record_created")
+    payload = record_created_fields.object("payload")
+    extra = sorted(
+        [
+            *(top.at(k) for k in top.keys() - _STATE_KEYS),
+            *(current.at(k) for k in current.keys() - _CURRENT_KEYS),
+        ]
+    )
+    state = StateFile(
+        state_version=version,
+        pith_number=top.text("pith_number"),
+        merge_version=top.text("merge_version"),
+        event_count=top.integer("event_count"),
+        valid_event_count=top.integer("valid_event_count"),
+        invalid_event_count=top.integer("invalid_event_count"),
+        equivocation_count=top.integer("equivocation_count"),
+        canonical_record=_canonical_record(current.object("canonical_record")),
+        record_created=_event(record_created_fields),
+        record_canonical_sha256=payload.text("canonical_sha256"),
+        receipt=_receipt(payload.object("receipt")),
+        attestation_state=payload.opt_text("attestation_state"),
+        aliases=tuple(
+            _alias(current.item("source_aliases", i, v))
+            for i, v in enumerate(current.array("source_aliases"))
+        ),
+        graph_snapshots=tuple(
+            _graph_snapshot(current.item("graph_snapshots", i, v))
+            for i, v in enumerate(current.opt_array("graph_snapshots"))
+        ),
+        completeness=tuple((name, len(current.opt_array(name))) for name in COMPLETENESS_LISTS),
+        equivocations=len(top.array("equivocations")),
+        invalid_events=len(top.array("invalid_events")),
+        applied_event_ids=top.str_items("applied_event_ids"),
+        state_sha256=top.text("state_sha256"),
+        extra_fields=tuple(extra),
+    )
+    # The record inside the receipt event must itself be a well-typed record.
+    _canonical_record(payload.object("canonical_record"))
+    return ParsedState(state=state, raw=value, data=data)
+
+
+def _canonical_record(f: _Fields) -> CanonicalRecord:
+    source = f.object("source")
+    meta = f.object("metadata")
+    return CanonicalRecord(
+        schema_version=f.text("schema_version"),
+        source_kind=source.text("kind"),
+        source_id=source.text("id"),
+        source_version=source.integer("version"),
+        submitted_at=meta.text("submitted_at"),
+        license=meta.text("license"),
+        primary_cat=meta.text("primary_cat"),
+        cross_cats=meta.str_items("cross_cats_sorted"),
+        title_canon_sha256=meta.text("title_canon_sha256"),
+        abstract_canon_sha256=meta.text("abstract_canon_sha256"),
+    )
+
+
+def _event(f: _Fields) -> Event:
+    signer = f.object("signer")
+    return Event(
+        event_id=f.text("event_id"),
+        target=f.text("target"),
+        created_at=f.text("created_at"),
+        signer=Signer(
+            key_id=signer.text("key_id"),
+            public_key_fingerprint=signer.text("public_key_fingerprint"),
+            signer_id=signer.text("signer_id"),
+            signer_type=signer.text("signer_type"),
+        ),
+    )
+
+
+def _receipt(f: _Fields) -> Receipt:
+    return Receipt(
+        algorithm=f.text("algorithm"),
+        key_id=f.text("key_id"),
+        public_key_fingerprint=f.text("public_key_fingerprint"),
+        signature_b64=f.text("signature_b64"),
+        signed_message=f.text("signed_message"),
+        canonical_sha256=f.text("canonical_sha256"),
+        signed_at=f.text("signed_at"),
+        kind=f.opt_text("kind"),
+        receipt_version=f.opt_text("receipt_version"),
+        signature_status=f.opt_text("signature_status"),
+        builder_version=f.opt_text("builder_version"),
+    )
+
+
+def _alias(f: _Fields) -> Alias:
+    return Alias(kind=f.text("alias_kind"), value=f.text("alias_value"), created_at=f.opt_text("created_at"))
+
+
+def _graph_snapshot(f: _Fields) -> GraphSnapshot:
+    event = _event(f)
+    snap = f.object("payload").object("graph_snapshot")
+    paper = snap.object("paper")
+    integrity = snap.opt_object("integrity")
+    claims = snap.opt_object("claims")
+    references = snap.opt_object("references")
+    verdict = snap.opt_object("verdict")
+    return GraphSnapshot(
+        event=event,
+        paper=Paper(
+            title=paper.text("title"),
+            authors_text=paper.opt_text("authors_text"),
+            abstract_excerpt=paper.opt_text("abstract_excerpt"),
+            primary_cat=paper.opt_text("primary_cat"),
+            cross_cats=paper.str_items("cross_cats") if paper.has("cross_cats") else (),
+            license=paper.opt_text("license"),
+            submitted_at=paper.opt_text("submitted_at"),
+            headline=paper.opt_text("headline"),
+        ),
+        integrity=None if integrity is None else _integrity_snapshot(integrity),
+        claims_count=(claims.opt_integer("count") or 0) if claims else 0,
+        claims=tuple(
+            Claim(text=_display_text(v, ("text", "claim", "statement", "summary")))
+            for v in (claims.opt_array("items") if claims else [])
+        ),
+        references_count=(references.opt_integer("count") or 0) if references else 0,
+        references_sample=tuple(
+            _reference(v) for v in (references.opt_array("sample") if references else [])
+        ),
+        verdict=_verdict_fields(verdict),
+        builder_version=snap.opt_text("builder_version"),
+    )
+
+
+def _display_text(value: JSONValue, keys: tuple[str, ...]) -> str:
+    """Text to show for an item of unknown shape: a string, a known text field, or its JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in keys:
+            text = value.get(key)
+            if isinstance(text, str) and text:
+                return text
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _reference(value: JSONValue) -> Reference:
+    def field(name: str) -> str:
+        text = value.get(name) if isinstance(value, dict) else None
+        return text if isinstance(text, str) else ""
+
+    return Reference(
+        text=_display_text(value, ("title", "raw", "text", "citation")),
+        doi=field("doi"),
+        arxiv_id=field("arxiv_id"),
+    )
+
+
+def _verdict_fields(verdict: _Fields | None) -> tuple[tuple[str, str], ...]:
+    if verdict is None:
+        return ()
+    fields = []
+    for key in sorted(verdict.keys()):
+        value = verdict.raw(key)
+        if isinstance(value, str) and value:
+            fields.append((key, value))
+    return tuple(fields)
+
+
+def _integrity_snapshot(f: _Fields) -> IntegritySnapshot:
+    summary = f.opt_object("summary")
+    detectors = []
+    for i, value in enumerate(f.opt_array("detectors_run")):
+        detector = f.item("detectors_run", i, value)
+        detectors.append(detector.opt_text("name", "(unnamed)"))
+    return IntegritySnapshot(
+        available=bool(f.opt_boolean("available")),
+        clean=f.opt_boolean("clean"),
+        endpoint=f.opt_text("endpoint"),
+        critical=(summary.opt_integer("critical") or 0) if summary else 0,
+        advisory=(summary.opt_integer("advisory") or 0) if summary else 0,
+        informational=(summary.opt_integer("informational") or 0) if summary else 0,
+        detectors=tuple(detectors),
+        findings=tuple(_finding(f.item("findings", i, v)) for i, v in enumerate(f.opt_array("findings"))),
+        snapshot_sha256=f.opt_text("snapshot_sha256"),
+    )
+
+
+def _finding(f: _Fields) -> Finding:
+    return Finding(
+        detector=f.opt_text("detector"),
+        finding_type=f.opt_text("finding_type"),
+        severity=f.opt_text("severity"),
+        verdict_class=f.opt_text("verdict_class"),
+        note=f.opt_text("note"),
+        detected_doi=f.opt_text("detected_doi"),
+        detected_arxiv_id=f.opt_text("detected_arxiv_id"),
+        ref_index=f.opt_integer("ref_index"),
+        audited_at=f.opt_text("audited_at"),
+    )
+
+
+# -- integrity files ---------------------------------------------------------------
+
+
+def parse_integrity(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> ParsedIntegrity:
+    """Parse the bytes of a registry ``integrity.json`` file.
+
+    Raises:
+        ParseError: not strict JSON, an unknown ``schema``, or a field of the wrong type.
+    """
+    value = load_json(data, source, limits)
+    if not isinstance(value, dict):
+        raise ParseError(source, "(top level)", "state.type", f"expected an object, got {_kind(value)}")
+    top = _Fields(value, source, "")
+    top.constant("schema", (INTEGRITY_SCHEMA,), "integrity.schema")
+    events = []
+    for i, item in enumerate(top.array("events")):
+        event = top.item("events", i, item)
+        payload = event.opt_object("payload")
+        events.append(
+            IntegrityEvent(
+                event_id=event.integer("event_id"),
+                event_type=event.text("event_type"),
+                payload_sha256=event.text("payload_sha256"),
+                signature_b64=event.text("signature_b64"),
+                signing_key_id=event.text("signing_key_id"),
+                created_at=event.opt_text("created_at"),
+                payload=None if payload is None else dict(_payload_items(item)),
+            )
+        )
+    integrity = IntegrityFile(
+        arxiv_id=top.text("arxiv_id"),
+        integrity=_integrity_snapshot(top.object("integrity")),
+        events=tuple(events),
+    )
+    return ParsedIntegrity(integrity=integrity, raw=value, data=data)
+
+
+def _payload_items(event: JSONValue) -> dict[str, JSONValue]:
+    assert isinstance(event, dict)
+    payload = event["payload"]
+    assert isinstance(payload, dict)
+    return payload

@@ -1,0 +1,103 @@
+"""Rendering: Jinja2 templates and Markdown into bytes (layer 4). Writes nothing.
+
+Autoescape is on for every template and undefined names are errors; Markdown
+goes through markdown-it-py with raw HTML off, so no input string can inject
+markup. Data from state files is untrusted and never marked ``|safe``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+import jinja2
+from markdown_it import MarkdownIt
+
+from sitegen.config import SiteConfig
+from sitegen.errors import BuildError
+from sitegen.report import Status, Verdict
+from sitegen.urls import href, root_prefix
+from sitegen.verify import CHECK_EXPLANATIONS
+
+__all__ = ["TEMPLATES_DIR", "Renderer", "json_bytes", "safe_link"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
+    Verdict.VERIFIED.value: (
+        "Verified",
+        "This build recomputed every checkable hash and verified the registry's signature with a trusted key.",
+    ),
+    Verdict.FAILED.value: (
+        "Failed",
+        "A check failed: the file was altered or is inconsistent. Do not rely on it.",
+    ),
+    Verdict.UNVERIFIABLE.value: (
+        "Unverifiable",
+        "Nothing failed, but the signature could not be checked (for example, the key is not trusted here). Treat it as unverified.",
+    ),
+    Verdict.REJECTED.value: ("Rejected", "The file could not be read as a state file at all."),
+}
+
+
+def json_bytes(value: object) -> bytes:
+    """Deterministic JSON for endpoints: sorted keys, two-space indent, UTF-8, final newline."""
+    return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def safe_link(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) link, else None: data never supplies other schemes."""
+    lowered = url.strip().lower()
+    if lowered.startswith(("https://", "http://")) and not any(c in url for c in "\"'<> \t\n\r\\"):
+        return url.strip()
+    return None
+
+
+class Renderer:
+    """Templates compiled once per build; ``page()`` turns a template and context into bytes."""
+
+    def __init__(self, config: SiteConfig, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.config = config
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            site=config,
+            verdict_words=VERDICT_WORDS,
+            explanations=CHECK_EXPLANATIONS,
+            Status=Status,
+            safe_link=safe_link,
+        )
+        self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
+        self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def template(self, name: str) -> jinja2.Template:
+        cached = self._cache.get(name)
+        if cached is None:
+            try:
+                cached = self._cache[name] = self.env.get_template(name)
+            except jinja2.TemplateNotFound as exc:
+                raise BuildError(f"template {name!r} is missing from {TEMPLATES_DIR}") from exc
+        return cached
+
+    def page(self, name: str, page_dir: PurePosixPath, **context: object) -> bytes:
+        """Render ``name`` for a page living in ``page_dir`` (links are relative to it)."""
+        root = root_prefix(page_dir)
+
+        def link(rel: PurePosixPath | str, directory: bool = True) -> str:
+            return href(root, rel, directory=directory)
+
+        text = self.template(name).render(root=root, link=link, page_dir=str(page_dir), **context)
+        return text.encode("utf-8")
+
+    def markdown_html(self, text: str) -> str:
+        """Markdown to HTML with raw HTML disabled (escaped as text)."""
+        html: str = self.markdown.render(text)
+        return html

@@ -1,0 +1,128 @@
+"""Check results, verdicts and their plain-JSON form (layer 1).
+
+A report is data, not a boolean: it has no ``__bool__``, so callers must write
+``report.verdict is Verdict.VERIFIED`` and cannot mistake "has a report" for "passed".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "Check",
+    "InputReport",
+    "Status",
+    "Verdict",
+    "decide_verdict",
+    "report_document",
+]
+
+REPORT_SCHEMA = "pith-sitegen/verification-report/v1"
+
+
+class Status(enum.Enum):
+    """Outcome of one check."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    NOT_CHECKABLE = "not_checkable"
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Verdict(enum.Enum):
+    """Outcome for one input file; the site and every report use exactly these four words."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    UNVERIFIABLE = "unverifiable"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    id: str
+    status: Status
+    summary: str
+    """One line for people: why this status."""
+    json_path: str = ""
+    expected: str | None = None
+    observed: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "id": self.id,
+            "status": self.status.value,
+            "summary": self.summary,
+            "json_path": self.json_path,
+        }
+        if self.expected is not None:
+            doc["expected"] = self.expected
+        if self.observed is not None:
+            doc["observed"] = self.observed
+        return doc
+
+
+def decide_verdict(checks: Iterable[Check], signature_check_id: str) -> Verdict:
+    """``failed`` if any check failed; ``verified`` only if the signature check verified too.
+
+    Everything else (nothing failed, but the signature could not be checked, e.g. an
+    untrusted key) is ``unverifiable``.
+    """
+    signature_verified = False
+    for check in checks:
+        if check.status is Status.FAILED:
+            return Verdict.FAILED
+        if check.id == signature_check_id and check.status is Status.VERIFIED:
+            signature_verified = True
+    return Verdict.VERIFIED if signature_verified else Verdict.UNVERIFIABLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputReport:
+    """The verification result of one input file."""
+
+    input: str
+    """Path relative to the content directory, ``/``-separated."""
+    kind: str
+    """``state`` or ``integrity``."""
+    verdict: Verdict
+    checks: tuple[Check, ...] = ()
+    errors: tuple[str, ...] = ()
+    pith_number: str | None = None
+    source_id: str | None = None
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status is Status.FAILED)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "input": self.input,
+            "kind": self.kind,
+            "status": self.verdict.value,
+            "pith_number": self.pith_number,
+            "source_id": self.source_id,
+            "checks": [c.to_json() for c in self.checks],
+            "errors": list(self.errors),
+        }
+
+
+def report_document(reports: Iterable[InputReport], warnings: Iterable[str] = ()) -> dict[str, object]:
+    """The machine-readable report: schema, counts per verdict, one entry per input."""
+    entries = sorted(reports, key=lambda r: r.input)
+    counts = {v.value: 0 for v in Verdict}
+    for entry in entries:
+        counts[entry.verdict.value] += 1
+    return {
+        "schema": REPORT_SCHEMA,
+        "counts": counts,
+        "total": len(entries),
+        "inputs": [e.to_json() for e in entries],
+        "warnings": sorted(warnings),
+    }

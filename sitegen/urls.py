@@ -1,0 +1,116 @@
+"""The site's URL layout as pure functions (layer 4).
+
+It follows the reference resolver: ``/pith/<SUFFIX>/`` for a paper, with its
+endpoints beside it, and alias paths ``/pith/<short>/``, ``/arxiv/<id>/`` and
+``/doi/<doi>/``. Every path built from input text goes through ``safe_relpath``,
+which refuses anything that could leave the output directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+from sitegen.model import Alias
+
+__all__ = [
+    "PAPER_FILES",
+    "alias_dir",
+    "href",
+    "integrity_endpoint_path",
+    "paper_dir",
+    "root_prefix",
+    "safe_relpath",
+]
+
+PAPER_FILES = (
+    "index.html",
+    "state.json",
+    "record.json",
+    "integrity.json",
+    "aliases.json",
+    "graph.json",
+    "verification.json",
+    "receipt.json",
+    "signature.bin",
+    "digest.bin",
+)
+"""Files written beside every paper page."""
+
+_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~()+,;=@!$-]{0,199}")
+_ALIAS_ROOT = {
+    "pith_short_8": "pith",
+    "pith_short_12": "pith",
+    "pith_short_16": "pith",
+    "arxiv": "arxiv",
+    "arxiv_version": "arxiv",
+    "doi": "doi",
+}
+
+
+def safe_relpath(text: str, *, max_parts: int = 8) -> PurePosixPath | None:
+    """A relative path made only of plain parts, or None for anything unsafe.
+
+    Refused: empty, absolute, ``.`` or ``..`` parts, backslashes, control
+    characters, and any character outside a conservative URL-safe set.
+
+    >>> safe_relpath("doi/10.48550/arxiv.hep-lat/0305021")
+    PurePosixPath('doi/10.48550/arxiv.hep-lat/0305021')
+    >>> safe_relpath("pith/../../etc") is None
+    True
+    """
+    parts = text.split("/")
+    if not 0 < len(parts) <= max_parts:
+        return None
+    for part in parts:
+        if _PART.fullmatch(part) is None or part in (".", ".."):
+            return None
+    return PurePosixPath(*parts)
+
+
+def paper_dir(suffix: str) -> PurePosixPath:
+    """``pith/<SUFFIX>``; callers pass a validated 26-character base32 suffix."""
+    return PurePosixPath("pith", suffix)
+
+
+def alias_dir(alias: Alias) -> PurePosixPath | None:
+    """Directory of an alias's redirect page, or None when its kind has no route or it is unsafe."""
+    root = _ALIAS_ROOT.get(alias.kind)
+    if root is None:
+        return None
+    rel = safe_relpath(alias.value)
+    return None if rel is None else PurePosixPath(root) / rel
+
+
+def integrity_endpoint_path(endpoint: str) -> PurePosixPath | None:
+    """The site path of a snapshot's integrity endpoint (``/pith/<id>/integrity.json``) when safe."""
+    if not endpoint.startswith("/pith/") or not endpoint.endswith("/integrity.json"):
+        return None
+    return safe_relpath(endpoint[1:])
+
+
+def root_prefix(page_dir: PurePosixPath) -> str:
+    """The relative link from a page's directory back to the site root.
+
+    Links are relative so the site works under any sub-path, whatever the config says.
+
+    >>> root_prefix(PurePosixPath("pith/ABC"))
+    '../../'
+    >>> root_prefix(PurePosixPath("."))
+    './'
+    """
+    depth = len([p for p in page_dir.parts if p != "."])
+    return "../" * depth if depth else "./"
+
+
+def href(root: str, rel: PurePosixPath | str, *, directory: bool = False) -> str:
+    """A relative link from a page (whose root prefix is ``root``) to ``rel``, percent-encoded.
+
+    >>> href("../../", "pith/ABC", directory=True)
+    '../../pith/ABC/'
+    """
+    text = str(rel)
+    if text in ("", "."):
+        return root
+    return root + quote(text, safe="/") + ("/" if directory else "")

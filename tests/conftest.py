@@ -1,0 +1,90 @@
+"""Shared fixtures: the real seed, the real registry key, fresh signing keys, content trees."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen.synth import SigningKey, dump_state, make_state
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED_PATH = DATA / "seed.state.json"
+REGISTRY_KEY_PATH = ROOT / "content" / "keys" / "pith-v1-2026-05.json"
+
+
+@pytest.fixture
+def seed_bytes() -> bytes:
+    return SEED_PATH.read_bytes()
+
+
+@pytest.fixture
+def seed_state() -> dict[str, Any]:
+    """A fresh, mutable copy of the real seed state."""
+    return json.loads(SEED_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def registry_keys(tmp_path: Path) -> Path:
+    """A keyring directory holding only the real registry key."""
+    keys = tmp_path / "registry-keys"
+    keys.mkdir()
+    shutil.copy(REGISTRY_KEY_PATH, keys / REGISTRY_KEY_PATH.name)
+    return keys
+
+
+@pytest.fixture
+def signing_key() -> SigningKey:
+    """A fresh Ed25519 key standing in for a registry the test trusts."""
+    return SigningKey.generate("test-registry-2026")
+
+
+@pytest.fixture
+def make_content(tmp_path: Path) -> Callable[..., Path]:
+    """Build a content directory: the registry key, optional extra keys, and state files."""
+
+    def build(
+        states: dict[str, bytes] | None = None,
+        *,
+        keys: list[SigningKey] = (),  # type: ignore[assignment]
+        registry_key: bool = True,
+        site_yaml: str = "title: Test mirror\nbase_url: /mirror/\n",
+        pages: dict[str, str] | None = None,
+        name: str = "content",
+    ) -> Path:
+        content = tmp_path / name
+        (content / "states").mkdir(parents=True)
+        (content / "keys").mkdir()
+        if registry_key:
+            shutil.copy(REGISTRY_KEY_PATH, content / "keys" / REGISTRY_KEY_PATH.name)
+        for key in keys:
+            key.write_key_file(content / "keys")
+        for rel, data in (states or {}).items():
+            path = content / "states" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        (content / "site.yaml").write_text(site_yaml, encoding="utf-8")
+        if pages:
+            (content / "pages").mkdir()
+            for rel, text in pages.items():
+                (content / "pages" / rel).write_text(text, encoding="utf-8")
+        return content
+
+    return build
+
+
+@pytest.fixture
+def new_paper(seed_state: dict[str, Any]) -> Callable[..., bytes]:
+    """Bytes of a new, correctly signed state built on the seed's shape."""
+
+    def build(key: SigningKey, source_id: str, title: str = "A test paper", **kwargs: Any) -> bytes:
+        kwargs.setdefault("authors", ["Ada Lovelace", "Alan Turing"])
+        kwargs.setdefault("submitted_at", "2026-07-01T15:40:12Z")
+        return dump_state(make_state(seed_state, key, source_id=source_id, title=title, **kwargs))
+
+    return build
