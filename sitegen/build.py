@@ -26,6 +26,7 @@ from sitegen.parse import ParsedIntegrity, ParsedState
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
 from sitegen.render import Renderer, json_bytes
 from sitegen.report import InputReport, Status, Verdict, report_document
+from sitegen.search import search_files
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input
 from sitegen.urls import alias_dir, integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, rejected_report, verify_integrity_bytes, verify_state_bytes
@@ -370,7 +371,8 @@ def _write_site_pages(
     _write_integrity_paths(site, summaries, integrity, claims, result)
     ordered = _sorted_for_index(summaries)
     _write_index(site, renderer, config, ordered)
-    site.write(PurePosixPath("search-index.json"), json_bytes(_search_index(ordered)))
+    for rel, data in search_files(ordered):
+        site.write(rel, data)
     pages = _load_pages(files, renderer, result)
     for meta, body_html in pages:
         rel = PurePosixPath(meta.slug)
@@ -480,34 +482,6 @@ def _write_index(
                 counts=counts,
             ),
         )
-
-
-def _search_index(ordered: list[PaperSummary]) -> dict[str, object]:
-    return {
-        "fields": [
-            "suffix",
-            "pith_number",
-            "title",
-            "authors",
-            "source_id",
-            "doi",
-            "verdict",
-            "submitted_at",
-        ],
-        "papers": [
-            [
-                s.suffix,
-                s.pith_number,
-                s.title,
-                "; ".join(s.authors),
-                s.source_id,
-                next((v for k, v in s.aliases if k == "doi"), ""),
-                s.verdict.value,
-                s.submitted_at[:10],
-            ]
-            for s in ordered
-        ],
-    }
 
 
 def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) -> list[tuple[PageMeta, str]]:
