@@ -1,70 +1,57 @@
 """The build pipeline: content directory in, verified static site out (layer 6).
 
-Inputs are read in sorted order; each state file is parsed, verified and rendered
-on its own, and only a small ``PaperSummary`` is kept for the site-wide pages, so
-memory stays flat as the corpus grows. Everything is written into a staging
-directory and swapped in at the end (see ``output.py``).
+Inputs are read in sorted order. Each state file is parsed, verified and rendered on
+its own (``paper.process_state``), in a process pool when there is more than one
+core; results come back in input order, so the output is byte-identical to a
+single-process build. Only a small ``PaperSummary`` per paper stays in memory; full
+reports and ``SHA256SUMS`` lines are streamed to temporary files. Everything is
+written into a staging directory and swapped in at the end (see ``output.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
+import multiprocessing
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
-from sitegen.canonical import canonical_bytes
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import ConfigError, InputError, ParseError, SitegenError
 from sitegen.keys import Keyring
-from sitegen.model import Alias, JSONValue, RegistryKey
+from sitegen.model import RegistryKey
 from sitegen.output import StagedSite
-from sitegen.parse import ParsedIntegrity, ParsedState
-from sitegen.pithnum import is_suffix, short_forms, split_pith_number
-from sitegen.render import Renderer, json_bytes
-from sitegen.report import InputReport, Status, Verdict, report_document
+from sitegen.paper import (
+    IntegrityInput,
+    PaperContext,
+    PaperSummary,
+    StateOutcome,
+    alias_paths,
+    process_state,
+    unreadable_report,
+)
+from sitegen.render import Renderer, compact_json, json_bytes
+from sitegen.report import REPORT_SCHEMA, InputReport, Verdict
 from sitegen.search import search_files
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input
-from sitegen.urls import alias_dir, integrity_endpoint_path, paper_dir, safe_relpath
-from sitegen.verify import public_key_pem, rejected_report, verify_integrity_bytes, verify_state_bytes
+from sitegen.urls import integrity_endpoint_path, paper_dir, safe_relpath
+from sitegen.verify import public_key_pem, verify_integrity_bytes
 
-__all__ = ["BuildResult", "PaperSummary", "build_site", "load_inputs_config"]
+__all__ = ["BuildResult", "PaperSummary", "build_site", "default_jobs", "load_inputs_config"]
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "templates" / "assets"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaperSummary:
-    """What the site-wide pages need of one paper; small on purpose."""
-
-    input: str
-    verdict: Verdict
-    suffix: str
-    pith_number: str
-    title: str
-    authors: tuple[str, ...]
-    primary_cat: str
-    cross_cats: tuple[str, ...]
-    submitted_at: str
-    source_id: str
-    canonical_sha256: str
-    aliases: tuple[tuple[str, str], ...]
-    integrity_endpoint: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IntegrityInput:
-    """A registry integrity file placed beside the states, with its verification."""
-
-    report: InputReport
-    parsed: ParsedIntegrity
+MANIFEST_NAME = "SHA256SUMS"
+REPORT_NAME = "verification-report.json"
 
 
 @dataclass(slots=True)
 class BuildResult:
+    """What a build did. ``reports`` carry full checks only for inputs that are not verified."""
+
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     papers: int = 0
@@ -83,6 +70,14 @@ class BuildResult:
 
 
 Progress = Callable[[int, int], None]
+
+
+def default_jobs() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def load_inputs_config(content: Path) -> tuple[SiteConfig, Keyring]:
@@ -105,8 +100,31 @@ def load_inputs_config(content: Path) -> tuple[SiteConfig, Keyring]:
     return config, load_keyring(content / "keys", "keys")
 
 
-def build_site(content: Path, out: Path, *, progress: Progress | None = None) -> BuildResult:
-    """Build the site from ``content`` into ``out``; returns every input's report.
+class _Streams:
+    """Temporary files for what is too big to keep in memory: report entries and SHA256SUMS lines."""
+
+    def __init__(self) -> None:
+        self.reports: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self.manifest: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self.first_report = True
+
+    def add(self, outcome: StateOutcome) -> None:
+        self.add_report(outcome.report_line)
+        self.manifest.write(outcome.manifest.encode("utf-8"))
+
+    def add_report(self, line: bytes) -> None:
+        self.reports.write(line if self.first_report else b",\n" + line)
+        self.first_report = False
+
+    def close(self) -> None:
+        self.reports.close()
+        self.manifest.close()
+
+
+def build_site(
+    content: Path, out: Path, *, jobs: int | None = None, progress: Progress | None = None
+) -> BuildResult:
+    """Build the site from ``content`` into ``out``; returns every input's (slim) report.
 
     Raises:
         ConfigError, InputError: the build cannot start (nothing is written).
@@ -117,22 +135,72 @@ def build_site(content: Path, out: Path, *, progress: Progress | None = None) ->
     files = discover(content)
     result = BuildResult()
     result.warnings.extend(str(e) for e in files.refused)
-    renderer = Renderer(config)
-    with StagedSite(out) as site:
-        integrity = _process_integrity(files, keyring, config, result)
-        summaries = list(_process_states(files, keyring, config, renderer, site, integrity, result, progress))
-        _write_site_pages(site, renderer, config, keyring, summaries, files, integrity, result)
-        site.commit()
-        result.files_written = site.files_written
+    pages = _load_pages(files, Renderer(config), result)
+    nav = tuple((meta.slug, meta.title) for meta, _ in pages)
+    renderer = Renderer(config, nav_pages=nav)
+    streams = _Streams()
+    try:
+        with StagedSite(out) as site:
+            integrity = _process_integrity(files, keyring, config, result, streams)
+            ctx = PaperContext(
+                content_root=files.root,
+                out_root=site.root,
+                config=config,
+                keyring=keyring,
+                integrity=integrity,
+                nav_pages=nav,
+            )
+            summaries: list[PaperSummary] = []
+            total = len(files.states)
+            for done, outcome in enumerate(_outcomes(ctx, files.states, jobs or default_jobs()), start=1):
+                result.reports.append(outcome.report)
+                result.warnings.extend(outcome.warnings)
+                result.files_written += outcome.files
+                streams.add(outcome)
+                if outcome.summary is not None:
+                    summaries.append(outcome.summary)
+                if progress is not None:
+                    progress(done, total)
+            replaced = _write_site_pages(site, renderer, config, keyring, summaries, pages, result)
+            _write_report(site, streams, result)
+            _write_manifest(site, streams, replaced)
+            result.files_written += site.files_written
+            site.commit()
+    finally:
+        streams.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+_worker_ctx: PaperContext | None = None
+
+
+def _init_worker(ctx: PaperContext) -> None:
+    global _worker_ctx
+    _worker_ctx = ctx
+
+
+def _work(rel: PurePosixPath) -> StateOutcome:
+    assert _worker_ctx is not None
+    return process_state(_worker_ctx, rel)
+
+
+def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
+    """Outcomes in input order, from a process pool when it pays off."""
+    if jobs <= 1 or len(rels) < 4 * jobs:
+        for rel in rels:
+            yield process_state(ctx, rel)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
+        yield from pool.imap(_work, rels, chunksize=max(1, min(64, len(rels) // (jobs * 8))))
 
 
 # -- per-input work ------------------------------------------------------------------
 
 
 def _process_integrity(
-    files: ContentFiles, keyring: Keyring, config: SiteConfig, result: BuildResult
+    files: ContentFiles, keyring: Keyring, config: SiteConfig, result: BuildResult, streams: _Streams
 ) -> dict[str, IntegrityInput]:
     by_source: dict[str, IntegrityInput] = {}
     ambiguous: set[str] = set()
@@ -141,10 +209,12 @@ def _process_integrity(
         try:
             data = read_input(files.root, rel, config.limits)
         except (InputError, ParseError) as exc:
-            result.reports.append(_unreadable(name, exc, "integrity"))
-            continue
-        report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
+            report = unreadable_report(name, exc, "integrity")
+            parsed = None
+        else:
+            report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
         result.reports.append(report)
+        streams.add_report(compact_json(report.to_json()))
         if parsed is None:
             continue
         source_id = parsed.integrity.arxiv_id
@@ -162,176 +232,6 @@ def _process_integrity(
     return by_source
 
 
-def _unreadable(name: str, exc: InputError | ParseError, kind: str) -> InputReport:
-    if isinstance(exc, ParseError):
-        return rejected_report(name, exc, kind)
-    return rejected_report(name, ParseError(name, "", exc.check, exc.detail), kind)
-
-
-def _process_states(
-    files: ContentFiles,
-    keyring: Keyring,
-    config: SiteConfig,
-    renderer: Renderer,
-    site: StagedSite,
-    integrity: dict[str, IntegrityInput],
-    result: BuildResult,
-    progress: Progress | None,
-) -> Iterator[PaperSummary]:
-    total = len(files.states)
-    for done, rel in enumerate(files.states, start=1):
-        name = str(rel)
-        try:
-            data = read_input(files.root, rel, config.limits)
-        except (InputError, ParseError) as exc:
-            result.reports.append(_unreadable(name, exc, "state"))
-            continue
-        report, parsed = verify_state_bytes(data, name, keyring, config.limits)
-        result.reports.append(report)
-        if parsed is not None:
-            summary = _paper_summary(parsed, report)
-            if summary is not None:
-                _write_paper(site, renderer, config, keyring, parsed, report, summary, integrity)
-                yield summary
-            else:
-                result.warnings.append(
-                    f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
-                )
-        if progress is not None:
-            progress(done, total)
-
-
-def _paper_summary(parsed: ParsedState, report: InputReport) -> PaperSummary | None:
-    state = parsed.state
-    parts = split_pith_number(state.pith_number)
-    if parts is None or not is_suffix(parts[1]):
-        return None
-    snapshot = state.latest_snapshot
-    paper = snapshot.paper if snapshot else None
-    integrity = snapshot.integrity if snapshot else None
-    record = state.canonical_record
-    return PaperSummary(
-        input=report.input,
-        verdict=report.verdict,
-        suffix=parts[1],
-        pith_number=state.pith_number,
-        title=paper.title if paper else record.source_id,
-        authors=paper.authors if paper else (),
-        primary_cat=record.primary_cat,
-        cross_cats=record.cross_cats,
-        submitted_at=record.submitted_at,
-        source_id=record.source_id,
-        canonical_sha256=state.record_canonical_sha256,
-        aliases=tuple((a.kind, a.value) for a in state.aliases),
-        integrity_endpoint=integrity.endpoint if integrity else "",
-    )
-
-
-def _signature_bytes(signature_b64: str) -> bytes | None:
-    try:
-        return base64.b64decode(signature_b64, validate=True)
-    except binascii.Error:
-        return None
-
-
-def _write_paper(
-    site: StagedSite,
-    renderer: Renderer,
-    config: SiteConfig,
-    keyring: Keyring,
-    parsed: ParsedState,
-    report: InputReport,
-    summary: PaperSummary,
-    integrity: dict[str, IntegrityInput],
-) -> None:
-    state, raw = parsed.state, parsed.raw
-    base = paper_dir(summary.suffix)
-    current = raw["current"]
-    assert isinstance(current, dict)
-    created = current["record_created"]
-    assert isinstance(created, dict)
-    payload = created["payload"]
-    assert isinstance(payload, dict)
-    record_bytes = canonical_bytes(payload["canonical_record"])
-    signed = integrity.get(summary.source_id)
-    key = keyring.get(state.receipt.key_id)
-    site.write(base / "state.json", parsed.data)
-    site.write(base / "record.json", record_bytes)
-    site.write(base / "receipt.json", json_bytes(payload["receipt"]))
-    signature = _signature_bytes(state.receipt.signature_b64)
-    if signature is not None:
-        site.write(base / "signature.bin", signature)
-    with contextlib.suppress(ValueError):  # not hex: the canonical hash check failed and says so
-        site.write(base / "digest.bin", bytes.fromhex(state.record_canonical_sha256))
-    site.write(base / "integrity.json", _integrity_endpoint(state_integrity=current, signed=signed))
-    site.write(base / "aliases.json", json_bytes(_aliases_document(summary, report)))
-    site.write(
-        base / "graph.json",
-        json_bytes(
-            {
-                "pith_number": state.pith_number,
-                "stated_by": "registry",
-                "graph_snapshots": current.get("graph_snapshots", []),
-            }
-        ),
-    )
-    site.write(base / "verification.json", json_bytes(report.to_json()))
-    site.write(
-        base / "index.html",
-        renderer.page(
-            "paper.html",
-            base,
-            state=state,
-            summary=summary,
-            report=report,
-            checks_by_id={c.id: c for c in report.checks},
-            snapshot=state.latest_snapshot,
-            signed_integrity=signed,
-            key=key,
-            short=short_forms(summary.suffix),
-            record_text=record_bytes.decode("utf-8"),
-            has_signature=signature is not None,
-        ),
-    )
-
-
-def _integrity_endpoint(state_integrity: dict[str, JSONValue], signed: IntegrityInput | None) -> bytes:
-    """The signed integrity file when the content has one, else the snapshot's unsigned findings."""
-    if signed is not None:
-        return signed.parsed.data
-    snapshots = state_integrity.get("graph_snapshots")
-    latest: JSONValue = None
-    if isinstance(snapshots, list) and snapshots:
-        last = snapshots[-1]
-        if isinstance(last, dict):
-            payload = last.get("payload")
-            snap = payload.get("graph_snapshot") if isinstance(payload, dict) else None
-            latest = snap.get("integrity") if isinstance(snap, dict) else None
-    return json_bytes(
-        {
-            "signed": False,
-            "stated_by": "registry",
-            "note": "Findings stated by the registry in the paper's graph snapshot; not signed, not verified here.",
-            "integrity": latest,
-        }
-    )
-
-
-def _aliases_document(summary: PaperSummary, report: InputReport) -> dict[str, object]:
-    checks = {c.id: c.status.value for c in report.checks}
-    return {
-        "pith_number": summary.pith_number,
-        "aliases": [
-            {
-                "alias_kind": kind,
-                "alias_value": value,
-                "check": checks.get(f"alias.{kind}", Status.NOT_CHECKABLE.value),
-            }
-            for kind, value in summary.aliases
-        ],
-    }
-
-
 # -- site-wide pages -----------------------------------------------------------------
 
 
@@ -345,35 +245,31 @@ def _write_site_pages(
     config: SiteConfig,
     keyring: Keyring,
     summaries: list[PaperSummary],
-    files: ContentFiles,
-    integrity: dict[str, IntegrityInput],
+    pages: list[tuple[PageMeta, str]],
     result: BuildResult,
-) -> None:
+) -> set[str]:
+    """Write every page that depends on more than one paper; return the paths that replace per-paper files."""
     claims = _resolve_claims(summaries, result)
-    for rel, claimants in sorted(claims.items()):
-        target = claimants[0]
-        if len(claimants) == 1:
-            if rel == paper_dir(target.suffix):
-                continue
-            site.write(rel / "index.html", renderer.page("redirect.html", rel, paper=target))
-        else:
-            if rel == paper_dir(claimants[0].suffix):
-                site.remove_tree(rel)
-            site.write(
-                rel / "index.html", renderer.page("collision.html", rel, path=str(rel), claimants=claimants)
-            )
+    replaced: set[str] = set()
     alias_map: dict[str, object] = {}
     for rel, claimants in sorted(claims.items()):
-        alias_map[str(rel)] = (
-            sorted({c.pith_number for c in claimants}) if len(claimants) > 1 else claimants[0].pith_number
+        if len(claimants) == 1:
+            alias_map[str(rel)] = claimants[0].pith_number
+            continue
+        alias_map[str(rel)] = sorted({c.pith_number for c in claimants})
+        if any(rel == paper_dir(c.suffix) for c in claimants):
+            site.remove_tree(rel)
+            replaced.add(f"{rel}/")
+        replaced.add(f"{rel}/index.html")
+        site.write(
+            rel / "index.html", renderer.page("collision.html", rel, path=str(rel), claimants=claimants)
         )
     site.write(PurePosixPath("aliases.json"), json_bytes({"aliases": alias_map}))
-    _write_integrity_paths(site, summaries, integrity, claims, result)
+    _write_integrity_paths(site, summaries, claims, result)
     ordered = _sorted_for_index(summaries)
     _write_index(site, renderer, config, ordered)
     for rel, data in search_files(ordered):
         site.write(rel, data)
-    pages = _load_pages(files, renderer, result)
     for meta, body_html in pages:
         rel = PurePosixPath(meta.slug)
         site.write(rel / "index.html", renderer.page("page.html", rel, meta=meta, body_html=body_html))
@@ -392,18 +288,42 @@ def _write_site_pages(
         ),
     )
     site.write(
-        PurePosixPath("verification-report.json"),
-        json_bytes(report_document(result.reports, result.warnings)),
+        PurePosixPath("404.html"),
+        renderer.page("404.html", PurePosixPath("."), root_override=config.base_path),
     )
-    site.write(PurePosixPath("404.html"), renderer.page("404.html", PurePosixPath(".")))
     _write_keys(site, keyring)
     for asset in sorted(ASSETS_DIR.iterdir()):
         if asset.is_file():
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
     result.papers = len(summaries)
-    site.write(
-        PurePosixPath("pages.json"), json_bytes([{"slug": m.slug, "title": m.title} for m, _ in pages])
-    )
+    return replaced
+
+
+def _write_report(site: StagedSite, streams: _Streams, result: BuildResult) -> None:
+    """``verification-report.json``: schema, counts, one entry per input (one line each), warnings."""
+    counts = result.counts()
+    path = site.path(PurePosixPath(REPORT_NAME))
+    with path.open("wb") as out:
+        out.write(b'{"counts": ' + compact_json(counts) + b',\n"inputs": [\n')
+        streams.reports.seek(0)
+        shutil.copyfileobj(streams.reports, out)
+        tail = {"schema": REPORT_SCHEMA, "total": sum(counts.values()), "warnings": sorted(result.warnings)}
+        out.write(b"\n],\n" + compact_json(tail)[1:] + b"\n")
+    site.writer.record(PurePosixPath(REPORT_NAME))
+
+
+def _write_manifest(site: StagedSite, streams: _Streams, replaced: set[str]) -> None:
+    """``SHA256SUMS`` for every other file: per-paper lines in input order, then site-wide files."""
+    path = site.path(PurePosixPath(MANIFEST_NAME))
+    dirs = tuple(r for r in replaced if r.endswith("/"))
+    with path.open("wb") as out:
+        streams.manifest.seek(0)
+        for raw in streams.manifest:
+            name = raw[66:].decode("utf-8").rstrip("\n")
+            if name in replaced or name.startswith(dirs):
+                continue
+            out.write(raw)
+        out.write(site.writer.manifest().encode("utf-8"))
 
 
 def _resolve_claims(
@@ -413,16 +333,7 @@ def _resolve_claims(
     claims: dict[PurePosixPath, list[PaperSummary]] = {}
     for summary in summaries:
         paths = {paper_dir(summary.suffix)}
-        for kind, value in summary.aliases:
-            rel = alias_dir(Alias(kind=kind, value=value, created_at=""))
-            if rel is None:
-                if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
-                    result.warnings.append(
-                        f"{summary.input}: current.source_aliases: alias.path: "
-                        f"{kind} {value!r} is not a safe path; no redirect written"
-                    )
-                continue
-            paths.add(rel)
+        paths.update(rel for _, _, rel in alias_paths(summary) if rel is not None)
         for rel in paths:
             claims.setdefault(rel, []).append(summary)
     for rel, claimants in sorted(claims.items()):
@@ -435,7 +346,6 @@ def _resolve_claims(
 def _write_integrity_paths(
     site: StagedSite,
     summaries: list[PaperSummary],
-    integrity: dict[str, IntegrityInput],
     claims: dict[PurePosixPath, list[PaperSummary]],
     result: BuildResult,
 ) -> None:
@@ -456,7 +366,6 @@ def _write_integrity_paths(
         if paper_dir(summary.suffix) in claims and len(claims[paper_dir(summary.suffix)]) > 1:
             continue
         site.write(rel, source.read_bytes())
-    del integrity
 
 
 def _write_index(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sitegen import __version__
-from sitegen.build import BuildResult, build_site
+from sitegen.build import REPORT_NAME, BuildResult, build_site
 from sitegen.errors import SitegenError
 from sitegen.report import InputReport, Verdict, report_document
 from sitegen.sources import load_keyring
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
     build.add_argument("--json", action="store_true", help="print the verification report on stdout")
     build.add_argument("--quiet", action="store_true", help="no progress and no per-input lines")
+    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     build.add_argument(
         "--strict", action="store_true", help="also exit 1 on warnings (e.g. an alias claimed twice)"
     )
@@ -143,7 +144,7 @@ class _ProgressLine:
 def _run_build(args: argparse.Namespace) -> int:
     progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
-        result: BuildResult = build_site(args.content, args.out, progress=progress)
+        result: BuildResult = build_site(args.content, args.out, jobs=args.jobs, progress=progress)
     finally:
         progress.close()
     if not args.quiet:
@@ -160,14 +161,7 @@ def _run_build(args: argparse.Namespace) -> int:
     )
     print(_summary(result.counts(), extra), file=sys.stderr)
     if args.json:
-        json.dump(
-            report_document(result.reports, result.warnings),
-            sys.stdout,
-            indent=2,
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        sys.stdout.write("\n")
+        sys.stdout.write((args.out / REPORT_NAME).read_text(encoding="utf-8"))
     if not result.all_verified or (args.strict and result.warnings):
         return EXIT_NOT_VERIFIED
     return EXIT_VERIFIED

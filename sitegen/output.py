@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -23,7 +24,7 @@ from typing import IO
 
 from sitegen.errors import BuildError, OutputError
 
-__all__ = ["StagedSite", "safe_join"]
+__all__ = ["StagedSite", "TreeWriter", "safe_join"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -31,6 +32,9 @@ _AT_FDCWD = -100
 
 def safe_join(root: Path, rel: PurePosixPath) -> Path:
     """Join a relative output path to ``root``, refusing anything that could leave it.
+
+    The check is lexical: every part must be a plain name. That is sufficient because
+    the build creates the output tree itself and never creates a symlink in it.
 
     Raises:
         BuildError: absolute, ``..``, empty parts, backslashes or control characters.
@@ -44,10 +48,58 @@ def safe_join(root: Path, rel: PurePosixPath) -> Path:
         or any(ord(c) < 32 or ord(c) == 127 for c in text)
     ):
         raise BuildError(f"unsafe output path {text!r}")
-    path = root.joinpath(*rel.parts)
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise BuildError(f"output path {text!r} resolves outside the output directory")
-    return path
+    return root.joinpath(*rel.parts)
+
+
+class TreeWriter:
+    """Writes files under ``root`` and records their ``SHA256SUMS`` lines.
+
+    An existing file is unlinked before it is written, never modified in place, so a
+    tree that shares inodes with the live site (hard links) cannot change the live site.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.count = 0
+        self._lines: list[str] = []
+        self._dirs: set[Path] = set()
+
+    def write(self, rel: PurePosixPath, data: bytes) -> None:
+        """Write one file.
+
+        Raises:
+            BuildError: the path is unsafe.
+            OutputError: the file system refused (read-only, full).
+        """
+        path = safe_join(self.root, rel)
+        try:
+            if path.parent not in self._dirs:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._dirs.add(path.parent)
+            try:
+                handle = path.open("xb")
+            except FileExistsError:
+                path.unlink()
+                handle = path.open("xb")
+            with handle:
+                handle.write(data)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+        self.count += 1
+        self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+
+    def record(self, rel: PurePosixPath) -> None:
+        """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means."""
+        digest = hashlib.sha256()
+        with safe_join(self.root, rel).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        self.count += 1
+        self._lines.append(f"{digest.hexdigest()}  {rel}\n")
+
+    def manifest(self) -> str:
+        """The ``SHA256SUMS`` lines of the files written so far, in write order."""
+        return "".join(self._lines)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -76,8 +128,8 @@ class StagedSite:
         self.parent = self.target.parent
         self._prefix = f".{self.target.name}.staging-"
         self._lock: IO[bytes] | None = None
-        self.files_written = 0
         self.root = Path()
+        self.writer = TreeWriter(self.root)
 
     def __enter__(self) -> StagedSite:
         try:
@@ -98,6 +150,7 @@ class StagedSite:
         self._remove_stale_staging()
         try:
             self.root = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self.parent))
+            self.writer = TreeWriter(self.root)
         except OSError as exc:
             self._release()
             raise OutputError(f"{self.parent}: cannot create a staging directory: {exc.strerror}") from exc
@@ -123,19 +176,12 @@ class StagedSite:
         return safe_join(self.root, rel)
 
     def write(self, rel: PurePosixPath, data: bytes) -> None:
-        """Write one file of the new site.
+        """Write one file of the new site (see ``TreeWriter.write``)."""
+        self.writer.write(rel, data)
 
-        Raises:
-            BuildError: the path is unsafe.
-            OutputError: the file system refused (read-only, full).
-        """
-        path = self.path(rel)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
-        self.files_written += 1
+    @property
+    def files_written(self) -> int:
+        return self.writer.count
 
     def remove_tree(self, rel: PurePosixPath) -> None:
         """Remove a directory written earlier in this build (e.g. a page two inputs claimed)."""

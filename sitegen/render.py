@@ -20,7 +20,7 @@ from sitegen.report import Status, Verdict
 from sitegen.urls import href, root_prefix
 from sitegen.verify import CHECK_EXPLANATIONS
 
-__all__ = ["TEMPLATES_DIR", "Renderer", "json_bytes", "safe_link"]
+__all__ = ["TEMPLATES_DIR", "Renderer", "compact_json", "json_bytes", "safe_link"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -46,6 +46,11 @@ def json_bytes(value: object) -> bytes:
     return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def compact_json(value: object) -> bytes:
+    """Deterministic one-line JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def safe_link(url: str) -> str | None:
     """``url`` when it is an absolute http(s) link, else None: data never supplies other schemes."""
     lowered = url.strip().lower()
@@ -57,7 +62,12 @@ def safe_link(url: str) -> str | None:
 class Renderer:
     """Templates compiled once per build; ``page()`` turns a template and context into bytes."""
 
-    def __init__(self, config: SiteConfig, templates_dir: Path = TEMPLATES_DIR) -> None:
+    def __init__(
+        self,
+        config: SiteConfig,
+        templates_dir: Path = TEMPLATES_DIR,
+        nav_pages: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.config = config
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates_dir)),
@@ -73,6 +83,7 @@ class Renderer:
             explanations=CHECK_EXPLANATIONS,
             Status=Status,
             safe_link=safe_link,
+            nav_pages=[{"slug": slug, "title": title} for slug, title in nav_pages],
         )
         self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -89,7 +100,8 @@ class Renderer:
 
     def page(self, name: str, page_dir: PurePosixPath, **context: object) -> bytes:
         """Render ``name`` for a page living in ``page_dir`` (links are relative to it)."""
-        root = root_prefix(page_dir)
+        override = context.pop("root_override", None)
+        root = override if isinstance(override, str) else root_prefix(page_dir)
 
         def link(rel: PurePosixPath | str, directory: bool = True) -> str:
             return href(root, rel, directory=directory)

@@ -1,0 +1,240 @@
+"""Deterministic synthetic corpora of really signed state files.
+
+``python -m sitegen.bench.corpus N DIR [--seed S]`` writes ``DIR/site.yaml``,
+``DIR/keys/bench-key.json`` and N state files under ``DIR/states/``, signed with a
+bench key derived from the seed. Papers are realistic in size and shape: long
+author lists, integrity findings, claims, references, every alias kind, old-style
+arXiv ids with a slash, submission years from 1993 on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sitegen.synth import SigningKey, dump_state, make_state
+
+__all__ = ["generate_corpus", "main", "paper_bytes"]
+
+_TEMPLATE = Path(__file__).resolve().parent / "template.state.json"
+_WORDS = [
+    "learning",
+    "scaling",
+    "laws",
+    "asynchronous",
+    "reinforcement",
+    "policy",
+    "gradient",
+    "staleness",
+    "bounds",
+    "optimal",
+    "transport",
+    "graph",
+    "neural",
+    "network",
+    "quantum",
+    "error",
+    "correction",
+    "lattice",
+    "gauge",
+    "theory",
+    "dark",
+    "matter",
+    "halo",
+    "galaxy",
+    "survey",
+    "protein",
+    "folding",
+    "diffusion",
+    "model",
+    "language",
+    "alignment",
+    "robust",
+    "estimation",
+    "sparse",
+    "recovery",
+    "convex",
+    "relaxation",
+    "stochastic",
+    "approximation",
+    "variational",
+    "inference",
+    "causal",
+    "discovery",
+    "federated",
+    "privacy",
+    "verification",
+    "provenance",
+    "signature",
+    "hash",
+    "consensus",
+]
+_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Leslie",
+    "Radia",
+    "Tim",
+    "Margaret",
+    "Shafi",
+    "Silvio",
+    "Whitfield",
+    "Martin",
+    "Ralph",
+    "Claude",
+    "Kurt",
+    "Emmy",
+    "Sophie",
+    "Hedy",
+    "Katherine",
+    "Dorothy",
+    "Mary",
+    "Chien-Shiung",
+    "Lise",
+]
+_SURNAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Lamport",
+    "Perlman",
+    "Berners-Lee",
+    "Hamilton",
+    "Goldwasser",
+    "Micali",
+    "Diffie",
+    "Hellman",
+    "Merkle",
+    "Shannon",
+    "Goedel",
+    "Noether",
+    "Germain",
+    "Lamarr",
+    "Johnson",
+    "Vaughan",
+    "Jackson",
+    "Wu",
+    "Meitner",
+    "Zhang",
+    "Nakamura",
+    "Okafor",
+    "Silva",
+    "Novak",
+]
+_CATS = ("cs.LG", "cs.AI", "cs.CR", "hep-lat", "hep-th", "math.CO", "astro-ph.GA", "quant-ph", "q-bio.BM")
+_OLD_ARCHIVES = ("hep-lat", "hep-th", "math", "astro-ph", "cond-mat", "quant-ph")
+
+
+def _title(rng: random.Random) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 14))).capitalize()
+
+
+def _source(rng: random.Random, index: int) -> tuple[str, str]:
+    """(source id, submitted_at): about one paper in eight has an old-style id with a slash."""
+    if index % 8 == 7:
+        year = rng.randint(1993, 2006)
+        archive = rng.choice(_OLD_ARCHIVES)
+        return (
+            f"{archive}/{year % 100:02d}{rng.randint(1, 12):02d}{index % 1000:03d}",
+            f"{year}-{rng.randint(1, 12):02d}-01T00:00:00Z",
+        )
+    year = rng.randint(2008, 2026)
+    month = rng.randint(1, 12)
+    return (
+        f"{year % 100:02d}{month:02d}.{index:05d}",
+        f"{year}-{month:02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
+    )
+
+
+def paper_bytes(template: dict[str, Any], key: SigningKey, index: int, seed: int, revision: int = 0) -> bytes:
+    """The bytes of paper ``index`` of the corpus; ``revision`` > 0 gives a changed version of it."""
+    rng = random.Random(f"{seed}/{index}/{revision}")  # noqa: S311 (repeatable test data, not secrets)
+    source_id, submitted_at = _source(rng, index)
+    authors = [f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}" for _ in range(rng.choice((1, 3, 6, 12, 40)))]
+    findings = [
+        {
+            "detector": "doi_compliance",
+            "finding_type": rng.choice(("recoverable_identifier", "broken_identifier", "dead_url")),
+            "severity": rng.choice(("critical", "advisory", "informational")),
+            "verdict_class": "incontrovertible",
+            "note": "Identifier in the printed bibliography " + _title(rng).lower(),
+            "detected_doi": f"10.{rng.randint(1000, 9999)}/{rng.randint(1, 10**6)}",
+            "detected_arxiv_id": None,
+            "ref_index": rng.randint(1, 80),
+            "audited_at": "2026-05-19T23:15:25.767223Z",
+        }
+        for _ in range(rng.choice((0, 0, 1, 3)))
+    ]
+    references = [
+        {"title": _title(rng), "doi": f"10.{rng.randint(1000, 9999)}/{rng.randint(1, 10**6)}", "arxiv_id": ""}
+        for _ in range(rng.choice((0, 5, 10)))
+    ]
+    claims = [{"text": "We show that " + _title(rng).lower() + "."} for _ in range(rng.choice((0, 2, 4)))]
+    state = make_state(
+        template,
+        key,
+        source_id=source_id,
+        version=rng.randint(1, 4) + revision,
+        title=_title(rng),
+        authors=authors,
+        submitted_at=submitted_at,
+        primary_cat=rng.choice(_CATS),
+        cross_cats=rng.sample(_CATS, rng.randint(0, 3)),
+        abstract=" ".join(rng.choice(_WORDS) for _ in range(120)).capitalize() + ".",
+        findings=findings,
+        claims=claims,
+        references=references,
+        event_seed=f"{seed}/{index}/{revision}",
+    )
+    return dump_state(state)
+
+
+def state_name(index: int) -> str:
+    return f"states/{index // 1000:04d}/paper-{index:07d}.state.json"
+
+
+def bench_key(seed: int) -> SigningKey:
+    return SigningKey.from_seed(f"pith-sitegen bench key {seed}".encode(), "bench-key")
+
+
+def generate_corpus(count: int, directory: Path, seed: int = 1) -> Iterator[int]:
+    """Write a corpus of ``count`` papers into ``directory``; yields each index as it is written."""
+    template = json.loads(_TEMPLATE.read_text(encoding="utf-8"))
+    key = bench_key(seed)
+    (directory / "keys").mkdir(parents=True, exist_ok=True)
+    key.write_key_file(directory / "keys")
+    (directory / "site.yaml").write_text("title: Bench mirror\nbase_url: /\n", encoding="utf-8")
+    for index in range(count):
+        path = directory / state_name(index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(paper_bytes(template, key, index, seed))
+        yield index
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.corpus", description=__doc__)
+    parser.add_argument("count", type=int)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    for index in generate_corpus(args.count, args.directory, args.seed):
+        if (index + 1) % 1000 == 0:
+            print(f"\r{index + 1}/{args.count} papers", end="", file=sys.stderr)
+    print(f"\rwrote {args.count} papers to {args.directory}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,324 @@
+"""One state file in, one paper's pages and endpoints out (layer 6, per-paper work).
+
+``process_state`` is what a build runs for each input, in this process or in a
+worker of a process pool: read, parse, verify, render, write the paper's own files
+and alias redirects, and return a small ``StateOutcome``. It depends only on its
+``PaperContext`` and the input, so the output is the same whichever process runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from sitegen.canonical import canonical_bytes
+from sitegen.config import SiteConfig
+from sitegen.errors import InputError, ParseError
+from sitegen.keys import Keyring
+from sitegen.model import Alias, JSONValue
+from sitegen.output import TreeWriter
+from sitegen.parse import ParsedIntegrity, ParsedState
+from sitegen.pithnum import is_suffix, short_forms, split_pith_number
+from sitegen.render import Renderer, compact_json, json_bytes
+from sitegen.report import InputReport, Status, Verdict
+from sitegen.sources import read_input
+from sitegen.urls import alias_dir, paper_dir
+from sitegen.verify import rejected_report, verify_state_bytes
+
+__all__ = [
+    "IntegrityInput",
+    "PaperContext",
+    "PaperSummary",
+    "StateOutcome",
+    "alias_paths",
+    "process_state",
+    "slim_report",
+    "unreadable_report",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperSummary:
+    """What the site-wide pages need of one paper; small on purpose."""
+
+    input: str
+    verdict: Verdict
+    suffix: str
+    pith_number: str
+    title: str
+    authors: tuple[str, ...]
+    primary_cat: str
+    cross_cats: tuple[str, ...]
+    submitted_at: str
+    source_id: str
+    canonical_sha256: str
+    aliases: tuple[tuple[str, str], ...]
+    integrity_endpoint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntegrityInput:
+    """A registry integrity file placed beside the states, with its verification."""
+
+    report: InputReport
+    parsed: ParsedIntegrity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperContext:
+    """Everything per-paper work needs; built once per build and sent once to each worker."""
+
+    content_root: Path
+    out_root: Path
+    config: SiteConfig
+    keyring: Keyring
+    integrity: dict[str, IntegrityInput] = field(default_factory=dict)
+    nav_pages: tuple[tuple[str, str], ...] = ()
+    """(slug, title) of the Markdown pages, for the navigation of every page."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateOutcome:
+    """The result of one state file: its report, summary, and the lines it adds to SHA256SUMS."""
+
+    report: InputReport
+    report_line: bytes
+    """The full report entry as one compact JSON line, for ``verification-report.json``."""
+    summary: PaperSummary | None
+    warnings: tuple[str, ...]
+    manifest: str
+    files: int
+
+
+def unreadable_report(name: str, exc: InputError | ParseError, kind: str) -> InputReport:
+    """A ``rejected`` report for an input that could not even be read."""
+    if isinstance(exc, ParseError):
+        return rejected_report(name, exc, kind)
+    return rejected_report(name, ParseError(name, "", exc.check, exc.detail), kind)
+
+
+def slim_report(report: InputReport) -> InputReport:
+    """The report kept in memory for the whole build: checks only where something is wrong.
+
+    The full report of every input is streamed to ``verification-report.json``.
+    """
+    if report.verdict is Verdict.VERIFIED:
+        return InputReport(
+            input=report.input,
+            kind=report.kind,
+            verdict=report.verdict,
+            pith_number=report.pith_number,
+            source_id=report.source_id,
+        )
+    return report
+
+
+def alias_paths(summary: PaperSummary) -> list[tuple[str, str, PurePosixPath | None]]:
+    """(kind, value, redirect directory or None when unsafe or unrouted) for each alias."""
+    return [
+        (kind, value, alias_dir(Alias(kind=kind, value=value, created_at="")))
+        for kind, value in summary.aliases
+    ]
+
+
+def paper_summary(parsed: ParsedState, report: InputReport) -> PaperSummary | None:
+    """The summary of a parsed state, or None when its Pith number cannot name a page."""
+    state = parsed.state
+    parts = split_pith_number(state.pith_number)
+    if parts is None or not is_suffix(parts[1]):
+        return None
+    snapshot = state.latest_snapshot
+    paper = snapshot.paper if snapshot else None
+    integrity = snapshot.integrity if snapshot else None
+    record = state.canonical_record
+    return PaperSummary(
+        input=report.input,
+        verdict=report.verdict,
+        suffix=parts[1],
+        pith_number=state.pith_number,
+        title=paper.title if paper else record.source_id,
+        authors=paper.authors if paper else (),
+        primary_cat=record.primary_cat,
+        cross_cats=record.cross_cats,
+        submitted_at=record.submitted_at,
+        source_id=record.source_id,
+        canonical_sha256=state.record_canonical_sha256,
+        aliases=tuple((a.kind, a.value) for a in state.aliases),
+        integrity_endpoint=integrity.endpoint if integrity else "",
+    )
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_renderers: dict[int, Renderer] = {}
+
+
+def _renderer(ctx: PaperContext) -> Renderer:
+    """One compiled template set per process and context: paid once per build, not per paper."""
+    renderer = _renderers.get(id(ctx))
+    if renderer is None:
+        _renderers.clear()
+        renderer = _renderers[id(ctx)] = Renderer(ctx.config, nav_pages=ctx.nav_pages)
+    return renderer
+
+
+def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome:
+    """Read, verify and render one state file into ``ctx.out_root``."""
+    name = str(rel)
+    try:
+        data = read_input(ctx.content_root, rel, ctx.config.limits)
+    except (InputError, ParseError) as exc:
+        report = unreadable_report(name, exc, "state")
+        return StateOutcome(
+            report=report,
+            report_line=compact_json(report.to_json()),
+            summary=None,
+            warnings=(),
+            manifest="",
+            files=0,
+        )
+    report, parsed = verify_state_bytes(data, name, ctx.keyring, ctx.config.limits)
+    report_doc = report.to_json()
+    report_line = compact_json(report_doc)
+    if parsed is None:
+        return StateOutcome(
+            report=report, report_line=report_line, summary=None, warnings=(), manifest="", files=0
+        )
+    summary = paper_summary(parsed, report)
+    if summary is None:
+        warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
+        return StateOutcome(
+            report=slim_report(report),
+            report_line=report_line,
+            summary=None,
+            warnings=(warning,),
+            manifest="",
+            files=0,
+        )
+    writer = TreeWriter(ctx.out_root)
+    warnings = _write_paper(writer, _renderer(ctx), ctx, parsed, report, json_bytes(report_doc), summary)
+    return StateOutcome(
+        report=slim_report(report),
+        report_line=report_line,
+        summary=summary,
+        warnings=tuple(warnings),
+        manifest=writer.manifest(),
+        files=writer.count,
+    )
+
+
+def _signature_bytes(signature_b64: str) -> bytes | None:
+    try:
+        return base64.b64decode(signature_b64, validate=True)
+    except binascii.Error:
+        return None
+
+
+def _write_paper(
+    writer: TreeWriter,
+    renderer: Renderer,
+    ctx: PaperContext,
+    parsed: ParsedState,
+    report: InputReport,
+    report_json: bytes,
+    summary: PaperSummary,
+) -> list[str]:
+    state, raw = parsed.state, parsed.raw
+    base = paper_dir(summary.suffix)
+    current = raw["current"]
+    assert isinstance(current, dict)
+    created = current["record_created"]
+    assert isinstance(created, dict)
+    payload = created["payload"]
+    assert isinstance(payload, dict)
+    record_bytes = canonical_bytes(payload["canonical_record"])
+    signed = ctx.integrity.get(summary.source_id)
+    writer.write(base / "state.json", parsed.data)
+    writer.write(base / "record.json", record_bytes)
+    writer.write(base / "receipt.json", json_bytes(payload["receipt"]))
+    signature = _signature_bytes(state.receipt.signature_b64)
+    if signature is not None:
+        writer.write(base / "signature.bin", signature)
+    if _HEX64.fullmatch(state.record_canonical_sha256):  # else the hash check failed and says so
+        writer.write(base / "digest.bin", bytes.fromhex(state.record_canonical_sha256))
+    writer.write(base / "integrity.json", _integrity_endpoint(current, signed))
+    writer.write(base / "aliases.json", json_bytes(_aliases_document(summary, report)))
+    writer.write(
+        base / "graph.json",
+        json_bytes(
+            {
+                "pith_number": state.pith_number,
+                "stated_by": "registry",
+                "graph_snapshots": current.get("graph_snapshots", []),
+            }
+        ),
+    )
+    writer.write(base / "verification.json", report_json)
+    writer.write(
+        base / "index.html",
+        renderer.page(
+            "paper.html",
+            base,
+            state=state,
+            summary=summary,
+            report=report,
+            checks_by_id={c.id: c for c in report.checks},
+            snapshot=state.latest_snapshot,
+            signed_integrity=signed,
+            key=ctx.keyring.get(state.receipt.key_id),
+            short=short_forms(summary.suffix),
+            record_text=record_bytes.decode("utf-8"),
+            has_signature=signature is not None,
+        ),
+    )
+    warnings = []
+    for kind, value, rel in alias_paths(summary):
+        if rel is None:
+            if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
+                warnings.append(
+                    f"{summary.input}: current.source_aliases: alias.path: "
+                    f"{kind} {value!r} is not a safe path; no redirect written"
+                )
+            continue
+        if rel != base:
+            writer.write(rel / "index.html", renderer.page("redirect.html", rel, paper=summary))
+    return warnings
+
+
+def _integrity_endpoint(current: dict[str, JSONValue], signed: IntegrityInput | None) -> bytes:
+    """The signed integrity file when the content has one, else the snapshot's unsigned findings."""
+    if signed is not None:
+        return signed.parsed.data
+    snapshots = current.get("graph_snapshots")
+    latest: JSONValue = None
+    if isinstance(snapshots, list) and snapshots:
+        last = snapshots[-1]
+        if isinstance(last, dict):
+            payload = last.get("payload")
+            snap = payload.get("graph_snapshot") if isinstance(payload, dict) else None
+            latest = snap.get("integrity") if isinstance(snap, dict) else None
+    return json_bytes(
+        {
+            "signed": False,
+            "stated_by": "registry",
+            "note": "Findings stated by the registry in the graph snapshot; not signed, not verified here.",
+            "integrity": latest,
+        }
+    )
+
+
+def _aliases_document(summary: PaperSummary, report: InputReport) -> dict[str, object]:
+    checks = {c.id: c.status.value for c in report.checks}
+    return {
+        "pith_number": summary.pith_number,
+        "aliases": [
+            {
+                "alias_kind": kind,
+                "alias_value": value,
+                "check": checks.get(f"alias.{kind}", Status.NOT_CHECKABLE.value),
+            }
+            for kind, value in summary.aliases
+        ],
+    }
