@@ -16,10 +16,18 @@ from typing import TextIO
 
 from sitegen import __version__
 from sitegen.build import REPORT_NAME, BuildResult, build_site
-from sitegen.errors import SitegenError
-from sitegen.report import InputReport, Verdict, report_document
+from sitegen.errors import ConfigError, InputError, ParseError, SitegenError
+from sitegen.keys import Keyring
+from sitegen.parse import DEFAULT_LIMITS, Limits
+from sitegen.report import InputReport, Verdict, printable, report_document
 from sitegen.sources import load_keyring
-from sitegen.verify import verify_state_bytes
+from sitegen.verify import (
+    INTEGRITY_SIGNATURE_CHECK,
+    SIGNATURE_CHECK,
+    rejected_report,
+    verify_integrity_bytes,
+    verify_state_bytes,
+)
 
 __all__ = ["main"]
 
@@ -41,6 +49,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CANNOT_RUN, f"{self.prog}: error: {message}\n")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m sitegen", description="Verify Pith state files and build a static mirror."
@@ -48,12 +66,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pith-sitegen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    verify = commands.add_parser("verify", help="check state files against a keyring")
+    verify = commands.add_parser(
+        "verify",
+        help="check state files (and *integrity.json files) against a keyring",
+        description="Check Pith state files, and registry integrity files named integrity.json or "
+        "*.integrity.json, against the trusted keys in a keyring directory. Prints one line per "
+        "file and a summary; exit 0 when every file is verified, 1 when any is not, 2 when the "
+        "command cannot run.",
+    )
     verify.add_argument("files", nargs="+", type=Path, metavar="FILE")
     verify.add_argument(
         "--keys", type=Path, default=Path("content/keys"), help="keyring directory (default: content/keys)"
     )
     verify.add_argument("--json", action="store_true", help="print the machine-readable report on stdout")
+    verify.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=DEFAULT_LIMITS.max_bytes,
+        help=f"refuse files larger than this (default: {DEFAULT_LIMITS.max_bytes})",
+    )
+    verify.add_argument(
+        "--max-depth",
+        type=_positive_int,
+        default=DEFAULT_LIMITS.max_depth,
+        help=f"refuse JSON nested deeper than this (default: {DEFAULT_LIMITS.max_depth})",
+    )
 
     build = commands.add_parser("build", help="verify content/ and render the static site")
     build.add_argument(
@@ -70,9 +107,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _line(report: InputReport) -> str:
-    head = f"{_LABEL[report.verdict]:<12} {report.input}"
+    """``verdict  input  pith number  [failed check ids]``, with untrusted text escaped."""
+    head = f"{_LABEL[report.verdict]:<12} {printable(report.input)}"
     if report.pith_number:
-        head += f"  {report.pith_number}"
+        head += f"  {printable(report.pith_number)}"
     failed = report.failed_checks
     if failed:
         head += "  [" + ", ".join(c.id for c in failed) + "]"
@@ -91,29 +129,59 @@ def _counts(reports: Sequence[InputReport]) -> dict[str, int]:
     return counts
 
 
+def _read_input_file(path: Path, limits: Limits) -> bytes:
+    """Read a file named on the command line, never more than the size limit allows.
+
+    Raises:
+        InputError: missing, not a regular file (a FIFO or device could block), unreadable.
+        ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
+    """
+    if not path.is_file():
+        raise InputError(str(path), "not a regular file" if path.exists() else "no such file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > limits.max_bytes:
+        raise ParseError(
+            str(path), "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes"
+        )
+    return data
+
+
+def _is_integrity_file(path: Path) -> bool:
+    return path.name == "integrity.json" or path.name.endswith(".integrity.json")
+
+
+def _verify_file(path: Path, keyring: Keyring, limits: Limits) -> InputReport:
+    kind = "integrity" if _is_integrity_file(path) else "state"
+    try:
+        data = _read_input_file(path, limits)
+    except (InputError, ParseError) as exc:
+        return rejected_report(str(path), exc, kind)
+    if kind == "integrity":
+        return verify_integrity_bytes(data, str(path), keyring, limits)[0]
+    return verify_state_bytes(data, str(path), keyring, limits)[0]
+
+
 def _run_verify(args: argparse.Namespace) -> int:
+    if not args.keys.is_dir():
+        raise ConfigError(str(args.keys), "", "keyring directory does not exist", check="keys.read")
     keyring = load_keyring(args.keys)
+    limits = Limits(max_bytes=args.max_bytes, max_depth=args.max_depth)
     reports: list[InputReport] = []
     human: TextIO = sys.stderr if args.json else sys.stdout
     for path in args.files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            print(f"rejected     {path}: input.read: cannot read: {exc.strerror}", file=human)
-            from sitegen.errors import ParseError
-            from sitegen.verify import rejected_report
-
-            reports.append(
-                rejected_report(
-                    str(path), ParseError(str(path), "", "input.read", f"cannot read: {exc.strerror}")
-                )
-            )
-            continue
-        report, _ = verify_state_bytes(data, str(path), keyring)
+        report = _verify_file(path, keyring, limits)
         reports.append(report)
         print(_line(report), file=human)
         for message in report.errors:
             print(f"    {message}", file=human)
+        if report.verdict is Verdict.UNVERIFIABLE:
+            for check in report.checks:
+                if check.id in (SIGNATURE_CHECK, INTEGRITY_SIGNATURE_CHECK):
+                    print(f"    {printable(report.input)}: {check.id}: {check.summary}", file=human)
     print(_summary(_counts(reports)), file=human)
     if args.json:
         json.dump(report_document(reports), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)

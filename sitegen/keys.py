@@ -10,9 +10,9 @@ not match its key bytes is refused: the trust anchor must be self-consistent.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,7 +20,9 @@ from sitegen.errors import ConfigError
 from sitegen.model import JSONValue, RegistryKey
 from sitegen.pithnum import fingerprint_b32, fingerprint_hex
 
-__all__ = ["Keyring", "parse_key", "parse_timestamp"]
+__all__ = ["Keyring", "format_timestamp", "parse_key", "parse_timestamp"]
+
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +56,11 @@ def parse_timestamp(text: str) -> dt.datetime | None:
     """An aware UTC datetime from ISO 8601 text (``Z`` or an offset), else None."""
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: "9999-12-31T23:59:59-23:59"
         return None
-    if value.tzinfo is None:
-        return None
-    return value.astimezone(dt.UTC)
 
 
 def parse_key(document: JSONValue, source: str) -> RegistryKey:
@@ -83,6 +85,8 @@ def parse_key(document: JSONValue, source: str) -> RegistryKey:
 
     key_id = text("key_id")
     assert key_id is not None
+    if not key_id.strip():
+        raise ConfigError(source, "key_id", "the key id is empty", check="key.field")
     algorithm = text("algorithm")
     if algorithm != "ed25519":
         raise ConfigError(
@@ -93,10 +97,18 @@ def parse_key(document: JSONValue, source: str) -> RegistryKey:
     )
     derived_hex = fingerprint_hex(key_bytes)
     derived_b32 = fingerprint_b32(key_bytes)
-    for name, derived in (
+    fingerprints = (
         ("fingerprint_sha256_hex", derived_hex),
         ("fingerprint_sha256_b32_first128bits", derived_b32),
-    ):
+    )
+    if all(document.get(name) is None for name, _ in fingerprints):
+        raise ConfigError(
+            source,
+            "fingerprint_sha256_hex",
+            f"no fingerprint is stated; the key's is {derived_hex} (compare it with the registry's)",
+            check="key.fingerprint",
+        )
+    for name, derived in fingerprints:
         stated = text(name, required=False)
         if stated is not None and stated != derived:
             raise ConfigError(
@@ -110,6 +122,14 @@ def parse_key(document: JSONValue, source: str) -> RegistryKey:
     rotates_at = _window_edge(document, "rotates_at", source)
     if rotates_at is not None and (not_after is None or rotates_at < not_after):
         not_after = rotates_at
+    if not_before is not None and not_after is not None and not_before >= not_after:
+        raise ConfigError(
+            source,
+            "not_before",
+            f"the validity window is empty: not_before {format_timestamp(not_before)} is not before "
+            f"not_after/rotates_at {format_timestamp(not_after)}",
+            check="key.validity",
+        )
     return RegistryKey(
         key_id=key_id,
         public_key=key_bytes,
@@ -127,13 +147,12 @@ def _key_bytes(b64: str | None, hex_text: str | None, source: str) -> bytes:
     if b64 is not None:
         try:
             forms.append(("public_key_b64", base64.b64decode(b64, validate=True)))
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or a non-ASCII string
             raise ConfigError(source, "public_key_b64", "not valid base64", check="key.encoding") from exc
     if hex_text is not None:
-        try:
-            forms.append(("public_key_hex", bytes.fromhex(hex_text)))
-        except ValueError as exc:
-            raise ConfigError(source, "public_key_hex", "not valid hex", check="key.encoding") from exc
+        if _HEX.fullmatch(hex_text) is None:  # bytes.fromhex would also take spaces
+            raise ConfigError(source, "public_key_hex", "not valid hex", check="key.encoding")
+        forms.append(("public_key_hex", bytes.fromhex(hex_text)))
     if not forms:
         raise ConfigError(
             source, "public_key_b64", "neither public_key_b64 nor public_key_hex is given", check="key.field"
@@ -163,3 +182,8 @@ def _window_edge(document: Mapping[str, JSONValue], name: str, source: str) -> d
             source, name, "expected an ISO 8601 time with a zone, or null", check="key.validity"
         )
     return parsed
+
+
+def format_timestamp(value: dt.datetime | None) -> str:
+    """ISO 8601 in UTC with ``Z``, or ``-`` for an open edge of a validity window."""
+    return "-" if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -80,7 +80,8 @@ class CanonicalRecord:
     def year(self) -> int | None:
         """Year of ``submitted_at``, or None when it does not start with four digits."""
         head = self.submitted_at[:4]
-        return int(head) if len(head) == 4 and head.isdigit() else None
+        # isascii: str.isdigit() is also true for "²" and "２", which are not a year.
+        return int(head) if len(head) == 4 and head.isascii() and head.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +189,10 @@ class StateFile:
     invalid_event_count: int
     equivocation_count: int
     canonical_record: CanonicalRecord
+    """``current.canonical_record``: what the registry shows as current."""
+    signed_record: CanonicalRecord
+    """``current.record_created.payload.canonical_record``: the record the receipt covers.
+    Every derivation is checked against this one; the two must be equal."""
     record_created: Event
     record_canonical_sha256: str
     receipt: Receipt

@@ -10,6 +10,7 @@ here: values are narrowed with ``isinstance`` and models are built field by fiel
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -97,8 +98,46 @@ def _pairs_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, J
     return result
 
 
+def _duplicate_key_path(text: str, key: str) -> str:
+    """The JSON path of the duplicated ``key`` (error path only: parses ``text`` again).
+
+    The hook runs in the same order as in the first parse, so the first object it
+    sees with a duplicate is the one that failed there; the walk finds it by identity.
+    """
+    first: list[dict[str, JSONValue]] = []
+
+    def mark(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
+        result = dict(pairs)
+        if len(result) != len(pairs) and not first:
+            first.append(result)
+        return result
+
+    try:
+        root: JSONValue = json.loads(text, object_pairs_hook=mark)
+    except (ValueError, RecursionError):
+        return key
+    stack: list[tuple[JSONValue, str]] = [(root, "")]
+    while stack and first:
+        value, path = stack.pop()
+        if value is first[0]:
+            return f"{path}.{key}" if path else key
+        if isinstance(value, dict):
+            stack.extend((child, f"{path}.{k}" if path else k) for k, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
+    return key
+
+
 def _refuse_constant(name: str) -> JSONValue:
     raise ValueError(f"non-standard constant {name}")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; ``1e400`` would silently become infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range for a finite float")
+    return value
 
 
 def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSONValue:
@@ -122,10 +161,18 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         raise ParseError(source, "", "json.utf8", "file starts with a byte order mark")
     try:
         value: JSONValue = json.loads(
-            text, object_pairs_hook=_pairs_without_duplicates, parse_constant=_refuse_constant
+            text,
+            object_pairs_hook=_pairs_without_duplicates,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
         )
     except _DuplicateKey as exc:
-        raise ParseError(source, exc.key, "json.duplicate_key", "key appears twice in one object") from exc
+        raise ParseError(
+            source,
+            _duplicate_key_path(text, exc.key),
+            "json.duplicate_key",
+            "key appears twice in one object",
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ParseError(
             source, "", "json.syntax", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -351,6 +398,7 @@ def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Pa
         invalid_event_count=top.integer("invalid_event_count"),
         equivocation_count=top.integer("equivocation_count"),
         canonical_record=_canonical_record(current.object("canonical_record")),
+        signed_record=_canonical_record(payload.object("canonical_record")),
         record_created=_event(record_created_fields),
         record_canonical_sha256=payload.text("canonical_sha256"),
         receipt=_receipt(payload.object("receipt")),
@@ -370,8 +418,6 @@ def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Pa
         state_sha256=top.text("state_sha256"),
         extra_fields=tuple(extra),
     )
-    # The record inside the receipt event must itself be a well-typed record.
-    _canonical_record(payload.object("canonical_record"))
     return ParsedState(state=state, raw=value, data=data)
 
 

@@ -26,7 +26,7 @@ __all__ = [
 SUFFIX_LENGTH = 26
 SHORT_LENGTHS = (8, 12, 16)
 _SUFFIX_RE = re.compile(r"[A-Z2-7]{26}")
-_PITH_RE = re.compile(r"pith:(\d{4}):([A-Z2-7]{26})")
+_PITH_RE = re.compile(r"pith:([0-9]{4}):([A-Z2-7]{26})")  # ASCII digits only: \d matches "２"
 
 
 def base32_nopad(data: bytes) -> str:
@@ -69,6 +69,8 @@ def split_pith_number(text: str) -> tuple[int, str] | None:
     >>> split_pith_number("pith:2026:3BA52NFJTLFMVFHQMNWVXCSHM7")
     (2026, '3BA52NFJTLFMVFHQMNWVXCSHM7')
     >>> split_pith_number("pith:2026:../../etc") is None
+    True
+    >>> split_pith_number("pith:\uff12\uff10\uff12\uff16:3BA52NFJTLFMVFHQMNWVXCSHM7") is None
     True
     """
     match = _PITH_RE.fullmatch(text)

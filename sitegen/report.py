@@ -17,10 +17,25 @@ __all__ = [
     "Status",
     "Verdict",
     "decide_verdict",
+    "printable",
     "report_document",
 ]
 
 REPORT_SCHEMA = "pith-sitegen/verification-report/v1"
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\n``, ``\\x1b``, ``\\u202e``).
+
+    Messages quote values from untrusted files; escaped, such a value cannot add a
+    line to a terminal or log, move the cursor, or reorder text with bidi controls.
+
+    >>> printable("ok\\nverified  forged.json\\x1b[2J")
+    'ok\\\\nverified  forged.json\\\\x1b[2J'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class Status(enum.Enum):

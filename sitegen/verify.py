@@ -10,7 +10,6 @@ imports ``cryptography``.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping
 
@@ -21,12 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sitegen.canonical import (
     canonical_bytes,
     canonical_sha256_hex,
-    sha256_hex,
     state_sha256_hex,
     title_canon_sha256_hex,
 )
-from sitegen.errors import ParseError
-from sitegen.keys import Keyring, parse_timestamp
+from sitegen.errors import InputError, ParseError
+from sitegen.keys import Keyring, format_timestamp, parse_timestamp
 from sitegen.model import IntegrityEvent, JSONValue, RegistryKey, StateFile
 from sitegen.parse import (
     DEFAULT_LIMITS,
@@ -37,10 +35,12 @@ from sitegen.parse import (
     parse_state,
 )
 from sitegen.pithnum import SHORT_LENGTHS, pith_suffix, short_forms, split_pith_number
-from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict
+from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict, printable
 
 __all__ = [
     "CHECK_EXPLANATIONS",
+    "INTEGRITY_EVENT_CHECK",
+    "INTEGRITY_SIGNATURE_CHECK",
     "SIGNATURE_CHECK",
     "check_ed25519",
     "public_key_pem",
@@ -53,9 +53,11 @@ __all__ = [
 
 SIGNATURE_CHECK = "receipt.signature"
 INTEGRITY_SIGNATURE_CHECK = "integrity.signatures"
+INTEGRITY_EVENT_CHECK = "integrity.event_signature"
 
 _RECORD = "current.record_created.payload"
 _RECEIPT = f"{_RECORD}.receipt"
+_SIGNED_RECORD = f"{_RECORD}.canonical_record"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _EVENT_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -72,7 +74,7 @@ CHECK_EXPLANATIONS: Mapping[str, str] = {
     "alias.arxiv_version": "The arXiv version alias is the source id and version of the signed record.",
     "alias.doi": "The DOI alias is arXiv's DOI for the source id of the signed record.",
     "receipt.key_fingerprint": "The receipt names a key this site trusts, and its fingerprint is that key's.",
-    "receipt.key_validity": "The receipt was signed while the trusted key was valid.",
+    "receipt.key_validity": "The receipt's stated signing time (not itself covered by the signature) lies inside the trusted key's validity window.",
     "receipt.signature": "The registry's Ed25519 signature over the 32 bytes of the canonical hash verifies with the trusted key.",
     "state.state_sha256": "The SHA-256 of the whole state file (without its own hash), recomputed here, equals the stated state hash.",
     "title.canon_sha256": "The SHA-256 of the lower-cased title shown here equals the title hash in the signed record.",
@@ -85,8 +87,9 @@ CHECK_EXPLANATIONS: Mapping[str, str] = {
     "record.abstract_canon_sha256": "A state file holds only an excerpt of the abstract, so the abstract hash cannot be recomputed.",
     "state.merge_rules": "The registry's merge rules are not published, so the merged state cannot be recomputed.",
     "integrity.parse": "The file could be read as a registry integrity file.",
-    "integrity.signatures": "Each integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key.",
-    "integrity.payload_sha256": "Each event's payload digest is recomputed from its payload.",
+    "integrity.signatures": "Every integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key.",
+    "integrity.event_signature": "This integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key.",
+    "integrity.payload_sha256": "Each event's payload digest is recomputed from its payload (the recipe is not published, so usually not checkable).",
 }
 
 
@@ -99,31 +102,42 @@ def _check(
     expected: str | None = None,
     observed: str | None = None,
 ) -> Check:
+    """A check whose one-line summary has every non-printable character escaped."""
     return Check(
-        id=check_id, status=status, summary=summary, json_path=json_path, expected=expected, observed=observed
+        id=check_id,
+        status=status,
+        summary=printable(summary),
+        json_path=printable(json_path),
+        expected=expected,
+        observed=observed,
     )
 
 
-def _equal(check_id: str, json_path: str, expected: str, observed: str, what: str) -> Check:
-    """VERIFIED when ``observed`` equals ``expected``, else FAILED with both sides."""
-    if observed == expected:
+def _equal(check_id: str, json_path: str, what: str, stated: str, derived: str, how: str) -> Check:
+    """VERIFIED when the stated value equals the one derived here, else FAILED with both sides.
+
+    ``expected`` is always what the file states, ``observed`` what this build derived
+    (``how`` says how, e.g. ``recomputed``), in the report and in the message.
+    """
+    if stated == derived:
         return _check(
-            check_id, Status.VERIFIED, f"{what} matches", json_path, expected=expected, observed=observed
+            check_id, Status.VERIFIED, f"{what} matches ({how})", json_path, expected=stated, observed=derived
         )
     return _check(
         check_id,
         Status.FAILED,
-        f"{what}: expected {expected}, got {observed}",
+        f"{what}: expected {stated} (stated), got {derived} ({how})",
         json_path,
-        expected=expected,
-        observed=observed,
+        expected=stated,
+        observed=derived,
     )
 
 
 # -- record and Pith number ----------------------------------------------------------
 
 
-def _record_value(raw: Mapping[str, JSONValue], *path: str) -> JSONValue:
+def _raw_at(raw: Mapping[str, JSONValue], *path: str) -> JSONValue:
+    """A value that ``parse_state`` has already required to be there, as an object chain."""
     value: JSONValue = raw
     for key in path:
         assert isinstance(value, dict)
@@ -131,22 +145,40 @@ def _record_value(raw: Mapping[str, JSONValue], *path: str) -> JSONValue:
     return value
 
 
+def _first_difference(a: JSONValue, b: JSONValue, path: str) -> str:
+    """The JSON path of the first place where two JSON values differ ("" when equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(a.keys() | b.keys()):
+            if key not in a or key not in b:
+                return f"{path}.{key}"
+            found = _first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found
+        return ""
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _first_difference(x, y, f"{path}[{index}]")
+            if found:
+                return found
+        return ""
+    return "" if canonical_bytes(a) == canonical_bytes(b) else path
+
+
 def check_canonical_sha256(raw: Mapping[str, JSONValue], state: StateFile) -> tuple[Check, str]:
-    """Recompute the canonical hash of the signed record; return the check and the hash."""
-    record = _record_value(raw, "current", "record_created", "payload", "canonical_record")
-    recomputed = canonical_sha256_hex(record)
+    """Recompute the signed record's canonical hash; return the check and the recomputed hash.
+
+    Both stated copies must match: the payload's ``canonical_sha256`` and the receipt's.
+    """
+    recomputed = canonical_sha256_hex(
+        _raw_at(raw, "current", "record_created", "payload", "canonical_record")
+    )
     for path, stated in (
         (f"{_RECORD}.canonical_sha256", state.record_canonical_sha256),
         (f"{_RECEIPT}.canonical_sha256", state.receipt.canonical_sha256),
     ):
         if stated != recomputed:
-            return _check(
-                "record.canonical_sha256",
-                Status.FAILED,
-                f"expected {stated} (stated), got {recomputed} (recomputed)",
-                path,
-                expected=stated,
-                observed=recomputed,
+            return _equal(
+                "record.canonical_sha256", path, "canonical hash", stated, recomputed, "recomputed"
             ), recomputed
     return _check(
         "record.canonical_sha256",
@@ -159,73 +191,92 @@ def check_canonical_sha256(raw: Mapping[str, JSONValue], state: StateFile) -> tu
 
 
 def check_current_record(raw: Mapping[str, JSONValue]) -> Check:
-    current = canonical_bytes(_record_value(raw, "current", "canonical_record"))
-    created = canonical_bytes(_record_value(raw, "current", "record_created", "payload", "canonical_record"))
-    if current == created:
+    """``current.canonical_record`` must be the record the receipt signed, canonically."""
+    current = _raw_at(raw, "current", "canonical_record")
+    signed = _raw_at(raw, "current", "record_created", "payload", "canonical_record")
+    current_hex, signed_hex = canonical_sha256_hex(current), canonical_sha256_hex(signed)
+    if current_hex == signed_hex:
         return _check(
             "record.current_matches_created",
             Status.VERIFIED,
             "current record equals the signed record",
             "current.canonical_record",
+            expected=signed_hex,
+            observed=current_hex,
         )
+    where = _first_difference(signed, current, "current.canonical_record")
     return _check(
         "record.current_matches_created",
         Status.FAILED,
-        "current.canonical_record differs from the record in record_created",
-        "current.canonical_record",
-        expected=sha256_hex(created),
-        observed=sha256_hex(current),
+        f"current.canonical_record differs from the signed record at {where}: "
+        f"expected canonical hash {signed_hex} (signed record), got {current_hex} (current record)",
+        where,
+        expected=signed_hex,
+        observed=current_hex,
     )
 
 
 def check_pith_number(state: StateFile, digest_hex: str) -> list[Check]:
-    derived = pith_suffix(bytes.fromhex(digest_hex))
+    """The stated Pith number must be ``pith:YEAR:SUFFIX`` derived from the signed record."""
+    derived_suffix = pith_suffix(bytes.fromhex(digest_hex))
+    record = state.signed_record
     parts = split_pith_number(state.pith_number)
     if parts is None:
+        year_text = "YEAR" if record.year is None else f"{record.year:04d}"
         return [
             _check(
                 "pith_number.suffix",
                 Status.FAILED,
-                f"not a well-formed pith number: {state.pith_number!r}",
+                f"pith number {state.pith_number!r} (stated) is not pith:YEAR:SUFFIX; "
+                f"derived pith:{year_text}:{derived_suffix}",
                 "pith_number",
-                expected=f"pith:YEAR:{derived}",
-                observed=state.pith_number,
+                expected=state.pith_number,
+                observed=f"pith:{year_text}:{derived_suffix}",
             )
         ]
     year, suffix = parts
-    checks = [_equal("pith_number.suffix", "pith_number", derived, suffix, "pith number suffix")]
-    record_year = state.canonical_record.year
-    if record_year is None:
+    checks = [
+        _equal("pith_number.suffix", "pith_number", "pith number suffix", suffix, derived_suffix, "derived")
+    ]
+    if record.year is None:
         checks.append(
             _check(
                 "pith_number.year",
                 Status.FAILED,
-                f"submitted_at has no year: {state.canonical_record.submitted_at!r}",
-                "current.canonical_record.metadata.submitted_at",
+                f"submitted_at does not start with a four-digit year: {record.submitted_at!r}",
+                f"{_SIGNED_RECORD}.metadata.submitted_at",
+                expected=f"{year:04d}",
             )
         )
     else:
         checks.append(
-            _equal("pith_number.year", "pith_number", str(record_year), str(year), "pith number year")
+            _equal(
+                "pith_number.year",
+                "pith_number",
+                "pith number year",
+                f"{year:04d}",
+                f"{record.year:04d}",
+                "year of submitted_at",
+            )
         )
     return checks
 
 
 def check_aliases(state: StateFile, digest_hex: str) -> list[Check]:
-    """Short aliases derive from the recomputed suffix; arXiv and DOI aliases from the source."""
+    """Short aliases derive from the recomputed suffix; arXiv and DOI aliases from the signed source."""
     suffix = pith_suffix(bytes.fromhex(digest_hex))
-    expected: dict[str, str] = {f"pith_short_{n}": v for n, v in short_forms(suffix).items()}
-    record = state.canonical_record
+    derived: dict[str, str] = {f"pith_short_{n}": v for n, v in short_forms(suffix).items()}
+    record = state.signed_record
     if record.source_kind == "arxiv":
-        expected["arxiv"] = record.source_id
-        expected["arxiv_version"] = f"{record.source_id}v{record.source_version}"
-        expected["doi"] = f"10.48550/arxiv.{record.source_id}"
+        derived["arxiv"] = record.source_id
+        derived["arxiv_version"] = f"{record.source_id}v{record.source_version}"
+        derived["doi"] = f"10.48550/arxiv.{record.source_id}"
     by_kind: dict[str, list[tuple[int, str]]] = {}
     for index, alias in enumerate(state.aliases):
         by_kind.setdefault(alias.kind, []).append((index, alias.value))
     checks = []
     order = [f"pith_short_{n}" for n in SHORT_LENGTHS] + ["arxiv", "arxiv_version", "doi"]
-    for kind in (k for k in order if k in expected):
+    for kind in (k for k in order if k in derived):
         check_id = f"alias.{kind}"
         found = by_kind.get(kind, [])
         if not found:
@@ -235,34 +286,21 @@ def check_aliases(state: StateFile, digest_hex: str) -> list[Check]:
                     Status.NOT_CHECKABLE,
                     f"the state has no {kind} alias",
                     "current.source_aliases",
-                    expected=expected[kind],
+                    observed=derived[kind],
                 )
             )
             continue
-        bad = [(i, v) for i, v in found if v != expected[kind]]
-        if bad:
-            index, value = bad[0]
-            checks.append(
-                _check(
-                    check_id,
-                    Status.FAILED,
-                    f"{kind} alias: expected {expected[kind]}, got {value}",
-                    f"current.source_aliases[{index}].alias_value",
-                    expected=expected[kind],
-                    observed=value,
-                )
+        index, value = next(((i, v) for i, v in found if v != derived[kind]), found[0])
+        checks.append(
+            _equal(
+                check_id,
+                f"current.source_aliases[{index}].alias_value",
+                f"{kind} alias",
+                value,
+                derived[kind],
+                "derived",
             )
-        else:
-            checks.append(
-                _check(
-                    check_id,
-                    Status.VERIFIED,
-                    f"{kind} alias matches",
-                    f"current.source_aliases[{found[0][0]}].alias_value",
-                    expected=expected[kind],
-                    observed=expected[kind],
-                )
-            )
+        )
     return checks
 
 
@@ -273,7 +311,7 @@ def check_ed25519(key: RegistryKey, digest: bytes, signature_b64: str) -> tuple[
     """Verify an Ed25519 signature over raw digest bytes; return a status and a reason."""
     try:
         signature = base64.b64decode(signature_b64, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a string that is not ASCII
         return Status.FAILED, "signature is not valid base64"
     if len(signature) != 64:
         return Status.FAILED, f"an Ed25519 signature has 64 bytes, got {len(signature)}"
@@ -292,6 +330,12 @@ def public_key_pem(key: RegistryKey) -> bytes:
 
 
 def check_receipt(state: StateFile, digest_hex: str, keyring: Keyring) -> list[Check]:
+    """Key selection, fingerprint, validity window and signature of the receipt.
+
+    The receipt's ``key_id`` only selects a key from the operator's keyring; its stated
+    fingerprint must then equal that key's. The signature is checked over the digest
+    recomputed here, never over the stated one.
+    """
     receipt = state.receipt
     key = keyring.get(receipt.key_id)
     if key is None:
@@ -311,13 +355,13 @@ def check_receipt(state: StateFile, digest_hex: str, keyring: Keyring) -> list[C
         _equal(
             "receipt.key_fingerprint",
             f"{_RECEIPT}.public_key_fingerprint",
-            key.fingerprint_hex,
+            f"fingerprint of key {key.key_id}",
             receipt.public_key_fingerprint,
-            "key fingerprint",
-        )
+            key.fingerprint_hex,
+            "trusted key",
+        ),
+        _check_validity(key, receipt.signed_at),
     ]
-    checks.append(_check_validity(key, receipt.signed_at))
-    sig_path = f"{_RECEIPT}.signature_b64"
     if receipt.algorithm != "ed25519" or receipt.signed_message != "canonical_sha256_bytes":
         checks.append(
             _check(
@@ -330,16 +374,18 @@ def check_receipt(state: StateFile, digest_hex: str, keyring: Keyring) -> list[C
         )
     else:
         status, reason = check_ed25519(key, bytes.fromhex(digest_hex), receipt.signature_b64)
-        checks.append(_check(SIGNATURE_CHECK, status, reason, sig_path, observed=key.fingerprint_hex))
+        checks.append(_check(SIGNATURE_CHECK, status, reason, f"{_RECEIPT}.signature_b64"))
     return checks
 
 
 def _check_validity(key: RegistryKey, signed_at_text: str) -> Check:
+    """The receipt's stated ``signed_at`` lies in the key's window (not covered by the signature)."""
     path = f"{_RECEIPT}.signed_at"
     if key.not_before is None and key.not_after is None:
         return _check(
             "receipt.key_validity", Status.VERIFIED, f"key {key.key_id} states no validity window", path
         )
+    window = f"[{format_timestamp(key.not_before)}, {format_timestamp(key.not_after)})"
     signed_at = parse_timestamp(signed_at_text)
     if signed_at is None:
         return _check(
@@ -347,105 +393,107 @@ def _check_validity(key: RegistryKey, signed_at_text: str) -> Check:
             Status.FAILED,
             f"signed_at is not an ISO 8601 time with a zone: {signed_at_text!r}",
             path,
+            expected=window,
+            observed=signed_at_text,
         )
-    window = f"[{_iso(key.not_before)}, {_iso(key.not_after)})"
     if (key.not_before is not None and signed_at < key.not_before) or (
         key.not_after is not None and signed_at >= key.not_after
     ):
         return _check(
             "receipt.key_validity",
             Status.FAILED,
-            f"signed at {signed_at_text}, outside key {key.key_id}'s validity {window}",
+            f"signed at {signed_at_text} (stated), outside key {key.key_id}'s validity {window}",
             path,
             expected=window,
             observed=signed_at_text,
         )
     return _check(
-        "receipt.key_validity", Status.VERIFIED, f"signed inside key {key.key_id}'s validity {window}", path
+        "receipt.key_validity",
+        Status.VERIFIED,
+        f"signed at {signed_at_text} (stated), inside key {key.key_id}'s validity {window}",
+        path,
+        expected=window,
+        observed=signed_at_text,
     )
-
-
-def _iso(value: object) -> str:
-    return "-" if value is None else str(value).replace("+00:00", "Z").replace(" ", "T")
 
 
 # -- state-level facts ---------------------------------------------------------------
 
 
 def check_state_sha256(raw: Mapping[str, JSONValue], state: StateFile) -> Check:
+    """The state hash over the raw JSON without ``state_sha256``; it is not signed, only consistent."""
     return _equal(
-        "state.state_sha256", "state_sha256", state_sha256_hex(raw), state.state_sha256, "state hash"
+        "state.state_sha256",
+        "state_sha256",
+        "state hash",
+        state.state_sha256,
+        state_sha256_hex(raw),
+        "recomputed",
     )
 
 
 def check_title(state: StateFile) -> Check:
+    """The title shown (from the latest graph snapshot) must hash to the signed ``title_canon_sha256``."""
     snapshot = state.latest_snapshot
-    path = "current.canonical_record.metadata.title_canon_sha256"
+    path = f"{_SIGNED_RECORD}.metadata.title_canon_sha256"
     if snapshot is None:
         return _check(
             "title.canon_sha256", Status.NOT_CHECKABLE, "the state has no graph snapshot with a title", path
         )
-    recomputed = title_canon_sha256_hex(snapshot.paper.title)
-    stated = state.canonical_record.title_canon_sha256
-    if recomputed == stated:
-        return _check(
-            "title.canon_sha256",
-            Status.VERIFIED,
-            "hash of the lower-cased title equals the signed title hash",
-            path,
-            expected=stated,
-            observed=recomputed,
-        )
-    return _check(
+    return _equal(
         "title.canon_sha256",
-        Status.FAILED,
-        f"title {snapshot.paper.title!r} hashes to {recomputed}, the signed record states {stated}",
         path,
-        expected=stated,
-        observed=recomputed,
+        "title hash",
+        state.signed_record.title_canon_sha256,
+        title_canon_sha256_hex(snapshot.paper.title),
+        f"recomputed from the title {snapshot.paper.title!r}",
     )
 
 
+def _id_problem(group: list[tuple[str, str]]) -> Check | None:
+    """The first malformed or repeated id of a group of (json path, event id), as a FAILED check."""
+    seen: set[str] = set()
+    for path, event_id in group:
+        if _EVENT_ID.fullmatch(event_id) is None:
+            return _check(
+                "events.ids",
+                Status.FAILED,
+                f"malformed event id: expected sha256:<64 lower-case hex digits>, got {event_id!r}",
+                path,
+                expected="sha256:<64 lower-case hex digits>",
+                observed=event_id,
+            )
+        if event_id in seen:
+            return _check(
+                "events.ids", Status.FAILED, f"event id {event_id} appears twice", path, observed=event_id
+            )
+        seen.add(event_id)
+    return None
+
+
 def check_event_ids(state: StateFile) -> list[Check]:
+    """Event ids are well formed and unique, and every event is listed in ``applied_event_ids``."""
     events = [("current.record_created.event_id", state.record_created.event_id)] + [
         (f"current.graph_snapshots[{i}].event_id", s.event.event_id)
         for i, s in enumerate(state.graph_snapshots)
     ]
     applied = [(f"applied_event_ids[{i}]", v) for i, v in enumerate(state.applied_event_ids)]
-    ids_check = _check(
-        "events.ids",
-        Status.VERIFIED,
-        f"{len(events)} event ids and {len(applied)} applied ids are well formed and unique",
-    )
-    seen_events: set[str] = set()
-    seen_applied: set[str] = set()
-    for group, seen in ((events, seen_events), (applied, seen_applied)):
-        for path, event_id in group:
-            if _EVENT_ID.fullmatch(event_id) is None:
-                ids_check = _check(
-                    "events.ids",
-                    Status.FAILED,
-                    f"malformed event id {event_id!r}",
-                    path,
-                    expected="sha256:<64 lower-case hex digits>",
-                    observed=event_id,
-                )
-                break
-            if event_id in seen:
-                ids_check = _check(
-                    "events.ids", Status.FAILED, f"event id {event_id} appears twice", path, observed=event_id
-                )
-                break
-            seen.add(event_id)
-        if ids_check.status is Status.FAILED:
-            break
-    missing = [(path, event_id) for path, event_id in events if event_id not in seen_applied]
+    ids_check = _id_problem(events) or _id_problem(applied)
+    if ids_check is None:
+        ids_check = _check(
+            "events.ids",
+            Status.VERIFIED,
+            f"{len(events)} event ids and {len(applied)} applied ids are well formed and unique",
+            "applied_event_ids",
+        )
+    listed = set(state.applied_event_ids)
+    missing = [(path, event_id) for path, event_id in events if event_id not in listed]
     if missing:
         path, event_id = missing[0]
         applied_check = _check(
             "events.applied_ids",
             Status.FAILED,
-            f"event {event_id} is not listed in applied_event_ids",
+            f"event {event_id!r} is not listed in applied_event_ids",
             path,
             observed=event_id,
         )
@@ -460,15 +508,11 @@ def check_event_ids(state: StateFile) -> list[Check]:
 
 
 def check_counts(state: StateFile) -> Check:
+    """The four counts agree with the lists they count (the first disagreement is reported)."""
     relations = [
-        (
-            "valid_event_count",
-            state.valid_event_count,
-            "number of applied_event_ids",
-            len(state.applied_event_ids),
-        ),
-        ("invalid_event_count", state.invalid_event_count, "number of invalid_events", state.invalid_events),
-        ("equivocation_count", state.equivocation_count, "number of equivocations", state.equivocations),
+        ("valid_event_count", state.valid_event_count, "applied_event_ids", len(state.applied_event_ids)),
+        ("invalid_event_count", state.invalid_event_count, "invalid_events", state.invalid_events),
+        ("equivocation_count", state.equivocation_count, "equivocations", state.equivocations),
         (
             "event_count",
             state.event_count,
@@ -478,14 +522,7 @@ def check_counts(state: StateFile) -> Check:
     ]
     for field, stated, what, counted in relations:
         if stated != counted:
-            return _check(
-                "events.counts",
-                Status.FAILED,
-                f"{field} is {stated}, but the {what} is {counted}",
-                field,
-                expected=str(counted),
-                observed=str(stated),
-            )
+            return _equal("events.counts", field, field, str(stated), str(counted), f"counted: {what}")
     return _check("events.counts", Status.VERIFIED, "event counts agree with the lists", "event_count")
 
 
@@ -528,14 +565,23 @@ def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> Inpu
 
 
 def _messages(input_name: str, checks: list[Check]) -> list[str]:
-    return [f"{input_name}: {c.json_path}: {c.id}: {c.summary}" for c in checks if c.status is Status.FAILED]
+    """One ``file: json path: check id: reason`` line per failed check."""
+    return [
+        ": ".join(part for part in (printable(input_name), c.json_path, c.id, c.summary) if part)
+        for c in checks
+        if c.status is Status.FAILED
+    ]
 
 
-def rejected_report(input_name: str, error: ParseError, kind: str = "state") -> InputReport:
+def rejected_report(input_name: str, error: ParseError | InputError, kind: str = "state") -> InputReport:
     """The report of a file that could not be read as a state or integrity file at all."""
     check = _check(f"{kind}.parse", Status.FAILED, f"{error.check}: {error.detail}", error.field)
     return InputReport(
-        input=input_name, kind=kind, verdict=Verdict.REJECTED, checks=(check,), errors=(str(error),)
+        input=input_name,
+        kind=kind,
+        verdict=Verdict.REJECTED,
+        checks=(check,),
+        errors=(printable(str(error)),),
     )
 
 
@@ -543,20 +589,24 @@ def rejected_report(input_name: str, error: ParseError, kind: str = "state") -> 
 
 
 def verify_integrity(parsed: ParsedIntegrity, keyring: Keyring, input_name: str) -> InputReport:
-    """Check each integrity event's signature over its stated payload digest."""
+    """Check each integrity event's signature over its stated payload digest.
+
+    The first check summarises the events (``integrity.signatures``): verified only
+    when every event is signed by a trusted key; failed when any signature fails;
+    not checkable when some key is not trusted or there are no events.
+    """
     checks: list[Check] = []
-    statuses: list[Status] = []
     for index, event in enumerate(parsed.integrity.events):
         status, reason = _integrity_event_status(event, keyring)
-        statuses.append(status)
         checks.append(
             _check(
-                f"{INTEGRITY_SIGNATURE_CHECK}[{index}]",
+                INTEGRITY_EVENT_CHECK,
                 status,
                 f"event {event.event_id}: {reason}",
                 f"events[{index}].signature_b64",
             )
         )
+    statuses = [c.status for c in checks]
     if not statuses:
         summary = _check(
             INTEGRITY_SIGNATURE_CHECK, Status.NOT_CHECKABLE, "the file has no signed events", "events"
@@ -565,24 +615,25 @@ def verify_integrity(parsed: ParsedIntegrity, keyring: Keyring, input_name: str)
         summary = _check(
             INTEGRITY_SIGNATURE_CHECK,
             Status.FAILED,
-            f"{statuses.count(Status.FAILED)} of {len(statuses)} event signatures fail",
+            f"{statuses.count(Status.FAILED)} of {len(statuses)} event signatures do not verify",
             "events",
         )
     elif all(s is Status.VERIFIED for s in statuses):
         summary = _check(
             INTEGRITY_SIGNATURE_CHECK,
             Status.VERIFIED,
-            f"all {len(statuses)} event signatures verify",
+            f"all {len(statuses)} event signatures verify with trusted keys over their stated payload digests",
             "events",
         )
     else:
         summary = _check(
             INTEGRITY_SIGNATURE_CHECK,
             Status.NOT_CHECKABLE,
-            "some events are signed by keys this site does not trust",
+            f"{statuses.count(Status.NOT_CHECKABLE)} of {len(statuses)} events are signed by keys "
+            "this site does not trust",
             "events",
         )
-    all_checks = [summary, *checks, *_payload_digest_checks(parsed.integrity.events)]
+    all_checks = [summary, *checks, _payload_digest_check(parsed.integrity.events)]
     return InputReport(
         input=input_name,
         kind="integrity",
@@ -598,29 +649,30 @@ def _integrity_event_status(event: IntegrityEvent, keyring: Keyring) -> tuple[St
     if key is None:
         return Status.NOT_CHECKABLE, f"key {event.signing_key_id!r} is not in this site's keyring"
     if _HEX64.fullmatch(event.payload_sha256) is None:
-        return Status.FAILED, "payload_sha256 is not 64 lower-case hex digits"
+        return Status.FAILED, f"payload_sha256 is not 64 lower-case hex digits: {event.payload_sha256!r}"
     return check_ed25519(key, bytes.fromhex(event.payload_sha256), event.signature_b64)
 
 
-def _payload_digest_checks(events: tuple[IntegrityEvent, ...]) -> list[Check]:
-    """The payload-to-digest link is verified only where it recomputes; otherwise it is unknown."""
+def _payload_digest_check(events: tuple[IntegrityEvent, ...]) -> Check:
+    """The payload-to-digest link is verified only where it recomputes; otherwise it is unknown.
 
-    def recomputes(e: IntegrityEvent) -> bool:
-        return e.payload is not None and canonical_sha256_hex(e.payload) == e.payload_sha256
-
-    linked = [e.event_id for e in events if recomputes(e)]
-    if events and len(linked) == len(events):
-        return [
-            _check("integrity.payload_sha256", Status.VERIFIED, "every payload digest recomputes", "events")
-        ]
-    return [
-        _check(
-            "integrity.payload_sha256",
-            Status.NOT_CHECKABLE,
-            "how payload_sha256 is derived from the payload is not published",
-            "events",
-        )
+    A mismatch is not a failure: the registry has not published how ``payload_sha256``
+    is derived, so a different recipe is as likely as tampering.
+    """
+    linked = [
+        e for e in events if e.payload is not None and canonical_sha256_hex(e.payload) == e.payload_sha256
     ]
+    if events and len(linked) == len(events):
+        return _check(
+            "integrity.payload_sha256", Status.VERIFIED, "every payload digest recomputes", "events"
+        )
+    return _check(
+        "integrity.payload_sha256",
+        Status.NOT_CHECKABLE,
+        "how payload_sha256 is derived from the payload is not published, so the signed digests "
+        "are not linked to the payloads shown",
+        "events",
+    )
 
 
 def verify_state_bytes(
