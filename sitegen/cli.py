@@ -24,6 +24,7 @@ from sitegen.sources import load_keyring
 from sitegen.verify import (
     INTEGRITY_SIGNATURE_CHECK,
     SIGNATURE_CHECK,
+    check_message,
     rejected_report,
     verify_integrity_bytes,
     verify_state_bytes,
@@ -181,7 +182,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         if report.verdict is Verdict.UNVERIFIABLE:
             for check in report.checks:
                 if check.id in (SIGNATURE_CHECK, INTEGRITY_SIGNATURE_CHECK):
-                    print(f"    {printable(report.input)}: {check.id}: {check.summary}", file=human)
+                    print(f"    {check_message(report.input, check)}", file=human)
     print(_summary(_counts(reports)), file=human)
     if args.json:
         json.dump(report_document(reports), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)

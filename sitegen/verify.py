@@ -43,6 +43,7 @@ __all__ = [
     "INTEGRITY_SIGNATURE_CHECK",
     "SIGNATURE_CHECK",
     "check_ed25519",
+    "check_message",
     "public_key_pem",
     "rejected_report",
     "verify_integrity",
@@ -564,13 +565,15 @@ def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> Inpu
     )
 
 
+def check_message(input_name: str, check: Check) -> str:
+    """``file: json path: check id: reason``, the one-line form of a check in every message."""
+    return ": ".join(
+        part for part in (printable(input_name), check.json_path, check.id, check.summary) if part
+    )
+
+
 def _messages(input_name: str, checks: list[Check]) -> list[str]:
-    """One ``file: json path: check id: reason`` line per failed check."""
-    return [
-        ": ".join(part for part in (printable(input_name), c.json_path, c.id, c.summary) if part)
-        for c in checks
-        if c.status is Status.FAILED
-    ]
+    return [check_message(input_name, c) for c in checks if c.status is Status.FAILED]
 
 
 def rejected_report(input_name: str, error: ParseError | InputError, kind: str = "state") -> InputReport:
