@@ -251,7 +251,7 @@ class _Fields:
 
     def wrong_type(self, key: str, label: str, value: JSONValue) -> ParseError:
         return ParseError(
-            self.source, self.at(key), "state.type", f"expected {label}, got {_kind(value)} {_brief(value)}"
+            self.source, self.at(key), "state.type", f"expected {label}, got {_kind(value)}{_brief(value)}"
         )
 
     def text(self, key: str) -> str:
@@ -335,10 +335,11 @@ def _kind(value: JSONValue) -> str:
 
 
 def _brief(value: JSONValue) -> str:
-    if isinstance(value, dict | list):
+    """`` (value)`` for a scalar worth showing, else nothing."""
+    if value is None or isinstance(value, dict | list):
         return ""
     text = json.dumps(value, ensure_ascii=True)
-    return f"({text[:40]}{'…' if len(text) > 40 else ''})"
+    return f" ({text[:40]}{'…' if len(text) > 40 else ''})"
 
 
 # -- state files -------------------------------------------------------------------
