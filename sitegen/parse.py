@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sitegen.errors import ParseError
 from sitegen.model import (
@@ -98,34 +99,66 @@ def _pairs_without_duplicates(pairs: list[tuple[str, JSONValue]]) -> dict[str, J
     return result
 
 
-def _duplicate_key_path(text: str, key: str) -> str:
-    """The JSON path of the duplicated ``key`` (error path only: parses ``text`` again).
+class _Marked(dict[str, JSONValue]):
+    """On the error path's second parse: the object that held the duplicate key."""
 
-    The hook runs in the same order as in the first parse, so the first object it
-    sees with a duplicate is the one that failed there; the walk finds it by identity.
+
+class _Marker:
+    """On the error path's second parse: stands in for a NaN, infinity or out-of-range number."""
+
+
+def _path_of_mark(text: str, **hooks: Any) -> str:
+    """Parse ``text`` again with hooks that mark the offending value; return the mark's JSON path.
+
+    Runs only when a file is already being refused, to name the field in the message.
+    The hooks run in the same order as in the first parse, so the first mark is the
+    value that failed there. Returns "" when the second parse fails another way.
     """
-    first: list[dict[str, JSONValue]] = []
-
-    def mark(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
-        result = dict(pairs)
-        if len(result) != len(pairs) and not first:
-            first.append(result)
-        return result
-
     try:
-        root: JSONValue = json.loads(text, object_pairs_hook=mark)
+        root: JSONValue = json.loads(text, **hooks)
     except (ValueError, RecursionError):
-        return key
+        return ""
     stack: list[tuple[JSONValue, str]] = [(root, "")]
-    while stack and first:
+    while stack:
         value, path = stack.pop()
-        if value is first[0]:
-            return f"{path}.{key}" if path else key
+        if isinstance(value, _Marked | _Marker):
+            return path
         if isinstance(value, dict):
             stack.extend((child, f"{path}.{k}" if path else k) for k, child in value.items())
         elif isinstance(value, list):
             stack.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
-    return key
+    return ""
+
+
+def _duplicate_key_path(text: str, key: str) -> str:
+    """The JSON path of the duplicated ``key``."""
+    marked: list[bool] = []
+
+    def mark_first(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
+        if len({k for k, _ in pairs}) != len(pairs) and not marked:
+            marked.append(True)
+            return _Marked(pairs)
+        return dict(pairs)
+
+    where = _path_of_mark(text, object_pairs_hook=mark_first)
+    return f"{where}.{key}" if where else key
+
+
+def _constant_path(text: str) -> str:
+    """The JSON path of the first NaN, infinity or number too large for a float."""
+    marked: list[bool] = []
+
+    def mark_first(value: JSONValue) -> JSONValue:
+        if marked:
+            return value
+        marked.append(True)
+        return _Marker()
+
+    def number(literal: str) -> JSONValue:
+        value = float(literal)
+        return value if math.isfinite(value) else mark_first(value)
+
+    return _path_of_mark(text, parse_constant=mark_first, parse_float=number)
 
 
 def _refuse_constant(name: str) -> JSONValue:
@@ -182,7 +215,7 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
             source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
         ) from exc
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
-        raise ParseError(source, "", "json.constant", str(exc)) from exc
+        raise ParseError(source, _constant_path(text), "json.constant", str(exc)) from exc
     _check_depth_and_strings(value, source, limits.max_depth)
     return value
 

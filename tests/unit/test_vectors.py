@@ -10,6 +10,7 @@ from sitegen.keys import Keyring
 from sitegen.report import InputReport, Status
 from sitegen.sources import load_keyring
 from sitegen.verify import (
+    CHECK_EXPLANATIONS,
     INTEGRITY_SIGNATURE_CHECK,
     SIGNATURE_CHECK,
     check_message,
@@ -74,3 +75,15 @@ def test_vector_gets_its_verdict_failing_checks_and_message(vector: Vector, vect
         assert report.errors == ()
     else:
         assert re.fullmatch(_pattern(vector), _first_message(report)), _first_message(report)
+
+
+def test_every_check_a_vector_produces_has_an_explanation(vector_keyring: Keyring) -> None:
+    """The site explains each check in a sentence: no check id may lack one."""
+    seen = set()
+    for vector in VECTORS:
+        verify = verify_integrity_bytes if vector.kind == "integrity" else verify_state_bytes
+        report, _ = verify(
+            (HERE / vector.filename).read_bytes(), vector.filename, vector_keyring, VECTOR_LIMITS
+        )
+        seen |= {c.id for c in report.checks}
+    assert sorted(seen - CHECK_EXPLANATIONS.keys()) == []

@@ -356,7 +356,7 @@ VECTORS: tuple[Vector, ...] = (
         change="equivocation_count is NaN",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.constant: non-standard constant NaN",
+        message=f"{_FILE}: equivocation_count: json.constant: non-standard constant NaN",
         build=_bytes_edit(b'"equivocation_count":0', b'"equivocation_count":NaN'),
     ),
     Vector(
@@ -364,7 +364,7 @@ VECTORS: tuple[Vector, ...] = (
         change="equivocation_count is 1e999, which a float can only hold as infinity",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.constant: number 1e999 is out of range for a finite float",
+        message=f"{_FILE}: equivocation_count: json.constant: number 1e999 is out of range for a finite float",
         build=_bytes_edit(b'"equivocation_count":0', b'"equivocation_count":1e999'),
     ),
     Vector(
