@@ -3,8 +3,14 @@
 A key file has the shape of the registry's published ``public_key`` object
 (``key_id``, ``algorithm``, ``public_key_b64`` and/or ``public_key_hex``,
 ``fingerprint_sha256_hex``, ``fingerprint_sha256_b32_first128bits``, ``rotates_at``),
-optionally with ``not_before``/``not_after``. A file whose stated fingerprint does
-not match its key bytes is refused: the trust anchor must be self-consistent.
+optionally with ``not_before``/``not_after``. The trust anchor must be
+self-consistent: a file that states no fingerprint, or one that does not match its
+key bytes, or base64 and hex forms of two different keys, is refused.
+
+Validity window: ``[not_before, min(not_after, rotates_at))``, half-open. A receipt is
+judged by its stated ``signed_at``, which the registry's signature does not cover: the
+window catches a key used after its rotation by an honest signer, not an attacker who
+holds a retired private key (remove such a key from the keyring instead).
 """
 
 from __future__ import annotations

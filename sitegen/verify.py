@@ -2,9 +2,26 @@
 
 One ``check_*`` function per fact, each returning a ``Check``; ``verify_state`` and
 ``verify_integrity`` compose them into an ``InputReport``. Nothing here raises for a
-bad paper and nothing here does I/O. The trust anchor is the operator's keyring: a
-receipt's ``key_id`` only *selects* a key from it. This is the only module that
+bad paper and nothing here does I/O. This is the only module of the build that
 imports ``cryptography``.
+
+What ``verified`` means, and what it does not:
+
+- The trust anchor is the operator's keyring. A receipt's ``key_id`` only *selects* a
+  key from it; the receipt's stated fingerprint must then be that key's.
+- The one signature in a state file covers the 32 bytes of the canonical record's
+  SHA-256. It is checked over the digest recomputed here from the signed record
+  (``current.record_created.payload.canonical_record``), never over a stated digest.
+  Every derivation (Pith number, short aliases, arXiv/DOI aliases, title hash) is
+  checked against that signed record, and ``current.canonical_record`` must equal it.
+- Everything else is consistency, not signature: ``state_sha256`` (anyone can
+  recompute it after an edit), event ids and counts, and the receipt's ``signed_at``,
+  which the validity-window check reads but the signature does not cover. The graph
+  snapshot is "stated by the registry"; only its title is bound, through the signed
+  title hash.
+- What the format does not publish (event signatures, event-id and snapshot-hash
+  recipes, the full abstract, merge rules) is reported ``not_checkable``, never verified.
+- Text from the file that reaches a message is escaped (``report.printable``).
 """
 
 from __future__ import annotations
