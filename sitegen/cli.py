@@ -168,7 +168,12 @@ def _verify_file(path: Path, keyring: Keyring, limits: Limits) -> InputReport:
 
 def _run_verify(args: argparse.Namespace) -> int:
     if not args.keys.is_dir():
-        raise ConfigError(str(args.keys), "", "keyring directory does not exist", check="keys.read")
+        raise ConfigError(
+            str(args.keys),
+            "",
+            "keyring directory does not exist (name one with --keys DIR)",
+            check="keys.read",
+        )
     keyring = load_keyring(args.keys)
     limits = Limits(max_bytes=args.max_bytes, max_depth=args.max_depth)
     reports: list[InputReport] = []

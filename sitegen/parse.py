@@ -247,18 +247,23 @@ def _check_depth_and_strings(value: JSONValue, source: str, max_depth: int) -> N
 
 
 class _Fields:
-    """Typed access to one JSON object, naming ``source`` and the field path in errors."""
+    """Typed access to one JSON object, naming ``source`` and the field path in errors.
 
-    __slots__ = ("_obj", "path", "source")
+    ``kind`` (``state`` or ``integrity``) prefixes the check ids: ``state.type``,
+    ``integrity.missing_field``.
+    """
 
-    def __init__(self, value: JSONValue, source: str, path: str) -> None:
+    __slots__ = ("_obj", "kind", "path", "source")
+
+    def __init__(self, value: JSONValue, source: str, path: str, kind: str = "state") -> None:
         if not isinstance(value, dict):
             raise ParseError(
-                source, path or "(top level)", "state.type", f"expected an object, got {_kind(value)}"
+                source, path or "(top level)", f"{kind}.type", f"expected an object, got {_kind(value)}"
             )
         self._obj: dict[str, JSONValue] = value
         self.source = source
         self.path = path
+        self.kind = kind
 
     def at(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -271,7 +276,9 @@ class _Fields:
 
     def raw(self, key: str) -> JSONValue:
         if key not in self._obj:
-            raise ParseError(self.source, self.at(key), "state.missing_field", "required field is missing")
+            raise ParseError(
+                self.source, self.at(key), f"{self.kind}.missing_field", "required field is missing"
+            )
         return self._obj[key]
 
     def _typed(self, key: str, kind: type | tuple[type, ...], label: str) -> JSONValue:
@@ -284,7 +291,10 @@ class _Fields:
 
     def wrong_type(self, key: str, label: str, value: JSONValue) -> ParseError:
         return ParseError(
-            self.source, self.at(key), "state.type", f"expected {label}, got {_kind(value)}{_brief(value)}"
+            self.source,
+            self.at(key),
+            f"{self.kind}.type",
+            f"expected {label}, got {_kind(value)}{_brief(value)}",
         )
 
     def text(self, key: str) -> str:
@@ -315,7 +325,7 @@ class _Fields:
         return None if self._obj.get(key) is None else self.boolean(key)
 
     def object(self, key: str) -> _Fields:
-        return _Fields(self._typed(key, dict, "an object"), self.source, self.at(key))
+        return _Fields(self._typed(key, dict, "an object"), self.source, self.at(key), self.kind)
 
     def opt_object(self, key: str) -> _Fields | None:
         return None if self._obj.get(key) is None else self.object(key)
@@ -329,7 +339,7 @@ class _Fields:
         return [] if self._obj.get(key) is None else self.array(key)
 
     def item(self, key: str, index: int, value: JSONValue) -> _Fields:
-        return _Fields(value, self.source, f"{self.at(key)}[{index}]")
+        return _Fields(value, self.source, f"{self.at(key)}[{index}]", self.kind)
 
     def str_items(self, key: str) -> tuple[str, ...]:
         items = self.array(key)
@@ -338,7 +348,7 @@ class _Fields:
                 raise ParseError(
                     self.source,
                     f"{self.at(key)}[{i}]",
-                    "state.type",
+                    f"{self.kind}.type",
                     f"expected a string, got {_kind(value)}",
                 )
         return tuple(str(v) for v in items)
@@ -621,8 +631,8 @@ def parse_integrity(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -
     """
     value = load_json(data, source, limits)
     if not isinstance(value, dict):
-        raise ParseError(source, "(top level)", "state.type", f"expected an object, got {_kind(value)}")
-    top = _Fields(value, source, "")
+        raise ParseError(source, "(top level)", "integrity.type", f"expected an object, got {_kind(value)}")
+    top = _Fields(value, source, "", "integrity")
     top.constant("schema", (INTEGRITY_SCHEMA,), "integrity.schema")
     events = []
     for i, item in enumerate(top.array("events")):

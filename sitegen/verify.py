@@ -578,7 +578,7 @@ def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> Inpu
         checks=tuple(checks),
         errors=tuple(_messages(input_name, checks)),
         pith_number=state.pith_number,
-        source_id=state.canonical_record.source_id,
+        source_id=state.signed_record.source_id,
     )
 
 

@@ -119,7 +119,10 @@ def test_missing_keyring_directory_exits_2(tmp_path: Path) -> None:
     proc = _verify("--keys", tmp_path / "nope", SEED_PATH)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr == f"error: {tmp_path / 'nope'}: keys.read: keyring directory does not exist\n"
+    assert (
+        proc.stderr
+        == f"error: {tmp_path / 'nope'}: keys.read: keyring directory does not exist (name one with --keys DIR)\n"
+    )
 
 
 def test_unreadable_key_file_exits_2(tmp_path: Path) -> None:

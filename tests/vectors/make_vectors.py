@@ -765,7 +765,7 @@ VECTORS: tuple[Vector, ...] = (
         change='event 3600\'s event_id is the string "3600"',
         verdict="rejected",
         failing=("integrity.parse",),
-        message=f'{_FILE}: events[0].event_id: state.type: expected an integer, got a string ("3600")',
+        message=f'{_FILE}: events[0].event_id: integrity.type: expected an integer, got a string ("3600")',
         build=_integrity(lambda e: e.update(event_id="3600")),
     ),
 )
