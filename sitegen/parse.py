@@ -208,7 +208,7 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         ) from exc
     except json.JSONDecodeError as exc:
         raise ParseError(
-            source, "", "json.syntax", f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+            source, "", "json.syntax", f"{exc.msg}: line {exc.lineno} column {exc.colno}"
         ) from exc
     except RecursionError as exc:
         raise ParseError(

@@ -308,7 +308,7 @@ VECTORS: tuple[Vector, ...] = (
         change="only the first half of the seed's bytes",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.syntax: <any> at line 1 column 2350",
+        message=f"{_FILE}: json.syntax: <any>: line 1 column 2350",
         build=lambda: _seed_bytes()[: len(_seed_bytes()) // 2],
     ),
     Vector(
@@ -316,7 +316,7 @@ VECTORS: tuple[Vector, ...] = (
         change="a comma before the final closing brace",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.syntax: <any> at line 1 column 5768",
+        message=f"{_FILE}: json.syntax: <any>: line 1 column 5768",
         build=lambda: _seed_bytes()[:-1] + b",}",
     ),
     Vector(
