@@ -182,7 +182,7 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
     """
     if len(data) > limits.max_bytes:
         raise ParseError(
-            source, "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes"
+            source, "", "json.size", f"file has {len(data)} bytes, the limit is {limits.max_bytes}"
         )
     if not data.strip():
         raise ParseError(source, "", "json.syntax", "file is empty")

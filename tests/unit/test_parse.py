@@ -69,7 +69,7 @@ def test_size_limit_is_inclusive_and_configurable(seed_bytes: bytes) -> None:
     parse_state(seed_bytes, "in.json", Limits(max_bytes=size))
     error = _refused(seed_bytes + b" ", Limits(max_bytes=size))
     assert (error.check, error.field) == ("json.size", "")
-    assert str(error) == f"in.json: json.size: file is larger than the limit of {size} bytes"
+    assert str(error) == f"in.json: json.size: file has {size + 1} bytes, the limit is {size}"
 
 
 def test_default_size_limit_refuses_a_file_over_4_mib(seed_bytes: bytes) -> None:

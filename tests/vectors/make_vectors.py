@@ -380,7 +380,7 @@ VECTORS: tuple[Vector, ...] = (
         change="a 65,536-character headline makes the file larger than the vectors' 65,536-byte limit",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.size: file is larger than the limit of 65536 bytes",
+        message=f"{_FILE}: json.size: file has 71303 bytes, the limit is 65536",
         build=_bytes_edit(b'"headline":""', b'"headline":"' + b"x" * 65536 + b'"'),
     ),
     Vector(
