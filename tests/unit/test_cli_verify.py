@@ -174,3 +174,17 @@ def test_forged_line_in_a_file_cannot_reach_the_terminal(tmp_path: Path, seed_by
     proc = _verify(forged)
     assert proc.returncode == 1
     assert not any(line.startswith("verified") for line in proc.stdout.splitlines())
+
+
+def test_size_and_depth_limits_are_set_on_the_command_line() -> None:
+    """--max-bytes and --max-depth decide what is too big: the same files pass or are rejected."""
+    oversized = VECTORS / "oversized.state.json"
+    assert _verify("--max-bytes", "65536", oversized).stdout.startswith("rejected ")
+    assert _verify(oversized).stdout.startswith(
+        "failed "
+    )  # read at the default 4 MiB; its state hash is stale
+    shallow = _verify("--max-depth", "3", SEED_PATH)
+    assert shallow.returncode == 1
+    assert (
+        f"    {SEED_PATH}: json.depth: nesting is deeper than the limit of 3" in shallow.stdout.splitlines()
+    )
