@@ -130,10 +130,11 @@ def test_signature_is_checked_over_the_recomputed_digest_not_the_stated_one(
 def test_checks_derive_from_the_signed_record_not_the_current_one(
     seed_state: dict[str, Any], registry: Keyring
 ) -> None:
-    """With current.canonical_record's year and id changed, the Pith number and aliases still check
-    against the signed record, and only the current-vs-signed check fails."""
+    """With current.canonical_record's year, id and title hash changed, the Pith number, aliases and
+    title still check against the signed record, and only the current-vs-signed check fails."""
     current = seed_state["current"]["canonical_record"]
     current["metadata"]["submitted_at"] = "2025-01-01T00:00:00Z"
+    current["metadata"]["title_canon_sha256"] = sha256_hex(b"another title")
     current["source"]["id"] = "2501.00001"
     seed_state["state_sha256"] = sha256_hex(b"")
     report = _verify(seed_state, registry)
