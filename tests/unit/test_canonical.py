@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -22,11 +21,9 @@ from sitegen.model import RegistryKey
 from sitegen.pithnum import fingerprint_b32, fingerprint_hex
 from sitegen.report import Status
 from sitegen.verify import check_ed25519
-from tests.conftest import DATA, SEED_PATH
+from tests.conftest import SEED_PATH
+from tests.realdata import REGISTRY, SEED
 
-DERIVATION = json.loads((DATA / "derivation_vectors.json").read_text(encoding="utf-8"))
-SEED = DERIVATION["seed"]
-REGISTRY = json.loads((DATA / "registry_vectors.json").read_text(encoding="utf-8"))
 REGISTRY_KEY_HEX = REGISTRY["registry_key"]["public_key_hex"]
 SIGNED_RECORDS = [r for r in REGISTRY["records"] if "signature_b64" in r]
 FULL_RECORDS = [r for r in REGISTRY["records"] if "canonical_record" in r]
@@ -169,15 +166,6 @@ def test_canonical_bytes_refuse_values_that_are_not_json() -> None:
     """Bytes, sets and other Python objects are refused rather than stringified."""
     with pytest.raises(TypeError):
         canonical_bytes({"x": b"raw"})
-
-
-def test_registry_key_fingerprints_match_the_published_ones() -> None:
-    """The registry key's hex and base32 fingerprints recompute from its bytes, both encodings agree."""
-    key = DERIVATION["registry_key"]
-    raw = bytes.fromhex(key["public_key_hex"])
-    assert base64.b64decode(key["public_key_b64"]) == raw
-    assert fingerprint_hex(raw) == key["fingerprint_sha256_hex"] == SEED["receipt_public_key_fingerprint"]
-    assert fingerprint_b32(raw) == key["fingerprint_sha256_b32_first128bits"]
 
 
 def test_derivation_vectors_match_the_seed_file() -> None:
