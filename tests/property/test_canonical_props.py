@@ -35,7 +35,7 @@ def _reordered(value: object) -> object:
     return value
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_canonical_bytes_round_trip_through_json_loads(value: object) -> None:
     """Canonical bytes load back to an equal value, whose canonical bytes are the same bytes."""
@@ -45,14 +45,14 @@ def test_canonical_bytes_round_trip_through_json_loads(value: object) -> None:
     assert canonical_bytes(loaded) == data
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(json_values)
 def test_canonical_bytes_ignore_key_order(value: object) -> None:
     """Inserting an object's keys in another order changes neither its canonical bytes nor its hash."""
     assert canonical_bytes(_reordered(value)) == canonical_bytes(value)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=64))
 def test_our_base32_agrees_with_the_standard_library(data: bytes) -> None:
     """base32_nopad is RFC 4648 base32 as base64.b32encode writes it, minus the padding."""
@@ -60,7 +60,7 @@ def test_our_base32_agrees_with_the_standard_library(data: bytes) -> None:
     assert BASE32.fullmatch(base32_nopad(data))
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(min_size=32, max_size=32), st.integers(min_value=0, max_value=9999))
 def test_suffix_shape_short_forms_and_pith_number(digest: bytes, year: int) -> None:
     """A suffix is 26 base32 characters, short forms are its prefixes, and a Pith number splits back."""
@@ -70,7 +70,7 @@ def test_suffix_shape_short_forms_and_pith_number(digest: bytes, year: int) -> N
     assert split_pith_number(pith_number(year, digest)) == (year, suffix)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(min_size=32, max_size=32))
 def test_fingerprint_is_the_first_16_bytes_of_the_key_hash(public_key: bytes) -> None:
     """The hex fingerprint is 32 hex digits, the start of the key's SHA-256."""
