@@ -212,7 +212,7 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         ) from exc
     except RecursionError as exc:
         raise ParseError(
-            source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
+            source, "", "json.depth", f"nesting is too deep to read (the limit is {limits.max_depth})"
         ) from exc
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         raise ParseError(source, _constant_path(text), "json.constant", str(exc)) from exc

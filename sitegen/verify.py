@@ -558,7 +558,29 @@ _UNCHECKABLE = (
 
 
 def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> InputReport:
-    """Run every check on one parsed state file and decide its verdict. Never raises for bad data."""
+    """Run every check on one parsed state file and decide its verdict. Never raises for bad data.
+
+    A file nested deeper than the interpreter can hash (possible only when the depth limit
+    is raised near Python's recursion limit) is ``rejected`` with check ``json.depth``.
+    """
+    try:
+        checks = _state_checks(parsed, keyring)
+    except RecursionError:
+        too_deep = ParseError(input_name, "", "json.depth", "nesting is too deep to hash canonically")
+        return rejected_report(input_name, too_deep)
+    state = parsed.state
+    return InputReport(
+        input=input_name,
+        kind="state",
+        verdict=decide_verdict(checks, SIGNATURE_CHECK),
+        checks=tuple(checks),
+        errors=tuple(_messages(input_name, checks)),
+        pith_number=state.pith_number,
+        source_id=state.signed_record.source_id,
+    )
+
+
+def _state_checks(parsed: ParsedState, keyring: Keyring) -> list[Check]:
     state, raw = parsed.state, parsed.raw
     hash_check, digest_hex = check_canonical_sha256(raw, state)
     checks: list[Check] = [hash_check, check_current_record(raw)]
@@ -570,16 +592,7 @@ def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> Inpu
     checks += check_event_ids(state)
     checks.append(check_counts(state))
     checks += [_check(cid, Status.NOT_CHECKABLE, why, path) for cid, why, path in _UNCHECKABLE]
-    verdict = decide_verdict(checks, SIGNATURE_CHECK)
-    return InputReport(
-        input=input_name,
-        kind="state",
-        verdict=verdict,
-        checks=tuple(checks),
-        errors=tuple(_messages(input_name, checks)),
-        pith_number=state.pith_number,
-        source_id=state.signed_record.source_id,
-    )
+    return checks
 
 
 def check_message(input_name: str, check: Check) -> str:
@@ -679,9 +692,7 @@ def _payload_digest_check(events: tuple[IntegrityEvent, ...]) -> Check:
     A mismatch is not a failure: the registry has not published how ``payload_sha256``
     is derived, so a different recipe is as likely as tampering.
     """
-    linked = [
-        e for e in events if e.payload is not None and canonical_sha256_hex(e.payload) == e.payload_sha256
-    ]
+    linked = [e for e in events if _payload_recomputes(e)]
     if events and len(linked) == len(events):
         return _check(
             "integrity.payload_sha256", Status.VERIFIED, "every payload digest recomputes", "events"
@@ -693,6 +704,15 @@ def _payload_digest_check(events: tuple[IntegrityEvent, ...]) -> Check:
         "are not linked to the payloads shown",
         "events",
     )
+
+
+def _payload_recomputes(event: IntegrityEvent) -> bool:
+    if event.payload is None:
+        return False
+    try:
+        return canonical_sha256_hex(event.payload) == event.payload_sha256
+    except RecursionError:  # nested deeper than can be hashed: the link stays unknown
+        return False
 
 
 def verify_state_bytes(

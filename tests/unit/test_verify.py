@@ -10,7 +10,7 @@ import pytest
 
 from sitegen.canonical import canonical_sha256_hex, sha256_hex
 from sitegen.keys import Keyring, parse_key
-from sitegen.parse import parse_integrity, parse_state
+from sitegen.parse import Limits, parse_integrity, parse_state
 from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict
 from sitegen.sources import load_keyring
 from sitegen.synth import SigningKey, dump_state, resign_state
@@ -309,3 +309,19 @@ def test_report_json_names_verdict_checks_and_errors(seed_bytes: bytes) -> None:
     assert document["status"] == "unverifiable"
     assert document["pith_number"] == "pith:2026:3BA52NFJTLFMVFHQMNWVXCSHM7"
     assert [c["id"] for c in document["checks"]] == SEED_CHECKS  # type: ignore[union-attr]
+
+
+def test_nesting_near_the_interpreters_limit_is_rejected_never_raised(
+    seed_bytes: bytes, registry: Keyring
+) -> None:
+    """With the depth limit raised far above Python's recursion limit, nesting that parses but is too deep
+    to hash is rejected (json.depth), never an uncaught RecursionError."""
+    verdicts = set()
+    for depth in range(900, 1100, 4):
+        data = seed_bytes[:-1] + b',"deep":' + b"[" * depth + b"]" * depth + b"}"
+        report, _ = verify_state_bytes(data, "deep.json", registry, Limits(max_depth=100_000))
+        verdicts.add(report.verdict)
+        if report.verdict is Verdict.REJECTED:
+            assert report.errors[0].startswith("deep.json: json.depth: nesting is too deep to ")
+    assert verdicts <= {Verdict.FAILED, Verdict.REJECTED}
+    assert Verdict.REJECTED in verdicts
