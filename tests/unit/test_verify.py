@@ -14,8 +14,8 @@ from sitegen.parse import Limits, parse_integrity, parse_state
 from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict
 from sitegen.sources import load_keyring
 from sitegen.synth import SigningKey, dump_state, resign_state
-from sitegen.verify import verify_integrity, verify_state, verify_state_bytes
-from tests.conftest import REGISTRY_KEY_PATH
+from sitegen.verify import CHECK_EXPLANATIONS, verify_integrity, verify_state, verify_state_bytes
+from tests.conftest import REGISTRY_KEY_PATH, ROOT
 from tests.vectors.make_vectors import HERE as VECTORS
 
 SEED_CHECKS = [
@@ -325,3 +325,22 @@ def test_nesting_near_the_interpreters_limit_is_rejected_never_raised(
             assert report.errors[0].startswith("deep.json: json.depth: nesting is too deep to ")
     assert verdicts <= {Verdict.FAILED, Verdict.REJECTED}
     assert Verdict.REJECTED in verdicts
+
+
+def test_the_reviewers_guide_names_every_check() -> None:
+    """docs/verification.md classifies every check id the verifier can report."""
+    guide = (ROOT / "docs" / "verification.md").read_text(encoding="utf-8")
+    assert sorted(c for c in CHECK_EXPLANATIONS if f"`{c}`" not in guide) == []
+
+
+def test_snapshot_fields_other_than_the_title_are_not_bound_by_the_signature(
+    seed_state: dict[str, Any], registry: Keyring
+) -> None:
+    """A limit the guide states: edited authors with a recomputed state hash still verify (they are stated)."""
+    seed_state["current"]["graph_snapshots"][0]["payload"]["graph_snapshot"]["paper"]["authors_text"] = (
+        "Someone Else"
+    )
+    seed_state["state_sha256"] = canonical_sha256_hex(
+        {k: v for k, v in seed_state.items() if k != "state_sha256"}
+    )
+    assert _verify(seed_state, registry).verdict is Verdict.VERIFIED
