@@ -16,7 +16,7 @@ from sitegen.report import Status, Verdict
 from sitegen.sources import load_keyring
 from sitegen.synth import SigningKey, dump_state, resign_state
 from sitegen.verify import verify_state
-from tests.conftest import REGISTRY_KEY_PATH
+from tests.conftest import DATA, REGISTRY_KEY_PATH
 
 REGISTRY_DOC: dict[str, Any] = json.loads(REGISTRY_KEY_PATH.read_text(encoding="utf-8"))
 
@@ -231,3 +231,11 @@ def test_load_keyring_refuses_symlinked_key_files(tmp_path: Path) -> None:
     (tmp_path / "keys" / "k.json").symlink_to(target)
     with pytest.raises(ConfigError, match=r"keys\.read: key files may not be symlinks"):
         load_keyring(tmp_path / "keys")
+
+
+def test_the_registrys_published_key_object_is_a_key_file() -> None:
+    """The public_key object of the registry's real mirror manifest loads as the shipped key."""
+    manifest = json.loads((DATA / "pith-mirrors.json").read_text(encoding="utf-8"))
+    published = parse_key(manifest["mirrors"][0]["public_key"], "pith-mirrors.json")
+    shipped = parse_key(REGISTRY_DOC, "keys/pith-v1-2026-05.json")
+    assert (published.key_id, published.public_key) == (shipped.key_id, shipped.public_key)
