@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -799,6 +800,8 @@ def _readme() -> bytes:
     ]
     for vector in VECTORS:
         failing = ", ".join(f"`{c}`" for c in vector.failing) or "none"
+        if vector.verdict == "rejected":  # name the parse check that refused it, e.g. json.utf8
+            failing += f" (`{re.findall(r': ((?:json|state|integrity)[.][a-z0-9_]+):', vector.message)[0]}`)"
         lines.append(f"| `{vector.filename}` | {vector.change} | {vector.verdict} | {failing} |")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
