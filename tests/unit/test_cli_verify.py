@@ -130,7 +130,7 @@ def test_unreadable_key_file_exits_2(tmp_path: Path) -> None:
     (tmp_path / "broken.json").mkdir()
     proc = _verify("--keys", tmp_path, SEED_PATH)
     assert proc.returncode == 2
-    assert proc.stderr.startswith(f"error: {tmp_path}/broken.json: keys.read: cannot read: ")
+    assert proc.stderr.startswith(f"error: {tmp_path}/broken.json: keys.read: ")
 
 
 def test_key_file_with_a_wrong_fingerprint_exits_2(tmp_path: Path) -> None:

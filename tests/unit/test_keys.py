@@ -229,7 +229,7 @@ def test_load_keyring_refuses_symlinked_key_files(tmp_path: Path) -> None:
     target = SigningKey.generate("k").write_key_file(tmp_path / "elsewhere")
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "k.json").symlink_to(target)
-    with pytest.raises(ConfigError, match=r"keys\.read: key files may not be symlinks"):
+    with pytest.raises(ConfigError, match=r"/k\.json: [a-z.]+: key files may not be symlinks"):
         load_keyring(tmp_path / "keys")
 
 
