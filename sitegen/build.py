@@ -151,8 +151,9 @@ def build_site(
                 nav_pages=nav,
             )
             summaries: list[PaperSummary] = []
-            total = len(files.states)
-            for done, outcome in enumerate(_outcomes(ctx, files.states, jobs or default_jobs()), start=1):
+            states = _states_within_limit(files, config, result, streams)
+            total = len(states)
+            for done, outcome in enumerate(_outcomes(ctx, states, jobs or default_jobs()), start=1):
                 result.reports.append(outcome.report)
                 result.warnings.extend(outcome.warnings)
                 result.files_written += outcome.files
@@ -197,6 +198,24 @@ def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> It
 
 
 # -- per-input work ------------------------------------------------------------------
+
+
+def _states_within_limit(
+    files: ContentFiles, config: SiteConfig, result: BuildResult, streams: _Streams
+) -> tuple[PurePosixPath, ...]:
+    """The state files a build reads; those past ``limits.max_states`` (in sorted order) are rejected unread."""
+    limit = config.limits.max_states
+    for rel in files.states[limit:]:
+        error = ParseError(
+            str(rel),
+            "",
+            "limit.states",
+            f"the content has {len(files.states)} state files, over the limit of {limit}; not read",
+        )
+        report = unreadable_report(str(rel), error, "state")
+        result.reports.append(report)
+        streams.add_report(compact_json(report.to_json()))
+    return files.states[:limit]
 
 
 def _process_integrity(
