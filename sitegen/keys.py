@@ -10,7 +10,6 @@ not match its key bytes is refused: the trust anchor must be self-consistent.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
@@ -127,7 +126,7 @@ def _key_bytes(b64: str | None, hex_text: str | None, source: str) -> bytes:
     if b64 is not None:
         try:
             forms.append(("public_key_b64", base64.b64decode(b64, validate=True)))
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or non-ASCII text
             raise ConfigError(source, "public_key_b64", "not valid base64", check="key.encoding") from exc
     if hex_text is not None:
         try:

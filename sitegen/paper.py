@@ -9,7 +9,6 @@ and alias redirects, and return a small ``StateOutcome``. It depends only on its
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -212,7 +211,7 @@ def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome:
 def _signature_bytes(signature_b64: str) -> bytes | None:
     try:
         return base64.b64decode(signature_b64, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or non-ASCII text
         return None
 
 

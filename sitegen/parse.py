@@ -207,7 +207,8 @@ def _path_of(document: JSONValue, target: str) -> str:
         item, path = stack.pop()
         if isinstance(item, dict):
             for key, child in item.items():
-                here = f"{path}.{key}" if path else key
+                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")  # a key may be the bad string
+                here = f"{path}.{shown}" if path else shown
                 if key is target:
                     return here
                 stack.append((child, here))

@@ -10,7 +10,6 @@ imports ``cryptography``.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Mapping
 
@@ -273,7 +272,7 @@ def check_ed25519(key: RegistryKey, digest: bytes, signature_b64: str) -> tuple[
     """Verify an Ed25519 signature over raw digest bytes; return a status and a reason."""
     try:
         signature = base64.b64decode(signature_b64, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or non-ASCII text
         return Status.FAILED, "signature is not valid base64"
     if len(signature) != 64:
         return Status.FAILED, f"an Ed25519 signature has 64 bytes, got {len(signature)}"

@@ -255,3 +255,16 @@ def test_site_yaml_with_python_tags_is_refused(
     assert "could not determine a constructor for the tag" in err
     assert not marker.exists()
     assert not (tmp_path / "out").exists()
+
+
+def test_a_key_with_non_ascii_base64_stops_the_build_cleanly(
+    make_content: Callable[..., Path], build: Build, tmp_path: Path
+) -> None:
+    """Non-ASCII text in ``public_key_b64`` is a key.encoding error (it once raised a bare ValueError)."""
+    content = make_content()
+    (content / "keys" / "odd.json").write_text(
+        '{"key_id": "odd", "algorithm": "ed25519", "public_key_b64": "é=="}', encoding="utf-8"
+    )
+    code, err = build(content)
+    assert code == 2
+    assert err.startswith("error: keys/odd.json: public_key_b64: key.encoding: not valid base64")
