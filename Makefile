@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONTENT ?= content
 OUT     ?= _site
 
-.PHONY: site test lint bench serve clean golden vectors fuzz
+.PHONY: site test lint bench serve clean golden vectors fuzz hostile
 
 $(VENV)/.site-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ vectors: $(VENV)/.test-installed
 
 serve: $(VENV)/.site-installed
 	$(BIN)/python -m sitegen serve --content $(CONTENT) --out $(OUT)
+
+## Regenerate the hostile corpus in tests/hostile/ (commit the result).
+hostile: $(VENV)/.test-installed
+	$(BIN)/python tests/hostile/make_hostile.py
 
 ## Coverage-guided fuzzing (atheris) of the state loader, verifier and per-paper build.
 ## atheris is installed into the venv by this target only; crashes land in _fuzz/crashes/.

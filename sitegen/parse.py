@@ -158,7 +158,8 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
             source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
         ) from exc
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
-        raise ParseError(source, "", "json.constant", str(exc)) from exc
+        detail = "an integer has too many digits" if "integer string conversion" in str(exc) else str(exc)
+        raise ParseError(source, "", "json.constant", detail) from exc
     _check_depth_and_strings(value, source, limits)
     return value
 
