@@ -257,3 +257,25 @@ def test_states_per_build_at_the_limit_all_build(
     content = _content_with(make_content, new_paper, 2, "limits:\n  max_states: 2\n")
     result = build_site(content, tmp_path / "out", jobs=1)
     assert [r.verdict for r in result.reports] == [Verdict.VERIFIED, Verdict.VERIFIED]
+
+
+def test_build_keeps_only_what_is_wrong_of_each_report_in_memory(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    tmp_path: Path,
+    seed_state: dict[str, Any],
+) -> None:
+    """In memory a failed input keeps only its failed checks, a verified one none; the file keeps all."""
+    key = SigningKey.from_seed(b"slim", "slim-key")
+    bad = json.loads(new_paper(key, "2607.00002"))
+    bad["current"]["graph_snapshots"][0]["payload"]["graph_snapshot"]["paper"]["title"] = "changed"
+    states = {
+        "good.state.json": new_paper(key, "2607.00001"),
+        "bad.state.json": dump_state(restate_hash(bad)),
+    }
+    result = build_site(make_content(states, keys=[key]), tmp_path / "out", jobs=1)
+    by_input = {r.input: r for r in result.reports}
+    assert by_input["states/good.state.json"].checks == ()
+    assert [c.id for c in by_input["states/bad.state.json"].checks] == ["title.canon_sha256"]
+    written = json.loads((tmp_path / "out" / "verification-report.json").read_text(encoding="utf-8"))
+    assert all(len(entry["checks"]) > 10 for entry in written["inputs"])
