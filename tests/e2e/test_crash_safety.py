@@ -8,7 +8,6 @@ the build runs at the lowest CPU priority so the watcher sees each point in time
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from sitegen.build import build_site
 from sitegen.errors import OutputError
 from sitegen.synth import SigningKey, dump_state, make_state
 from tests.conftest import ROOT
+from tests.e2e.sitebuild import build_command, file_hashes
 
 PAPERS = 40
 KEY = SigningKey.from_seed(b"crash-safety", "crash-key")
@@ -49,15 +49,6 @@ def _content(root: Path, seed_state: dict[str, Any], titles: str, papers: int = 
     return root
 
 
-def _snapshot(site: Path) -> dict[str, str]:
-    """Every file of a site with its SHA-256: equal snapshots mean an untouched site."""
-    return {
-        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(site.rglob("*"))
-        if p.is_file()
-    }
-
-
 def _assert_complete(site: Path, snapshot: dict[str, str]) -> None:
     """The site's SHA256SUMS lists exactly its other files, each with its hash."""
     listed = {}
@@ -67,29 +58,14 @@ def _assert_complete(site: Path, snapshot: dict[str, str]) -> None:
     assert listed == {k: v for k, v in snapshot.items() if k != "SHA256SUMS"}
 
 
-def _build_cmd(content: Path, out: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "sitegen",
-        "build",
-        "--content",
-        str(content),
-        "--out",
-        str(out),
-        "--jobs",
-        "1",
-    ]
-
-
 def _run(content: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(_build_cmd(content, out), capture_output=True, text=True, cwd=ROOT, check=False)
+    return subprocess.run(build_command(content, out), capture_output=True, text=True, cwd=ROOT, check=False)
 
 
 def _start_slow(content: Path, out: Path) -> subprocess.Popen[str]:
     """Start a build at the lowest CPU priority, so a watcher can stop it at a chosen point."""
     return subprocess.Popen(
-        _build_cmd(content, out),
+        build_command(content, out),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -146,7 +122,7 @@ def test_sigkill_at_each_point_leaves_the_previous_site_and_the_next_build_succe
 ) -> None:
     """SIGKILL while staging, mid-papers and during site-wide pages: old site intact; next build complete."""
     _, v2, out = sites
-    before = _snapshot(out)
+    before = file_hashes(out)
     _assert_complete(out, before)
     for name, point in KILL_POINTS.items():
         proc = _start_slow(v2, out)
@@ -156,11 +132,11 @@ def test_sigkill_at_each_point_leaves_the_previous_site_and_the_next_build_succe
         assert staging.exists(), (
             f"{name}: the killed build left no staging directory, so it was not mid-build"
         )
-        assert _snapshot(out) == before, f"{name}: the live site changed"
+        assert file_hashes(out) == before, f"{name}: the live site changed"
     after = _run(v2, out)
     assert after.returncode == 0, after.stderr
     assert _stagings(out) == set(), "the next build removed the killed builds' staging directories"
-    final = _snapshot(out)
+    final = file_hashes(out)
     _assert_complete(out, final)
     assert len([k for k in final if k.startswith("pith/") and k.endswith("/state.json")]) == PAPERS + 1
     assert "Second edition" in (out / "index.html").read_text(encoding="utf-8")
@@ -169,7 +145,7 @@ def test_sigkill_at_each_point_leaves_the_previous_site_and_the_next_build_succe
 def test_second_concurrent_build_is_refused_and_the_first_completes(sites: tuple[Path, Path, Path]) -> None:
     """While one build holds the output, a second exits 2 with a clear message; the first then succeeds."""
     _, v2, out = sites
-    before = _snapshot(out)
+    before = file_hashes(out)
     first = _start_slow(v2, out)
     staging = _signal_when(first, out, KILL_POINTS["first-paper-written"], signal.SIGSTOP)
     try:
@@ -181,10 +157,10 @@ def test_second_concurrent_build_is_refused_and_the_first_completes(sites: tuple
         f"error: {out}: another build is writing this output directory; try again when it ends\n"
     )
     assert staging.exists(), "the refused build did not touch the running build's staging directory"
-    assert _snapshot(out) == before
+    assert file_hashes(out) == before
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
-    final = _snapshot(out)
+    final = file_hashes(out)
     _assert_complete(out, final)
     assert final != before
 
@@ -253,7 +229,7 @@ def test_disk_full_in_a_worker_write_is_an_output_error_and_keeps_the_site(
 ) -> None:
     """ENOSPC from ``os.write`` (the OS boundary) on the output volume: OutputError, old site intact."""
     _, v2, out = sites
-    before = _snapshot(out)
+    before = file_hashes(out)
     real_open, real_write = os.open, os.write
     output_fds: set[int] = set()
     budget = [200_000]
@@ -278,5 +254,5 @@ def test_disk_full_in_a_worker_write_is_an_output_error_and_keeps_the_site(
     ):
         build_site(v2, out, jobs=1)
     monkeypatch.undo()
-    assert _snapshot(out) == before
+    assert file_hashes(out) == before
     assert _stagings(out) == set()

@@ -10,40 +10,17 @@ the test outside the namespace can assert on them.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-
-def snapshot(site: Path) -> dict[str, str]:
-    """Every file under ``site`` with its SHA-256."""
-    return {
-        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(site.rglob("*"))
-        if p.is_file()
-    }
+from tests.e2e.sitebuild import build_command, file_hashes
 
 
 def build(content: Path, out: Path) -> dict[str, object]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sitegen",
-            "build",
-            "--content",
-            str(content),
-            "--out",
-            str(out),
-            "--jobs",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = subprocess.run(build_command(content, out), capture_output=True, text=True, check=False)
     return {"code": proc.returncode, "stderr": proc.stderr}
 
 
@@ -63,51 +40,50 @@ def mount(*args: str) -> None:
     subprocess.run(["mount", *args], check=True)
 
 
-def main() -> None:
-    work, v1, v2 = (Path(a) for a in sys.argv[1:4])
-    result: dict[str, object] = {}
-
-    full = work / "full"
-    full.mkdir()
-    mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(full))
-    site = full / "site"
+def failing_build(
+    v1: Path, v2: Path, site: Path, break_it: Callable[[], None], mend_it: Callable[[], None]
+) -> dict[str, object]:
+    """Build v1, break the volume, build v2 (must fail), mend it, build v2 again; record everything."""
     first = build(v1, site)
-    before = snapshot(site)
-    fill(full)
+    before = file_hashes(site)
+    break_it()
     failed = build(v2, site)
-    after = snapshot(site)
-    leftovers = sorted(p.name for p in full.iterdir() if ".staging-" in p.name)
-    (full / "filler").unlink()
+    after = file_hashes(site)
+    leftovers = sorted(p.name for p in site.parent.iterdir() if ".staging-" in p.name)
+    mend_it()
     again = build(v2, site)
-    result["full"] = {
+    return {
         "first": first,
         "failed": failed,
         "again": again,
         "before": before,
         "after": after,
-        "final": snapshot(site),
+        "final": file_hashes(site),
         "leftovers": leftovers,
     }
 
+
+def main() -> None:
+    work, v1, v2 = (Path(a) for a in sys.argv[1:4])
+    full = work / "full"
+    full.mkdir()
+    mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(full))
     readonly = work / "readonly"
     readonly.mkdir()
-    site = readonly / "site"
-    first = build(v1, site)
-    before = snapshot(site)
-    mount("--bind", str(readonly), str(readonly))
-    mount("-o", "remount,ro,bind", str(readonly))
-    failed = build(v2, site)
-    after = snapshot(site)
-    subprocess.run(["umount", str(readonly)], check=True)
-    again = build(v2, site)
-    result["readonly"] = {
-        "first": first,
-        "failed": failed,
-        "again": again,
-        "before": before,
-        "after": after,
-        "final": snapshot(site),
-        "leftovers": [],
+
+    def make_read_only() -> None:
+        mount("--bind", str(readonly), str(readonly))
+        mount("-o", "remount,ro,bind", str(readonly))
+
+    result = {
+        "full": failing_build(v1, v2, full / "site", lambda: fill(full), (full / "filler").unlink),
+        "readonly": failing_build(
+            v1,
+            v2,
+            readonly / "site",
+            make_read_only,
+            lambda: subprocess.run(["umount", str(readonly)], check=True),
+        ),
     }
     json.dump(result, sys.stdout)
 

@@ -6,10 +6,10 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.e2e.sitebuild import build_command
 from tests.hostile.make_hostile import HERE, add_filesystem_cases, write_corpus
 
 
@@ -47,18 +47,7 @@ def test_hostile_corpus_builds_with_every_expected_verdict_and_nothing_outside_t
     out.parent.mkdir()
     before = _tree(tmp_path)
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sitegen",
-            "build",
-            "--content",
-            str(content),
-            "--out",
-            str(out),
-            "--jobs",
-            "1",
-        ],
+        build_command(content, out),
         capture_output=True,
         text=True,
         cwd=ROOT,
