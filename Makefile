@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONTENT ?= content
 OUT     ?= _site
 
-.PHONY: site test lint bench serve clean golden vectors
+.PHONY: site test lint bench serve clean golden vectors fuzz hostile
 
 $(VENV)/.site-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,22 @@ vectors: $(VENV)/.test-installed
 serve: $(VENV)/.site-installed
 	$(BIN)/python -m sitegen serve --content $(CONTENT) --out $(OUT)
 
+## Regenerate the hostile corpus in tests/hostile/ (commit the result).
+hostile: $(VENV)/.test-installed
+	$(BIN)/python tests/hostile/make_hostile.py
+
+## Coverage-guided fuzzing (atheris) of the state loader, verifier and per-paper build.
+## atheris is installed into the venv by this target only; crashes land in _fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz: $(VENV)/.test-installed
+	$(BIN)/pip install --quiet --disable-pip-version-check atheris
+	mkdir -p _fuzz/corpus _fuzz/crashes
+	cp tests/data/seed.state.json tests/hostile/content/states/*.json _fuzz/corpus/
+	$(BIN)/python fuzz/fuzz_state.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -artifact_prefix=_fuzz/crashes/ _fuzz/corpus
+
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m sitegen.bench
 
 clean:
-	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz

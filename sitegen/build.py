@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
-from sitegen.errors import ConfigError, InputError, ParseError, SitegenError
+from sitegen.errors import InputError, ParseError, SitegenError
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
 from sitegen.output import StagedSite
@@ -37,7 +37,7 @@ from sitegen.paper import (
 from sitegen.render import Renderer, compact_json, json_bytes
 from sitegen.report import REPORT_SCHEMA, InputReport, Verdict
 from sitegen.search import search_files
-from sitegen.sources import ContentFiles, discover, load_keyring, read_input
+from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
 from sitegen.urls import integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
@@ -89,14 +89,7 @@ def load_inputs_config(content: Path) -> tuple[SiteConfig, Keyring]:
     """
     if not content.is_dir():
         raise InputError(str(content), "content directory does not exist or is not a directory")
-    site_yaml = content / "site.yaml"
-    text = ""
-    if site_yaml.exists():
-        try:
-            text = site_yaml.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError("site.yaml", "", f"cannot read: {exc}", check="config.read") from exc
-    config = load_site_config(text, "site.yaml")
+    config = load_site_config(read_site_yaml(content), "site.yaml")
     return config, load_keyring(content / "keys", "keys")
 
 
@@ -134,7 +127,6 @@ def build_site(
     config, keyring = load_inputs_config(content)
     files = discover(content)
     result = BuildResult()
-    result.warnings.extend(str(e) for e in files.refused)
     pages = _load_pages(files, Renderer(config), result)
     nav = tuple((meta.slug, meta.title) for meta, _ in pages)
     renderer = Renderer(config, nav_pages=nav)
@@ -151,8 +143,10 @@ def build_site(
                 nav_pages=nav,
             )
             summaries: list[PaperSummary] = []
-            total = len(files.states)
-            for done, outcome in enumerate(_outcomes(ctx, files.states, jobs or default_jobs()), start=1):
+            _report_refused(files, result, streams)
+            states = _states_within_limit(files, config, result, streams)
+            total = len(states)
+            for done, outcome in enumerate(_outcomes(ctx, states, jobs or default_jobs()), start=1):
                 result.reports.append(outcome.report)
                 result.warnings.extend(outcome.warnings)
                 result.files_written += outcome.files
@@ -197,6 +191,37 @@ def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> It
 
 
 # -- per-input work ------------------------------------------------------------------
+
+
+def _report_refused(files: ContentFiles, result: BuildResult, streams: _Streams) -> None:
+    """Refused state and integrity inputs (symlinks leaving the tree, bad names) are ``rejected``; the rest warn."""
+    kinds = {"states": "state", "integrity": "integrity"}
+    for error in files.refused:
+        kind = kinds.get(error.source.split("/", 1)[0])
+        if kind is None:
+            result.warnings.append(str(error))
+            continue
+        report = unreadable_report(error.source, error, kind)
+        result.reports.append(report)
+        streams.add_report(compact_json(report.to_json()))
+
+
+def _states_within_limit(
+    files: ContentFiles, config: SiteConfig, result: BuildResult, streams: _Streams
+) -> tuple[PurePosixPath, ...]:
+    """The state files a build reads; those past ``limits.max_states`` (in sorted order) are rejected unread."""
+    limit = config.limits.max_states
+    for rel in files.states[limit:]:
+        error = ParseError(
+            str(rel),
+            "",
+            "limit.states",
+            f"the content has {len(files.states)} state files, over the limit of {limit}; not read",
+        )
+        report = unreadable_report(str(rel), error, "state")
+        result.reports.append(report)
+        streams.add_report(compact_json(report.to_json()))
+    return files.states[:limit]
 
 
 def _process_integrity(
@@ -329,17 +354,33 @@ def _write_manifest(site: StagedSite, streams: _Streams, replaced: set[str]) -> 
 def _resolve_claims(
     summaries: list[PaperSummary], result: BuildResult
 ) -> dict[PurePosixPath, list[PaperSummary]]:
-    """Map every page path (paper and alias) to the papers claiming it; report collisions."""
+    """Map every page path (paper and alias) to the papers claiming it; report collisions.
+
+    Paths that differ only in case are one path on a case-insensitive file system (or
+    host): every spelling gets the claimants of all of them, so none of them wins there.
+    """
     claims: dict[PurePosixPath, list[PaperSummary]] = {}
     for summary in summaries:
         paths = {paper_dir(summary.suffix)}
         paths.update(rel for _, _, rel in alias_paths(summary) if rel is not None)
         for rel in paths:
             claims.setdefault(rel, []).append(summary)
-    for rel, claimants in sorted(claims.items()):
-        if len(claimants) > 1:
-            names = ", ".join(f"{c.input} ({c.pith_number}, {c.verdict.value})" for c in claimants)
-            result.warnings.append(f"/{rel}/: alias.collision: claimed by {names}; neither wins")
+    spellings: dict[str, list[PurePosixPath]] = {}
+    for rel in sorted(claims):
+        spellings.setdefault(str(rel).casefold(), []).append(rel)
+    for group in spellings.values():
+        everyone = [c for rel in group for c in claims[rel]]
+        claimants = list({id(c): c for c in everyone}.values())
+        if len(claimants) < 2:
+            continue
+        for rel in group:
+            claims[rel] = claimants
+        names = ", ".join(f"{c.input} ({c.pith_number}, {c.verdict.value})" for c in claimants)
+        where = ", ".join(f"/{rel}/" for rel in group)
+        case = " (paths that differ only in case are one path on case-insensitive file systems)"
+        result.warnings.append(
+            f"{where}: alias.collision: claimed by {names}; neither wins{case if len(group) > 1 else ''}"
+        )
     return claims
 
 
@@ -350,18 +391,19 @@ def _write_integrity_paths(
     result: BuildResult,
 ) -> None:
     """Serve the integrity endpoint path a snapshot names, when it is safe and unclaimed."""
-    seen: set[PurePosixPath] = set()
+    seen: set[str] = set()
+    claimed = {str(path).casefold() for path in claims}
     for summary in sorted(summaries, key=lambda s: s.input):
         if not summary.integrity_endpoint:
             continue
         rel = integrity_endpoint_path(summary.integrity_endpoint)
-        if rel is None or rel.parent in claims or rel in seen:
+        if rel is None or str(rel.parent).casefold() in claimed or str(rel).casefold() in seen:
             result.warnings.append(
                 f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
                 f"{summary.integrity_endpoint!r} is not a safe, unclaimed path; not served"
             )
             continue
-        seen.add(rel)
+        seen.add(str(rel).casefold())
         source = site.path(paper_dir(summary.suffix) / "integrity.json")
         if paper_dir(summary.suffix) in claims and len(claims[paper_dir(summary.suffix)]) > 1:
             continue
@@ -398,13 +440,13 @@ def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) ->
     reserved = {"pith", "arxiv", "doi", "keys", "assets", "verification", "papers", "search"}
     for rel in files.pages:
         try:
-            text = (files.root / rel).read_text(encoding="utf-8")
+            text = read_input(files.root, rel, renderer.config.limits).decode("utf-8")
             meta, body = split_front_matter(text, str(rel))
-        except (OSError, UnicodeDecodeError) as exc:
-            result.warnings.append(f"{rel}: page.read: {exc}")
-            continue
-        except SitegenError as exc:
+        except SitegenError as exc:  # before OSError: InputError is both
             result.warnings.append(str(exc))
+            continue
+        except UnicodeDecodeError as exc:
+            result.warnings.append(f"{rel}: page.read: not UTF-8: invalid byte at offset {exc.start}")
             continue
         if meta.slug in reserved or any(m.slug == meta.slug for m, _ in pages):
             result.warnings.append(

@@ -50,7 +50,18 @@ class SiteConfig:
 
 
 _STR_KEYS = ("title", "description", "base_url", "language", "registry_url", "registry_name", "footer")
-_LIMIT_KEYS = {"max_state_bytes": "max_bytes", "max_json_depth": "max_depth"}
+_LIMIT_KEYS = {
+    "max_state_bytes": "max_bytes",
+    "max_json_depth": "max_depth",
+    "max_states": "max_states",
+    "max_aliases": "max_aliases",
+    "max_findings": "max_findings",
+    "max_claims": "max_claims",
+    "max_references": "max_references",
+    "max_events": "max_events",
+    "max_string_chars": "max_string_chars",
+}
+"""``site.yaml`` ``limits:`` keys and the ``Limits`` field each sets."""
 
 
 def _load_yaml(text: str, source: str) -> object:
@@ -104,7 +115,7 @@ def _limits(value: object, source: str) -> Limits:
         raise ConfigError(source, "limits", "expected a mapping", check="config.type")
     chosen: dict[str, int] = {}
     for key, number in value.items():
-        if key not in _LIMIT_KEYS:
+        if not isinstance(key, str) or key not in _LIMIT_KEYS:
             raise ConfigError(
                 source,
                 f"limits.{key}",

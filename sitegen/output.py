@@ -6,6 +6,10 @@ exchanged with the live site (``renameat2(RENAME_EXCHANGE)`` on Linux, so there 
 no moment without a site), and the old tree is removed afterwards. A build that
 fails or is killed leaves the live site untouched; its stale staging directory is
 removed by the next build. A lock file stops two builds writing one target at once.
+
+Every file and directory of the new tree is created through ``os.open``/``os.write``/
+``os.mkdir``, and any ``OSError`` inside the staged block (a full or read-only volume)
+becomes an ``OutputError`` that names the path and says the previous site is untouched.
 """
 
 from __future__ import annotations
@@ -20,14 +24,21 @@ import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import IO
 
-from sitegen.errors import BuildError, OutputError
+from sitegen.errors import BuildError, OutputError, SitegenError
 
 __all__ = ["StagedSite", "TreeWriter", "safe_join"]
 
+
+def _os_error_text(exc: OSError) -> str:
+    """``<file>: cannot write the new site: <reason>`` for an OS error raised outside ``TreeWriter``."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}cannot write the new site: {exc.strerror or exc}"
+
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 def safe_join(root: Path, rel: PurePosixPath) -> Path:
@@ -77,14 +88,18 @@ class TreeWriter:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(path.parent)
             try:
-                handle = path.open("xb")
+                fd = os.open(path, _NEW_FILE, 0o644)
             except FileExistsError:
                 path.unlink()
-                handle = path.open("xb")
-            with handle:
-                handle.write(data)
+                fd = os.open(path, _NEW_FILE, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
         except OSError as exc:
-            raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         self.count += 1
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
 
@@ -127,22 +142,25 @@ class StagedSite:
         self.target = target.absolute()
         self.parent = self.target.parent
         self._prefix = f".{self.target.name}.staging-"
-        self._lock: IO[bytes] | None = None
+        self._lock: int | None = None
         self.root = Path()
         self.writer = TreeWriter(self.root)
 
     def __enter__(self) -> StagedSite:
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
-            lock = (self.parent / f".{self.target.name}.lock").open("ab")
+            lock = os.open(
+                self.parent / f".{self.target.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
         except OSError as exc:
             raise OutputError(
-                f"{self.parent}: cannot create the output directory's lock: {exc.strerror}"
+                f"{self.parent}: cannot create the output directory's lock: {exc.strerror}; "
+                "nothing was written"
             ) from exc
         try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            lock.close()
+            os.close(lock)
             raise OutputError(
                 f"{self.target}: another build is writing this output directory; try again when it ends"
             ) from exc
@@ -156,14 +174,17 @@ class StagedSite:
             raise OutputError(f"{self.parent}: cannot create a staging directory: {exc.strerror}") from exc
         return self
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if self.root.exists() and self.root != self.target:
             shutil.rmtree(self.root, ignore_errors=True)
         self._release()
+        if isinstance(exc, OSError):
+            detail = str(exc) if isinstance(exc, SitegenError) else _os_error_text(exc)
+            raise OutputError(f"{detail}; the previous site at {self.target} is untouched") from exc
 
     def _release(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            os.close(self._lock)
             self._lock = None
 
     def _remove_stale_staging(self) -> None:

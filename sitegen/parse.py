@@ -54,10 +54,33 @@ INTEGRITY_SCHEMA = "https://pith.science/schemas/pith-integrity/v1.json"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
-    """Resource limits for one input file; the defaults fit every real record seen."""
+    """Resource limits of a build; the defaults fit every real record seen, with a wide margin.
+
+    A file over a per-file limit is ``rejected`` with a ``ParseError`` naming the limit;
+    state files beyond ``max_states`` are rejected unread. Real records have about
+    5 KB, 6 aliases, 2 events, 10 sampled references and a few findings; the longest
+    real strings are author lists of large collaborations (tens of thousands of characters).
+    """
 
     max_bytes: int = 4 * 1024 * 1024
+    """Bytes of one state or integrity file."""
     max_depth: int = 64
+    """Nesting of JSON arrays and objects in one file."""
+    max_states: int = 1_000_000
+    """State files in one build."""
+    max_aliases: int = 64
+    """Entries of ``current.source_aliases``."""
+    max_findings: int = 1_000
+    """Integrity findings (and, separately, detectors run) of one snapshot or integrity file."""
+    max_claims: int = 1_000
+    """Items of a snapshot's ``claims``."""
+    max_references: int = 1_000
+    """Items of a snapshot's ``references.sample``."""
+    max_events: int = 10_000
+    """Entries of each event list of one file: graph snapshots, applied event ids,
+    equivocations, invalid events, integrity events."""
+    max_string_chars: int = 200_000
+    """Characters of any one JSON string (object keys included)."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -215,13 +238,14 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
             source, "", "json.depth", f"nesting is too deep to read (the limit is {limits.max_depth})"
         ) from exc
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
-        raise ParseError(source, _constant_path(text), "json.constant", str(exc)) from exc
-    _check_depth_and_strings(value, source, limits.max_depth)
+        detail = "an integer has too many digits" if "integer string conversion" in str(exc) else str(exc)
+        raise ParseError(source, _constant_path(text), "json.constant", detail) from exc
+    _check_depth_and_strings(value, source, limits)
     return value
 
 
-def _check_depth_and_strings(value: JSONValue, source: str, max_depth: int) -> None:
-    """Walk the value once, bounding nesting and refusing lone surrogates (not UTF-8)."""
+def _check_depth_and_strings(value: JSONValue, source: str, limits: Limits) -> None:
+    """Walk the value once, bounding nesting and string length and refusing lone surrogates."""
     stack: list[tuple[JSONValue, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -230,17 +254,50 @@ def _check_depth_and_strings(value: JSONValue, source: str, max_depth: int) -> N
         elif isinstance(item, list):
             children = item
         else:
-            if isinstance(item, str) and not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise ParseError(
-                        source, "", "json.string", "a string holds a lone surrogate escape"
-                    ) from exc
+            if isinstance(item, str):
+                _check_string(item, value, source, limits)
             continue
-        if depth > max_depth:
-            raise ParseError(source, "", "json.depth", f"nesting is deeper than the limit of {max_depth}")
+        if depth > limits.max_depth:
+            raise ParseError(
+                source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
+            )
         stack.extend((child, depth + 1) for child in children)
+
+
+def _check_string(text: str, document: JSONValue, source: str, limits: Limits) -> None:
+    if len(text) > limits.max_string_chars:
+        raise ParseError(
+            source,
+            _path_of(document, text),
+            "limit.string_length",
+            f"a string of {len(text)} characters is over the limit of {limits.max_string_chars}",
+        )
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ParseError(
+                source, _path_of(document, text), "json.string", "a string holds a lone surrogate escape"
+            ) from exc
+
+
+def _path_of(document: JSONValue, target: str) -> str:
+    """The JSON path of the first string (value or key) identical to ``target``; only run on errors."""
+    stack: list[tuple[JSONValue, str]] = [(document, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")  # a key may be the bad string
+                here = f"{path}.{shown}" if path else shown
+                if key is target:
+                    return here
+                stack.append((child, here))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+        elif item is target:
+            return path or "(top level)"
+    return ""
 
 
 # -- typed field access ------------------------------------------------------------
@@ -341,8 +398,17 @@ class _Fields:
     def item(self, key: str, index: int, value: JSONValue) -> _Fields:
         return _Fields(value, self.source, f"{self.at(key)}[{index}]", self.kind)
 
-    def str_items(self, key: str) -> tuple[str, ...]:
-        items = self.array(key)
+    def bounded_array(self, key: str, limit: int, check: str, *, optional: bool = False) -> list[JSONValue]:
+        """A list of at most ``limit`` items; more is a ``ParseError`` with the limit's check id."""
+        items = self.opt_array(key) if optional else self.array(key)
+        if len(items) > limit:
+            raise ParseError(
+                self.source, self.at(key), check, f"{len(items)} items are over the limit of {limit}"
+            )
+        return items
+
+    def str_items(self, key: str, limit: int | None = None, check: str = "") -> tuple[str, ...]:
+        items = self.array(key) if limit is None else self.bounded_array(key, limit, check)
         for i, value in enumerate(items):
             if not isinstance(value, str):
                 raise ParseError(
@@ -449,16 +515,20 @@ def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Pa
         attestation_state=payload.opt_text("attestation_state"),
         aliases=tuple(
             _alias(current.item("source_aliases", i, v))
-            for i, v in enumerate(current.array("source_aliases"))
+            for i, v in enumerate(
+                current.bounded_array("source_aliases", limits.max_aliases, "limit.aliases")
+            )
         ),
         graph_snapshots=tuple(
-            _graph_snapshot(current.item("graph_snapshots", i, v))
-            for i, v in enumerate(current.opt_array("graph_snapshots"))
+            _graph_snapshot(current.item("graph_snapshots", i, v), limits)
+            for i, v in enumerate(
+                current.bounded_array("graph_snapshots", limits.max_events, "limit.events", optional=True)
+            )
         ),
         completeness=tuple((name, len(current.opt_array(name))) for name in COMPLETENESS_LISTS),
-        equivocations=len(top.array("equivocations")),
-        invalid_events=len(top.array("invalid_events")),
-        applied_event_ids=top.str_items("applied_event_ids"),
+        equivocations=len(top.bounded_array("equivocations", limits.max_events, "limit.events")),
+        invalid_events=len(top.bounded_array("invalid_events", limits.max_events, "limit.events")),
+        applied_event_ids=top.str_items("applied_event_ids", limits.max_events, "limit.events"),
         state_sha256=top.text("state_sha256"),
         extra_fields=tuple(extra),
     )
@@ -517,7 +587,7 @@ def _alias(f: _Fields) -> Alias:
     return Alias(kind=f.text("alias_kind"), value=f.text("alias_value"), created_at=f.opt_text("created_at"))
 
 
-def _graph_snapshot(f: _Fields) -> GraphSnapshot:
+def _graph_snapshot(f: _Fields, limits: Limits) -> GraphSnapshot:
     event = _event(f)
     snap = f.object("payload").object("graph_snapshot")
     paper = snap.object("paper")
@@ -537,15 +607,24 @@ def _graph_snapshot(f: _Fields) -> GraphSnapshot:
             submitted_at=paper.opt_text("submitted_at"),
             headline=paper.opt_text("headline"),
         ),
-        integrity=None if integrity is None else _integrity_snapshot(integrity),
+        integrity=None if integrity is None else _integrity_snapshot(integrity, limits),
         claims_count=(claims.opt_integer("count") or 0) if claims else 0,
         claims=tuple(
             Claim(text=_display_text(v, ("text", "claim", "statement", "summary")))
-            for v in (claims.opt_array("items") if claims else [])
+            for v in (
+                claims.bounded_array("items", limits.max_claims, "limit.claims", optional=True)
+                if claims
+                else []
+            )
         ),
         references_count=(references.opt_integer("count") or 0) if references else 0,
         references_sample=tuple(
-            _reference(v) for v in (references.opt_array("sample") if references else [])
+            _reference(v)
+            for v in (
+                references.bounded_array("sample", limits.max_references, "limit.references", optional=True)
+                if references
+                else []
+            )
         ),
         verdict=_verdict_fields(verdict),
         builder_version=snap.opt_text("builder_version"),
@@ -587,10 +666,12 @@ def _verdict_fields(verdict: _Fields | None) -> tuple[tuple[str, str], ...]:
     return tuple(fields)
 
 
-def _integrity_snapshot(f: _Fields) -> IntegritySnapshot:
+def _integrity_snapshot(f: _Fields, limits: Limits) -> IntegritySnapshot:
     summary = f.opt_object("summary")
     detectors = []
-    for i, value in enumerate(f.opt_array("detectors_run")):
+    for i, value in enumerate(
+        f.bounded_array("detectors_run", limits.max_findings, "limit.findings", optional=True)
+    ):
         detector = f.item("detectors_run", i, value)
         detectors.append(detector.opt_text("name", "(unnamed)"))
     return IntegritySnapshot(
@@ -601,7 +682,12 @@ def _integrity_snapshot(f: _Fields) -> IntegritySnapshot:
         advisory=(summary.opt_integer("advisory") or 0) if summary else 0,
         informational=(summary.opt_integer("informational") or 0) if summary else 0,
         detectors=tuple(detectors),
-        findings=tuple(_finding(f.item("findings", i, v)) for i, v in enumerate(f.opt_array("findings"))),
+        findings=tuple(
+            _finding(f.item("findings", i, v))
+            for i, v in enumerate(
+                f.bounded_array("findings", limits.max_findings, "limit.findings", optional=True)
+            )
+        ),
         snapshot_sha256=f.opt_text("snapshot_sha256"),
     )
 
@@ -635,7 +721,7 @@ def parse_integrity(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -
     top = _Fields(value, source, "", "integrity")
     top.constant("schema", (INTEGRITY_SCHEMA,), "integrity.schema")
     events = []
-    for i, item in enumerate(top.array("events")):
+    for i, item in enumerate(top.bounded_array("events", limits.max_events, "limit.events")):
         event = top.item("events", i, item)
         payload = event.opt_object("payload")
         events.append(
@@ -651,7 +737,7 @@ def parse_integrity(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -
         )
     integrity = IntegrityFile(
         arxiv_id=top.text("arxiv_id"),
-        integrity=_integrity_snapshot(top.object("integrity")),
+        integrity=_integrity_snapshot(top.object("integrity"), limits),
         events=tuple(events),
     )
     return ParsedIntegrity(integrity=integrity, raw=value, data=data)

@@ -8,11 +8,13 @@ markup. Data from state files is untrusted and never marked ``|safe``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 import jinja2
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
@@ -51,6 +53,23 @@ def compact_json(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters and bidi embeddings/overrides/isolates: they can hide or reorder what a page shows."""
+
+
+def _visible(value: object) -> object:
+    """Jinja ``finalize``: every control or bidi-override character in output becomes U+FFFD.
+
+    Escaping alone keeps such characters; a title with U+202E could display reversed text.
+    Markup (already-safe HTML, JSON-LD) stays Markup: the replacement adds no markup.
+    """
+    if isinstance(value, Markup):
+        return Markup(_INVISIBLE.sub("\ufffd", str(value)))  # noqa: S704 (adds no markup)
+    if isinstance(value, str):
+        return _INVISIBLE.sub("\ufffd", value)
+    return value
+
+
 def safe_link(url: str) -> str | None:
     """``url`` when it is an absolute http(s) link, else None: data never supplies other schemes."""
     lowered = url.strip().lower()
@@ -76,6 +95,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_visible,
         )
         self.env.globals.update(
             site=config,

@@ -2,7 +2,11 @@
 
 Inputs are listed in sorted order so builds are deterministic. Nothing outside the
 content directory is ever read: a symlink that leaves the tree is refused with an
-error, and a file over the size limit is refused before it is read whole.
+error (state files, pages, keys, ``site.yaml`` and the directories holding them), a
+file over the size limit is refused before it is read whole, and only regular files
+are opened (a FIFO or device could block the build). A file name that is not UTF-8
+or holds control characters is refused too: every report, page and terminal line
+names its input, and such a name could not be written or could forge a line.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ from sitegen.errors import ConfigError, InputError, ParseError
 from sitegen.keys import Keyring, parse_key
 from sitegen.parse import DEFAULT_LIMITS, Limits, load_json
 
-__all__ = ["ContentFiles", "discover", "load_keyring", "read_input"]
+__all__ = ["ContentFiles", "discover", "display_name", "load_keyring", "read_input", "read_site_yaml"]
+
+KEY_FILE_MAX_BYTES = 64 * 1024
+"""A key file is a few hundred bytes; anything far larger is not a key."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,13 +39,38 @@ class ContentFiles:
 
 def _inside(root: Path, path: Path) -> bool:
     try:
-        return path.resolve().is_relative_to(root)
-    except OSError:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop on Python < 3.13
         return False
+
+
+def display_name(text: str) -> str:
+    """``text`` with undecodable bytes and control characters shown as escapes (``\\xff``).
+
+    >>> display_name("states/a\\nb.json")
+    'states/a\\\\x0ab.json'
+    """
+    raw = os.fsencode(text)
+    decoded = raw.decode("utf-8", "backslashreplace")
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in decoded)
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file name may not name an input, or None when it may."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        return "file name holds control characters"
+    return None
 
 
 def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple[PurePosixPath, ...]:
     top = root / sub
+    if top.is_symlink():
+        refused.append(InputError(sub, "symlinked directories are not followed", check="input.symlink"))
+        return ()
     if not top.is_dir():
         return ()
     found: list[PurePosixPath] = []
@@ -49,7 +81,7 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                 dirnames.remove(name)
                 refused.append(
                     InputError(
-                        (here / name).relative_to(root).as_posix(),
+                        display_name((here / name).relative_to(root).as_posix()),
                         "symlinked directories are not followed",
                         check="input.symlink",
                     )
@@ -60,6 +92,10 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                 continue
             path = here / name
             rel = PurePosixPath(path.relative_to(root).as_posix())
+            problem = _name_problem(str(rel))
+            if problem is not None:
+                refused.append(InputError(display_name(str(rel)), problem, check="input.name"))
+                continue
             if path.is_symlink() and not _inside(root, path):
                 refused.append(
                     InputError(
@@ -97,21 +133,52 @@ def read_input(root: Path, rel: PurePosixPath, limits: Limits = DEFAULT_LIMITS) 
         InputError: unreadable, outside the tree, or not a regular file.
         ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
     """
-    path = root / rel
-    if not _inside(root, path):
-        raise InputError(str(rel), "path resolves outside the content directory", check="input.symlink")
-    if not path.is_file():  # never open a FIFO or device: it could block the build
-        raise InputError(str(rel), "not a regular file")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(str(rel), f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > limits.max_bytes:
+    data = _read_regular(root, root / rel, str(rel), limits.max_bytes)
+    if data is None:
         raise ParseError(
             str(rel), "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes"
         )
     return data
+
+
+def _read_regular(root: Path, path: Path, name: str, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of a regular file inside ``root``; None when the file is larger.
+
+    Raises:
+        InputError: outside ``root`` (check ``input.symlink``), not a regular file, unreadable.
+    """
+    if not _inside(root, path):
+        raise InputError(name, "path resolves outside the content directory", check="input.symlink")
+    if not path.is_file():  # never open a FIFO or device: it could block the build
+        raise InputError(name, "not a regular file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
+    return data if len(data) <= max_bytes else None
+
+
+def read_site_yaml(content: Path) -> str:
+    """The text of ``content/site.yaml``, or "" when there is none.
+
+    Raises:
+        ConfigError: it leaves the content directory, is not a regular UTF-8 file, or is huge.
+    """
+    path = content / "site.yaml"
+    if not path.exists() and not path.is_symlink():
+        return ""
+    try:
+        data = _read_regular(content, path, "site.yaml", DEFAULT_LIMITS.max_bytes)
+        if data is None:
+            raise ConfigError("site.yaml", "", "file is larger than 4 MiB", check="config.read")
+        return data.decode("utf-8")
+    except InputError as exc:
+        raise ConfigError("site.yaml", "", exc.detail, check=exc.check) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "site.yaml", "", f"not UTF-8: invalid byte at offset {exc.start}", check="config.read"
+        ) from exc
 
 
 def load_keyring(directory: Path, label: str | None = None) -> Keyring:
@@ -123,6 +190,13 @@ def load_keyring(directory: Path, label: str | None = None) -> Keyring:
         ConfigError: the directory cannot be read, or a key file is malformed.
     """
     shown = label if label is not None else str(directory)
+    if label is not None and directory.is_symlink() and not _inside(directory.parent, directory):
+        raise ConfigError(
+            shown,
+            "",
+            "the keys directory may not be a symlink leaving the content directory",
+            check="input.symlink",
+        )
     if not directory.exists():
         return Keyring()
     if not directory.is_dir():
@@ -135,11 +209,15 @@ def load_keyring(directory: Path, label: str | None = None) -> Keyring:
     for path in paths:
         source = f"{shown.rstrip('/')}/{path.name}"
         if path.is_symlink():
-            raise ConfigError(source, "", "key files may not be symlinks", check="keys.read")
+            raise ConfigError(source, "", "key files may not be symlinks", check="input.symlink")
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(source, "", f"cannot read: {exc.strerror}", check="keys.read") from exc
+            data = _read_regular(directory, path, source, KEY_FILE_MAX_BYTES)
+        except InputError as exc:
+            raise ConfigError(source, "", exc.detail, check="keys.read") from exc
+        if data is None:
+            raise ConfigError(
+                source, "", f"larger than {KEY_FILE_MAX_BYTES} bytes: not a key file", check="keys.read"
+            )
         try:
             document = load_json(data, source)
         except ParseError as exc:

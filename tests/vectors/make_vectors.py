@@ -341,7 +341,7 @@ VECTORS: tuple[Vector, ...] = (
         change="the title starts with the escape \\udcff, a lone surrogate that no UTF-8 can hold",
         verdict="rejected",
         failing=("state.parse",),
-        message=f"{_FILE}: json.string: a string holds a lone surrogate escape",
+        message=f"{_FILE}: current.graph_snapshots[0].payload.graph_snapshot.paper.title: json.string: a string holds a lone surrogate escape",
         build=_bytes_edit(b'"title":"Staleness', b'"title":"\\udcffStaleness'),
     ),
     Vector(
