@@ -24,7 +24,7 @@ from typing import IO
 
 from sitegen.errors import BuildError, OutputError
 
-__all__ = ["StagedSite", "TreeWriter", "safe_join"]
+__all__ = ["StagedSite", "TreeWriter", "refuse_unsafe_target", "safe_join"]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -51,11 +51,37 @@ def safe_join(root: Path, rel: PurePosixPath) -> Path:
     return root.joinpath(*rel.parts)
 
 
+def refuse_unsafe_target(target: Path, *, content: Path, marker: str) -> None:
+    """Refuse an output directory whose replacement would destroy something other than a built site.
+
+    A build replaces the whole target, so the target may not be, hold or sit inside the
+    content directory, and an existing non-empty target must hold ``marker`` (a file every
+    build writes), which marks it as a site an earlier build made.
+
+    Raises:
+        OutputError: the target is unsafe to replace.
+    """
+    out, source = target.absolute().resolve(), content.absolute().resolve()
+    if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+        raise OutputError(f"{target}: the output directory may not be, contain or sit inside {content}")
+    try:
+        occupied = target.is_dir() and not target.is_symlink() and any(target.iterdir())
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot list the output directory: {exc.strerror}") from exc
+    if occupied and not (target / marker).is_file():
+        raise OutputError(
+            f"{target}: exists and is not a site built by pith-sitegen (no {marker}); "
+            "refusing to replace it: choose an empty or new directory"
+        )
+
+
 class TreeWriter:
     """Writes files under ``root`` and records their ``SHA256SUMS`` lines.
 
-    An existing file is unlinked before it is written, never modified in place, so a
-    tree that shares inodes with the live site (hard links) cannot change the live site.
+    Each file is written under a temporary name and renamed over its path, never modified
+    in place: a tree that shares inodes with the live site (hard links) cannot change the
+    live site, and two processes writing one path (two papers claiming one alias) leave
+    one whole file, which the build then replaces with a collision page.
     """
 
     def __init__(self, root: Path) -> None:
@@ -76,13 +102,10 @@ class TreeWriter:
             if path.parent not in self._dirs:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(path.parent)
-            try:
-                handle = path.open("xb")
-            except FileExistsError:
-                path.unlink()
-                handle = path.open("xb")
-            with handle:
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with temporary.open("wb") as handle:
                 handle.write(data)
+            os.replace(temporary, path)
         except OSError as exc:
             raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
         self.count += 1

@@ -241,7 +241,8 @@ def _write_paper(
     signature = _signature_bytes(state.receipt.signature_b64)
     if signature is not None:
         writer.write(base / "signature.bin", signature)
-    if _HEX64.fullmatch(state.record_canonical_sha256):  # else the hash check failed and says so
+    has_digest = _HEX64.fullmatch(state.record_canonical_sha256) is not None
+    if has_digest:  # else the hash check failed and says so
         writer.write(base / "digest.bin", bytes.fromhex(state.record_canonical_sha256))
     writer.write(base / "integrity.json", _integrity_endpoint(current, signed))
     writer.write(base / "aliases.json", json_bytes(_aliases_document(summary, report)))
@@ -256,6 +257,9 @@ def _write_paper(
         ),
     )
     writer.write(base / "verification.json", report_json)
+    routes = alias_paths(summary)
+    routed = {rel for _, _, rel in routes if rel is not None}
+    short = short_forms(summary.suffix)
     writer.write(
         base / "index.html",
         renderer.page(
@@ -268,13 +272,16 @@ def _write_paper(
             snapshot=state.latest_snapshot,
             signed_integrity=signed,
             key=ctx.keyring.get(state.receipt.key_id),
-            short=short_forms(summary.suffix),
+            short=short,
+            short_links=[(value, base.parent / value in routed) for value in short.values()],
+            alias_rows=[(alias, rel) for alias, (_, _, rel) in zip(state.aliases, routes, strict=True)],
             record_text=record_bytes.decode("utf-8"),
             has_signature=signature is not None,
+            has_digest=has_digest,
         ),
     )
     warnings = []
-    for kind, value, rel in alias_paths(summary):
+    for kind, value, rel in routes:
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
                 warnings.append(
