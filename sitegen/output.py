@@ -54,13 +54,15 @@ def safe_join(root: Path, rel: PurePosixPath) -> Path:
 def refuse_unsafe_target(target: Path, *, content: Path, marker: str) -> None:
     """Refuse an output directory whose replacement would destroy something other than a built site.
 
-    A build replaces the whole target, so the target may not be, hold or sit inside the
-    content directory, and an existing non-empty target must hold ``marker`` (a file every
+    A build replaces the whole target, so the target must be a real directory (not a
+    symlink or a file), may not be, hold or sit inside the content directory, and an existing non-empty target must hold ``marker`` (a file every
     build writes), which marks it as a site an earlier build made.
 
     Raises:
         OutputError: the target is unsafe to replace.
     """
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise OutputError(f"{target}: exists and is not a directory; refusing to replace it")
     out, source = target.absolute().resolve(), content.absolute().resolve()
     if out == source or source.is_relative_to(out) or out.is_relative_to(source):
         raise OutputError(f"{target}: the output directory may not be, contain or sit inside {content}")
@@ -216,10 +218,10 @@ class StagedSite:
         Raises:
             OutputError: the swap failed; the previous site is left in place.
         """
+        if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
+            raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
         try:
             os.chmod(self.root, 0o755)  # noqa: S103 (mkdtemp makes it 0700; a web server must read it)
-            if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
-                raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
             if self.target.exists():
                 if _exchange(self.root, self.target):
                     shutil.rmtree(self.root, ignore_errors=True)
