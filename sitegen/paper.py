@@ -251,7 +251,9 @@ def _write_paper(
         json_bytes(
             {
                 "pith_number": state.pith_number,
+                "status": report.verdict.value,
                 "stated_by": "registry",
+                "note": "Graph snapshot events as the registry states them; they carry no signature a mirror can check.",
                 "graph_snapshots": current.get("graph_snapshots", []),
             }
         ),
@@ -320,6 +322,7 @@ def _aliases_document(summary: PaperSummary, report: InputReport) -> dict[str, o
     checks = {c.id: c.status.value for c in report.checks}
     return {
         "pith_number": summary.pith_number,
+        "status": report.verdict.value,
         "aliases": [
             {
                 "alias_kind": kind,
