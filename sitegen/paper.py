@@ -277,7 +277,6 @@ def _write_paper(
             short=short,
             short_links=[(value, base.parent / value in routed) for value in short.values()],
             alias_rows=[(alias, rel) for alias, (_, _, rel) in zip(state.aliases, routes, strict=True)],
-            record_text=record_bytes.decode("utf-8"),
             has_signature=signature is not None,
             has_digest=has_digest,
         ),

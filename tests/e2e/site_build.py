@@ -13,6 +13,7 @@ from sitegen.synth import SigningKey, dump_state, restate_hash
 from tests.conftest import ROOT
 
 __all__ = [
+    "SEED_SUFFIX",
     "build",
     "first_difference",
     "fixed_key",
@@ -20,6 +21,9 @@ __all__ = [
     "tamper",
     "tree",
 ]
+
+SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
+"""The real seed's Pith number suffix: its page is ``pith/<SEED_SUFFIX>/``."""
 
 
 def build(content: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -20,10 +20,9 @@ import pytest
 
 from sitegen.synth import SigningKey
 from tests.conftest import ROOT, SEED_PATH
-from tests.e2e.site_build import build, tamper
+from tests.e2e.site_build import SEED_SUFFIX, build, tamper
 
 PREFIX = "/mirror/"
-SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 
 
 class _SubPathHandler(http.server.SimpleHTTPRequestHandler):

@@ -11,9 +11,7 @@ from typing import Any
 from sitegen.canonical import canonical_bytes
 from sitegen.synth import SigningKey
 from tests.conftest import SEED_PATH
-from tests.e2e.site_build import build, report_entries, tamper, tree
-
-SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
+from tests.e2e.site_build import SEED_SUFFIX, build, report_entries, tamper, tree
 
 FINDING = {
     "detector": "doi_compliance",

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from sitegen.synth import SigningKey
+from sitegen.urls import PAPER_FILES
 from tests.conftest import ROOT, SEED_PATH
-from tests.e2e.site_build import build, report_entries, tamper, tree
+from tests.e2e.site_build import SEED_SUFFIX, build, report_entries, tamper, tree
 
-SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 SEED_INPUT = "states/2607.01083.state.json"
 
 
@@ -130,6 +130,7 @@ def test_record_json_hashes_to_the_canonical_hash_and_the_pith_number(mixed: dic
 def test_paper_directory_holds_every_endpoint(mixed: dict[str, Any]) -> None:
     """Beside the page: state.json as given, and integrity, aliases, graph and verification JSON."""
     paper = mixed["out"] / "pith" / mixed["old"]
+    assert sorted(p.name for p in paper.iterdir()) == sorted(PAPER_FILES)
     assert (paper / "state.json").read_bytes() == mixed["states"]["old/hep-lat-0305021.state.json"]
     verification = json.loads((paper / "verification.json").read_bytes())
     assert (
