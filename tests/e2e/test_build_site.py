@@ -241,6 +241,7 @@ def test_not_verified_paper_never_looks_verified(mixed: dict[str, Any], key: str
     out, suffix = mixed["out"], mixed[key]
     page = (out / "pith" / suffix / "index.html").read_text(encoding="utf-8")
     assert f"verdict-box-{verdict}" in page and "verdict-verified" not in page
+    assert "Verified</span>" not in page and "✔</span> passed" in page
     assert "Not verified:" in page
     redirect = (out / "pith" / suffix[:8] / "index.html").read_text(encoding="utf-8")
     assert f"verdict-{verdict}" in redirect and "verdict-verified" not in redirect
