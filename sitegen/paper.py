@@ -282,11 +282,11 @@ def _write_paper(
         ),
     )
     warnings = []
-    for kind, value, rel in routes:
+    for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
                 warnings.append(
-                    f"{summary.input}: current.source_aliases: alias.path: "
+                    f"{summary.input}: current.source_aliases[{index}].alias_value: alias.path: "
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
             continue

@@ -185,3 +185,32 @@ def test_two_inputs_with_one_pith_number_share_a_collision_page(
     assert "A new title" in html and "Staleness-Learning" in html
     assert not (out / "pith" / "2607.01083" / "integrity.json").exists()
     _manifest_matches(out)
+
+
+def test_pages_are_ordered_in_the_navigation_and_bad_ones_are_errors(
+    make_content: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Pages appear in the navigation by order; a reserved or repeated slug or non-UTF-8 text is an error (exit 1)."""
+    pages = {
+        "b.md": "---\ntitle: Second\nslug: second\norder: 2\n---\nTwo.\n",
+        "a.md": "---\ntitle: First\nslug: first\norder: 1\n---\nOne.\n",
+        "reserved.md": "---\ntitle: Papers\nslug: pith\n---\nNo.\n",
+        "again.md": "---\ntitle: First again\nslug: first\norder: 3\n---\nNo.\n",
+    }
+    content = make_content({"seed.state.json": SEED_PATH.read_bytes()}, pages=pages)
+    (content / "pages" / "latin1.md").write_bytes("---\ntitle: Caf\xe9\nslug: cafe\n---\n".encode("latin-1"))
+    out = tmp_path / "site"
+    proc = build(content, out)
+    assert proc.returncode == 1
+    assert (
+        "error: pages/reserved.md: slug: page.slug: 'pith' is reserved or used by another page" in proc.stderr
+    )
+    assert (
+        "error: pages/again.md: slug: page.slug: 'first' is reserved or used by another page" in proc.stderr
+    )
+    assert "error: pages/latin1.md: page.read: cannot read as UTF-8 text" in proc.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.index('href="./first/">First<') < index.index('href="./second/">Second<')
+    assert "One." in (out / "first" / "index.html").read_text(encoding="utf-8")
+    assert not (out / "cafe").exists()
+    assert (out / "pith" / SEED_SUFFIX / "index.html").is_file()
