@@ -268,7 +268,7 @@ def _write_site_pages(
     site.write(PurePosixPath("aliases.json"), json_bytes(_alias_document(summaries, claims)))
     _write_integrity_paths(site, summaries, claims, result)
     ordered = _sorted_for_index(summaries)
-    _write_index(site, renderer, config, ordered)
+    _write_index(site, renderer, config, ordered, rejected=result.counts()[Verdict.REJECTED.value])
     for rel, data in search_files(ordered):
         site.write(rel, data)
     for meta, body_html in pages:
@@ -433,8 +433,9 @@ def _reasons(report: InputReport) -> tuple[Check, ...]:
 
 
 def _write_index(
-    site: StagedSite, renderer: Renderer, config: SiteConfig, ordered: list[PaperSummary]
+    site: StagedSite, renderer: Renderer, config: SiteConfig, ordered: list[PaperSummary], *, rejected: int
 ) -> None:
+    """The index, ``papers_per_page`` papers a page: ``/``, then ``/papers/2/``, ``/papers/3/``..."""
     per_page = config.papers_per_page
     chunks = [ordered[i : i + per_page] for i in range(0, len(ordered), per_page)] or [[]]
     counts = {v.value: 0 for v in Verdict}
@@ -453,6 +454,7 @@ def _write_index(
                 page_count=len(chunks),
                 total=len(ordered),
                 counts=counts,
+                rejected=rejected,
             ),
         )
 

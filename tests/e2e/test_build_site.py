@@ -283,6 +283,7 @@ def test_index_lists_every_paper_with_verdict_and_metadata(mixed: dict[str, Any]
     assert f'href="./pith/{SEED_SUFFIX}/"' in html
     assert "Staleness-Learning Rate Scaling Laws" in html and "Ada Lovelace, Alan Turing" in html
     assert "cs.LG" in html and '<time datetime="2003-05-20T00:00:00Z">2003-05-20</time>' in html
+    assert "4 papers:" in html and "2 more inputs could not be read at all" in html
 
 
 def test_markdown_pages_render_without_raw_html(mixed: dict[str, Any]) -> None:
