@@ -1,8 +1,9 @@
 """Finding and reading inputs under ``content/`` (layer 5, I/O).
 
-Inputs are listed in sorted order so builds are deterministic. Nothing outside the
-content directory is ever read: a symlink that leaves the tree is refused with an
-error, and a file over the size limit is refused before it is read whole.
+Inputs are listed in sorted order so builds are deterministic; hidden files and
+folders (names starting with ``.``: editor backups, ``.git``) are skipped. Nothing
+outside the content directory is ever read: a symlink that leaves the tree is refused
+with an error, and a file over the size limit is refused before it is read whole.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
     for directory, dirnames, filenames in os.walk(top, followlinks=False):
         here = Path(directory)
         for name in list(dirnames):
+            if name.startswith("."):  # .git, editor and OS folders: never content
+                dirnames.remove(name)
+                continue
             if (here / name).is_symlink():
                 dirnames.remove(name)
                 refused.append(
@@ -56,7 +60,7 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                 )
         dirnames.sort()
         for name in filenames:
-            if not name.endswith(suffix):
+            if not name.endswith(suffix) or name.startswith("."):
                 continue
             path = here / name
             rel = PurePosixPath(path.relative_to(root).as_posix())

@@ -214,3 +214,16 @@ def test_pages_are_ordered_in_the_navigation_and_bad_ones_are_errors(
     assert "One." in (out / "first" / "index.html").read_text(encoding="utf-8")
     assert not (out / "cafe").exists()
     assert (out / "pith" / SEED_SUFFIX / "index.html").is_file()
+
+
+def test_states_are_found_in_nested_folders_and_hidden_files_are_skipped(
+    make_content: Callable[..., Path], tmp_path: Path
+) -> None:
+    """states/**/*.json at any depth are inputs; hidden files and folders (editor backups, .git) are not."""
+    seed = SEED_PATH.read_bytes()
+    content = make_content(
+        {"a/b/c/seed.state.json": seed, ".#seed.state.json": b"junk", ".git/objects/x.json": b"junk"}
+    )
+    out = tmp_path / "site"
+    assert build(content, out).returncode == 0
+    assert set(report_entries(out)) == {"states/a/b/c/seed.state.json"}
