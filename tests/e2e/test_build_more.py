@@ -227,3 +227,28 @@ def test_states_are_found_in_nested_folders_and_hidden_files_are_skipped(
     out = tmp_path / "site"
     assert build(content, out).returncode == 0
     assert set(report_entries(out)) == {"states/a/b/c/seed.state.json"}
+
+
+def test_pager_stays_short_with_many_pages(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """Twelve index pages: each page links the first, last and nearby pages and its neighbours, not all twelve."""
+    states = {
+        f"{n:02d}.state.json": new_paper(signing_key, f"2607.{n:05d}", title=f"Paper {n}") for n in range(12)
+    }
+    content = make_content(states, keys=[signing_key], site_yaml="title: T\npapers_per_page: 1\n")
+    out = tmp_path / "site"
+    assert build(content, out, "--jobs", "1").returncode == 0
+    sixth = (out / "papers" / "6" / "index.html").read_text(encoding="utf-8")
+    pager = sixth[sixth.index('class="pager"') :]
+    for n in (2, 3, 4, 5, 7, 8, 9, 11, 12):
+        assert f'href="../../papers/{n}/"' in pager
+    assert 'href="../../">1<' in pager and 'aria-current="page">6<' in pager
+    assert 'href="../../papers/10/"' not in pager and pager.count("…") == 1
+    assert 'href="../../papers/5/">← newer<' in pager and 'href="../../papers/7/">older →<' in pager
+    first = (out / "index.html").read_text(encoding="utf-8")
+    assert "← newer" not in first and 'href="./papers/2/">older →<' in first
+    assert first.count("…") == 1 and 'href="./papers/6/"' not in first
