@@ -11,6 +11,8 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -445,3 +447,20 @@ def test_verify_by_hand_page_carries_the_seeds_real_values() -> None:
         hashlib.sha256(title.lower().encode("utf-8")).hexdigest(),
     ):
         assert value in page
+
+
+def test_relative_content_and_output_paths_work_from_any_directory(
+    make_content: Callable[..., Path], tmp_path: Path
+) -> None:
+    """--content and --out relative to the working directory, output in a folder that does not exist yet."""
+    make_content({"2607.01083.state.json": SEED_PATH.read_bytes()}, name="my content")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "--content", "my content", "--out", "public/site v1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "public" / "site v1" / "pith" / SEED_SUFFIX / "index.html").is_file()
