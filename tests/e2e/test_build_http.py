@@ -7,6 +7,7 @@ does: no guessing of ``.html`` suffixes, ``404.html`` for anything missing.
 from __future__ import annotations
 
 import http.server
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -33,7 +34,7 @@ class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
         if clean == PREFIX.rstrip("/"):
             clean = PREFIX
         if not clean.startswith(PREFIX):
-            return str(Path(self.directory) / "\0no-such-file")
+            return str(Path(self.directory) / "no such file outside the prefix")
         return super().translate_path("/" + clean[len(PREFIX) :])
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -51,6 +52,13 @@ class _SubPathHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reports what failed."""
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A browser that follows a redirect drops the request it no longer needs: not an error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
 
 
 class _Links(HTMLParser):
@@ -107,7 +115,7 @@ def served(
     out = tmp_path / "site"
     proc = build(content, out)
     assert proc.returncode == 1, proc.stderr
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_SubPathHandler, directory=str(out)))
+    server = _QuietServer(("127.0.0.1", 0), partial(_SubPathHandler, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     root = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
@@ -162,3 +170,57 @@ def test_missing_page_gets_the_sites_404_with_working_links(served: tuple[str, d
     for link in _links(root + "pith/NOSUCHPAPER/", html):
         if link.startswith(root):
             assert _fetch(link)[0] == 200, link
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.mark.e2e
+def test_pages_load_in_chromium_without_errors_or_blocked_requests(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    """Headless Chromium opens each main page under /mirror/: no console error, no failed or off-site request."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    root, start = served
+    host = root.split(PREFIX)[0]
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on(
+            "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        page.on(
+            "request", lambda r: None if r.url.startswith(host) else problems.append(f"off-site: {r.url}")
+        )
+        page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
+        for name, url in start.items():
+            if "alias" in name:
+                continue
+            page.goto(url, wait_until="load")
+            assert page.locator("main h1").count() == 1, name
+        page.goto(start["paper"], wait_until="load")
+        assert page.locator(".verdict-box").inner_text().startswith("✔ Verified")
+        for alias, paper in (
+            ("short alias", "paper"),
+            ("DOI alias", "paper"),
+            ("old-style arXiv alias", "old-style paper"),
+        ):
+            page.goto(start[alias])
+            page.wait_for_url(start[paper])
+            page.wait_for_load_state("load")
+        browser.close()
+    assert problems == [], "\n".join(problems)
