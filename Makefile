@@ -36,6 +36,10 @@ lint: $(VENV)/.test-installed
 vectors: $(VENV)/.test-installed
 	$(BIN)/python tests/vectors/make_vectors.py
 
+## Regenerate tests/golden/ (content and expected build); commit it with the change that caused it.
+golden: $(VENV)/.test-installed
+	$(BIN)/python -m tests.golden.make_golden
+
 serve: $(VENV)/.site-installed
 	$(BIN)/python -m sitegen serve --content $(CONTENT) --out $(OUT)
 

@@ -24,7 +24,7 @@ from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_m
 from sitegen.errors import InputError, ParseError, SitegenError
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
-from sitegen.output import StagedSite
+from sitegen.output import StagedSite, refuse_unsafe_target
 from sitegen.paper import (
     IntegrityInput,
     PaperContext,
@@ -35,7 +35,7 @@ from sitegen.paper import (
     unreadable_report,
 )
 from sitegen.render import Renderer, compact_json, json_bytes
-from sitegen.report import REPORT_SCHEMA, InputReport, Verdict
+from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
 from sitegen.urls import integrity_endpoint_path, paper_dir, safe_relpath
@@ -46,6 +46,7 @@ __all__ = ["BuildResult", "PaperSummary", "build_site", "default_jobs", "load_in
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
 REPORT_NAME = "verification-report.json"
+ALIASES_SCHEMA = "pith-sitegen/aliases/v1"
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ class BuildResult:
 
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Inputs that are not papers and could not be used (a Markdown page with bad front matter)."""
     papers: int = 0
     files_written: int = 0
     seconds: float = 0.0
@@ -89,7 +92,7 @@ def load_inputs_config(content: Path) -> tuple[SiteConfig, Keyring]:
     """
     if not content.is_dir():
         raise InputError(str(content), "content directory does not exist or is not a directory")
-    config = load_site_config(read_site_yaml(content), "site.yaml")
+    config = load_site_config(read_site_yaml(content), str(content / "site.yaml"))
     return config, load_keyring(content / "keys", "keys")
 
 
@@ -125,6 +128,7 @@ def build_site(
     """
     started = time.monotonic()
     config, keyring = load_inputs_config(content)
+    refuse_unsafe_target(out, content=content, marker=REPORT_NAME)
     files = discover(content)
     result = BuildResult()
     pages = _load_pages(files, Renderer(config), result)
@@ -240,7 +244,7 @@ def _process_integrity(
             report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
         result.reports.append(report)
         streams.add_report(compact_json(report.to_json()))
-        if parsed is None:
+        if parsed is None or report.verdict is Verdict.FAILED:  # a failed file is shown beside no paper
             continue
         source_id = parsed.integrity.arxiv_id
         if source_id in ambiguous:
@@ -276,12 +280,9 @@ def _write_site_pages(
     """Write every page that depends on more than one paper; return the paths that replace per-paper files."""
     claims = _resolve_claims(summaries, result)
     replaced: set[str] = set()
-    alias_map: dict[str, object] = {}
     for rel, claimants in sorted(claims.items()):
         if len(claimants) == 1:
-            alias_map[str(rel)] = claimants[0].pith_number
             continue
-        alias_map[str(rel)] = sorted({c.pith_number for c in claimants})
         if any(rel == paper_dir(c.suffix) for c in claimants):
             site.remove_tree(rel)
             replaced.add(f"{rel}/")
@@ -289,17 +290,19 @@ def _write_site_pages(
         site.write(
             rel / "index.html", renderer.page("collision.html", rel, path=str(rel), claimants=claimants)
         )
-    site.write(PurePosixPath("aliases.json"), json_bytes({"aliases": alias_map}))
+    site.write(PurePosixPath("aliases.json"), json_bytes(_alias_document(summaries, claims)))
     _write_integrity_paths(site, summaries, claims, result)
     ordered = _sorted_for_index(summaries)
-    _write_index(site, renderer, config, ordered)
+    _write_index(site, renderer, config, ordered, rejected=result.counts()[Verdict.REJECTED.value])
     for rel, data in search_files(ordered):
         site.write(rel, data)
     for meta, body_html in pages:
         rel = PurePosixPath(meta.slug)
         site.write(rel / "index.html", renderer.page("page.html", rel, meta=meta, body_html=body_html))
     not_verified = [
-        r for r in sorted(result.reports, key=lambda r: r.input) if r.verdict is not Verdict.VERIFIED
+        (r, _reasons(r))
+        for r in sorted(result.reports, key=lambda r: r.input)
+        if r.verdict is not Verdict.VERIFIED
     ]
     rel = PurePosixPath("verification")
     site.write(
@@ -310,6 +313,7 @@ def _write_site_pages(
             reports=not_verified,
             counts=result.counts(),
             warnings=sorted(result.warnings),
+            errors=sorted(result.errors),
         ),
     )
     site.write(
@@ -332,7 +336,12 @@ def _write_report(site: StagedSite, streams: _Streams, result: BuildResult) -> N
         out.write(b'{"counts": ' + compact_json(counts) + b',\n"inputs": [\n')
         streams.reports.seek(0)
         shutil.copyfileobj(streams.reports, out)
-        tail = {"schema": REPORT_SCHEMA, "total": sum(counts.values()), "warnings": sorted(result.warnings)}
+        tail = {
+            "errors": sorted(result.errors),
+            "schema": REPORT_SCHEMA,
+            "total": sum(counts.values()),
+            "warnings": sorted(result.warnings),
+        }
         out.write(b"\n],\n" + compact_json(tail)[1:] + b"\n")
     site.writer.record(PurePosixPath(REPORT_NAME))
 
@@ -390,29 +399,88 @@ def _write_integrity_paths(
     claims: dict[PurePosixPath, list[PaperSummary]],
     result: BuildResult,
 ) -> None:
-    """Serve the integrity endpoint path a snapshot names, when it is safe and unclaimed."""
-    seen: set[str] = set()
+    """Serve the integrity endpoint path a snapshot names, when it is safe and only one paper names it.
+
+    The file served there is the paper's own ``integrity.json``, so it says no more than that does.
+    """
     claimed = {str(path).casefold() for path in claims}
+    wanted: dict[str, list[PaperSummary]] = {}
+    spelled: dict[str, PurePosixPath] = {}
     for summary in sorted(summaries, key=lambda s: s.input):
         if not summary.integrity_endpoint:
             continue
         rel = integrity_endpoint_path(summary.integrity_endpoint)
-        if rel is None or str(rel.parent).casefold() in claimed or str(rel).casefold() in seen:
+        if rel is None or any(str(parent).casefold() in claimed for parent in rel.parents):
             result.warnings.append(
                 f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
-                f"{summary.integrity_endpoint!r} is not a safe, unclaimed path; not served"
+                f"{summary.integrity_endpoint!r} is not a safe path outside the paper and alias pages; "
+                "not served"
             )
             continue
-        seen.add(str(rel).casefold())
-        source = site.path(paper_dir(summary.suffix) / "integrity.json")
-        if paper_dir(summary.suffix) in claims and len(claims[paper_dir(summary.suffix)]) > 1:
+        spelled.setdefault(str(rel).casefold(), rel)
+        wanted.setdefault(str(rel).casefold(), []).append(summary)
+    for folded, claimants in sorted(wanted.items()):
+        rel = spelled[folded]
+        if len(claimants) > 1:
+            names = ", ".join(f"{c.input} ({c.pith_number})" for c in claimants)
+            result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
             continue
-        site.write(rel, source.read_bytes())
+        own = paper_dir(claimants[0].suffix)
+        if len(claims[own]) == 1:  # else the paper's own files gave way to a collision page
+            site.write(rel, site.path(own / "integrity.json").read_bytes())
+
+
+def _alias_document(
+    summaries: list[PaperSummary], claims: dict[PurePosixPath, list[PaperSummary]]
+) -> dict[str, object]:
+    """The site-wide alias map: every alias of every paper, its Pith number, verdict and page.
+
+    An alias path claimed by more than one paper is listed under ``collisions`` and not as an alias.
+    """
+    aliases: list[dict[str, object]] = []
+    for summary in sorted(summaries, key=lambda s: (s.suffix, s.input)):
+        for kind, value, rel in alias_paths(summary):
+            ambiguous = rel is not None and len(claims.get(rel, ())) > 1
+            aliases.append(
+                {
+                    "alias_kind": kind,
+                    "alias_value": value,
+                    "pith_number": summary.pith_number,
+                    "status": summary.verdict.value,
+                    "path": None if rel is None or ambiguous else f"{rel}/",
+                    "input": summary.input,
+                }
+            )
+    collisions = [
+        {
+            "path": f"{rel}/",
+            "claimed_by": [
+                {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
+                for c in sorted(claimants, key=lambda c: c.input)
+            ],
+        }
+        for rel, claimants in sorted(claims.items())
+        if len(claimants) > 1
+    ]
+    return {"schema": ALIASES_SCHEMA, "aliases": aliases, "collisions": collisions}
+
+
+def _reasons(report: InputReport) -> tuple[Check, ...]:
+    """The checks that explain why an input is not verified: the failed ones, else the signature's."""
+    if report.failed_checks:
+        return report.failed_checks
+    signature = tuple(
+        c
+        for c in report.checks
+        if c.status is not Status.VERIFIED and (c.id.startswith("receipt.") or c.id == "integrity.signatures")
+    )
+    return signature or tuple(c for c in report.checks if c.status is not Status.VERIFIED)[:1]
 
 
 def _write_index(
-    site: StagedSite, renderer: Renderer, config: SiteConfig, ordered: list[PaperSummary]
+    site: StagedSite, renderer: Renderer, config: SiteConfig, ordered: list[PaperSummary], *, rejected: int
 ) -> None:
+    """The index, ``papers_per_page`` papers a page: ``/``, then ``/papers/2/``, ``/papers/3/``..."""
     per_page = config.papers_per_page
     chunks = [ordered[i : i + per_page] for i in range(0, len(ordered), per_page)] or [[]]
     counts = {v.value: 0 for v in Verdict}
@@ -431,6 +499,7 @@ def _write_index(
                 page_count=len(chunks),
                 total=len(ordered),
                 counts=counts,
+                rejected=rejected,
             ),
         )
 
@@ -443,15 +512,13 @@ def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) ->
             text = read_input(files.root, rel, renderer.config.limits).decode("utf-8")
             meta, body = split_front_matter(text, str(rel))
         except SitegenError as exc:  # before OSError: InputError is both
-            result.warnings.append(str(exc))
+            result.errors.append(str(exc))
             continue
         except UnicodeDecodeError as exc:
-            result.warnings.append(f"{rel}: page.read: not UTF-8: invalid byte at offset {exc.start}")
+            result.errors.append(f"{rel}: page.read: not UTF-8: invalid byte at offset {exc.start}")
             continue
         if meta.slug in reserved or any(m.slug == meta.slug for m, _ in pages):
-            result.warnings.append(
-                f"{rel}: slug: page.slug: {meta.slug!r} is reserved or used by another page"
-            )
+            result.errors.append(f"{rel}: slug: page.slug: {meta.slug!r} is reserved or used by another page")
             continue
         pages.append((meta, renderer.markdown_html(body)))
     return sorted(pages, key=lambda p: (p[0].order, p[0].slug))

@@ -1,7 +1,8 @@
 """Command line: argument parsing, per-input lines, summaries and exit codes (layer 6).
 
 Exit status, for every command: 0 when every input is verified; 1 when the command
-ran but some input is not verified; 2 when it could not run (bad arguments, bad
+ran but some input is not verified (or, for ``build``, a Markdown page could not be
+used); 2 when it could not run (bad arguments, bad
 configuration, unreadable keyring or content directory, unwritable output).
 """
 
@@ -227,16 +228,18 @@ def _run_build(args: argparse.Namespace) -> int:
                 print(_line(report), file=sys.stderr)
                 for message in report.errors:
                     print(f"    {message}", file=sys.stderr)
+        for error in sorted(result.errors):
+            print(f"error: {error}", file=sys.stderr)
         for warning in sorted(result.warnings):
             print(f"warning: {warning}", file=sys.stderr)
     extra = (
-        f"; {len(result.warnings)} warnings; {result.papers} paper pages, "
+        f"; {len(result.errors)} errors, {len(result.warnings)} warnings; {result.papers} paper pages, "
         f"{result.files_written} files in {args.out} ({result.seconds:.1f} s)"
     )
     print(_summary(result.counts(), extra), file=sys.stderr)
     if args.json:
         sys.stdout.write((args.out / REPORT_NAME).read_text(encoding="utf-8"))
-    if not result.all_verified or (args.strict and result.warnings):
+    if not result.all_verified or result.errors or (args.strict and result.warnings):
         return EXIT_NOT_VERIFIED
     return EXIT_VERIFIED
 

@@ -7,8 +7,9 @@ in a setting must not silently fall back to a default.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
 
@@ -64,9 +65,42 @@ _LIMIT_KEYS = {
 """``site.yaml`` ``limits:`` keys and the ``Limits`` field each sets."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice (plain YAML keeps the last one silently)."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[object, object]:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if isinstance(key, str | int) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        if isinstance(key, str | int):
+            seen.add(key)
+    return dict(loader.construct_mapping(node))
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _unknown_key(source: str, field_path: str, key: object, known: Iterable[str]) -> ConfigError:
+    """An error naming the unknown key, the closest known one when it looks like a typo, and the rest."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(
+        source,
+        field_path,
+        f"unknown key {str(key)!r}{hint} (known: {', '.join(names)})",
+        check="config.unknown_key",
+    )
+
+
 def _load_yaml(text: str, source: str) -> object:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -89,10 +123,7 @@ def load_site_config(text: str, source: str = "site.yaml") -> SiteConfig:
     values: dict[str, object] = {}
     for key, value in document.items():
         if not isinstance(key, str) or key not in known:
-            allowed = ", ".join(sorted(known))
-            raise ConfigError(
-                source, str(key), f"unknown setting (known: {allowed})", check="config.unknown_key"
-            )
+            raise _unknown_key(source, str(key), key, known)
         if key in _STR_KEYS:
             if not isinstance(value, str):
                 raise ConfigError(
@@ -116,12 +147,7 @@ def _limits(value: object, source: str) -> Limits:
     chosen: dict[str, int] = {}
     for key, number in value.items():
         if not isinstance(key, str) or key not in _LIMIT_KEYS:
-            raise ConfigError(
-                source,
-                f"limits.{key}",
-                f"unknown limit (known: {', '.join(_LIMIT_KEYS)})",
-                check="config.unknown_key",
-            )
+            raise _unknown_key(source, f"limits.{key}", key, _LIMIT_KEYS)
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise ConfigError(source, f"limits.{key}", "expected a positive integer", check="config.type")
         chosen[_LIMIT_KEYS[key]] = number
@@ -129,6 +155,8 @@ def _limits(value: object, source: str) -> Limits:
 
 
 def _validate(config: SiteConfig, source: str) -> None:
+    if not config.title.strip():
+        raise ConfigError(source, "title", "expected a non-empty title", check="config.value")
     parts = urlsplit(config.base_url)
     if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
         raise ConfigError(
@@ -146,8 +174,14 @@ def _validate(config: SiteConfig, source: str) -> None:
         )
 
 
+_FRONT_MATTER_KEYS = ("order", "slug", "title")
+_CLOSING_FENCE = re.compile(r"\n---(?:\n|\Z)")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageMeta:
+    """A Markdown page's validated front matter."""
+
     title: str
     slug: str
     order: int = 0
@@ -160,25 +194,21 @@ def split_front_matter(text: str, source: str) -> tuple[PageMeta, str]:
         ConfigError: no ``---`` front matter, bad YAML, an unknown key, a missing
             title or slug, or a slug that is not lower-case letters, digits and dashes.
     """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     if not text.startswith("---\n"):
         raise ConfigError(
             source, "", "a page starts with YAML front matter between --- lines", check="page.front_matter"
         )
-    end = text.find("\n---\n", 3)
-    if end < 0:
+    closing = _CLOSING_FENCE.search(text, 3)
+    if closing is None:
         raise ConfigError(source, "", "front matter is not closed by a --- line", check="page.front_matter")
-    meta = _load_yaml(text[4:end], source)
-    body = text[end + 5 :]
+    meta = _load_yaml(text[4 : closing.start() + 1], source)
+    body = text[closing.end() :]
     if not isinstance(meta, Mapping):
         raise ConfigError(source, "", "front matter must be a mapping", check="page.front_matter")
     for key in meta:
-        if key not in ("title", "slug", "order"):
-            raise ConfigError(
-                source,
-                str(key),
-                "unknown front matter key (known: order, slug, title)",
-                check="config.unknown_key",
-            )
+        if key not in _FRONT_MATTER_KEYS:
+            raise _unknown_key(source, str(key), key, _FRONT_MATTER_KEYS)
     title, slug, order = meta.get("title"), meta.get("slug"), meta.get("order", 0)
     if not isinstance(title, str) or not title.strip():
         raise ConfigError(source, "title", "expected a non-empty string", check="page.front_matter")

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from sitegen.errors import BuildError, OutputError, SitegenError
 
-__all__ = ["StagedSite", "TreeWriter", "safe_join"]
+__all__ = ["StagedSite", "TreeWriter", "refuse_unsafe_target", "safe_join"]
 
 
 def _os_error_text(exc: OSError) -> str:
@@ -62,11 +62,39 @@ def safe_join(root: Path, rel: PurePosixPath) -> Path:
     return root.joinpath(*rel.parts)
 
 
+def refuse_unsafe_target(target: Path, *, content: Path, marker: str) -> None:
+    """Refuse an output directory whose replacement would destroy something other than a built site.
+
+    A build replaces the whole target, so the target must be a real directory (not a
+    symlink or a file), may not be, hold or sit inside the content directory, and an existing non-empty target must hold ``marker`` (a file every
+    build writes), which marks it as a site an earlier build made.
+
+    Raises:
+        OutputError: the target is unsafe to replace.
+    """
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise OutputError(f"{target}: exists and is not a directory; refusing to replace it")
+    out, source = target.absolute().resolve(), content.absolute().resolve()
+    if out == source or source.is_relative_to(out) or out.is_relative_to(source):
+        raise OutputError(f"{target}: the output directory may not be, contain or sit inside {content}")
+    try:
+        occupied = target.is_dir() and not target.is_symlink() and any(target.iterdir())
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot list the output directory: {exc.strerror}") from exc
+    if occupied and not (target / marker).is_file():
+        raise OutputError(
+            f"{target}: exists and is not a site built by pith-sitegen (no {marker}); "
+            "refusing to replace it: choose an empty or new directory"
+        )
+
+
 class TreeWriter:
     """Writes files under ``root`` and records their ``SHA256SUMS`` lines.
 
-    An existing file is unlinked before it is written, never modified in place, so a
-    tree that shares inodes with the live site (hard links) cannot change the live site.
+    Each file is written under a temporary name and renamed over its path, never modified
+    in place: a tree that shares inodes with the live site (hard links) cannot change the
+    live site, and two processes writing one path (two papers claiming one alias) leave
+    one whole file, which the build then replaces with a collision page.
     """
 
     def __init__(self, root: Path) -> None:
@@ -214,10 +242,10 @@ class StagedSite:
         Raises:
             OutputError: the swap failed; the previous site is left in place.
         """
+        if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
+            raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
         try:
             os.chmod(self.root, 0o755)  # noqa: S103 (mkdtemp makes it 0700; a web server must read it)
-            if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
-                raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
             if self.target.exists():
                 if _exchange(self.root, self.target):
                     shutil.rmtree(self.root, ignore_errors=True)

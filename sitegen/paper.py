@@ -244,7 +244,8 @@ def _write_paper(
     signature = _signature_bytes(state.receipt.signature_b64)
     if signature is not None:
         writer.write(base / "signature.bin", signature)
-    if _HEX64.fullmatch(state.record_canonical_sha256):  # else the hash check failed and says so
+    has_digest = _HEX64.fullmatch(state.record_canonical_sha256) is not None
+    if has_digest:  # else the hash check failed and says so
         writer.write(base / "digest.bin", bytes.fromhex(state.record_canonical_sha256))
     writer.write(base / "integrity.json", _integrity_endpoint(current, signed))
     writer.write(base / "aliases.json", json_bytes(_aliases_document(summary, report)))
@@ -253,12 +254,17 @@ def _write_paper(
         json_bytes(
             {
                 "pith_number": state.pith_number,
+                "status": report.verdict.value,
                 "stated_by": "registry",
+                "note": "Graph snapshot events as the registry states them; they carry no signature a mirror can check.",
                 "graph_snapshots": current.get("graph_snapshots", []),
             }
         ),
     )
     writer.write(base / "verification.json", report_json)
+    routes = alias_paths(summary)
+    routed = {rel for _, _, rel in routes if rel is not None}
+    short = short_forms(summary.suffix)
     writer.write(
         base / "index.html",
         renderer.page(
@@ -271,17 +277,19 @@ def _write_paper(
             snapshot=state.latest_snapshot,
             signed_integrity=signed,
             key=ctx.keyring.get(state.receipt.key_id),
-            short=short_forms(summary.suffix),
-            record_text=record_bytes.decode("utf-8"),
+            short=short,
+            short_links=[(value, base.parent / value in routed) for value in short.values()],
+            alias_rows=[(alias, rel) for alias, (_, _, rel) in zip(state.aliases, routes, strict=True)],
             has_signature=signature is not None,
+            has_digest=has_digest,
         ),
     )
     warnings = []
-    for kind, value, rel in alias_paths(summary):
+    for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
                 warnings.append(
-                    f"{summary.input}: current.source_aliases: alias.path: "
+                    f"{summary.input}: current.source_aliases[{index}].alias_value: alias.path: "
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
             continue
@@ -316,6 +324,7 @@ def _aliases_document(summary: PaperSummary, report: InputReport) -> dict[str, o
     checks = {c.id: c.status.value for c in report.checks}
     return {
         "pith_number": summary.pith_number,
+        "status": report.verdict.value,
         "aliases": [
             {
                 "alias_kind": kind,

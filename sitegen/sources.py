@@ -1,6 +1,7 @@
 """Finding and reading inputs under ``content/`` (layer 5, I/O).
 
-Inputs are listed in sorted order so builds are deterministic. Nothing outside the
+Inputs are listed in sorted order so builds are deterministic; hidden files and
+folders (names starting with ``.``: editor backups, ``.git``) are skipped. Nothing outside the
 content directory is ever read: a symlink that leaves the tree is refused with an
 error (state files, pages, keys, ``site.yaml`` and the directories holding them), a
 file over the size limit is refused before it is read whole, and only regular files
@@ -77,6 +78,9 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
     for directory, dirnames, filenames in os.walk(top, followlinks=False):
         here = Path(directory)
         for name in list(dirnames):
+            if name.startswith("."):  # .git, editor and OS folders: never content
+                dirnames.remove(name)
+                continue
             if (here / name).is_symlink():
                 dirnames.remove(name)
                 refused.append(
@@ -88,7 +92,7 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                 )
         dirnames.sort()
         for name in filenames:
-            if not name.endswith(suffix):
+            if not name.endswith(suffix) or name.startswith("."):
                 continue
             path = here / name
             rel = PurePosixPath(path.relative_to(root).as_posix())
@@ -166,18 +170,19 @@ def read_site_yaml(content: Path) -> str:
         ConfigError: it leaves the content directory, is not a regular UTF-8 file, or is huge.
     """
     path = content / "site.yaml"
+    label = str(path)
     if not path.exists() and not path.is_symlink():
         return ""
     try:
-        data = _read_regular(content, path, "site.yaml", DEFAULT_LIMITS.max_bytes)
+        data = _read_regular(content, path, label, DEFAULT_LIMITS.max_bytes)
         if data is None:
-            raise ConfigError("site.yaml", "", "file is larger than 4 MiB", check="config.read")
+            raise ConfigError(label, "", "file is larger than 4 MiB", check="config.read")
         return data.decode("utf-8")
     except InputError as exc:
-        raise ConfigError("site.yaml", "", exc.detail, check=exc.check) from exc
+        raise ConfigError(label, "", exc.detail, check=exc.check) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            "site.yaml", "", f"not UTF-8: invalid byte at offset {exc.start}", check="config.read"
+            label, "", f"not UTF-8: invalid byte at offset {exc.start}", check="config.read"
         ) from exc
 
 

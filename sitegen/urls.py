@@ -39,6 +39,8 @@ PAPER_FILES = (
 """Files written beside every paper page."""
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~()+,;=@!$-]{0,199}")
+_BASE32 = re.compile(r"[A-Z2-7]+")
+_SHORT_LENGTH = {"pith_short_8": 8, "pith_short_12": 12, "pith_short_16": 16}
 _ALIAS_ROOT = {
     "pith_short_8": "pith",
     "pith_short_12": "pith",
@@ -75,9 +77,21 @@ def paper_dir(suffix: str) -> PurePosixPath:
 
 
 def alias_dir(alias: Alias) -> PurePosixPath | None:
-    """Directory of an alias's redirect page, or None when its kind has no route or it is unsafe."""
+    """Directory of an alias's redirect page, or None when its kind has no route or it is unsafe.
+
+    A short alias must be 8, 12 or 16 base32 characters as its kind says, so it can never
+    name a paper's own directory (26 characters).
+
+    >>> alias_dir(Alias(kind="arxiv", value="hep-lat/0305021", created_at=""))
+    PurePosixPath('arxiv/hep-lat/0305021')
+    >>> alias_dir(Alias(kind="pith_short_8", value="3BA52NFJTLFMVFHQMNWVXCSHM7", created_at="")) is None
+    True
+    """
     root = _ALIAS_ROOT.get(alias.kind)
     if root is None:
+        return None
+    length = _SHORT_LENGTH.get(alias.kind)
+    if length is not None and (len(alias.value) != length or _BASE32.fullmatch(alias.value) is None):
         return None
     rel = safe_relpath(alias.value)
     return None if rel is None else PurePosixPath(root) / rel

@@ -207,7 +207,10 @@ def test_site_yaml_sets_every_limit() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("limits:\n  max_titles: 5\n", r"site\.yaml: limits\.max_titles: config\.unknown_key: unknown limit"),
+        (
+            "limits:\n  max_titles: 5\n",
+            r"site\.yaml: limits\.max_titles: config\.unknown_key: unknown key \'max_titles\'",
+        ),
         ("limits:\n  max_claims: 0\n", r"limits\.max_claims: config\.type: expected a positive integer"),
         ("limits:\n  max_claims: '5'\n", r"limits\.max_claims: config\.type: expected a positive integer"),
         ("limits:\n  max_claims: true\n", r"limits\.max_claims: config\.type: expected a positive integer"),

@@ -1,0 +1,26 @@
+"""Golden files: the build of a small fixed content tree, byte for byte. Regenerate with `make golden`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.site_build import first_difference, tree
+from tests.golden.make_golden import CONTENT, EXPECTED, build_expected, write_content
+
+HINT = "\nIf the change is intended, run `make golden` and commit tests/golden/ with it."
+
+
+def test_build_matches_the_golden_tree(tmp_path: Path) -> None:
+    """Building tests/golden/content gives exactly tests/golden/site, file for file and byte for byte."""
+    out = tmp_path / "site"
+    build_expected(CONTENT, out)
+    difference = first_difference(tree(EXPECTED), tree(out))
+    assert difference is None, difference + HINT
+
+
+def test_golden_content_regenerates_identically(tmp_path: Path) -> None:
+    """The committed golden content is what make_golden.py writes (fixed-seed keys sign the same bytes)."""
+    content = tmp_path / "content"
+    write_content(content)
+    difference = first_difference(tree(CONTENT), tree(content))
+    assert difference is None, difference + HINT

@@ -1,0 +1,1 @@
+// placeholder until the search module lands
