@@ -1,52 +1,180 @@
-"""The static search index the index page's search box loads (layer 4, pure).
+"""The static, sharded search index the index page's search box loads (layer 4, pure).
 
-Papers arrive already in index order; the output is a list of (path, bytes) files
-under ``search/`` so the browser can load only what a query needs.
+A query must stay fast with 100,000 papers on a plain static host, so nothing is
+loaded until the visitor searches, and a query then loads only a few small files:
+
+``search/meta.json``
+    the layout: paper count, shard sizes, the stop words and the term-shard count.
+``search/terms/<n>.json``
+    ``{term: posting list}``; a term lives in shard ``fnv1a(term) % term_shards``.
+    Posting lists are paper numbers (positions in index order, newest first),
+    ascending and delta-encoded (first number, then gaps).
+    A term found in more than ``OWN_FILE_POSTINGS`` papers is stored as a number
+    ``k`` instead, naming ``search/common/<k>.json`` that holds its posting list.
+``search/papers/<n>.json``
+    the records shown as results, ``paper_shard_size`` papers per shard in index
+    order, so paper ``i`` is record ``i % size`` of shard ``i // size``.
+
+Terms are whole lower-case words of title and authors (letters and digits, at least
+two characters, stop words dropped) and prefixed identifiers: ``arxiv:<id>`` for
+the arXiv id and versioned id, ``doi:<doi>``, and ``pith:<first 8 of the suffix>``
+(any longer Pith prefix is found through its first 8 characters, then filtered on
+the record's suffix). ``templates/assets/search.js`` implements the same
+tokenizer and hash; the end-to-end tests hold the two together.
+
+Work and output are linear in the number of papers, and the files are the same
+bytes for the same papers.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from sitegen.render import json_bytes
+from sitegen.render import compact_json
 
 if TYPE_CHECKING:
-    from sitegen.build import PaperSummary
+    from sitegen.paper import PaperSummary
 
-__all__ = ["search_files"]
+__all__ = [
+    "PAPER_SHARD_SIZE",
+    "POSTINGS_PER_TERM_SHARD",
+    "SEARCH_SCHEMA",
+    "STOP_WORDS",
+    "paper_terms",
+    "search_files",
+    "term_hash",
+    "words",
+]
+
+SEARCH_SCHEMA = "pith-sitegen-search/1"
+PAPER_SHARD_SIZE = 200
+"""Result records per file: about 60 KB of titles and authors."""
+POSTINGS_PER_TERM_SHARD = 6000
+"""Target postings per term shard; the shard count grows with the corpus so shards stay small."""
+OWN_FILE_POSTINGS = 1000
+"""A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
+MAX_AUTHORS_SHOWN = 8
+"""Authors kept in a result record (every author is still searchable)."""
+STOP_WORDS = (
+    "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "of", "on",
+    "or", "the", "to", "via", "with",
+)  # fmt: skip
+_STOP = frozenset(STOP_WORDS)
+_WORD = re.compile(r"[^\W_]+")
+_MIN_WORD = 2
+
+
+def words(text: str) -> list[str]:
+    """Searchable words of a text: lower case, accents removed, letters and digits only.
+
+    >>> words("Staleness-Learning Rate Scaling Laws for Asynchronous RLHF")
+    ['staleness', 'learning', 'rate', 'scaling', 'laws', 'asynchronous', 'rlhf']
+    >>> words("Jürgen Müller, J. Doe")
+    ['jurgen', 'muller', 'doe']
+    """
+    if text.isascii():
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return [w for w in _WORD.findall(plain) if len(w) >= _MIN_WORD and w not in _STOP]
+
+
+def term_hash(term: str) -> int:
+    """32-bit FNV-1a of the term's UTF-8: picks the term's shard (``search.js`` has the twin).
+
+    >>> hex(term_hash("foobar"))  # the published FNV-1a test vector
+    '0xbf9cf968'
+    """
+    value = 0x811C9DC5
+    for byte in term.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def _doi(summary: PaperSummary) -> str:
+    return next((v for k, v in summary.aliases if k == "doi"), "")
+
+
+def paper_terms(summary: PaperSummary) -> set[str]:
+    """Every term a paper is found by: title and author words, and its identifiers."""
+    terms = set(words(summary.title))
+    for author in summary.authors:
+        terms.update(words(author))
+    terms.add("pith:" + summary.suffix[:8].lower())
+    for kind, value in summary.aliases:
+        if kind in ("arxiv", "arxiv_version"):
+            terms.add("arxiv:" + value.lower())
+        elif kind == "doi":
+            terms.add("doi:" + value.lower())
+    return terms
+
+
+def _record(summary: PaperSummary) -> list[object]:
+    authors = list(summary.authors[:MAX_AUTHORS_SHOWN])
+    return [
+        summary.suffix,
+        summary.pith_number,
+        summary.title,
+        authors,
+        len(summary.authors) - len(authors),
+        summary.source_id,
+        _doi(summary),
+        summary.verdict.value,
+        summary.submitted_at[:10],
+    ]
+
+
+def _deltas(ascending: list[int]) -> list[int]:
+    return [ascending[0]] + [b - a for a, b in itertools.pairwise(ascending)]
+
+
+def _file(*parts: str) -> PurePosixPath:
+    return PurePosixPath("search", *parts)
 
 
 def search_files(ordered: Sequence[PaperSummary]) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """Yield the search index files for the papers, in index order."""
+    """Yield the search index files for papers in index order (see the module docstring)."""
+    postings: dict[str, list[int]] = {}
+    total = 0
+    for number, summary in enumerate(ordered):
+        for term in paper_terms(summary):
+            postings.setdefault(term, []).append(number)
+            total += 1
+    term_shards = max(1, -(-total // POSTINGS_PER_TERM_SHARD))
+    paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
     yield (
-        PurePosixPath("search-index.json"),
-        json_bytes(
+        _file("meta.json"),
+        compact_json(
             {
-                "fields": [
-                    "suffix",
-                    "pith_number",
-                    "title",
-                    "authors",
-                    "source_id",
-                    "doi",
-                    "verdict",
-                    "submitted_at",
-                ],
-                "papers": [
-                    [
-                        s.suffix,
-                        s.pith_number,
-                        s.title,
-                        "; ".join(s.authors),
-                        s.source_id,
-                        next((v for k, v in s.aliases if k == "doi"), ""),
-                        s.verdict.value,
-                        s.submitted_at[:10],
-                    ]
-                    for s in ordered
-                ],
+                "schema": SEARCH_SCHEMA,
+                "papers": len(ordered),
+                "paper_shard_size": PAPER_SHARD_SIZE,
+                "paper_shards": paper_shards,
+                "term_shards": term_shards,
+                "min_word_length": _MIN_WORD,
+                "stop_words": list(STOP_WORDS),
+                "id_prefix_length": 8,
             }
-        ),
+        )
+        + b"\n",
     )
+    for shard in range(paper_shards):
+        chunk = ordered[shard * PAPER_SHARD_SIZE : (shard + 1) * PAPER_SHARD_SIZE]
+        yield _file("papers", f"{shard}.json"), compact_json([_record(s) for s in chunk]) + b"\n"
+    buckets: list[dict[str, list[int] | int]] = [{} for _ in range(term_shards)]
+    common = sorted(term for term, numbers in postings.items() if len(numbers) > OWN_FILE_POSTINGS)
+    for number, term in enumerate(common):
+        buckets[term_hash(term) % term_shards][term] = number
+    for term, numbers in postings.items():
+        if len(numbers) <= OWN_FILE_POSTINGS:
+            buckets[term_hash(term) % term_shards][term] = _deltas(numbers)
+    for shard, bucket in enumerate(buckets):
+        yield _file("terms", f"{shard}.json"), compact_json(bucket) + b"\n"
+    for number, term in enumerate(common):
+        yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term])) + b"\n"
