@@ -1,0 +1,190 @@
+"""The in-page re-check, driven in headless Chromium against the seed served under /mirror/."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen.synth import SigningKey
+from tests.e2e.visitor_site import (
+    CHROMIUM,
+    SEED_KEY_FINGERPRINT,
+    SEED_SHA256,
+    SEED_SUFFIX,
+    Served,
+    Visit,
+    build_seed_site,
+    chromium,
+    serve,
+    visit,
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
+]
+
+REGISTRY_KEY_B64 = "stVStoiQhXFxp4s2pdzPNoqVNBMojDU/fJ2db5S3CbM="
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("recheck")
+    with serve(root) as running:
+        build_seed_site(running, root)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as running:
+        yield running
+
+
+@contextmanager
+def tampered(path: Path, change: Callable[[bytes], bytes]) -> Iterator[None]:
+    """Alter a served file for the duration of a block, then put it back."""
+    original = path.read_bytes()
+    path.write_bytes(change(original))
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+def run_recheck(seen: Visit) -> tuple[str, list[str]]:
+    """Press the control and return the result line and each step's line."""
+    seen.page.get_by_role("button", name="Re-check in my browser").click()
+    seen.page.wait_for_selector("#recheck-result[class^='step-']")
+    steps = seen.page.locator("#recheck-steps li").all_inner_texts()
+    return seen.page.inner_text("#recheck-result"), steps
+
+
+def pin(seen: Visit, text: str) -> str:
+    """Pin a trust root through the form and return what the page says about it."""
+    seen.page.get_by_label("Pin a trust root of your own").fill(text)
+    seen.page.get_by_role("button", name="Pin", exact=True).click()
+    return seen.page.inner_text("#pin-status")
+
+
+def paper_file(served: Served, name: str) -> Path:
+    return served.site / "pith" / SEED_SUFFIX / name
+
+
+def test_recheck_reports_success_for_the_seed(served: Served, browser: Any) -> None:
+    """The seed re-checks in the browser: all five steps pass, no console error, no other host."""
+    seen = visit(browser, served.paper_url())
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert [s.split(":")[0] for s in steps] == [
+        "Fetch record.json",
+        "Canonical SHA-256",
+        "Pith number",
+        "Registry key",
+        "Ed25519 signature",
+    ]
+    assert all(": passed" in s for s in steps), steps
+    assert SEED_SHA256 in steps[1]
+    assert f"pith:2026:{SEED_SUFFIX}" in steps[2]
+    assert seen.page.inner_text("#recheck-fp") == SEED_KEY_FINGERPRINT
+    assert "served by this mirror" in seen.page.inner_text("#recheck-key-source")
+    assert seen.errors == []
+    assert seen.foreign_requests(served.origin) == []
+
+
+def test_altered_record_fails_at_the_hash_step(served: Served, browser: Any) -> None:
+    """A served record.json that differs by one category fails at the SHA-256 step, and the signature with it."""
+    with tampered(paper_file(served, "record.json"), lambda b: b.replace(b'"cs.LG"', b'"cs.CV"')):
+        seen = visit(browser, served.paper_url())
+        result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 2 (Canonical SHA-256)"), result
+    assert "the record was altered" in result
+    assert steps[1].startswith("Canonical SHA-256: failed")
+    assert steps[4].startswith("Ed25519 signature: failed")
+    assert seen.errors == []
+
+
+def test_altered_signature_fails_at_the_signature_step(served: Served, browser: Any) -> None:
+    """A served signature.bin with one flipped bit passes the hash steps and fails the signature step."""
+    with tampered(paper_file(served, "signature.bin"), lambda b: bytes([b[0] ^ 1]) + b[1:]):
+        seen = visit(browser, served.paper_url())
+        result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 5 (Ed25519 signature)"), result
+    assert "does not verify" in result
+    assert all(": passed" in s for s in steps[:4]), steps
+    assert seen.errors == []
+
+
+def test_truncated_signature_is_named_as_the_wrong_length(served: Served, browser: Any) -> None:
+    """A signature.bin that is not 64 bytes fails the signature step and says how long it is."""
+    with tampered(paper_file(served, "signature.bin"), lambda b: b[:63]):
+        result, _ = run_recheck(visit(browser, served.paper_url()))
+    assert "failed at step 5 (Ed25519 signature): signature.bin has 63 bytes" in result
+
+
+def test_pinning_a_fresh_key_makes_the_recheck_fail(served: Served, browser: Any) -> None:
+    """Pinning another key (a fresh key's base64) replaces the mirror's key and the re-check fails."""
+    fresh = SigningKey.generate("not-the-registry")
+    seen = visit(browser, served.paper_url())
+    said = pin(seen, base64.b64encode(fresh.public_bytes).decode("ascii"))
+    assert said.startswith(f"Pinned: a key with fingerprint {fresh.fingerprint_hex}")
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 4 (Registry key)"), result
+    assert steps[4].startswith("Ed25519 signature: failed")
+    assert seen.page.inner_text("#recheck-fp") == fresh.fingerprint_hex
+    seen.page.reload()
+    assert "Pinned: a key with fingerprint" in seen.page.inner_text("#pin-status")
+    assert seen.errors == []
+
+
+def test_pinning_the_registry_fingerprint_keeps_success(served: Served, browser: Any) -> None:
+    """Pinning the registry key's fingerprint accepts the mirror's key only because it matches."""
+    seen = visit(browser, served.paper_url())
+    assert pin(seen, SEED_KEY_FINGERPRINT).startswith(f"Pinned: fingerprint {SEED_KEY_FINGERPRINT}")
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert "matching the fingerprint you pinned" in steps[3]
+    assert seen.errors == []
+
+
+def test_pinning_the_registry_key_itself_keeps_success(served: Served, browser: Any) -> None:
+    """Pinning the registry's own key (base64) verifies without using the mirror's copy."""
+    seen = visit(browser, served.paper_url())
+    pin(seen, REGISTRY_KEY_B64)
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert "the key you pinned" in steps[3]
+    assert not any("/keys/" in url for url in seen.requests)
+
+
+def test_pinning_another_fingerprint_fails_at_the_key_step(served: Served, browser: Any) -> None:
+    """A pinned fingerprint the mirror's key does not have stops the re-check at the key step."""
+    seen = visit(browser, served.paper_url())
+    pin(seen, "00" * 16)
+    result, _ = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 4 (Registry key)"), result
+    assert "not the fingerprint you pinned" in result
+
+
+def test_unusable_pin_is_refused_in_words(served: Served, browser: Any) -> None:
+    """Text that is neither a key nor a fingerprint is not pinned, and the page says why."""
+    seen = visit(browser, served.paper_url())
+    said = pin(seen, "not a key")
+    assert said.startswith("Not pinned: paste a 32-byte Ed25519 public key")
+    assert seen.page.evaluate("localStorage.length") == 0
+
+
+def test_paper_page_is_readable_without_javascript(served: Served, browser: Any) -> None:
+    """With JavaScript off the build's verdict and the recipe show, and the script-only controls stay hidden."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served.paper_url())
+    assert page.get_by_role("status").first.inner_text().startswith("✔ Verified")
+    assert page.locator("#recipe").is_visible()
+    assert not page.get_by_role("button", name="Re-check in my browser").is_visible()
+    context.close()
