@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONTENT ?= content
 OUT     ?= _site
 
-.PHONY: site test lint bench serve clean golden vectors fuzz hostile
+.PHONY: site test lint bench serve clean golden vectors fuzz hostile screenshots
 
 $(VENV)/.site-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: $(VENV)/.test-installed
 ## Regenerate the signed negative test vectors (commit the result).
 vectors: $(VENV)/.test-installed
 	$(BIN)/python tests/vectors/make_vectors.py
+
+## Photograph the seed's paper page in light and dark for the README (needs /usr/bin/chromium).
+screenshots: $(VENV)/.test-installed
+	$(BIN)/python docs/screenshots/make_screenshots.py
 
 serve: $(VENV)/.site-installed
 	$(BIN)/python -m sitegen serve --content $(CONTENT) --out $(OUT)

@@ -188,3 +188,14 @@ def test_paper_page_is_readable_without_javascript(served: Served, browser: Any)
     assert page.locator("#recipe").is_visible()
     assert not page.get_by_role("button", name="Re-check in my browser").is_visible()
     context.close()
+
+
+def test_pinning_the_registry_key_as_pem_or_json_keeps_success(served: Served, browser: Any) -> None:
+    """The registry's key pasted as PEM, or as the registry's key file itself, is accepted as the trust root."""
+    pem = (served.site / "keys" / "pith-v1-2026-05.pem").read_text(encoding="utf-8")
+    key_json = (served.registry / "pith-signing-key.json").read_text(encoding="utf-8")
+    for pasted in (pem, key_json):
+        seen = visit(browser, served.paper_url())
+        assert pin(seen, pasted).startswith(f"Pinned: a key with fingerprint {SEED_KEY_FINGERPRINT}")
+        result, _ = run_recheck(seen)
+        assert result.startswith("Re-check passed"), result

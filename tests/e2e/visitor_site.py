@@ -94,12 +94,18 @@ def serve(root: Path) -> Iterator[Served]:
 
 
 def build_seed_site(
-    served: Served, work: Path, *, absolute: bool = False, extra: dict[str, bytes] | None = None
+    served: Served,
+    work: Path,
+    *,
+    absolute: bool = False,
+    extra: dict[str, bytes] | None = None,
+    registry_url: str | None = None,
+    title: str = "Test mirror",
 ) -> None:
     """Build the real seed (and ``extra`` state files) into the served directory.
 
-    The registry is the local stand-in; ``base_url`` is the sub-path, or the full
-    served URL when ``absolute``.
+    The registry is the local stand-in unless ``registry_url`` names another;
+    ``base_url`` is the sub-path, or the full served URL when ``absolute``.
     """
     content = work / "content"
     (content / "states").mkdir(parents=True)
@@ -110,7 +116,7 @@ def build_seed_site(
         (content / "states" / name).write_bytes(data)
     base_url = served.mirror if absolute else SUB_PATH
     (content / "site.yaml").write_text(
-        f"title: Test mirror\nbase_url: {base_url}\nregistry_url: {served.origin}/registry\n",
+        f"title: {title}\nbase_url: {base_url}\nregistry_url: {registry_url or served.origin + '/registry'}\n",
         encoding="utf-8",
     )
     build_site(content, served.site, jobs=1)
