@@ -16,10 +16,10 @@ loaded until the visitor searches, and a query then loads only a few small files
     order, so paper ``i`` is record ``i % size`` of shard ``i // size``.
 
 Terms are whole lower-case words of title and authors (letters and digits, at least
-two characters, stop words dropped) and prefixed identifiers: ``arxiv:<id>`` for
-the arXiv id and versioned id, ``doi:<doi>``, and ``pith:<first 8 of the suffix>``
-(any longer Pith prefix is found through its first 8 characters, then filtered on
-the record's suffix). ``templates/assets/search.js`` implements the same
+two characters, stop words dropped) and prefixed identifiers: ``arxiv:<id>`` (the
+id without its version, which a query drops too), ``doi:<doi>``, and
+``pith:<first 8 of the suffix>`` (a longer Pith prefix is found through its first
+8 characters, then filtered on the record's suffix). ``templates/assets/search.js`` implements the same
 tokenizer and hash; the end-to-end tests hold the two together.
 
 Work and output are linear in the number of papers, and the files are the same
@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAPER_SHARD_SIZE",
-    "POSTINGS_PER_TERM_SHARD",
     "SEARCH_SCHEMA",
     "STOP_WORDS",
+    "TERM_SHARD_BYTES",
     "paper_terms",
     "search_files",
     "term_hash",
@@ -54,8 +54,8 @@ __all__ = [
 SEARCH_SCHEMA = "pith-sitegen-search/1"
 PAPER_SHARD_SIZE = 200
 """Result records per file: about 60 KB of titles and authors."""
-POSTINGS_PER_TERM_SHARD = 6000
-"""Target postings per term shard; the shard count grows with the corpus so shards stay small."""
+TERM_SHARD_BYTES = 24_000
+"""Target size of a term shard; the shard count grows with the corpus so shards stay small."""
 OWN_FILE_POSTINGS = 1000
 """A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
 MAX_AUTHORS_SHOWN = 8
@@ -66,6 +66,7 @@ STOP_WORDS = (
 )  # fmt: skip
 _STOP = frozenset(STOP_WORDS)
 _WORD = re.compile(r"[^\W_]+")
+_ARXIV_VERSION = re.compile(r"v[0-9]+$")
 _MIN_WORD = 2
 
 
@@ -109,7 +110,7 @@ def paper_terms(summary: PaperSummary) -> set[str]:
     terms.add("pith:" + summary.suffix[:8].lower())
     for kind, value in summary.aliases:
         if kind in ("arxiv", "arxiv_version"):
-            terms.add("arxiv:" + value.lower())
+            terms.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
         elif kind == "doi":
             terms.add("doi:" + value.lower())
     return terms
@@ -134,6 +135,16 @@ def _deltas(ascending: list[int]) -> list[int]:
     return [ascending[0]] + [b - a for a, b in itertools.pairwise(ascending)]
 
 
+def _estimated_bytes(postings: dict[str, list[int]]) -> int:
+    """About how many bytes the term shards take: quoted keys, and a few digits per posting kept inline."""
+    size = 0
+    for term, numbers in postings.items():
+        size += len(term) + 6
+        if len(numbers) <= OWN_FILE_POSTINGS:
+            size += 4 * len(numbers)
+    return size
+
+
 def _file(*parts: str) -> PurePosixPath:
     return PurePosixPath("search", *parts)
 
@@ -141,12 +152,10 @@ def _file(*parts: str) -> PurePosixPath:
 def search_files(ordered: Sequence[PaperSummary]) -> Iterator[tuple[PurePosixPath, bytes]]:
     """Yield the search index files for papers in index order (see the module docstring)."""
     postings: dict[str, list[int]] = {}
-    total = 0
     for number, summary in enumerate(ordered):
         for term in paper_terms(summary):
             postings.setdefault(term, []).append(number)
-            total += 1
-    term_shards = max(1, -(-total // POSTINGS_PER_TERM_SHARD))
+    term_shards = max(1, -(-_estimated_bytes(postings) // TERM_SHARD_BYTES))
     paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
     yield (
         _file("meta.json"),

@@ -3,7 +3,7 @@
 // a query then fetches search/meta.json once, one term shard per word (plus the posting
 // file of a very common word) and the result records it shows. No third-party code.
 
-const MAX_SHOWN = 50;
+const MAX_SHOWN = 20;
 
 const section = document.querySelector('section.search[data-search]');
 
@@ -35,7 +35,7 @@ export function parseQuery(query, meta) {
   let match = q.match(DOI);
   if (match) return { idTerm: 'doi:' + match[1].toLowerCase(), words: [] };
   match = q.match(ARXIV);
-  if (match) return { idTerm: 'arxiv:' + match[1].toLowerCase(), words: [] };
+  if (match) return { idTerm: 'arxiv:' + match[1].toLowerCase().replace(/v\d+$/, ''), words: [] };
   match = q.match(PITH);
   if (match) {
     const prefix = match[2].toUpperCase();
@@ -176,7 +176,7 @@ function start() {
       } else if (numbers.length === 0) {
         status.textContent = `No paper matches “${query.trim()}”. Words match whole words only.`;
       } else {
-        const shown = numbers.length > MAX_SHOWN ? `; the newest ${MAX_SHOWN} are shown` : '';
+        const shown = numbers.length > MAX_SHOWN ? `; the newest ${MAX_SHOWN} are shown (add words to narrow it down)` : '';
         status.textContent = `${numbers.length} paper${numbers.length === 1 ? '' : 's'} match “${query.trim()}”${shown}.`;
       }
     } catch (error) {
