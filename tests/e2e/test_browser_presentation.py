@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.visitor_site import CHROMIUM, Served, build_seed_site, chromium, serve, visit
+from tests.e2e.visitor_site import BROWSER_TEST, Served, visit
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_TEST
 
 PAGES = ["", "pith/3BA52NFJTLFMVFHQMNWVXCSHM7/", "verification/"]
 
@@ -30,26 +26,12 @@ CONTRAST = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("presentation")
-    with serve(root) as running:
-        build_seed_site(running, root)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as running:
-        yield running
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_have_landmarks_ordered_headings_and_labelled_controls(
-    served: Served, browser: Any, path: str
+    seed_mirror: Served, chromium_browser: Any, path: str
 ) -> None:
     """Banner, navigation, main and footer; one h1 and no skipped heading level; every control has a name."""
-    seen = visit(browser, served.mirror + path)
+    seen = visit(chromium_browser, seed_mirror.mirror + path)
     page = seen.page
     for role in ("banner", "navigation", "main", "contentinfo"):
         assert page.get_by_role(role).count() >= 1, role
@@ -66,21 +48,23 @@ def test_pages_have_landmarks_ordered_headings_and_labelled_controls(
     )
     assert unnamed == []
     assert seen.errors == []
-    assert seen.foreign_requests(served.origin) == []
+    assert seen.foreign_requests(seed_mirror.origin) == []
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_light_and_dark_schemes_are_both_readable(served: Served, browser: Any, path: str) -> None:
+def test_light_and_dark_schemes_are_both_readable(
+    seed_mirror: Served, chromium_browser: Any, path: str
+) -> None:
     """The colour scheme follows prefers-color-scheme, and text keeps a contrast of at least 7:1 in both."""
-    light = visit(browser, served.mirror + path, color_scheme="light").page.evaluate(CONTRAST)
-    dark = visit(browser, served.mirror + path, color_scheme="dark").page.evaluate(CONTRAST)
+    light = visit(chromium_browser, seed_mirror.mirror + path, color_scheme="light").page.evaluate(CONTRAST)
+    dark = visit(chromium_browser, seed_mirror.mirror + path, color_scheme="dark").page.evaluate(CONTRAST)
     assert light["background"] != dark["background"]
     assert light["ratio"] >= 7 and dark["ratio"] >= 7, (light, dark)
 
 
-def test_print_shows_the_recipe_and_hides_the_controls(served: Served, browser: Any) -> None:
+def test_print_shows_the_recipe_and_hides_the_controls(seed_mirror: Served, chromium_browser: Any) -> None:
     """Printed, the paper page keeps its verdict and recipe and drops navigation, buttons and the search."""
-    seen = visit(browser, served.paper_url(), color_scheme="dark")
+    seen = visit(chromium_browser, seed_mirror.paper_url(), color_scheme="dark")
     seen.page.emulate_media(media="print")
     assert seen.page.locator("#recipe").is_visible()
     assert seen.page.locator(".verdict-box").is_visible()

@@ -8,42 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from sitegen.synth import SigningKey
 from tests.e2e.visitor_site import (
-    CHROMIUM,
+    BROWSER_TEST,
     SEED_KEY_FINGERPRINT,
     SEED_SHA256,
     SEED_SUFFIX,
     Served,
     Visit,
-    build_seed_site,
-    chromium,
-    serve,
     visit,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_TEST
 
 REGISTRY_KEY_B64 = "stVStoiQhXFxp4s2pdzPNoqVNBMojDU/fJ2db5S3CbM="
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("recheck")
-    with serve(root) as running:
-        build_seed_site(running, root)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as running:
-        yield running
 
 
 @contextmanager
@@ -76,9 +54,9 @@ def paper_file(served: Served, name: str) -> Path:
     return served.site / "pith" / SEED_SUFFIX / name
 
 
-def test_recheck_reports_success_for_the_seed(served: Served, browser: Any) -> None:
+def test_recheck_reports_success_for_the_seed(seed_mirror: Served, chromium_browser: Any) -> None:
     """The seed re-checks in the browser: all five steps pass, no console error, no other host."""
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     result, steps = run_recheck(seen)
     assert result.startswith("Re-check passed"), result
     assert [s.split(":")[0] for s in steps] == [
@@ -94,13 +72,13 @@ def test_recheck_reports_success_for_the_seed(served: Served, browser: Any) -> N
     assert seen.page.inner_text("#recheck-fp") == SEED_KEY_FINGERPRINT
     assert "served by this mirror" in seen.page.inner_text("#recheck-key-source")
     assert seen.errors == []
-    assert seen.foreign_requests(served.origin) == []
+    assert seen.foreign_requests(seed_mirror.origin) == []
 
 
-def test_altered_record_fails_at_the_hash_step(served: Served, browser: Any) -> None:
+def test_altered_record_fails_at_the_hash_step(seed_mirror: Served, chromium_browser: Any) -> None:
     """A served record.json that differs by one category fails at the SHA-256 step, and the signature with it."""
-    with tampered(paper_file(served, "record.json"), lambda b: b.replace(b'"cs.LG"', b'"cs.CV"')):
-        seen = visit(browser, served.paper_url())
+    with tampered(paper_file(seed_mirror, "record.json"), lambda b: b.replace(b'"cs.LG"', b'"cs.CV"')):
+        seen = visit(chromium_browser, seed_mirror.paper_url())
         result, steps = run_recheck(seen)
     assert result.startswith("Re-check failed at step 2 (Canonical SHA-256)"), result
     assert "the record was altered" in result
@@ -109,10 +87,10 @@ def test_altered_record_fails_at_the_hash_step(served: Served, browser: Any) -> 
     assert seen.errors == []
 
 
-def test_altered_signature_fails_at_the_signature_step(served: Served, browser: Any) -> None:
+def test_altered_signature_fails_at_the_signature_step(seed_mirror: Served, chromium_browser: Any) -> None:
     """A served signature.bin with one flipped bit passes the hash steps and fails the signature step."""
-    with tampered(paper_file(served, "signature.bin"), lambda b: bytes([b[0] ^ 1]) + b[1:]):
-        seen = visit(browser, served.paper_url())
+    with tampered(paper_file(seed_mirror, "signature.bin"), lambda b: bytes([b[0] ^ 1]) + b[1:]):
+        seen = visit(chromium_browser, seed_mirror.paper_url())
         result, steps = run_recheck(seen)
     assert result.startswith("Re-check failed at step 5 (Ed25519 signature)"), result
     assert "does not verify" in result
@@ -120,17 +98,17 @@ def test_altered_signature_fails_at_the_signature_step(served: Served, browser: 
     assert seen.errors == []
 
 
-def test_truncated_signature_is_named_as_the_wrong_length(served: Served, browser: Any) -> None:
+def test_truncated_signature_is_named_as_the_wrong_length(seed_mirror: Served, chromium_browser: Any) -> None:
     """A signature.bin that is not 64 bytes fails the signature step and says how long it is."""
-    with tampered(paper_file(served, "signature.bin"), lambda b: b[:63]):
-        result, _ = run_recheck(visit(browser, served.paper_url()))
+    with tampered(paper_file(seed_mirror, "signature.bin"), lambda b: b[:63]):
+        result, _ = run_recheck(visit(chromium_browser, seed_mirror.paper_url()))
     assert "failed at step 5 (Ed25519 signature): signature.bin has 63 bytes" in result
 
 
-def test_pinning_a_fresh_key_makes_the_recheck_fail(served: Served, browser: Any) -> None:
+def test_pinning_a_fresh_key_makes_the_recheck_fail(seed_mirror: Served, chromium_browser: Any) -> None:
     """Pinning another key (a fresh key's base64) replaces the mirror's key and the re-check fails."""
     fresh = SigningKey.generate("not-the-registry")
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     said = pin(seen, base64.b64encode(fresh.public_bytes).decode("ascii"))
     assert said.startswith(f"Pinned: a key with fingerprint {fresh.fingerprint_hex}")
     result, steps = run_recheck(seen)
@@ -142,9 +120,9 @@ def test_pinning_a_fresh_key_makes_the_recheck_fail(served: Served, browser: Any
     assert seen.errors == []
 
 
-def test_pinning_the_registry_fingerprint_keeps_success(served: Served, browser: Any) -> None:
+def test_pinning_the_registry_fingerprint_keeps_success(seed_mirror: Served, chromium_browser: Any) -> None:
     """Pinning the registry key's fingerprint accepts the mirror's key only because it matches."""
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     assert pin(seen, SEED_KEY_FINGERPRINT).startswith(f"Pinned: fingerprint {SEED_KEY_FINGERPRINT}")
     result, steps = run_recheck(seen)
     assert result.startswith("Re-check passed"), result
@@ -152,9 +130,9 @@ def test_pinning_the_registry_fingerprint_keeps_success(served: Served, browser:
     assert seen.errors == []
 
 
-def test_pinning_the_registry_key_itself_keeps_success(served: Served, browser: Any) -> None:
+def test_pinning_the_registry_key_itself_keeps_success(seed_mirror: Served, chromium_browser: Any) -> None:
     """Pinning the registry's own key (base64) verifies without using the mirror's copy."""
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     pin(seen, REGISTRY_KEY_B64)
     result, steps = run_recheck(seen)
     assert result.startswith("Re-check passed"), result
@@ -162,40 +140,44 @@ def test_pinning_the_registry_key_itself_keeps_success(served: Served, browser: 
     assert not any("/keys/" in url for url in seen.requests)
 
 
-def test_pinning_another_fingerprint_fails_at_the_key_step(served: Served, browser: Any) -> None:
+def test_pinning_another_fingerprint_fails_at_the_key_step(
+    seed_mirror: Served, chromium_browser: Any
+) -> None:
     """A pinned fingerprint the mirror's key does not have stops the re-check at the key step."""
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     pin(seen, "00" * 16)
     result, _ = run_recheck(seen)
     assert result.startswith("Re-check failed at step 4 (Registry key)"), result
     assert "not the fingerprint you pinned" in result
 
 
-def test_unusable_pin_is_refused_in_words(served: Served, browser: Any) -> None:
+def test_unusable_pin_is_refused_in_words(seed_mirror: Served, chromium_browser: Any) -> None:
     """Text that is neither a key nor a fingerprint is not pinned, and the page says why."""
-    seen = visit(browser, served.paper_url())
+    seen = visit(chromium_browser, seed_mirror.paper_url())
     said = pin(seen, "not a key")
     assert said.startswith("Not pinned: paste a 32-byte Ed25519 public key")
     assert seen.page.evaluate("localStorage.length") == 0
 
 
-def test_paper_page_is_readable_without_javascript(served: Served, browser: Any) -> None:
+def test_paper_page_is_readable_without_javascript(seed_mirror: Served, chromium_browser: Any) -> None:
     """With JavaScript off the build's verdict and the recipe show, and the script-only controls stay hidden."""
-    context = browser.new_context(java_script_enabled=False)
+    context = chromium_browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(served.paper_url())
+    page.goto(seed_mirror.paper_url())
     assert page.get_by_role("status").first.inner_text().startswith("✔ Verified")
     assert page.locator("#recipe").is_visible()
     assert not page.get_by_role("button", name="Re-check in my browser").is_visible()
     context.close()
 
 
-def test_pinning_the_registry_key_as_pem_or_json_keeps_success(served: Served, browser: Any) -> None:
+def test_pinning_the_registry_key_as_pem_or_json_keeps_success(
+    seed_mirror: Served, chromium_browser: Any
+) -> None:
     """The registry's key pasted as PEM, or as the registry's key file itself, is accepted as the trust root."""
-    pem = (served.site / "keys" / "pith-v1-2026-05.pem").read_text(encoding="utf-8")
-    key_json = (served.registry / "pith-signing-key.json").read_text(encoding="utf-8")
+    pem = (seed_mirror.site / "keys" / "pith-v1-2026-05.pem").read_text(encoding="utf-8")
+    key_json = (seed_mirror.registry / "pith-signing-key.json").read_text(encoding="utf-8")
     for pasted in (pem, key_json):
-        seen = visit(browser, served.paper_url())
+        seen = visit(chromium_browser, seed_mirror.paper_url())
         assert pin(seen, pasted).startswith(f"Pinned: a key with fingerprint {SEED_KEY_FINGERPRINT}")
         result, _ = run_recheck(seen)
         assert result.startswith("Re-check passed"), result

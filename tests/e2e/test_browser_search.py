@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from sitegen.synth import SigningKey, dump_state, make_state
-from tests.conftest import SEED_PATH
+from sitegen.synth import SigningKey
 from tests.e2e.visitor_site import (
-    CHROMIUM,
+    BROWSER_TEST,
     SEED_SUFFIX,
     Served,
     Visit,
     build_seed_site,
-    chromium,
+    seed_paper,
     serve,
     visit,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_TEST
 
 SEED_TITLE = "Staleness-Learning Rate Scaling Laws for Asynchronous RLHF"
 HOSTILE_TITLE = 'Scaling <img src=x onerror="alert(1)"> laws of Über-graphs'
@@ -34,38 +29,17 @@ HOSTILE_TITLE = 'Scaling <img src=x onerror="alert(1)"> laws of Über-graphs'
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The seed and two more papers: one with an accented author, one with markup in its title."""
     root = tmp_path_factory.mktemp("search")
-    template = json.loads(SEED_PATH.read_text(encoding="utf-8"))
     key = SigningKey.from_seed(b"\x05" * 32, "search-test-key")
     extra = {
-        "2608.00001.state.json": dump_state(
-            make_state(
-                template,
-                key,
-                source_id="2608.00001",
-                title="Optimal transport on lattices",
-                authors=["Jürgen Müller", "Ada Lovelace"],
-                submitted_at="2026-08-01T10:00:00Z",
-            )
+        "2608.00001.state.json": seed_paper(
+            key, "2608.00001", "Optimal transport on lattices", ["Jürgen Müller", "Ada Lovelace"]
         ),
-        "2608.00002.state.json": dump_state(
-            make_state(
-                template,
-                key,
-                source_id="2608.00002",
-                title=HOSTILE_TITLE,
-                authors=["Alan Turing"],
-                submitted_at="2026-08-02T10:00:00Z",
-            )
+        "2608.00002.state.json": seed_paper(
+            key, "2608.00002", HOSTILE_TITLE, ["Alan Turing"], submitted_at="2026-08-02T10:00:00Z"
         ),
     }
     with serve(root) as running:
         build_seed_site(running, root, extra=extra)
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as running:
         yield running
 
 
@@ -96,9 +70,9 @@ def search(seen: Visit, query: str) -> tuple[str, list[str]]:
         "Chengke Bao",
     ],
 )
-def test_search_finds_the_seed(served: Served, browser: Any, query: str) -> None:
+def test_search_finds_the_seed(served: Served, chromium_browser: Any, query: str) -> None:
     """The seed is found by arXiv id, DOI, full or short Pith number, title words and author."""
-    seen = visit(browser, served.mirror)
+    seen = visit(chromium_browser, served.mirror)
     status, titles = search(seen, query)
     assert titles == [SEED_TITLE], status
     assert status.startswith("1 paper match")
@@ -106,18 +80,18 @@ def test_search_finds_the_seed(served: Served, browser: Any, query: str) -> None
     assert seen.foreign_requests(served.origin) == []
 
 
-def test_search_result_leads_to_the_paper_page(served: Served, browser: Any) -> None:
+def test_search_result_leads_to_the_paper_page(served: Served, chromium_browser: Any) -> None:
     """Following a result opens the paper's page under the sub-path."""
-    seen = visit(browser, served.mirror)
+    seen = visit(chromium_browser, served.mirror)
     search(seen, "pith:3BA52NFJ")
     seen.page.get_by_role("link", name=SEED_TITLE).last.click()
     seen.page.wait_for_url(served.paper_url())
     assert seen.page.get_by_role("heading", level=1).inner_text() == SEED_TITLE
 
 
-def test_search_loads_its_index_lazily_and_in_few_files(served: Served, browser: Any) -> None:
+def test_search_loads_its_index_lazily_and_in_few_files(served: Served, chromium_browser: Any) -> None:
     """Nothing of the index loads before the first query, and a query loads only a few small files."""
-    seen = visit(browser, served.mirror)
+    seen = visit(chromium_browser, served.mirror)
     seen.page.wait_for_load_state("networkidle")
     assert not [u for u in seen.requests if "/search/" in u]
     search(seen, "scaling laws")
@@ -126,9 +100,11 @@ def test_search_loads_its_index_lazily_and_in_few_files(served: Served, browser:
     assert len(loaded) <= 4, loaded
 
 
-def test_search_matches_words_without_accents_and_needs_every_word(served: Served, browser: Any) -> None:
+def test_search_matches_words_without_accents_and_needs_every_word(
+    served: Served, chromium_browser: Any
+) -> None:
     """Author words match without accents (Python and JS tokenize alike); several words must all match."""
-    seen = visit(browser, served.mirror)
+    seen = visit(chromium_browser, served.mirror)
     assert search(seen, "muller")[1] == ["Optimal transport on lattices"]
     assert search(seen, "Über graphs")[1] == [HOSTILE_TITLE]
     status, titles = search(seen, "scaling laws")
@@ -139,18 +115,18 @@ def test_search_matches_words_without_accents_and_needs_every_word(served: Serve
     assert status.startswith("No paper matches")
 
 
-def test_search_results_show_titles_as_text(served: Served, browser: Any) -> None:
+def test_search_results_show_titles_as_text(served: Served, chromium_browser: Any) -> None:
     """A title holding markup is shown as text: no element is created from it."""
-    seen = visit(browser, served.mirror)
+    seen = visit(chromium_browser, served.mirror)
     search(seen, "2608.00002")
     assert seen.page.locator("#search-results img").count() == 0
     assert seen.page.locator("#search-results li a").inner_text() == HOSTILE_TITLE
     assert seen.errors == []
 
 
-def test_search_box_is_hidden_without_javascript(served: Served, browser: Any) -> None:
+def test_search_box_is_hidden_without_javascript(served: Served, chromium_browser: Any) -> None:
     """With JavaScript off the index still lists the papers and shows no dead search box."""
-    context = browser.new_context(java_script_enabled=False)
+    context = chromium_browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(served.mirror)
     assert not page.get_by_role("searchbox").is_visible()

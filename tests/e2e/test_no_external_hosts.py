@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from sitegen.build import build_site
-from sitegen.synth import SigningKey, dump_state, make_state
-from tests.conftest import REGISTRY_KEY_PATH, SEED_PATH
+from sitegen.synth import SigningKey
+from tests.e2e.visitor_site import seed_content, seed_paper
 
 # Attributes that make a browser fetch something, by tag (links are fetched only for these rels).
 FETCHING = {
@@ -83,31 +81,25 @@ def is_other_host(url: str) -> bool:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed, a paper whose data is full of outside URLs and markup, and a Markdown page, built under /mirror/."""
     root = tmp_path_factory.mktemp("hosts")
-    content = root / "content"
-    (content / "states").mkdir(parents=True)
-    (content / "keys").mkdir()
-    (content / "pages").mkdir()
-    shutil.copy(REGISTRY_KEY_PATH, content / "keys" / REGISTRY_KEY_PATH.name)
-    shutil.copy(SEED_PATH, content / "states" / "seed.state.json")
     key = SigningKey.from_seed(b"\x07" * 32, "hosts-test-key")
-    key.write_key_file(content / "keys")
-    template = json.loads(SEED_PATH.read_text(encoding="utf-8"))
-    hostile = make_state(
-        template,
+    hostile = seed_paper(
         key,
-        source_id="2609.00001",
-        title=f'<img src="{HOSTILE_URL}"> <link rel=stylesheet href="{HOSTILE_URL}"> {HOSTILE_URL}',
-        authors=[f'<script src="{HOSTILE_URL}"></script>', "url(https://evil.example/f.woff)"],
-        submitted_at="2026-09-01T00:00:00Z",
+        "2609.00001",
+        f'<img src="{HOSTILE_URL}"> <link rel=stylesheet href="{HOSTILE_URL}"> {HOSTILE_URL}',
+        [f'<script src="{HOSTILE_URL}"></script>', "url(https://evil.example/f.woff)"],
         abstract=f'<iframe src="{HOSTILE_URL}"></iframe>',
     )
-    (content / "states" / "hostile.state.json").write_bytes(dump_state(hostile))
-    (content / "pages" / "about.md").write_text(
+    about = (
         f'---\ntitle: About\nslug: about\n---\nSee [the registry](https://pith.science). <img src="{HOSTILE_URL}">\n\n'
-        f"![a chart]({HOSTILE_URL}) ![another](//evil.example/y.png) ![ours](../assets/favicon.svg)\n",
-        encoding="utf-8",
+        f"![a chart]({HOSTILE_URL}) ![another](//evil.example/y.png) ![ours](../assets/favicon.svg)\n"
     )
-    (content / "site.yaml").write_text("title: Hosts test\nbase_url: /mirror/\n", encoding="utf-8")
+    content = seed_content(
+        root / "content",
+        "title: Hosts test\nbase_url: /mirror/\n",
+        extra={"hostile.state.json": hostile},
+        keys=(key,),
+        pages={"about.md": about},
+    )
     out = root / "site"
     build_site(content, out, jobs=1)
     return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -68,15 +67,6 @@ def run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def path_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The seed built with ``base_url: /mirror/``: the recipe carries a SITE placeholder."""
-    root = tmp_path_factory.mktemp("recipe-path")
-    with serve(root) as running:
-        build_seed_site(running, root)
-        yield running
-
-
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """An empty directory to run the recipe in, as the page asks."""
@@ -97,10 +87,10 @@ def placeholder_set(served: Served) -> str:
 
 
 def test_recipe_recomputes_hash_and_pith_number_and_verifies_the_signature(
-    path_site: Served, workdir: Path
+    seed_mirror: Served, workdir: Path
 ) -> None:
     """Run against the served seed, the recipe prints the canonical hash, the Pith number, the key fingerprint and a verified signature."""
-    proc = run(placeholder_set(path_site), workdir)
+    proc = run(placeholder_set(seed_mirror), workdir)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines == [
@@ -111,13 +101,13 @@ def test_recipe_recomputes_hash_and_pith_number_and_verifies_the_signature(
     ]
 
 
-def test_recipe_fails_on_an_altered_record(path_site: Served, workdir: Path) -> None:
+def test_recipe_fails_on_an_altered_record(seed_mirror: Served, workdir: Path) -> None:
     """With the served record.json altered, the hash and Pith number change and the signature check fails."""
-    record = path_site.site / "pith" / SEED_SUFFIX / "record.json"
+    record = seed_mirror.site / "pith" / SEED_SUFFIX / "record.json"
     original = record.read_bytes()
     record.write_bytes(original.replace(b'"cs.LG"', b'"cs.CV"'))
     try:
-        proc = run(placeholder_set(path_site), workdir)
+        proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         record.write_bytes(original)
     assert proc.returncode != 0
@@ -127,13 +117,13 @@ def test_recipe_fails_on_an_altered_record(path_site: Served, workdir: Path) -> 
     assert "Signature Verification Failure" in proc.stdout + proc.stderr
 
 
-def test_recipe_fails_on_an_altered_signature(path_site: Served, workdir: Path) -> None:
+def test_recipe_fails_on_an_altered_signature(seed_mirror: Served, workdir: Path) -> None:
     """With one bit of the served signature.bin flipped, the hashes still match and the signature check fails."""
-    signature = path_site.site / "pith" / SEED_SUFFIX / "signature.bin"
+    signature = seed_mirror.site / "pith" / SEED_SUFFIX / "signature.bin"
     original = signature.read_bytes()
     signature.write_bytes(bytes([original[0] ^ 1]) + original[1:])
     try:
-        proc = run(placeholder_set(path_site), workdir)
+        proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         signature.write_bytes(original)
     assert proc.returncode != 0
@@ -141,14 +131,14 @@ def test_recipe_fails_on_an_altered_signature(path_site: Served, workdir: Path) 
     assert "Signature Verification Failure" in proc.stdout + proc.stderr
 
 
-def test_recipe_rejects_a_key_that_is_not_the_registrys(path_site: Served, workdir: Path) -> None:
+def test_recipe_rejects_a_key_that_is_not_the_registrys(seed_mirror: Served, workdir: Path) -> None:
     """When the 'registry' serves another key, its fingerprint differs from the page's and the signature fails."""
-    key_file = path_site.registry / "pith-signing-key.json"
+    key_file = seed_mirror.registry / "pith-signing-key.json"
     original = key_file.read_bytes()
     other = SigningKey.generate("pith-v1-2026-05")
     key_file.write_text(json.dumps(other.key_document()), encoding="utf-8")
     try:
-        proc = run(placeholder_set(path_site), workdir)
+        proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         key_file.write_bytes(original)
     assert other.fingerprint_hex in proc.stdout

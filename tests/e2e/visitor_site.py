@@ -8,6 +8,7 @@ registry under ``/registry/`` serving a local copy of the registry's key file as
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from sitegen.build import build_site
+from sitegen.synth import SigningKey, dump_state, make_state
 from tests.conftest import REGISTRY_KEY_PATH, SEED_PATH
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,6 +41,11 @@ SEED_SHA256 = "d841dd34a99acaca94f0636d5b8a4767e6a0d0546b317553de6c9d86e9291c39"
 SEED_KEY_FINGERPRINT = "8d4b5ee74e4693bcd1df2446408b0d54"
 SUB_PATH = "/mirror/"
 PLACEHOLDER_SITE = "https://this-mirror.example/mirror"
+BROWSER_TEST = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
+]
+"""Marks for a test that drives the browser: skipped, saying why, only when Chromium is absent."""
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -93,6 +102,37 @@ def serve(root: Path) -> Iterator[Served]:
         thread.join()
 
 
+def seed_content(
+    content: Path,
+    site_yaml: str,
+    *,
+    extra: dict[str, bytes] | None = None,
+    keys: tuple[SigningKey, ...] = (),
+    pages: dict[str, str] | None = None,
+) -> Path:
+    """A content directory with the real seed and registry key, plus ``extra`` states, keys and pages."""
+    (content / "states").mkdir(parents=True)
+    (content / "keys").mkdir()
+    shutil.copy(REGISTRY_KEY_PATH, content / "keys" / REGISTRY_KEY_PATH.name)
+    shutil.copy(SEED_PATH, content / "states" / "2607.01083.state.json")
+    for key in keys:
+        key.write_key_file(content / "keys")
+    for name, data in (extra or {}).items():
+        (content / "states" / name).write_bytes(data)
+    for name, text in (pages or {}).items():
+        (content / "pages").mkdir(exist_ok=True)
+        (content / "pages" / name).write_text(text, encoding="utf-8")
+    (content / "site.yaml").write_text(site_yaml, encoding="utf-8")
+    return content
+
+
+def seed_paper(key: SigningKey, source_id: str, title: str, authors: list[str], **kwargs: Any) -> bytes:
+    """A new state file on the seed's shape, signed by ``key``."""
+    template = json.loads(SEED_PATH.read_text(encoding="utf-8"))
+    kwargs.setdefault("submitted_at", "2026-08-01T10:00:00Z")
+    return dump_state(make_state(template, key, source_id=source_id, title=title, authors=authors, **kwargs))
+
+
 def build_seed_site(
     served: Served,
     work: Path,
@@ -107,17 +147,12 @@ def build_seed_site(
     The registry is the local stand-in unless ``registry_url`` names another;
     ``base_url`` is the sub-path, or the full served URL when ``absolute``.
     """
-    content = work / "content"
-    (content / "states").mkdir(parents=True)
-    (content / "keys").mkdir()
-    shutil.copy(REGISTRY_KEY_PATH, content / "keys" / REGISTRY_KEY_PATH.name)
-    shutil.copy(SEED_PATH, content / "states" / "2607.01083.state.json")
-    for name, data in (extra or {}).items():
-        (content / "states" / name).write_bytes(data)
     base_url = served.mirror if absolute else SUB_PATH
-    (content / "site.yaml").write_text(
-        f"title: {title}\nbase_url: {base_url}\nregistry_url: {registry_url or served.origin + '/registry'}\n",
-        encoding="utf-8",
+    registry = registry_url or served.origin + "/registry"
+    content = seed_content(
+        work / "content",
+        f"title: {title}\nbase_url: {base_url}\nregistry_url: {registry}\n",
+        extra=extra,
     )
     build_site(content, served.site, jobs=1)
 

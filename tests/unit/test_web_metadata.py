@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from sitegen.build import build_site
-from sitegen.synth import SigningKey, dump_state, make_state
-from tests.conftest import REGISTRY_KEY_PATH, SEED_PATH
+from sitegen.synth import SigningKey
+from tests.e2e.visitor_site import seed_content, seed_paper
 
 SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 SEED_AUTHORS = [
@@ -65,24 +64,13 @@ class _Head(HTMLParser):
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed and a paper whose title tries to break out of HTML and JSON."""
     root = tmp_path_factory.mktemp("metadata")
-    content = root / "content"
-    (content / "states").mkdir(parents=True)
-    (content / "keys").mkdir()
-    shutil.copy(REGISTRY_KEY_PATH, content / "keys" / REGISTRY_KEY_PATH.name)
-    shutil.copy(SEED_PATH, content / "states" / "seed.state.json")
     key = SigningKey.from_seed(b"\x09" * 32, "metadata-test-key")
-    key.write_key_file(content / "keys")
-    template = json.loads(SEED_PATH.read_text(encoding="utf-8"))
-    hostile = make_state(
-        template,
-        key,
-        source_id="2610.00001",
-        title=HOSTILE_TITLE,
-        authors=['Eve "</script>" O\'Hacker'],
-        submitted_at="2026-10-01T00:00:00Z",
+    hostile = seed_paper(
+        key, "2610.00001", HOSTILE_TITLE, ['Eve "</script>" O\'Hacker'], submitted_at="2026-10-01T00:00:00Z"
     )
-    (content / "states" / "hostile.state.json").write_bytes(dump_state(hostile))
-    (content / "site.yaml").write_text("base_url: /mirror/\n", encoding="utf-8")
+    content = seed_content(
+        root / "content", "base_url: /mirror/\n", extra={"hostile.state.json": hostile}, keys=(key,)
+    )
     build_site(content, root / "site", jobs=1)
     return root / "site"
 
