@@ -52,8 +52,8 @@ __all__ = [
 ]
 
 SEARCH_SCHEMA = "pith-sitegen-search/1"
-PAPER_SHARD_SIZE = 200
-"""Result records per file: about 60 KB of titles and authors."""
+PAPER_SHARD_SIZE = 100
+"""Result records per file: about 30 KB of titles and authors."""
 TERM_SHARD_BYTES = 24_000
 """Target size of a term shard; the shard count grows with the corpus so shards stay small."""
 OWN_FILE_POSTINGS = 1000
@@ -71,7 +71,10 @@ _MIN_WORD = 2
 
 
 def words(text: str) -> list[str]:
-    """Searchable words of a text: lower case, accents removed, letters and digits only.
+    """Searchable words of a text: lower case, marks (accents) removed, letters and digits only.
+
+    The same steps as ``words`` in ``search.js``: NFKD, drop every mark, lower-case,
+    runs of letters and digits.
 
     >>> words("Staleness-Learning Rate Scaling Laws for Asynchronous RLHF")
     ['staleness', 'learning', 'rate', 'scaling', 'laws', 'asynchronous', 'rlhf']
@@ -82,7 +85,7 @@ def words(text: str) -> list[str]:
         plain = text.lower()
     else:
         decomposed = unicodedata.normalize("NFKD", text)
-        plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+        plain = "".join(c for c in decomposed if unicodedata.category(c)[0] != "M").lower()
     return [w for w in _WORD.findall(plain) if len(w) >= _MIN_WORD and w not in _STOP]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from sitegen.search import term_hash, words
 from sitegen.synth import SigningKey
 from tests.e2e.visitor_site import (
     BROWSER_TEST,
@@ -132,3 +133,29 @@ def test_search_box_is_hidden_without_javascript(served: Served, chromium_browse
     assert not page.get_by_role("searchbox").is_visible()
     assert page.get_by_role("link", name=SEED_TITLE).is_visible()
     context.close()
+
+
+TRICKY = [
+    "Jürgen Müller",
+    "Ångström-scale naïve café",
+    "Δ-learning über ΣΦ-models",
+    "हिन्दी शब्द",
+    "x² and ½ of ①②",
+    "ﬁnite Straße İstanbul",
+    "日本語の論文, 2607.01083v2",
+    "snake_case and under_score",
+]
+
+
+def test_browser_and_build_split_words_and_hash_terms_alike(served: Served, chromium_browser: Any) -> None:
+    """search.js and sitegen.search agree on the words of tricky titles and on each term's hash."""
+    seen = visit(chromium_browser, served.mirror)
+    got = seen.page.evaluate(
+        """async (texts) => {
+            const search = await import(new URL('assets/search.js', document.baseURI));
+            const meta = await (await fetch(new URL('search/meta.json', document.baseURI))).json();
+            return texts.map((t) => search.words(t, meta).map((w) => [w, search.termHash(w)]));
+        }""",
+        TRICKY,
+    )
+    assert got == [[[w, term_hash(w)] for w in words(text)] for text in TRICKY]
