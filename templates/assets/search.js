@@ -177,7 +177,7 @@ function start() {
         status.textContent = `No paper matches “${query.trim()}”. Words match whole words only.`;
       } else {
         const shown = numbers.length > MAX_SHOWN ? `; the newest ${MAX_SHOWN} are shown (add words to narrow it down)` : '';
-        status.textContent = `${numbers.length} paper${numbers.length === 1 ? '' : 's'} match “${query.trim()}”${shown}.`;
+        status.textContent = `${numbers.length} ${numbers.length === 1 ? 'paper matches' : 'papers match'} “${query.trim()}”${shown}.`;
       }
     } catch (error) {
       if (ticket !== latest) return;
