@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.synth import SigningKey
+from tests.conftest import SEED_PATH
 from tests.e2e.visitor_site import (
     PLACEHOLDER_SITE,
     SEED_KEY_FINGERPRINT,
@@ -159,3 +160,24 @@ def test_recipe_runs_verbatim_when_the_base_url_is_absolute(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "Signature Verified Successfully"
     assert SEED_PITH in proc.stdout.splitlines()
+
+
+def test_recipe_never_runs_text_from_the_state_file(
+    tmp_path_factory: pytest.TempPathFactory, workdir: Path
+) -> None:
+    """Stated values with newlines and commands appear in the recipe only as a note, never as a command."""
+    state = json.loads(SEED_PATH.read_text(encoding="utf-8"))
+    payload = state["current"]["record_created"]["payload"]
+    payload["canonical_sha256"] = "d841\ntouch pwned-hash\n"
+    payload["receipt"]["key_id"] = "not-a-trusted-key"
+    payload["receipt"]["public_key_fingerprint"] = "8d4b\ntouch pwned-fingerprint\n"
+    root = tmp_path_factory.mktemp("recipe-hostile")
+    with serve(root) as served:
+        build_seed_site(served, root, extra={"2607.01083.state.json": json.dumps(state).encode()})
+        text = recipe_of(page_of(served))
+        proc = run(text.replace(PLACEHOLDER_SITE, served.mirror.rstrip("/")), workdir)
+    assert "touch" not in text
+    assert "expect (not stated as 64 hex digits)" in text
+    assert "must be (not stated as 32 hex digits)" in text
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("pwned")) == []
+    assert f"{SEED_SHA256}  record.json" in proc.stdout
