@@ -93,6 +93,7 @@ function loadTrustRoot() {
 class StepFailed extends Error {}
 class NotCheckable extends Error {}
 
+// The bytes at url, never from the cache.
 async function fetchBytes(name, url) {
   let response;
   try {
@@ -109,21 +110,24 @@ async function resolveKey(paper, pinned) {
   if (pinned && pinned.key) {
     return { key: fromHex(pinned.key), source: 'the key you pinned' };
   }
-  const url = new URL(`keys/${encodeURIComponent(paper.keyId)}.json`, paper.root);
-  const bytes = await fetchBytes(`this mirror's copy of key ${paper.keyId}`, url);
-  let doc;
+  const bytes = await fetchBytes("this mirror's key list", new URL('keys/index.json', paper.root));
+  let listed;
   try {
-    doc = JSON.parse(new TextDecoder().decode(bytes));
+    listed = JSON.parse(new TextDecoder().decode(bytes)).keys.find((k) => k.key_id === paper.keyId);
   } catch {
-    throw new StepFailed(`this mirror's key file for ${paper.keyId} is not JSON`);
+    throw new StepFailed("this mirror's key list (keys/index.json) is not the expected JSON");
+  }
+  if (!listed) {
+    throw new NotCheckable(`this mirror does not trust key ${paper.keyId}, so serves no copy of it; `
+      + 'pin the registry\'s key to check the signature');
   }
   let key;
   try {
-    key = parseTrustRoot(String(doc.public_key_b64 || doc.public_key_hex || ''));
+    key = parseTrustRoot(String(listed.public_key_hex || ''));
   } catch (error) {
-    throw new StepFailed(`this mirror's key file for ${paper.keyId} holds no usable key: ${error.message}`);
+    throw new StepFailed(`this mirror's entry for key ${paper.keyId} holds no usable key: ${error.message}`);
   }
-  if (!key.key) throw new StepFailed(`this mirror's key file for ${paper.keyId} holds no key`);
+  if (!key.key) throw new StepFailed(`this mirror's entry for key ${paper.keyId} holds no key`);
   const fp = await fingerprints(fromHex(key.key));
   if (pinned && (pinned.fingerprint || pinned.fingerprint_b32)) {
     const want = pinned.fingerprint || pinned.fingerprint_b32;

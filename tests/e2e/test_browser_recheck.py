@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sitegen.synth import SigningKey
 from tests.e2e.visitor_site import (
@@ -16,6 +19,9 @@ from tests.e2e.visitor_site import (
     SEED_SUFFIX,
     Served,
     Visit,
+    build_seed_site,
+    seed_paper,
+    serve,
     visit,
 )
 
@@ -181,3 +187,32 @@ def test_pinning_the_registry_key_as_pem_or_json_keeps_success(
         assert pin(seen, pasted).startswith(f"Pinned: a key with fingerprint {SEED_KEY_FINGERPRINT}")
         result, _ = run_recheck(seen)
         assert result.startswith("Re-check passed"), result
+
+
+@pytest.fixture(scope="module")
+def untrusted_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, SigningKey]]:
+    """A mirror holding a paper signed by a key the mirror does not trust (so serves no copy of)."""
+    root = tmp_path_factory.mktemp("untrusted")
+    key = SigningKey.from_seed(b"\x0b" * 32, "another-registry-key")
+    paper = seed_paper(key, "2611.00001", "A paper signed by another key", ["Ada Lovelace"])
+    with serve(root) as served:
+        build_seed_site(served, root, extra={"2611.00001.state.json": paper})
+        yield served, key
+
+
+def test_key_the_mirror_does_not_serve_is_not_checked_until_pinned(
+    untrusted_mirror: tuple[Served, SigningKey], chromium_browser: Any
+) -> None:
+    """Without the signer's key the re-check is incomplete at the key step; pinning that key completes it."""
+    served, key = untrusted_mirror
+    aliases = json.loads((served.site / "aliases.json").read_text(encoding="utf-8"))["aliases"]
+    suffix = aliases["arxiv/2611.00001"].rsplit(":", 1)[1]
+    seen = visit(chromium_browser, served.paper_url(suffix))
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check incomplete at step 4 (Registry key)"), result
+    assert "this mirror does not trust key another-registry-key" in result
+    assert steps[4].startswith("Ed25519 signature: not checked")
+    pin(seen, key.public_bytes.hex())
+    result, _ = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert seen.errors == []
