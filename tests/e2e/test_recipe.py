@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -181,3 +182,16 @@ def test_recipe_never_runs_text_from_the_state_file(
     assert "must be (not stated as 32 hex digits)" in text
     assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("pwned")) == []
     assert f"{SEED_SHA256}  record.json" in proc.stdout
+
+
+def test_recipe_uses_only_standard_tools(seed_mirror: Served) -> None:
+    """Every command in the recipe is curl, sha256sum, base32, openssl, python3 -c or a shell builtin."""
+    commands = set()
+    for line in recipe_of(page_of(seed_mirror)).splitlines():
+        code = line.split("#", 1)[0] if not line.lstrip().startswith("printf") else line
+        for match in re.finditer(r"(?:^|\||\$\()\s*\"?([A-Za-z_][A-Za-z0-9_]*)(=?)", code):
+            if not match.group(2):
+                commands.add(match.group(1))
+    assert commands == {"curl", "sha256sum", "base32", "cut", "openssl", "echo", "printf", "python3", "tail"}
+    python_lines = [line for line in recipe_of(page_of(seed_mirror)).splitlines() if "$(python3" in line]
+    assert len(python_lines) == 1 and "$(python3 -c " in python_lines[0]
