@@ -33,18 +33,17 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sitegen.render import compact_json
-
-if TYPE_CHECKING:
-    from sitegen.paper import PaperSummary
+from sitegen.report import Verdict
 
 __all__ = [
     "PAPER_SHARD_SIZE",
     "SEARCH_SCHEMA",
     "STOP_WORDS",
     "TERM_SHARD_BYTES",
+    "Searchable",
     "paper_terms",
     "search_files",
     "term_hash",
@@ -68,6 +67,27 @@ _STOP = frozenset(STOP_WORDS)
 _WORD = re.compile(r"[^\W_]+")
 _ARXIV_VERSION = re.compile(r"v[0-9]+$")
 _MIN_WORD = 2
+
+
+class Searchable(Protocol):
+    """What the index needs of a paper; ``paper.PaperSummary`` has it (kept apart to stay in layer 4)."""
+
+    @property
+    def suffix(self) -> str: ...
+    @property
+    def pith_number(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def authors(self) -> tuple[str, ...]: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def submitted_at(self) -> str: ...
 
 
 def words(text: str) -> list[str]:
@@ -101,11 +121,11 @@ def term_hash(term: str) -> int:
     return value
 
 
-def _doi(summary: PaperSummary) -> str:
+def _doi(summary: Searchable) -> str:
     return next((v for k, v in summary.aliases if k == "doi"), "")
 
 
-def paper_terms(summary: PaperSummary) -> set[str]:
+def paper_terms(summary: Searchable) -> set[str]:
     """Every term a paper is found by: title and author words, and its identifiers."""
     terms = set(words(summary.title))
     for author in summary.authors:
@@ -119,7 +139,7 @@ def paper_terms(summary: PaperSummary) -> set[str]:
     return terms
 
 
-def _record(summary: PaperSummary) -> list[object]:
+def _record(summary: Searchable) -> list[object]:
     authors = list(summary.authors[:MAX_AUTHORS_SHOWN])
     return [
         summary.suffix,
@@ -152,7 +172,7 @@ def _file(*parts: str) -> PurePosixPath:
     return PurePosixPath("search", *parts)
 
 
-def search_files(ordered: Sequence[PaperSummary]) -> Iterator[tuple[PurePosixPath, bytes]]:
+def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
     """Yield the search index files for papers in index order (see the module docstring)."""
     postings: dict[str, list[int]] = {}
     for number, summary in enumerate(ordered):
