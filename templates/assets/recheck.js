@@ -253,6 +253,7 @@ function start() {
   run.addEventListener('click', async () => {
     run.disabled = true;
     list.replaceChildren();
+    result.className = '';
     result.textContent = 'Re-checking…';
     const outcomes = [];
     for (const [name, check] of steps(paper)) {
