@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONTENT ?= content
 OUT     ?= _site
 
-.PHONY: site test lint bench serve clean golden vectors fuzz hostile
+.PHONY: site test lint bench serve clean golden vectors fuzz hostile screenshots
 
 $(VENV)/.site-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ vectors: $(VENV)/.test-installed
 ## Regenerate tests/golden/ (content and expected build); commit it with the change that caused it.
 golden: $(VENV)/.test-installed
 	$(BIN)/python -m tests.golden.make_golden
+
+## Photograph the seed's paper page in light and dark for the README (needs /usr/bin/chromium).
+screenshots: $(VENV)/.test-installed
+	$(BIN)/python docs/screenshots/make_screenshots.py
 
 serve: $(VENV)/.site-installed
 	$(BIN)/python -m sitegen serve --content $(CONTENT) --out $(OUT)

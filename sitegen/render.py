@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
 from sitegen.config import SiteConfig
@@ -78,6 +83,19 @@ def safe_link(url: str) -> str | None:
     return None
 
 
+def _image_from_this_site_only(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """An image from another host becomes a link to it: the site never fetches from another host."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    parts = urlsplit(src)
+    if not (parts.scheme or parts.netloc):
+        return renderer.image(tokens, idx, options, env)
+    alt = renderer.renderInlineAsText(token.children, options, env) or src
+    return f'<a href="{escapeHtml(src)}" rel="external noopener">{escapeHtml(alt)}</a>'
+
+
 class Renderer:
     """Templates compiled once per build; ``page()`` turns a template and context into bytes."""
 
@@ -107,6 +125,7 @@ class Renderer:
         )
         self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+        self.markdown.add_render_rule("image", _image_from_this_site_only)
         self._cache: dict[str, jinja2.Template] = {}
 
     def template(self, name: str) -> jinja2.Template:

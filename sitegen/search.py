@@ -1,52 +1,212 @@
-"""The static search index the index page's search box loads (layer 4, pure).
+"""The static, sharded search index the index page's search box loads (layer 4, pure).
 
-Papers arrive already in index order; the output is a list of (path, bytes) files
-under ``search/`` so the browser can load only what a query needs.
+A query must stay fast with 100,000 papers on a plain static host, so nothing is
+loaded until the visitor searches, and a query then loads only a few small files:
+
+``search/meta.json``
+    the layout: paper count, shard sizes, the stop words and the term-shard count.
+``search/terms/<n>.json``
+    ``{term: posting list}``; a term lives in shard ``fnv1a(term) % term_shards``.
+    Posting lists are paper numbers (positions in index order, newest first),
+    ascending and delta-encoded (first number, then gaps).
+    A term found in more than ``OWN_FILE_POSTINGS`` papers is stored as a number
+    ``k`` instead, naming ``search/common/<k>.json`` that holds its posting list.
+``search/papers/<n>.json``
+    the records shown as results, ``paper_shard_size`` papers per shard in index
+    order, so paper ``i`` is record ``i % size`` of shard ``i // size``.
+
+Terms are whole lower-case words of title and authors (letters and digits, at least
+two characters, stop words dropped) and prefixed identifiers: ``arxiv:<id>`` (the
+id without its version, which a query drops too), ``doi:<doi>``, and
+``pith:<first 8 of the suffix>`` (a longer Pith prefix is found through its first
+8 characters, then filtered on the record's suffix). ``templates/assets/search.js`` implements the same
+tokenizer and hash; the end-to-end tests hold the two together.
+
+Work and output are linear in the number of papers, and the files are the same
+bytes for the same papers.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from sitegen.render import json_bytes
+from sitegen.render import compact_json
+from sitegen.report import Verdict
 
-if TYPE_CHECKING:
-    from sitegen.build import PaperSummary
+__all__ = [
+    "PAPER_SHARD_SIZE",
+    "SEARCH_SCHEMA",
+    "STOP_WORDS",
+    "TERM_SHARD_BYTES",
+    "Searchable",
+    "paper_terms",
+    "search_files",
+    "term_hash",
+    "words",
+]
 
-__all__ = ["search_files"]
+SEARCH_SCHEMA = "pith-sitegen-search/1"
+PAPER_SHARD_SIZE = 100
+"""Result records per file: about 30 KB of titles and authors."""
+TERM_SHARD_BYTES = 24_000
+"""Target size of a term shard; the shard count grows with the corpus so shards stay small."""
+OWN_FILE_POSTINGS = 1000
+"""A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
+MAX_AUTHORS_SHOWN = 8
+"""Authors kept in a result record (every author is still searchable)."""
+STOP_WORDS = (
+    "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "of", "on",
+    "or", "the", "to", "via", "with",
+)  # fmt: skip
+_STOP = frozenset(STOP_WORDS)
+_WORD = re.compile(r"[^\W_]+")
+_ARXIV_VERSION = re.compile(r"v[0-9]+$")
+_MIN_WORD = 2
 
 
-def search_files(ordered: Sequence[PaperSummary]) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """Yield the search index files for the papers, in index order."""
+class Searchable(Protocol):
+    """What the index needs of a paper; ``paper.PaperSummary`` has it (kept apart to stay in layer 4)."""
+
+    @property
+    def suffix(self) -> str: ...
+    @property
+    def pith_number(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def authors(self) -> tuple[str, ...]: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def submitted_at(self) -> str: ...
+
+
+def words(text: str) -> list[str]:
+    """Searchable words of a text: lower case, marks (accents) removed, letters and digits only.
+
+    The same steps as ``words`` in ``search.js``: NFKD, drop every mark, lower-case,
+    runs of letters and digits.
+
+    >>> words("Staleness-Learning Rate Scaling Laws for Asynchronous RLHF")
+    ['staleness', 'learning', 'rate', 'scaling', 'laws', 'asynchronous', 'rlhf']
+    >>> words("Jürgen Müller, J. Doe")
+    ['jurgen', 'muller', 'doe']
+    """
+    if text.isascii():
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(c for c in decomposed if unicodedata.category(c)[0] != "M").lower()
+    return [w for w in _WORD.findall(plain) if len(w) >= _MIN_WORD and w not in _STOP]
+
+
+def term_hash(term: str) -> int:
+    """32-bit FNV-1a of the term's UTF-8: picks the term's shard (``search.js`` has the twin).
+
+    >>> hex(term_hash("foobar"))  # the published FNV-1a test vector
+    '0xbf9cf968'
+    """
+    value = 0x811C9DC5
+    for byte in term.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def _doi(summary: Searchable) -> str:
+    return next((v for k, v in summary.aliases if k == "doi"), "")
+
+
+def paper_terms(summary: Searchable) -> set[str]:
+    """Every term a paper is found by: title and author words, and its identifiers."""
+    terms = set(words(summary.title))
+    for author in summary.authors:
+        terms.update(words(author))
+    terms.add("pith:" + summary.suffix[:8].lower())
+    for kind, value in summary.aliases:
+        if kind in ("arxiv", "arxiv_version"):
+            terms.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
+        elif kind == "doi":
+            terms.add("doi:" + value.lower())
+    return terms
+
+
+def _record(summary: Searchable) -> list[object]:
+    authors = list(summary.authors[:MAX_AUTHORS_SHOWN])
+    return [
+        summary.suffix,
+        summary.pith_number,
+        summary.title,
+        authors,
+        len(summary.authors) - len(authors),
+        summary.source_id,
+        _doi(summary),
+        summary.verdict.value,
+        summary.submitted_at[:10],
+    ]
+
+
+def _deltas(ascending: list[int]) -> list[int]:
+    return [ascending[0]] + [b - a for a, b in itertools.pairwise(ascending)]
+
+
+def _estimated_bytes(postings: dict[str, list[int]]) -> int:
+    """About how many bytes the term shards take: quoted keys, and a few digits per posting kept inline."""
+    size = 0
+    for term, numbers in postings.items():
+        size += len(term) + 6
+        if len(numbers) <= OWN_FILE_POSTINGS:
+            size += 4 * len(numbers)
+    return size
+
+
+def _file(*parts: str) -> PurePosixPath:
+    return PurePosixPath("search", *parts)
+
+
+def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """Yield the search index files for papers in index order (see the module docstring)."""
+    postings: dict[str, list[int]] = {}
+    for number, summary in enumerate(ordered):
+        for term in paper_terms(summary):
+            postings.setdefault(term, []).append(number)
+    term_shards = max(1, -(-_estimated_bytes(postings) // TERM_SHARD_BYTES))
+    paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
     yield (
-        PurePosixPath("search-index.json"),
-        json_bytes(
+        _file("meta.json"),
+        compact_json(
             {
-                "fields": [
-                    "suffix",
-                    "pith_number",
-                    "title",
-                    "authors",
-                    "source_id",
-                    "doi",
-                    "verdict",
-                    "submitted_at",
-                ],
-                "papers": [
-                    [
-                        s.suffix,
-                        s.pith_number,
-                        s.title,
-                        "; ".join(s.authors),
-                        s.source_id,
-                        next((v for k, v in s.aliases if k == "doi"), ""),
-                        s.verdict.value,
-                        s.submitted_at[:10],
-                    ]
-                    for s in ordered
-                ],
+                "schema": SEARCH_SCHEMA,
+                "papers": len(ordered),
+                "paper_shard_size": PAPER_SHARD_SIZE,
+                "paper_shards": paper_shards,
+                "term_shards": term_shards,
+                "min_word_length": _MIN_WORD,
+                "stop_words": list(STOP_WORDS),
+                "id_prefix_length": 8,
             }
-        ),
+        )
+        + b"\n",
     )
+    for shard in range(paper_shards):
+        chunk = ordered[shard * PAPER_SHARD_SIZE : (shard + 1) * PAPER_SHARD_SIZE]
+        yield _file("papers", f"{shard}.json"), compact_json([_record(s) for s in chunk]) + b"\n"
+    buckets: list[dict[str, list[int] | int]] = [{} for _ in range(term_shards)]
+    common = sorted(term for term, numbers in postings.items() if len(numbers) > OWN_FILE_POSTINGS)
+    for number, term in enumerate(common):
+        buckets[term_hash(term) % term_shards][term] = number
+    for term, numbers in postings.items():
+        if len(numbers) <= OWN_FILE_POSTINGS:
+            buckets[term_hash(term) % term_shards][term] = _deltas(numbers)
+    for shard, bucket in enumerate(buckets):
+        yield _file("terms", f"{shard}.json"), compact_json(bucket) + b"\n"
+    for number, term in enumerate(common):
+        yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term])) + b"\n"

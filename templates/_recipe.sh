@@ -1,11 +1,21 @@
-PAPER="{{ (site.absolute_base ~ 'pith/' ~ summary.suffix) if site.absolute_base else 'https://THIS-MIRROR/pith/' ~ summary.suffix }}"
-KEY_URL="{{ site.registry_url.rstrip('/') }}/pith-signing-key.json"
+{% set hex64 = state.record_canonical_sha256 if state.record_canonical_sha256|length == 64 and not state.record_canonical_sha256.strip('0123456789abcdef') else '(not stated as 64 hex digits)' %}
+{% set fp32 = expected_fp if expected_fp|length == 32 and not expected_fp.strip('0123456789abcdef') else '(not stated as 32 hex digits)' %}
+# Run with bash in an empty directory. Tools: curl, GNU sha256sum and base32, OpenSSL 3, python3 (to read one JSON field).
+SITE='{{ recipe_site|replace("'", "'\\''") }}'{% if not site.absolute_base %}   # set once: the address this mirror is served at{% endif %}
+
+REGISTRY='{{ site.registry_url.rstrip('/')|replace("'", "'\\''") }}'   # the registry itself, not this mirror
+PAPER="$SITE/pith/{{ summary.suffix }}"
 curl -fsS "$PAPER/record.json" -o record.json
-echo "{{ state.record_canonical_sha256 }}  record.json" | sha256sum -c
-sha256sum record.json | cut -c1-64 | tr a-f A-F | basenc --base16 -d > digest.bin
-echo "pith:{{ summary.pith_number.split(':')[1] }}:$(base32 digest.bin | cut -c1-26)"   # expect {{ summary.pith_number }}
 curl -fsS "$PAPER/signature.bin" -o signature.bin
-curl -fsS "$KEY_URL" | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key_b64"])' > key.b64
-printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA%s\n-----END PUBLIC KEY-----\n' "$(cat key.b64)" > registry.pem
-openssl pkey -pubin -in registry.pem -outform DER | tail -c 32 | sha256sum | cut -c1-32   # expect {{ key.fingerprint_hex if key else state.receipt.public_key_fingerprint }}
+# 1. The canonical SHA-256 of the record; expect {{ hex64 }}
+sha256sum record.json
+# 2. The Pith number: base32 of the 32 digest bytes, first 26 characters; expect {{ summary.pith_number }}
+openssl dgst -sha256 -binary -out digest.bin record.json
+echo "pith:{{ summary.pith_number.split(':')[1] }}:$(base32 -w0 digest.bin | cut -c1-26)"
+# 3. The registry's key, fetched from the registry; its fingerprint must be {{ fp32 }}
+curl -fsS "$REGISTRY/pith-signing-key.json" -o registry-key.json
+printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA%s\n-----END PUBLIC KEY-----\n' \
+  "$(python3 -c 'import json; k = json.load(open("registry-key.json")); print(k.get("public_key", k)["public_key_b64"])')" > registry.pem
+openssl pkey -pubin -in registry.pem -outform DER | tail -c 32 | sha256sum | cut -c1-32
+# 4. The registry's Ed25519 signature over the 32 digest bytes: expect "Signature Verified Successfully"
 openssl pkeyutl -verify -pubin -inkey registry.pem -rawin -in digest.bin -sigfile signature.bin

@@ -88,3 +88,9 @@ def new_paper(seed_state: dict[str, Any]) -> Callable[..., bytes]:
         return dump_state(make_state(seed_state, key, source_id=source_id, title=title, **kwargs))
 
     return build
+
+
+def alias_target(site: Path, alias_path: str) -> str:
+    """The Pith number the built site's ``aliases.json`` gives for an alias page path like ``arxiv/ID``."""
+    aliases = json.loads((site / "aliases.json").read_text(encoding="utf-8"))["aliases"]
+    return str(next(a["pith_number"] for a in aliases if a["path"] == f"{alias_path}/"))

@@ -1,0 +1,217 @@
+"""The in-page re-check, driven in headless Chromium against the seed served under /mirror/."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen.synth import SigningKey
+from tests.conftest import alias_target
+from tests.e2e.visitor_site import (
+    BROWSER_TEST,
+    SEED_KEY_FINGERPRINT,
+    SEED_SHA256,
+    SEED_SUFFIX,
+    Served,
+    Visit,
+    build_seed_site,
+    seed_paper,
+    serve,
+    visit,
+)
+
+pytestmark = BROWSER_TEST
+
+REGISTRY_KEY_B64 = "stVStoiQhXFxp4s2pdzPNoqVNBMojDU/fJ2db5S3CbM="
+
+
+@contextmanager
+def tampered(path: Path, change: Callable[[bytes], bytes]) -> Iterator[None]:
+    """Alter a served file for the duration of a block, then put it back."""
+    original = path.read_bytes()
+    path.write_bytes(change(original))
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+def run_recheck(seen: Visit) -> tuple[str, list[str]]:
+    """Press the control and return the result line and each step's line."""
+    seen.page.get_by_role("button", name="Re-check in my browser").click()
+    seen.page.wait_for_selector("#recheck-result[class^='step-']")
+    steps = seen.page.locator("#recheck-steps li").all_inner_texts()
+    return seen.page.inner_text("#recheck-result"), steps
+
+
+def pin(seen: Visit, text: str) -> str:
+    """Pin a trust root through the form and return what the page says about it."""
+    seen.page.get_by_label("Pin a trust root of your own").fill(text)
+    seen.page.get_by_role("button", name="Pin", exact=True).click()
+    return seen.page.inner_text("#pin-status")
+
+
+def paper_file(served: Served, name: str) -> Path:
+    return served.site / "pith" / SEED_SUFFIX / name
+
+
+def test_recheck_reports_success_for_the_seed(seed_mirror: Served, chromium_browser: Any) -> None:
+    """The seed re-checks in the browser: all five steps pass, no console error, no other host."""
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert [s.split(":")[0] for s in steps] == [
+        "Fetch record.json",
+        "Canonical SHA-256",
+        "Pith number",
+        "Registry key",
+        "Ed25519 signature",
+    ]
+    assert all(": passed" in s for s in steps), steps
+    assert SEED_SHA256 in steps[1]
+    assert f"pith:2026:{SEED_SUFFIX}" in steps[2]
+    assert seen.page.inner_text("#recheck-fp") == SEED_KEY_FINGERPRINT
+    assert "served by this mirror" in seen.page.inner_text("#recheck-key-source")
+    assert seen.errors == []
+    assert seen.foreign_requests(seed_mirror.origin) == []
+
+
+def test_altered_record_fails_at_the_hash_step(seed_mirror: Served, chromium_browser: Any) -> None:
+    """A served record.json that differs by one category fails at the SHA-256 step, and the signature with it."""
+    with tampered(paper_file(seed_mirror, "record.json"), lambda b: b.replace(b'"cs.LG"', b'"cs.CV"')):
+        seen = visit(chromium_browser, seed_mirror.paper_url())
+        result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 2 (Canonical SHA-256)"), result
+    assert "the record was altered" in result
+    assert steps[1].startswith("Canonical SHA-256: failed")
+    assert steps[4].startswith("Ed25519 signature: failed")
+    assert seen.errors == []
+
+
+def test_altered_signature_fails_at_the_signature_step(seed_mirror: Served, chromium_browser: Any) -> None:
+    """A served signature.bin with one flipped bit passes the hash steps and fails the signature step."""
+    with tampered(paper_file(seed_mirror, "signature.bin"), lambda b: bytes([b[0] ^ 1]) + b[1:]):
+        seen = visit(chromium_browser, seed_mirror.paper_url())
+        result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 5 (Ed25519 signature)"), result
+    assert "does not verify" in result
+    assert all(": passed" in s for s in steps[:4]), steps
+    assert seen.errors == []
+
+
+def test_truncated_signature_is_named_as_the_wrong_length(seed_mirror: Served, chromium_browser: Any) -> None:
+    """A signature.bin that is not 64 bytes fails the signature step and says how long it is."""
+    with tampered(paper_file(seed_mirror, "signature.bin"), lambda b: b[:63]):
+        result, _ = run_recheck(visit(chromium_browser, seed_mirror.paper_url()))
+    assert "failed at step 5 (Ed25519 signature): signature.bin has 63 bytes" in result
+
+
+def test_pinning_a_fresh_key_makes_the_recheck_fail(seed_mirror: Served, chromium_browser: Any) -> None:
+    """Pinning another key (a fresh key's base64) replaces the mirror's key and the re-check fails."""
+    fresh = SigningKey.generate("not-the-registry")
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    said = pin(seen, base64.b64encode(fresh.public_bytes).decode("ascii"))
+    assert said.startswith(f"Pinned: a key with fingerprint {fresh.fingerprint_hex}")
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 4 (Registry key)"), result
+    assert steps[4].startswith("Ed25519 signature: failed")
+    assert seen.page.inner_text("#recheck-fp") == fresh.fingerprint_hex
+    seen.page.reload()
+    assert "Pinned: a key with fingerprint" in seen.page.inner_text("#pin-status")
+    assert seen.errors == []
+
+
+def test_pinning_the_registry_fingerprint_keeps_success(seed_mirror: Served, chromium_browser: Any) -> None:
+    """Pinning the registry key's fingerprint accepts the mirror's key only because it matches."""
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    assert pin(seen, SEED_KEY_FINGERPRINT).startswith(f"Pinned: fingerprint {SEED_KEY_FINGERPRINT}")
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert "matching the fingerprint you pinned" in steps[3]
+    assert seen.errors == []
+
+
+def test_pinning_the_registry_key_itself_keeps_success(seed_mirror: Served, chromium_browser: Any) -> None:
+    """Pinning the registry's own key (base64) verifies without using the mirror's copy."""
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    pin(seen, REGISTRY_KEY_B64)
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert "the key you pinned" in steps[3]
+    assert not any("/keys/" in url for url in seen.requests)
+
+
+def test_pinning_another_fingerprint_fails_at_the_key_step(
+    seed_mirror: Served, chromium_browser: Any
+) -> None:
+    """A pinned fingerprint the mirror's key does not have stops the re-check at the key step."""
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    pin(seen, "00" * 16)
+    result, _ = run_recheck(seen)
+    assert result.startswith("Re-check failed at step 4 (Registry key)"), result
+    assert "not the fingerprint you pinned" in result
+
+
+def test_unusable_pin_is_refused_in_words(seed_mirror: Served, chromium_browser: Any) -> None:
+    """Text that is neither a key nor a fingerprint is not pinned, and the page says why."""
+    seen = visit(chromium_browser, seed_mirror.paper_url())
+    said = pin(seen, "not a key")
+    assert said.startswith("Not pinned: paste a 32-byte Ed25519 public key")
+    assert seen.page.evaluate("localStorage.length") == 0
+
+
+def test_paper_page_is_readable_without_javascript(seed_mirror: Served, chromium_browser: Any) -> None:
+    """With JavaScript off the build's verdict and the recipe show, and the script-only controls stay hidden."""
+    context = chromium_browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(seed_mirror.paper_url())
+    assert page.get_by_role("status").first.inner_text().startswith("✔ Verified")
+    assert page.locator("#recipe").is_visible()
+    assert not page.get_by_role("button", name="Re-check in my browser").is_visible()
+    context.close()
+
+
+def test_pinning_the_registry_key_as_pem_or_json_keeps_success(
+    seed_mirror: Served, chromium_browser: Any
+) -> None:
+    """The registry's key pasted as PEM, or as the registry's key file itself, is accepted as the trust root."""
+    pem = (seed_mirror.site / "keys" / "pith-v1-2026-05.pem").read_text(encoding="utf-8")
+    key_json = (seed_mirror.registry / "pith-signing-key.json").read_text(encoding="utf-8")
+    for pasted in (pem, key_json):
+        seen = visit(chromium_browser, seed_mirror.paper_url())
+        assert pin(seen, pasted).startswith(f"Pinned: a key with fingerprint {SEED_KEY_FINGERPRINT}")
+        result, _ = run_recheck(seen)
+        assert result.startswith("Re-check passed"), result
+
+
+@pytest.fixture(scope="module")
+def untrusted_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, SigningKey]]:
+    """A mirror holding a paper signed by a key the mirror does not trust (so serves no copy of)."""
+    root = tmp_path_factory.mktemp("untrusted")
+    key = SigningKey.from_seed(b"\x0b" * 32, "another-registry-key")
+    paper = seed_paper(key, "2611.00001", "A paper signed by another key", ["Ada Lovelace"])
+    with serve(root) as served:
+        build_seed_site(served, root, extra={"2611.00001.state.json": paper})
+        yield served, key
+
+
+def test_key_the_mirror_does_not_serve_is_not_checked_until_pinned(
+    untrusted_mirror: tuple[Served, SigningKey], chromium_browser: Any
+) -> None:
+    """Without the signer's key the re-check is incomplete at the key step; pinning that key completes it."""
+    served, key = untrusted_mirror
+    suffix = alias_target(served.site, "arxiv/2611.00001").rsplit(":", 1)[1]
+    seen = visit(chromium_browser, served.paper_url(suffix))
+    result, steps = run_recheck(seen)
+    assert result.startswith("Re-check incomplete at step 4 (Registry key)"), result
+    assert "this mirror does not trust key another-registry-key" in result
+    assert steps[4].startswith("Ed25519 signature: not checked")
+    pin(seen, key.public_bytes.hex())
+    result, _ = run_recheck(seen)
+    assert result.startswith("Re-check passed"), result
+    assert seen.errors == []

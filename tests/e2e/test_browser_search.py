@@ -1,0 +1,161 @@
+"""The index page's search box, driven in headless Chromium against a site served under /mirror/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sitegen.search import term_hash, words
+from sitegen.synth import SigningKey
+from tests.e2e.visitor_site import (
+    BROWSER_TEST,
+    SEED_SUFFIX,
+    Served,
+    Visit,
+    build_seed_site,
+    seed_paper,
+    serve,
+    visit,
+)
+
+pytestmark = BROWSER_TEST
+
+SEED_TITLE = "Staleness-Learning Rate Scaling Laws for Asynchronous RLHF"
+HOSTILE_TITLE = 'Scaling <img src=x onerror="alert(1)"> laws of Über-graphs'
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The seed and two more papers: one with an accented author, one with markup in its title."""
+    root = tmp_path_factory.mktemp("search")
+    key = SigningKey.from_seed(b"\x05" * 32, "search-test-key")
+    extra = {
+        "2608.00001.state.json": seed_paper(
+            key, "2608.00001", "Optimal transport on lattices", ["Jürgen Müller", "Ada Lovelace"]
+        ),
+        "2608.00002.state.json": seed_paper(
+            key, "2608.00002", HOSTILE_TITLE, ["Alan Turing"], submitted_at="2026-08-02T10:00:00Z"
+        ),
+    }
+    with serve(root) as running:
+        build_seed_site(running, root, extra=extra)
+        yield running
+
+
+def search(seen: Visit, query: str) -> tuple[str, list[str]]:
+    """Type a query, submit it, and return the status line and the result titles."""
+    box = seen.page.get_by_label("Title words, author, arXiv id, DOI or Pith number")
+    box.fill(query)
+    box.press("Enter")
+    seen.page.wait_for_function(
+        "q => document.getElementById('search-status').textContent.includes(q)", arg=query.strip()
+    )
+    titles = seen.page.locator("#search-results li a").all_inner_texts()
+    return seen.page.inner_text("#search-status"), titles
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "2607.01083",
+        "arXiv:2607.01083v1",
+        "10.48550/arxiv.2607.01083",
+        "https://doi.org/10.48550/ARXIV.2607.01083",
+        "pith:3BA52NFJ",
+        "3BA52NFJTLFMVFHQ",
+        f"pith:2026:{SEED_SUFFIX}",
+        "staleness",
+        "RLHF asynchronous",
+        "Chengke Bao",
+    ],
+)
+def test_search_finds_the_seed(served: Served, chromium_browser: Any, query: str) -> None:
+    """The seed is found by arXiv id, DOI, full or short Pith number, title words and author."""
+    seen = visit(chromium_browser, served.mirror)
+    status, titles = search(seen, query)
+    assert titles == [SEED_TITLE], status
+    assert status.startswith("1 paper match")
+    assert seen.errors == []
+    assert seen.foreign_requests(served.origin) == []
+
+
+def test_search_result_leads_to_the_paper_page(served: Served, chromium_browser: Any) -> None:
+    """Following a result opens the paper's page under the sub-path."""
+    seen = visit(chromium_browser, served.mirror)
+    search(seen, "pith:3BA52NFJ")
+    seen.page.get_by_role("link", name=SEED_TITLE).last.click()
+    seen.page.wait_for_url(served.paper_url())
+    assert seen.page.get_by_role("heading", level=1).inner_text() == SEED_TITLE
+
+
+def test_search_loads_its_index_lazily_and_in_few_files(served: Served, chromium_browser: Any) -> None:
+    """Nothing of the index loads before the first query, and a query loads only a few small files."""
+    seen = visit(chromium_browser, served.mirror)
+    seen.page.wait_for_load_state("networkidle")
+    assert not [u for u in seen.requests if "/search/" in u]
+    search(seen, "scaling laws")
+    loaded = [u for u in seen.requests if "/search/" in u]
+    assert loaded[0].endswith("/mirror/search/meta.json")
+    assert len(loaded) <= 4, loaded
+
+
+def test_search_matches_words_without_accents_and_needs_every_word(
+    served: Served, chromium_browser: Any
+) -> None:
+    """Author words match without accents (Python and JS tokenize alike); several words must all match."""
+    seen = visit(chromium_browser, served.mirror)
+    assert search(seen, "muller")[1] == ["Optimal transport on lattices"]
+    assert search(seen, "Über graphs")[1] == [HOSTILE_TITLE]
+    status, titles = search(seen, "scaling laws")
+    assert sorted(titles) == sorted([SEED_TITLE, HOSTILE_TITLE])
+    assert status.startswith("2 papers match")
+    status, titles = search(seen, "optimal rlhf")
+    assert titles == []
+    assert status.startswith("No paper matches")
+
+
+def test_search_results_show_titles_as_text(served: Served, chromium_browser: Any) -> None:
+    """A title holding markup is shown as text: no element is created from it."""
+    seen = visit(chromium_browser, served.mirror)
+    search(seen, "2608.00002")
+    assert seen.page.locator("#search-results img").count() == 0
+    assert seen.page.locator("#search-results li a").inner_text() == HOSTILE_TITLE
+    assert seen.errors == []
+
+
+def test_search_box_is_hidden_without_javascript(served: Served, chromium_browser: Any) -> None:
+    """With JavaScript off the index still lists the papers and shows no dead search box."""
+    context = chromium_browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served.mirror)
+    assert not page.get_by_role("searchbox").is_visible()
+    assert page.get_by_role("link", name=SEED_TITLE).is_visible()
+    context.close()
+
+
+TRICKY = [
+    "Jürgen Müller",
+    "Ångström-scale naïve café",
+    "Δ-learning über ΣΦ-models",
+    "हिन्दी शब्द",
+    "x² and ½ of ①②",
+    "ﬁnite Straße İstanbul",
+    "日本語の論文, 2607.01083v2",
+    "snake_case and under_score",
+]
+
+
+def test_browser_and_build_split_words_and_hash_terms_alike(served: Served, chromium_browser: Any) -> None:
+    """search.js and sitegen.search agree on the words of tricky titles and on each term's hash."""
+    seen = visit(chromium_browser, served.mirror)
+    got = seen.page.evaluate(
+        """async (texts) => {
+            const search = await import(new URL('assets/search.js', document.baseURI));
+            const meta = await (await fetch(new URL('search/meta.json', document.baseURI))).json();
+            return texts.map((t) => search.words(t, meta).map((w) => [w, search.termHash(w)]));
+        }""",
+        TRICKY,
+    )
+    assert got == [[[w, term_hash(w)] for w in words(text)] for text in TRICKY]
