@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,16 +141,7 @@ def _path_of_mark(text: str, **hooks: Any) -> str:
         root: JSONValue = json.loads(text, **hooks)
     except (ValueError, RecursionError):
         return ""
-    stack: list[tuple[JSONValue, str]] = [(root, "")]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, _Marked | _Marker):
-            return path
-        if isinstance(value, dict):
-            stack.extend((child, f"{path}.{k}" if path else k) for k, child in value.items())
-        elif isinstance(value, list):
-            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
-    return ""
+    return _json_path(root, lambda item: isinstance(item, _Marked | _Marker)) or ""
 
 
 def _duplicate_key_path(text: str, key: str) -> str:
@@ -282,22 +273,29 @@ def _check_string(text: str, document: JSONValue, source: str, limits: Limits) -
 
 
 def _path_of(document: JSONValue, target: str) -> str:
-    """The JSON path of the first string (value or key) identical to ``target``; only run on errors."""
+    """The JSON path of the string (value or key) that is ``target``; only run on errors."""
+    path = _json_path(document, lambda item: item is target)
+    return "" if path is None else path or "(top level)"
+
+
+def _json_path(document: JSONValue, is_target: Callable[[JSONValue], bool]) -> str | None:
+    """The JSON path of a value or key for which ``is_target`` holds ("" for the whole
+    document), or None. A full walk: only for naming the field of an error."""
     stack: list[tuple[JSONValue, str]] = [(document, "")]
     while stack:
         item, path = stack.pop()
+        if is_target(item):
+            return path
         if isinstance(item, dict):
             for key, child in item.items():
                 shown = key.encode("utf-8", "backslashreplace").decode("utf-8")  # a key may be the bad string
                 here = f"{path}.{shown}" if path else shown
-                if key is target:
+                if is_target(key):
                     return here
                 stack.append((child, here))
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
-        elif item is target:
-            return path or "(top level)"
-    return ""
+    return None
 
 
 # -- typed field access ------------------------------------------------------------
