@@ -46,8 +46,6 @@ IO_MODULES |= {"sys", "http", "urllib.request", "glob", "logging"}
 IO_NAMES = {("pathlib", "Path"), ("builtins", "open")}
 IO_CALLS = {"open", "print", "input"}
 CRYPTOGRAPHY_IMPORTERS = {"sitegen.verify", "sitegen.synth"}
-KNOWN_UPWARD: dict[tuple[str, str], str] = {}
-"""Upward imports that exist today, each with its reason; fixing one must remove it here."""
 
 
 def _module_name(path: Path) -> str:
@@ -93,18 +91,8 @@ def test_module_imports_only_its_own_or_lower_layers(module: str) -> None:
     """No module reaches up the stack: verification never depends on rendering, I/O or the CLI."""
     if module not in LAYERS:
         pytest.fail(f"{module} is not in the layer table LAYERS: give it a layer")
-    upward = {
-        t: LAYERS[t]
-        for t in _sitegen_imports(MODULES[module])
-        if LAYERS.get(t, 99) > LAYERS[module] and (module, t) not in KNOWN_UPWARD
-    }
+    upward = {t: LAYERS[t] for t in _sitegen_imports(MODULES[module]) if LAYERS.get(t, 99) > LAYERS[module]}
     assert upward == {}, f"{module} (layer {LAYERS[module]}) imports higher layers"
-
-
-@pytest.mark.parametrize(("module", "target"), sorted(KNOWN_UPWARD), ids=str)
-def test_known_upward_imports_still_exist(module: str, target: str) -> None:
-    """An exception in KNOWN_UPWARD that no longer occurs must be deleted, so the list stays true."""
-    assert target in _sitegen_imports(MODULES[module])
 
 
 @pytest.mark.parametrize("module", PURE, ids=str)
