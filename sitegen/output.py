@@ -115,17 +115,19 @@ class TreeWriter:
             if path.parent not in self._dirs:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(path.parent)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             try:
-                fd = os.open(path, _NEW_FILE, 0o644)
-            except FileExistsError:
-                path.unlink()
-                fd = os.open(path, _NEW_FILE, 0o644)
+                fd = os.open(temporary, _NEW_FILE, 0o644)
+            except FileExistsError:  # left by a write of this process that failed half-way
+                temporary.unlink()
+                fd = os.open(temporary, _NEW_FILE, 0o644)
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
+            os.replace(temporary, path)
         except OSError as exc:
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         self.count += 1

@@ -2,31 +2,99 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from sitegen.synth import SigningKey, dump_state, restate_hash
+from tests.conftest import ROOT
+
+__all__ = [
+    "SEED_SUFFIX",
+    "build",
+    "build_command",
+    "cli_command",
+    "file_hashes",
+    "first_difference",
+    "fixed_key",
+    "report_entries",
+    "tamper",
+    "tree",
+]
+
+
+def cli_command(content: Path, out: Path, *args: str) -> list[str]:
+    """The command line of ``python -m sitegen build`` for ``content`` into ``out``, plus ``args``."""
+    return [sys.executable, "-m", "sitegen", "build", "--content", str(content), "--out", str(out), *args]
 
 
 def build_command(content: Path, out: Path) -> list[str]:
     """The command line of a single-process build of ``content`` into ``out``."""
-    return [
-        sys.executable,
-        "-m",
-        "sitegen",
-        "build",
-        "--content",
-        str(content),
-        "--out",
-        str(out),
-        "--jobs",
-        "1",
-    ]
+    return cli_command(content, out, "--jobs", "1")
 
 
 def file_hashes(site: Path) -> dict[str, str]:
     """Every file under ``site`` with its SHA-256: equal results mean an untouched tree."""
-    return {
-        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(site.rglob("*"))
-        if p.is_file()
-    }
+    return {name: hashlib.sha256(data).hexdigest() for name, data in tree(site).items()}
+
+
+SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
+"""The real seed's Pith number suffix: its page is ``pith/<SEED_SUFFIX>/``."""
+
+
+def build(content: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m sitegen build`` as a user would (default worker count); never raises on a non-zero exit."""
+    return subprocess.run(
+        cli_command(content, out, *args), capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
+    )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by its ``/``-separated relative path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def report_entries(out: Path) -> dict[str, dict[str, Any]]:
+    """The entries of ``verification-report.json`` by input path."""
+    document = json.loads((out / "verification-report.json").read_text(encoding="utf-8"))
+    return {entry["input"]: entry for entry in document["inputs"]}
+
+
+def tamper(state_bytes: bytes, edit: Any) -> bytes:
+    """A state edited by ``edit(state)`` with its state hash recomputed, as a careful tamperer would."""
+    state = json.loads(state_bytes)
+    edit(state)
+    return dump_state(restate_hash(state))
+
+
+def first_difference(expected: dict[str, bytes], actual: dict[str, bytes]) -> str | None:
+    """A readable account of how two trees differ (missing, extra, first differing file), or None."""
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    lines = []
+    if missing:
+        lines.append(f"missing files: {missing}")
+    if extra:
+        lines.append(f"unexpected files: {extra}")
+    for name in sorted(set(expected) & set(actual)):
+        if expected[name] != actual[name]:
+            lines.append(f"first differing file: {name}")
+            try:
+                old = expected[name].decode("utf-8").splitlines()
+                new = actual[name].decode("utf-8").splitlines()
+            except UnicodeDecodeError:
+                lines.append(f"binary: {len(expected[name])} bytes expected, {len(actual[name])} bytes built")
+            else:
+                diff = difflib.unified_diff(old, new, f"expected/{name}", f"built/{name}", lineterm="", n=2)
+                lines.extend(list(diff)[:60])
+            break
+    return "\n".join(lines) if lines else None
+
+
+def fixed_key(name: str) -> SigningKey:
+    """A repeatable Ed25519 key, so signed test inputs are the same bytes on every run."""
+    return SigningKey.from_seed(f"pith-sitegen test key {name}".encode(), name)

@@ -18,7 +18,7 @@ from sitegen.build import build_site
 from sitegen.errors import OutputError
 from sitegen.synth import SigningKey
 from tests.conftest import ROOT, SEED_PATH
-from tests.e2e.site_build import build, tree
+from tests.e2e.sitebuild import build, tree
 
 
 @pytest.fixture

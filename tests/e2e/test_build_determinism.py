@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import SEED_PATH
-from tests.e2e.site_build import build, first_difference, fixed_key, tree
+from tests.e2e.sitebuild import build, first_difference, fixed_key, tree
 
 
 def test_two_builds_are_byte_identical(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.site_build import first_difference, tree
+from tests.e2e.sitebuild import first_difference, tree
 from tests.golden.make_golden import CONTENT, EXPECTED, build_expected, write_content
 
 HINT = "\nIf the change is intended, run `make golden` and commit tests/golden/ with it."

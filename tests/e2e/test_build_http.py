@@ -21,7 +21,7 @@ import pytest
 
 from sitegen.synth import SigningKey
 from tests.conftest import ROOT, SEED_PATH
-from tests.e2e.site_build import SEED_SUFFIX, build, tamper
+from tests.e2e.sitebuild import SEED_SUFFIX, build, tamper
 
 PREFIX = "/mirror/"
 

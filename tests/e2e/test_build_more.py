@@ -11,7 +11,7 @@ from typing import Any
 from sitegen.canonical import canonical_bytes
 from sitegen.synth import SigningKey
 from tests.conftest import SEED_PATH
-from tests.e2e.site_build import SEED_SUFFIX, build, report_entries, tamper, tree
+from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
 
 FINDING = {
     "detector": "doi_compliance",

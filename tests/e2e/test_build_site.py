@@ -22,7 +22,7 @@ import pytest
 from sitegen.synth import SigningKey
 from sitegen.urls import PAPER_FILES
 from tests.conftest import ROOT, SEED_PATH
-from tests.e2e.site_build import SEED_SUFFIX, build, report_entries, tamper, tree
+from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
 
 SEED_INPUT = "states/2607.01083.state.json"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sitegen.synth import SigningKey
-from tests.e2e.site_build import build, report_entries, tamper
+from tests.e2e.sitebuild import build, report_entries, tamper
 
 
 def _set_alias(kind: str, value: str) -> Callable[[dict[str, Any]], None]:
