@@ -15,19 +15,21 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from tests.e2e.visitor_site import build_seed_site, chromium, serve, visit  # noqa: E402
+from tests.e2e.visitor_site import chromium, serve_seed_site, visit  # noqa: E402
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as work, serve(Path(work)) as served:
-        build_seed_site(served, Path(work), registry_url="https://pith.science", title="Pith mirror")
-        with chromium() as browser:
-            for scheme in ("light", "dark"):
-                seen = visit(browser, served.paper_url(), color_scheme=scheme)
-                assert seen.errors == [], seen.errors
-                target = HERE / f"paper-{scheme}.png"
-                seen.page.screenshot(path=str(target))
-                print(f"wrote {target}")
+    with (
+        tempfile.TemporaryDirectory() as work,
+        serve_seed_site(Path(work), registry_url="https://pith.science", title="Pith mirror") as served,
+        chromium() as browser,
+    ):
+        for scheme in ("light", "dark"):
+            seen = visit(browser, served.paper_url(), color_scheme=scheme)
+            assert seen.errors == [], seen.errors
+            target = HERE / f"paper-{scheme}.png"
+            seen.page.screenshot(path=str(target))
+            print(f"wrote {target}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.visitor_site import Served, build_seed_site, chromium, serve
+from sitegen.synth import SigningKey
+from tests.e2e.visitor_site import Served, chromium, seed_paper, serve_seed_site
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,15 @@ def chromium_browser() -> Iterator[Any]:
 def seed_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The real seed built with ``base_url: /mirror/`` and served; tests that alter a file put it back."""
     root = tmp_path_factory.mktemp("seed-mirror")
-    with serve(root) as served:
-        build_seed_site(served, root)
+    with serve_seed_site(root) as served:
         yield served
+
+
+@pytest.fixture(scope="module")
+def untrusted_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, SigningKey]]:
+    """A mirror holding a paper signed by a key the mirror does not trust (so serves no copy of)."""
+    root = tmp_path_factory.mktemp("untrusted")
+    key = SigningKey.from_seed(b"\x0b" * 32, "another-registry-key")
+    paper = seed_paper(key, "2611.00001", "A paper signed by another key", ["Ada Lovelace"])
+    with serve_seed_site(root, extra={"2611.00001.state.json": paper}) as served:
+        yield served, key

@@ -8,8 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from sitegen.synth import SigningKey
 from tests.conftest import alias_target
 from tests.e2e.visitor_site import (
@@ -19,9 +17,6 @@ from tests.e2e.visitor_site import (
     SEED_SUFFIX,
     Served,
     Visit,
-    build_seed_site,
-    seed_paper,
-    serve,
     visit,
 )
 
@@ -187,17 +182,6 @@ def test_pinning_the_registry_key_as_pem_or_json_keeps_success(
         assert pin(seen, pasted).startswith(f"Pinned: a key with fingerprint {SEED_KEY_FINGERPRINT}")
         result, _ = run_recheck(seen)
         assert result.startswith("Re-check passed"), result
-
-
-@pytest.fixture(scope="module")
-def untrusted_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, SigningKey]]:
-    """A mirror holding a paper signed by a key the mirror does not trust (so serves no copy of)."""
-    root = tmp_path_factory.mktemp("untrusted")
-    key = SigningKey.from_seed(b"\x0b" * 32, "another-registry-key")
-    paper = seed_paper(key, "2611.00001", "A paper signed by another key", ["Ada Lovelace"])
-    with serve(root) as served:
-        build_seed_site(served, root, extra={"2611.00001.state.json": paper})
-        yield served, key
 
 
 def test_key_the_mirror_does_not_serve_is_not_checked_until_pinned(

@@ -14,9 +14,8 @@ from tests.e2e.visitor_site import (
     SEED_SUFFIX,
     Served,
     Visit,
-    build_seed_site,
     seed_paper,
-    serve,
+    serve_seed_site,
     visit,
 )
 
@@ -39,8 +38,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             key, "2608.00002", HOSTILE_TITLE, ["Alan Turing"], submitted_at="2026-08-02T10:00:00Z"
         ),
     }
-    with serve(root) as running:
-        build_seed_site(running, root, extra=extra)
+    with serve_seed_site(root, extra=extra) as running:
         yield running
 
 

@@ -20,8 +20,7 @@ from tests.e2e.visitor_site import (
     SEED_SHA256,
     SEED_SUFFIX,
     Served,
-    build_seed_site,
-    serve,
+    serve_seed_site,
 )
 
 TOOLS = ("bash", "curl", "sha256sum", "base32", "openssl", "python3", "cut", "tail")
@@ -153,8 +152,7 @@ def test_recipe_runs_verbatim_when_the_base_url_is_absolute(
 ) -> None:
     """With an absolute base_url the page's recipe needs no edit at all: it names this mirror itself."""
     root = tmp_path_factory.mktemp("recipe-absolute")
-    with serve(root) as served:
-        build_seed_site(served, root, absolute=True)
+    with serve_seed_site(root, absolute=True) as served:
         text = recipe_of(page_of(served))
         assert PLACEHOLDER_SITE not in text
         proc = run(text, workdir)
@@ -173,8 +171,7 @@ def test_recipe_never_runs_text_from_the_state_file(
     payload["receipt"]["key_id"] = "not-a-trusted-key"
     payload["receipt"]["public_key_fingerprint"] = "8d4b\ntouch pwned-fingerprint\n"
     root = tmp_path_factory.mktemp("recipe-hostile")
-    with serve(root) as served:
-        build_seed_site(served, root, extra={"2607.01083.state.json": json.dumps(state).encode()})
+    with serve_seed_site(root, extra={"2607.01083.state.json": json.dumps(state).encode()}) as served:
         text = recipe_of(page_of(served))
         proc = run(text.replace(PLACEHOLDER_SITE, served.mirror.rstrip("/")), workdir)
     assert "touch" not in text

@@ -133,7 +133,7 @@ def seed_paper(key: SigningKey, source_id: str, title: str, authors: list[str], 
     return dump_state(make_state(template, key, source_id=source_id, title=title, authors=authors, **kwargs))
 
 
-def build_seed_site(
+def _build_seed_site(
     served: Served,
     work: Path,
     *,
@@ -155,6 +155,14 @@ def build_seed_site(
         extra=extra,
     )
     build_site(content, served.site, jobs=1)
+
+
+@contextmanager
+def serve_seed_site(root: Path, **options: Any) -> Iterator[Served]:
+    """Serve ``root`` (see ``serve``) with the seed site built into it (options as ``_build_seed_site``)."""
+    with serve(root) as served:
+        _build_seed_site(served, root, **options)
+        yield served
 
 
 @contextmanager
