@@ -269,3 +269,18 @@ def test_a_key_with_non_ascii_base64_stops_the_build_cleanly(
     code, err = build(content)
     assert code == 2
     assert err.startswith("error: keys/odd.json: public_key_b64: key.encoding: not valid base64")
+
+
+def test_key_ids_differing_only_in_case_stop_the_build(
+    make_content: Callable[..., Path], build: Build, tmp_path: Path
+) -> None:
+    """Two trusted keys ``Twin`` and ``twin`` would publish one file on a case-insensitive host: exit 2."""
+    content = make_content()
+    SigningKey.from_seed(b"a", "Twin").write_key_file(content / "keys")
+    SigningKey.from_seed(b"b", "twin").write_key_file(content / "keys")
+    code, err = build(content)
+    assert code == 2
+    assert (
+        "key.duplicate_id: key id 'twin' is also in keys/Twin.json (as 'Twin': ids differ only in case)"
+        in err
+    )
