@@ -291,3 +291,16 @@ def test_readme_limits_example_names_every_limit_with_its_default() -> None:
     block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert load_site_config(block).limits == DEFAULT_LIMITS
     assert len(yaml.safe_load(block)["limits"]) == len(dataclasses.fields(Limits))
+
+
+def test_shipped_site_yaml_lists_every_limit_with_its_default() -> None:
+    """The commented-out ``limits:`` block of content/site.yaml, uncommented, sets every limit to its default."""
+    text = (Path(__file__).resolve().parent.parent.parent / "content" / "site.yaml").read_text(
+        encoding="utf-8"
+    )
+    lines = text.splitlines()
+    start = lines.index("# limits:")
+    block = [line[2:] for line in lines[start:] if line.startswith("#   ") or line == "# limits:"]
+    parsed = yaml.safe_load("\n".join(block))
+    assert len(parsed["limits"]) == len(dataclasses.fields(Limits))
+    assert load_site_config("\n".join(block)).limits == DEFAULT_LIMITS
