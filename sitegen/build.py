@@ -16,22 +16,24 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from sitegen.canonical import sha256_hex
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import InputError, ParseError, SitegenError
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
 from sitegen.output import StagedSite, refuse_unsafe_target
 from sitegen.paper import (
-    IntegrityInput,
+    IntegrityRef,
     PaperContext,
     PaperSummary,
     StateOutcome,
     alias_paths,
     process_state,
+    slim_report,
     unreadable_report,
 )
 from sitegen.render import Renderer, compact_json, json_bytes
@@ -230,8 +232,9 @@ def _states_within_limit(
 
 def _process_integrity(
     files: ContentFiles, keyring: Keyring, config: SiteConfig, result: BuildResult, streams: _Streams
-) -> dict[str, IntegrityInput]:
-    by_source: dict[str, IntegrityInput] = {}
+) -> dict[str, IntegrityRef]:
+    """Verify every integrity file; keep a small reference to each usable one, by its arXiv id."""
+    by_source: dict[str, IntegrityRef] = {}
     ambiguous: set[str] = set()
     for rel in files.integrity:
         name = str(rel)
@@ -242,7 +245,7 @@ def _process_integrity(
             parsed = None
         else:
             report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
-        result.reports.append(report)
+        result.reports.append(slim_report(report))
         streams.add_report(compact_json(report.to_json()))
         if parsed is None or report.verdict is Verdict.FAILED:  # a failed file is shown beside no paper
             continue
@@ -257,7 +260,9 @@ def _process_integrity(
                 f"of {other.report.input}; neither is shown"
             )
             continue
-        by_source[source_id] = IntegrityInput(report=report, parsed=parsed)
+        by_source[source_id] = IntegrityRef(
+            report=replace(report, checks=report.checks[:1]), rel=rel, sha256=sha256_hex(parsed.data)
+        )
     return by_source
 
 

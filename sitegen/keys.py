@@ -45,14 +45,23 @@ class Keyring:
 
     @classmethod
     def of(cls, keys: Iterable[RegistryKey]) -> Keyring:
-        """A keyring sorted by key id; two keys with one id are refused."""
+        """A keyring sorted by key id; two keys with one id are refused.
+
+        Ids that differ only in case count as one: each key is published as
+        ``keys/<key_id>.json``, and those two files are one on a case-insensitive host.
+        """
         ordered = sorted(keys, key=lambda k: k.key_id)
-        for first, second in itertools.pairwise(ordered):
-            if first.key_id == second.key_id:
+        for first, second in itertools.pairwise(sorted(ordered, key=lambda k: k.key_id.casefold())):
+            if first.key_id.casefold() == second.key_id.casefold():
+                case = (
+                    ""
+                    if first.key_id == second.key_id
+                    else f" (as {first.key_id!r}: ids differ only in case)"
+                )
                 raise ConfigError(
                     second.source,
                     "key_id",
-                    f"key id {second.key_id!r} is also in {first.source}",
+                    f"key id {second.key_id!r} is also in {first.source}{case}",
                     check="key.duplicate_id",
                 )
         return cls(tuple(ordered))

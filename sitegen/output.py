@@ -7,9 +7,10 @@ no moment without a site), and the old tree is removed afterwards. A build that
 fails or is killed leaves the live site untouched; its stale staging directory is
 removed by the next build. A lock file stops two builds writing one target at once.
 
-Every file and directory of the new tree is created through ``os.open``/``os.write``/
-``os.mkdir``, and any ``OSError`` inside the staged block (a full or read-only volume)
-becomes an ``OutputError`` that names the path and says the previous site is untouched.
+``TreeWriter`` and the lock work at the OS boundary (``os.open``, ``os.write``), and any
+``OSError`` inside the staged block, from them or from any other write (a full or
+read-only volume), becomes an ``OutputError`` that names the path and says the previous
+site is untouched, so the command exits 2 with one clear line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from sitegen.errors import BuildError, OutputError, SitegenError
 __all__ = ["StagedSite", "TreeWriter", "refuse_unsafe_target", "safe_join"]
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
 def _os_error_text(exc: OSError) -> str:
     """``<file>: cannot write the new site: <reason>`` for an OS error raised outside ``TreeWriter``."""
     where = f"{exc.filename}: " if exc.filename else ""
     return f"{where}cannot write the new site: {exc.strerror or exc}"
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
 def safe_join(root: Path, rel: PurePosixPath) -> Path:

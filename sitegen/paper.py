@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from sitegen.canonical import canonical_bytes
+from sitegen.canonical import canonical_bytes, sha256_hex
 from sitegen.config import SiteConfig
 from sitegen.errors import InputError, ParseError
 from sitegen.keys import Keyring
 from sitegen.model import Alias, JSONValue
 from sitegen.output import TreeWriter
-from sitegen.parse import ParsedIntegrity, ParsedState
+from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
 from sitegen.render import Renderer, compact_json, json_bytes
 from sitegen.report import InputReport, Status, Verdict
@@ -29,6 +29,7 @@ from sitegen.verify import rejected_report, verify_state_bytes
 
 __all__ = [
     "IntegrityInput",
+    "IntegrityRef",
     "PaperContext",
     "PaperSummary",
     "StateOutcome",
@@ -67,6 +68,21 @@ class IntegrityInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IntegrityRef:
+    """An integrity file as the whole build keeps it: where it is and what it was, not its parse.
+
+    Keeping every parsed file would hold the whole integrity corpus in memory (and copy it
+    to every worker). The paper page re-reads the file and shows it only if its bytes still
+    have ``sha256``, so a file swapped during the build is never shown under another's verdict.
+    """
+
+    report: InputReport
+    """The verdict, with only its first (summary) check."""
+    rel: PurePosixPath
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PaperContext:
     """Everything per-paper work needs; built once per build and sent once to each worker."""
 
@@ -74,7 +90,7 @@ class PaperContext:
     out_root: Path
     config: SiteConfig
     keyring: Keyring
-    integrity: dict[str, IntegrityInput] = field(default_factory=dict)
+    integrity: dict[str, IntegrityRef] = field(default_factory=dict)
     nav_pages: tuple[tuple[str, str], ...] = ()
     """(slug, title) of the Markdown pages, for the navigation of every page."""
 
@@ -237,7 +253,8 @@ def _write_paper(
     payload = created["payload"]
     assert isinstance(payload, dict)
     record_bytes = canonical_bytes(payload["canonical_record"])
-    signed = ctx.integrity.get(summary.source_id)
+    ref = ctx.integrity.get(summary.source_id)
+    signed = _load_integrity(ctx, ref)
     writer.write(base / "state.json", parsed.data)
     writer.write(base / "record.json", record_bytes)
     writer.write(base / "receipt.json", json_bytes(payload["receipt"]))
@@ -285,6 +302,11 @@ def _write_paper(
         ),
     )
     warnings = []
+    if ref is not None and signed is None:
+        warnings.append(
+            f"{ref.rel}: integrity.changed: the file changed or vanished during the build; "
+            f"not shown on {summary.pith_number}"
+        )
     for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
@@ -296,6 +318,21 @@ def _write_paper(
         if rel != base:
             writer.write(rel / "index.html", renderer.page("redirect.html", rel, paper=summary))
     return warnings
+
+
+def _load_integrity(ctx: PaperContext, ref: IntegrityRef | None) -> IntegrityInput | None:
+    """The integrity file ``ref`` names, parsed again, when its bytes are still the ones verified."""
+    if ref is None:
+        return None
+    try:
+        data = read_input(ctx.content_root, ref.rel, ctx.config.limits)
+        if sha256_hex(data) != ref.sha256:
+            return None
+        return IntegrityInput(
+            report=ref.report, parsed=parse_integrity(data, str(ref.rel), ctx.config.limits)
+        )
+    except (InputError, ParseError):
+        return None
 
 
 def _integrity_endpoint(current: dict[str, JSONValue], signed: IntegrityInput | None) -> bytes:

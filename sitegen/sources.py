@@ -13,6 +13,7 @@ names its input, and such a name could not be written or could forge a line.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -151,16 +152,40 @@ def _read_regular(root: Path, path: Path, name: str, max_bytes: int) -> bytes | 
     Raises:
         InputError: outside ``root`` (check ``input.symlink``), not a regular file, unreadable.
     """
-    if not _inside(root, path):
-        raise InputError(name, "path resolves outside the content directory", check="input.symlink")
-    if not path.is_file():  # never open a FIFO or device: it could block the build
-        raise InputError(name, "not a regular file")
     try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InputError(name, "cannot resolve the path", check="input.symlink") from exc
+    if not resolved.is_relative_to(root.resolve()):
+        raise InputError(name, "path resolves outside the content directory", check="input.symlink")
+    try:
+        # The checked path itself, not whatever a symlink swapped in since points to (O_NOFOLLOW);
+        # O_NONBLOCK so that opening a FIFO cannot block the build before fstat refuses it.
+        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        data = _read_at_most(fd, max_bytes + 1) if regular else b""
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if not regular:
+        raise InputError(name, "not a regular file")
     return data if len(data) <= max_bytes else None
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def read_site_yaml(content: Path) -> str:

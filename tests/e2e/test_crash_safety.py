@@ -224,7 +224,7 @@ def test_full_and_read_only_volumes_give_a_clear_error_and_keep_the_site(
     assert "cannot create the output directory's lock" in result["readonly"]["failed"]["stderr"]
 
 
-def test_disk_full_in_a_worker_write_is_an_output_error_and_keeps_the_site(
+def test_disk_full_at_os_write_is_an_output_error_and_keeps_the_site(
     sites: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ENOSPC from ``os.write`` (the OS boundary) on the output volume: OutputError, old site intact."""

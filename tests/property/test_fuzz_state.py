@@ -92,7 +92,9 @@ def mutated_states(draw: st.DrawFn) -> dict[str, Any]:
             continue  # an earlier mutation removed this path
         if not isinstance(parent, dict | list):
             continue
-        operation = draw(st.sampled_from(["same-type"] * 4 + ["replace", "delete", "add", "wrap", "retype"]))
+        operation = draw(
+            st.sampled_from(["same-type"] * 4 + ["replace", "delete", "add", "wrap", "retype", "grow"])
+        )
         if operation == "same-type":  # keeps the shape, so the change reaches the checks and templates
             if isinstance(current, str):
                 parent[last] = draw(strings)
@@ -110,6 +112,14 @@ def mutated_states(draw: st.DrawFn) -> dict[str, Any]:
             parent[draw(strings)] = draw(json_values)
         elif operation == "wrap":
             parent[last] = [current]
+        elif operation == "grow":  # sizes around the limits (200,000 characters, 64 aliases, ...)
+            times = draw(st.sampled_from([70, 1_000, 4_000]))
+            if isinstance(current, str) and current:
+                parent[last] = (current * (250_000 // len(current) + 1))[
+                    : draw(st.sampled_from([199_999, 200_001]))
+                ]
+            elif isinstance(current, list) and current:
+                parent[last] = current * times
         elif operation == "retype":
             parent[last] = (
                 str(current)

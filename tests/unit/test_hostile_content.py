@@ -6,13 +6,19 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
+from sitegen.build import build_site, load_inputs_config
 from sitegen.cli import main
+from sitegen.config import SiteConfig
+from sitegen.paper import IntegrityRef, PaperContext, process_state
 from sitegen.synth import SigningKey
+from sitegen.verify import verify_integrity_bytes
 from tests.conftest import SEED_PATH
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
 Build = Callable[[Path], tuple[int, str]]
 
@@ -269,3 +275,74 @@ def test_a_key_with_non_ascii_base64_stops_the_build_cleanly(
     code, err = build(content)
     assert code == 2
     assert err.startswith("error: keys/odd.json: public_key_b64: key.encoding: not valid base64")
+
+
+def test_key_ids_differing_only_in_case_stop_the_build(
+    make_content: Callable[..., Path], build: Build, tmp_path: Path
+) -> None:
+    """Two trusted keys ``Twin`` and ``twin`` would publish one file on a case-insensitive host: exit 2."""
+    content = make_content()
+    SigningKey.from_seed(b"a", "Twin").write_key_file(content / "keys")
+    SigningKey.from_seed(b"b", "twin").write_key_file(content / "keys")
+    code, err = build(content)
+    assert code == 2
+    assert (
+        "key.duplicate_id: key id 'twin' is also in keys/Twin.json (as 'Twin': ids differ only in case)"
+        in err
+    )
+
+
+def _with_signed_integrity(make_content: Callable[..., Path], new_paper: Callable[..., bytes]) -> Path:
+    """Content with the registry's real signed integrity file and a paper it is about."""
+    key = SigningKey.from_seed(b"integrity", "integrity-key")
+    content = make_content({"p.state.json": new_paper(key, "2604.23340")}, keys=[key])
+    (content / "integrity").mkdir()
+    shutil.copy(VECTORS / "registry_signed_event.integrity.json", content / "integrity" / "i.integrity.json")
+    return content
+
+
+def test_signed_integrity_file_is_shown_on_its_paper(
+    make_content: Callable[..., Path], new_paper: Callable[..., bytes], tmp_path: Path
+) -> None:
+    """A verified integrity file is served byte for byte and shown as signed on its paper's page."""
+    content = _with_signed_integrity(make_content, new_paper)
+    result = build_site(content, tmp_path / "out", jobs=1)
+    assert {r.input: r.verdict.value for r in result.reports}["integrity/i.integrity.json"] == "verified"
+    page = next((tmp_path / "out" / "pith").glob("*/index.html"))
+    assert "Signed integrity file from the registry" in page.read_text(encoding="utf-8")
+    served = page.parent / "integrity.json"
+    assert served.read_bytes() == (content / "integrity" / "i.integrity.json").read_bytes()
+
+
+def test_integrity_file_changed_after_verification_is_not_shown(
+    make_content: Callable[..., Path], new_paper: Callable[..., bytes], tmp_path: Path
+) -> None:
+    """If an integrity file's bytes differ from the ones verified (swapped mid-build), the page ignores it."""
+    content = _with_signed_integrity(make_content, new_paper)
+    keyring = load_inputs_config(content)[1]
+    report, _ = verify_integrity_bytes(
+        (content / "integrity" / "i.integrity.json").read_bytes(), "i", keyring
+    )
+    rel = PurePosixPath("integrity/i.integrity.json")
+    ref = IntegrityRef(report=report, rel=rel, sha256="0" * 64)
+    out = tmp_path / "out"
+    out.mkdir()
+    ctx = PaperContext(
+        content_root=content,
+        out_root=out,
+        config=SiteConfig(),
+        keyring=keyring,
+        integrity={"2604.23340": ref},
+    )
+    outcome = process_state(ctx, PurePosixPath("states/p.state.json"))
+    assert outcome.warnings == (
+        f"{rel}: integrity.changed: the file changed or vanished during the build; "
+        f"not shown on {outcome.report.pith_number}",
+    )
+    page = (
+        (out / "pith" / outcome.summary.suffix / "index.html").read_text(encoding="utf-8")
+        if outcome.summary
+        else ""
+    )
+    assert "Signed integrity file from the registry" not in page
+    assert "From the graph snapshot" in page

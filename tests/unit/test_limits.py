@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sitegen.build import build_site
 from sitegen.config import load_site_config
@@ -282,3 +283,24 @@ def test_build_keeps_only_what_is_wrong_of_each_report_in_memory(
     assert [c.id for c in by_input["states/bad.state.json"].checks] == ["title.canon_sha256"]
     written = json.loads((tmp_path / "out" / "verification-report.json").read_text(encoding="utf-8"))
     assert all(len(entry["checks"]) > 10 for entry in written["inputs"])
+
+
+def test_readme_limits_example_names_every_limit_with_its_default() -> None:
+    """The ``limits:`` block in README.md is valid site.yaml, sets every limit, and shows the defaults."""
+    readme = (Path(__file__).resolve().parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert load_site_config(block).limits == DEFAULT_LIMITS
+    assert len(yaml.safe_load(block)["limits"]) == len(dataclasses.fields(Limits))
+
+
+def test_shipped_site_yaml_lists_every_limit_with_its_default() -> None:
+    """The commented-out ``limits:`` block of content/site.yaml, uncommented, sets every limit to its default."""
+    text = (Path(__file__).resolve().parent.parent.parent / "content" / "site.yaml").read_text(
+        encoding="utf-8"
+    )
+    lines = text.splitlines()
+    start = lines.index("# limits:")
+    block = [line[2:] for line in lines[start:] if line.startswith("#   ") or line == "# limits:"]
+    parsed = yaml.safe_load("\n".join(block))
+    assert len(parsed["limits"]) == len(dataclasses.fields(Limits))
+    assert load_site_config("\n".join(block)).limits == DEFAULT_LIMITS
