@@ -65,4 +65,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m sitegen.bench
 
 clean:
-	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz
+	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .$(OUT).cache.jsonl .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from sitegen.cache import BuildCache, build_key
 from sitegen.canonical import sha256_hex
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import InputError, ParseError, SitegenError
+from sitegen.feeds import mirror_files, no_host_warning
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
 from sitegen.output import StagedSite, refuse_unsafe_target
@@ -36,7 +38,7 @@ from sitegen.paper import (
     slim_report,
     unreadable_report,
 )
-from sitegen.render import Renderer, compact_json, json_bytes
+from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
@@ -62,6 +64,12 @@ class BuildResult:
     papers: int = 0
     files_written: int = 0
     seconds: float = 0.0
+    rendered: int = 0
+    """State files verified and rendered by this build."""
+    reused: int = 0
+    """State files whose output was reused from the previous build (incremental)."""
+    cache_note: str = ""
+    """Why the incremental cache could not be saved, when it could not (the site is fine)."""
 
     def counts(self) -> dict[str, int]:
         counts = {v.value: 0 for v in Verdict}
@@ -120,9 +128,17 @@ class _Streams:
 
 
 def build_site(
-    content: Path, out: Path, *, jobs: int | None = None, progress: Progress | None = None
+    content: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Build the site from ``content`` into ``out``; returns every input's (slim) report.
+
+    With ``use_cache`` the previous build's output is reused where its inputs are
+    unchanged (see ``cache.py``); the result is byte-identical either way.
 
     Raises:
         ConfigError, InputError: the build cannot start (nothing is written).
@@ -136,9 +152,18 @@ def build_site(
     pages = _load_pages(files, Renderer(config), result)
     nav = tuple((meta.slug, meta.title) for meta, _ in pages)
     renderer = Renderer(config, nav_pages=nav)
+    key = build_key(files, TEMPLATES_DIR)
     streams = _Streams()
     try:
-        with StagedSite(out) as site:
+        with BuildCache(out, files, config.limits, key, reuse=use_cache) as cache, StagedSite(out) as site:
+            previous = cache.unchanged(site)
+            if previous is not None:
+                result.reports.extend(previous.reports)
+                result.warnings = list(previous.warnings)
+                result.papers, result.reused = previous.papers, cache.reused
+                result.seconds = time.monotonic() - started
+                return result
+            cache.seed(site)
             integrity = _process_integrity(files, keyring, config, result, streams)
             ctx = PaperContext(
                 content_root=files.root,
@@ -152,11 +177,13 @@ def build_site(
             _report_refused(files, result, streams)
             states = _states_within_limit(files, config, result, streams)
             total = len(states)
-            for done, outcome in enumerate(_outcomes(ctx, states, jobs or default_jobs()), start=1):
+            outcomes = cache.outcomes(states, lambda rels: _outcomes(ctx, rels, jobs or default_jobs()))
+            for done, outcome in enumerate(outcomes, start=1):
                 result.reports.append(outcome.report)
                 result.warnings.extend(outcome.warnings)
                 result.files_written += outcome.files
                 streams.add(outcome)
+                cache.record(outcome)
                 if outcome.summary is not None:
                     summaries.append(outcome.summary)
                 if progress is not None:
@@ -166,6 +193,11 @@ def build_site(
             _write_manifest(site, streams, replaced)
             result.files_written += site.files_written
             site.commit()
+            result.rendered, result.reused = cache.rendered, cache.reused
+            try:
+                cache.commit(site.target, result.papers, result.warnings, result.reports)
+            except OSError as exc:
+                result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
     finally:
         streams.close()
     result.seconds = time.monotonic() - started
@@ -301,6 +333,11 @@ def _write_site_pages(
     _write_index(site, renderer, config, ordered, rejected=result.counts()[Verdict.REJECTED.value])
     for rel, data in search_files(ordered):
         site.write(rel, data)
+    index_pages = max(1, -(-len(ordered) // config.papers_per_page))
+    for rel, data in mirror_files(config, keyring, ordered, [m.slug for m, _ in pages], index_pages):
+        site.write(rel, data)
+    if (warning := no_host_warning(config)) is not None:
+        result.warnings.append(warning)
     for meta, body_html in pages:
         rel = PurePosixPath(meta.slug)
         site.write(rel / "index.html", renderer.page("page.html", rel, meta=meta, body_html=body_html))

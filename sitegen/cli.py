@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from sitegen import __version__
-from sitegen.build import REPORT_NAME, BuildResult, build_site
-from sitegen.errors import ConfigError, InputError, ParseError, SitegenError
+from sitegen.build import REPORT_NAME, BuildResult, build_site, load_inputs_config
+from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
+from sitegen.junit import junit_xml
 from sitegen.keys import Keyring
 from sitegen.parse import DEFAULT_LIMITS, Limits
 from sitegen.report import InputReport, Verdict, printable, report_document
@@ -36,6 +38,8 @@ __all__ = ["main"]
 EXIT_VERIFIED = 0
 EXIT_NOT_VERIFIED = 1
 EXIT_CANNOT_RUN = 2
+
+REGISTRY_MANIFEST = "https://pith.science/pith-mirrors.json"
 
 _LABEL = {
     Verdict.VERIFIED: "verified",
@@ -105,7 +109,64 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--strict", action="store_true", help="also exit 1 on warnings (e.g. an alias claimed twice)"
     )
+    build.add_argument(
+        "--junit", type=Path, metavar="FILE", help="write a JUnit XML report (one test per input)"
+    )
+    build.add_argument(
+        "--no-cache", action="store_true", help="ignore the incremental cache and render every input afresh"
+    )
+    _add_operator_commands(commands)
     return parser
+
+
+def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on change")
+    serve.add_argument(
+        "--content", type=Path, default=Path("content"), help="content directory (default: content)"
+    )
+    serve.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)"
+    )
+    serve.add_argument(
+        "--interval", type=float, default=0.5, help="seconds between change checks (default: 0.5)"
+    )
+
+    pull = commands.add_parser("pull", help="fetch, verify and keep state files from a registry or mirror")
+    pull.add_argument("ids", nargs="*", metavar="ID", help="Pith number, short form (8/12/16) or arXiv id")
+    source = pull.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="base_url", metavar="URL", help="base URL of a registry-like mirror")
+    source.add_argument(
+        "--manifest",
+        metavar="FILE_OR_URL",
+        help="a pith-mirrors.json whose state patterns to use (default: the registry's, if neither is given)",
+    )
+    pull.add_argument("--ids-file", type=Path, metavar="FILE", help="more ids, one a line (# comments)")
+    pull.add_argument(
+        "--content", type=Path, default=Path("content"), help="content directory (default: content)"
+    )
+    pull.add_argument(
+        "--timeout", type=float, default=20.0, help="seconds per network operation (default: 20)"
+    )
+    pull.add_argument("--retries", type=int, default=2, help="retries after a network failure (default: 2)")
+    pull.add_argument(
+        "--backoff", type=float, default=1.0, help="seconds before the first retry, doubled after"
+    )
+    pull.add_argument(
+        "--max-bytes", type=int, default=None, help="size limit per file (default: the build's)"
+    )
+
+    check = commands.add_parser("check", help="re-verify a built or deployed site (directory or URL)")
+    check.add_argument("site", metavar="DIR_OR_URL")
+    check.add_argument(
+        "--keys",
+        type=Path,
+        default=Path("content/keys"),
+        help="your keyring directory (default: content/keys)",
+    )
+    check.add_argument(
+        "--timeout", type=float, default=20.0, help="seconds per request over HTTP (default: 20)"
+    )
 
 
 def _line(report: InputReport) -> str:
@@ -197,11 +258,11 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 class _ProgressLine:
-    """A single updating progress line on a terminal; silent elsewhere."""
+    """A single updating progress line on a terminal; silent elsewhere, and in CI (``CI`` set)."""
 
     def __init__(self, stream: TextIO, enabled: bool) -> None:
         self.stream = stream
-        self.enabled = enabled and stream.isatty()
+        self.enabled = enabled and stream.isatty() and not os.environ.get("CI")
         self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
@@ -216,10 +277,21 @@ class _ProgressLine:
             self.stream.flush()
 
 
+def _build_summary(result: BuildResult, out: Path) -> str:
+    extra = (
+        f"; {len(result.errors)} errors, {len(result.warnings)} warnings; {result.papers} paper pages; "
+        f"{result.rendered} inputs rendered, {result.reused} reused; "
+        f"{result.files_written} files written to {out} in {result.seconds:.1f} s"
+    )
+    return _summary(result.counts(), extra)
+
+
 def _run_build(args: argparse.Namespace) -> int:
     progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
-        result: BuildResult = build_site(args.content, args.out, jobs=args.jobs, progress=progress)
+        result: BuildResult = build_site(
+            args.content, args.out, jobs=args.jobs, progress=progress, use_cache=not args.no_cache
+        )
     finally:
         progress.close()
     if not args.quiet:
@@ -232,11 +304,17 @@ def _run_build(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
         for warning in sorted(result.warnings):
             print(f"warning: {warning}", file=sys.stderr)
-    extra = (
-        f"; {len(result.errors)} errors, {len(result.warnings)} warnings; {result.papers} paper pages, "
-        f"{result.files_written} files in {args.out} ({result.seconds:.1f} s)"
-    )
-    print(_summary(result.counts(), extra), file=sys.stderr)
+    if result.cache_note:
+        print(f"note: {result.cache_note}", file=sys.stderr)
+    if args.junit is not None:
+        data = junit_xml(
+            result.reports, result.warnings, result.errors, strict=args.strict, seconds=result.seconds
+        )
+        try:
+            args.junit.write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"{args.junit}: cannot write the JUnit report: {exc.strerror}") from exc
+    print(_build_summary(result, args.out), file=sys.stderr)
     if args.json:
         sys.stdout.write((args.out / REPORT_NAME).read_text(encoding="utf-8"))
     if not result.all_verified or result.errors or (args.strict and result.warnings):
@@ -244,12 +322,100 @@ def _run_build(args: argparse.Namespace) -> int:
     return EXIT_VERIFIED
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from sitegen.serve import SiteServer
+
+    def report(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        server = SiteServer(args.content, args.out, port=args.port, interval=args.interval, report=report)
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    if server.build() is None:
+        server.httpd.server_close()
+        return EXIT_CANNOT_RUN
+    report(f"serving {server.url} (rebuilds when {args.content} or the templates change; Ctrl-C stops)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        report("stopped")
+    return EXIT_VERIFIED
+
+
+def _pull_sources(args: argparse.Namespace) -> list[str]:
+    from sitegen.pull import FetchError, PullOptions, fetch_url, sources_from_base, sources_from_manifest
+
+    if args.base_url is not None:
+        return sources_from_base(args.base_url)
+    location = args.manifest or REGISTRY_MANIFEST
+    if location.startswith(("http://", "https://")):
+        try:
+            data = fetch_url(location, PullOptions(timeout=args.timeout))
+        except FetchError as exc:
+            raise InputError(location, f"cannot fetch the manifest: {exc}", check="pull.manifest") from exc
+    else:
+        try:
+            data = Path(location).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                location, f"cannot read the manifest: {exc.strerror}", check="pull.manifest"
+            ) from exc
+    return sources_from_manifest(data, location)
+
+
+def _run_pull(args: argparse.Namespace) -> int:
+    from sitegen.pull import PullOptions, pull_all, read_ids_file
+
+    ids = list(args.ids) + (read_ids_file(args.ids_file) if args.ids_file is not None else [])
+    if not ids:
+        print("error: no ids: give ID arguments or --ids-file", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    config, keyring = load_inputs_config(args.content)
+    max_bytes = args.max_bytes if args.max_bytes is not None else config.limits.max_bytes
+    options = PullOptions(
+        timeout=args.timeout, retries=max(0, args.retries), backoff=args.backoff, max_bytes=max_bytes
+    )
+    sources = _pull_sources(args)
+    results = pull_all(ids, sources, keyring, args.content / "states", options)
+    counts = {"pulled": 0, "updated": 0, "unchanged": 0, "error": 0}
+    for result in results:
+        counts[result.status] += 1
+        where = f" -> {result.path}" if result.path is not None else ""
+        print(
+            f"{result.status:<10} {printable(result.id)}{where}: {printable(result.detail)}", file=sys.stderr
+        )
+    print("summary: " + ", ".join(f"{n} {status}" for status, n in counts.items()), file=sys.stderr)
+    return EXIT_NOT_VERIFIED if counts["error"] else EXIT_VERIFIED
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from sitegen.audit import check_site
+
+    keyring = load_keyring(args.keys)
+    result = check_site(args.site, keyring, timeout=args.timeout)
+    for problem in result.problems:
+        print(f"FAIL {printable(str(problem))}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"summary: {result.files} files checked against SHA256SUMS (sha256 {result.manifest_sha256}), "
+        f"{result.papers} papers re-verified, {result.links} internal links; {len(result.problems)} problems",
+        file=sys.stderr,
+    )
+    return EXIT_NOT_VERIFIED if result.problems else EXIT_VERIFIED
+
+
+_COMMANDS = {"build": _run_build, "serve": _run_serve, "pull": _run_pull, "check": _run_check}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "verify":
             return _run_verify(args)
-        return _run_build(args)
+        return _COMMANDS[args.command](args)
     except SitegenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN

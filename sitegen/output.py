@@ -176,6 +176,7 @@ class StagedSite:
         self._lock: int | None = None
         self.root = Path()
         self.writer = TreeWriter(self.root)
+        self._linked_dirs: set[str] = set()
 
     def __enter__(self) -> StagedSite:
         try:
@@ -234,6 +235,31 @@ class StagedSite:
     @property
     def files_written(self) -> int:
         return self.writer.count
+
+    def link_from_live(self, rels: list[str]) -> bool:
+        """Hard-link files of the live site (``/``-separated paths) into the staging tree.
+
+        Returns False, having linked possibly only some, when one is missing, unsafe or
+        cannot be linked. Safe because the staging tree's files are only ever replaced
+        (unlinked, then written; see ``TreeWriter``), never modified in place, so the
+        live site never changes through a shared inode.
+        """
+        live, staging = str(self.target), str(self.root)
+        for rel in rels:
+            parts = rel.split("/")
+            if any(p in ("", ".", "..") for p in parts) or "\\" in rel or any(ord(c) < 32 for c in rel):
+                return False
+            directory = os.path.dirname(rel)
+            try:
+                if directory and directory not in self._linked_dirs:
+                    os.makedirs(os.path.join(staging, directory), exist_ok=True)
+                    self._linked_dirs.add(directory)
+                os.link(os.path.join(live, rel), os.path.join(staging, rel), follow_symlinks=False)
+            except FileExistsError:
+                continue
+            except OSError:
+                return False
+        return True
 
     def remove_tree(self, rel: PurePosixPath) -> None:
         """Remove a directory written earlier in this build (e.g. a page two inputs claimed)."""

@@ -9,6 +9,7 @@ and alias redirects, and return a small ``StateOutcome``. It depends only on its
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -106,6 +107,8 @@ class StateOutcome:
     warnings: tuple[str, ...]
     manifest: str
     files: int
+    input_sha256: str = ""
+    """SHA-256 of the bytes that were processed (empty when unreadable): the incremental cache's key."""
 
 
 def unreadable_report(name: str, exc: InputError | ParseError, kind: str) -> InputReport:
@@ -198,6 +201,11 @@ def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome:
             manifest="",
             files=0,
         )
+    outcome = _process_bytes(ctx, name, data)
+    return replace(outcome, input_sha256=hashlib.sha256(data).hexdigest())
+
+
+def _process_bytes(ctx: PaperContext, name: str, data: bytes) -> StateOutcome:
     report, parsed = verify_state_bytes(data, name, ctx.keyring, ctx.config.limits)
     report_doc = report.to_json()
     report_line = compact_json(report_doc)

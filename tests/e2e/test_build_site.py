@@ -351,7 +351,11 @@ def test_two_papers_claiming_one_alias_are_both_shown_and_neither_wins(
 
 def test_all_verified_content_exits_0(make_content: Callable[..., Path], tmp_path: Path) -> None:
     """Only the real seed with the real key: exit 0 and no warnings."""
-    proc = build(make_content({"2607.01083.state.json": SEED_PATH.read_bytes()}), tmp_path / "site")
+    content = make_content(
+        {"2607.01083.state.json": SEED_PATH.read_bytes()},
+        site_yaml="title: Test mirror\nbase_url: https://mirror.example/mirror/\n",  # a host: no feed warning
+    )
+    proc = build(content, tmp_path / "site")
     assert proc.returncode == 0, proc.stderr
     assert "summary: 1 verified, 0 failed, 0 unverifiable, 0 rejected; 0 errors, 0 warnings" in proc.stderr
 

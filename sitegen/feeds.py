@@ -1,0 +1,222 @@
+"""What the mirror publishes about itself (layer 4, pure): manifest, key, sitemap, robots, feed.
+
+- ``/pith-mirrors.json``: this mirror in the registry manifest's shape
+  (``pith_mirror_manifest`` 1.0), so another mirror can ``pull`` from it.
+- ``/pith-signing-key.json``: a copy of a trusted key object. With several trusted
+  keys it holds the *current* one: the key with the latest ``not_before`` (a key
+  without one counts as oldest), ties broken by the greater ``key_id``. Every trusted
+  key is listed in the manifest's ``public_keys`` and under ``/keys/``.
+- ``/robots.txt``, ``/sitemap.xml`` (split into ``sitemap-N.xml`` files under a
+  sitemap index beyond 50,000 URLs) and ``/feed.xml``, an Atom feed of the newest
+  papers, each entry carrying its canonical SHA-256.
+
+Sitemaps and feeds need absolute URLs. When ``base_url`` is only a path, they are not
+written, ``robots.txt`` names no sitemap, the manifest's URL patterns are paths (a
+client resolves them against the manifest's own URL), and the build warns.
+
+Nothing here reads the clock: ``updated`` and ``generated_at`` are the newest paper's
+submission time, so the output depends only on the inputs.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from pathlib import PurePosixPath
+from typing import Protocol
+from urllib.parse import quote
+
+from sitegen.config import SiteConfig
+from sitegen.keys import Keyring
+from sitegen.model import RegistryKey
+from sitegen.render import json_bytes
+from sitegen.report import Verdict
+from sitegen.xmlout import xml_bytes, xml_safe
+
+__all__ = [
+    "FEED_ENTRIES",
+    "MANIFEST_FILE",
+    "SIGNING_KEY_FILE",
+    "FeedPaper",
+    "current_key",
+    "mirror_files",
+    "no_host_warning",
+    "state_pattern",
+]
+
+MANIFEST_FILE = "pith-mirrors.json"
+SIGNING_KEY_FILE = "pith-signing-key.json"
+FEED_ENTRIES = 100
+"""Papers in the Atom feed (the newest ones); the sitemap lists them all."""
+SITEMAP_URLS = 50_000
+_ATOM = "http://www.w3.org/2005/Atom"
+_SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_EPOCH = "1970-01-01T00:00:00Z"
+
+
+class FeedPaper(Protocol):
+    """What the feed and sitemap need of a paper (``paper.PaperSummary`` has it)."""
+
+    @property
+    def suffix(self) -> str: ...
+    @property
+    def pith_number(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def authors(self) -> tuple[str, ...]: ...
+    @property
+    def primary_cat(self) -> str: ...
+    @property
+    def submitted_at(self) -> str: ...
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def canonical_sha256(self) -> str: ...
+    @property
+    def verdict(self) -> Verdict: ...
+
+
+def current_key(keyring: Keyring) -> RegistryKey | None:
+    """The key ``/pith-signing-key.json`` republishes (see the module docstring), or None."""
+    if not keyring.keys:
+        return None
+    return max(keyring.keys, key=lambda k: (k.not_before is not None, k.not_before or 0, k.key_id))
+
+
+def _base(config: SiteConfig) -> str:
+    """The site's base without its final ``/``: absolute when it names a host, else a path."""
+    return (config.absolute_base or config.base_path).rstrip("/")
+
+
+def state_pattern(base: str) -> str:
+    """The URL pattern of a paper's state file under ``base`` (the registry's layout)."""
+    return f"{base}/pith/{{suffix}}/state.json"
+
+
+def no_host_warning(config: SiteConfig) -> str | None:
+    """The warning a build gives when ``base_url`` has no host, else None."""
+    if config.absolute_base is not None:
+        return None
+    return (
+        f"site.yaml: base_url: site.absolute_url: {config.base_url!r} names no host, so "
+        "sitemap.xml and feed.xml are not written and pith-mirrors.json has path-only URLs; "
+        "set base_url to https://your.host/path/"
+    )
+
+
+def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]) -> bytes:
+    base = _base(config)
+    key = current_key(keyring)
+    mirror: dict[str, object] = {
+        "name": config.title,
+        "mirror_type": "https" if base.startswith("https://") else "http" if "://" in base else "path",
+        "base_url": base or "/",
+        "state_pattern": state_pattern(base),
+        "page_pattern": f"{base}/pith/{{suffix}}/",
+        "verification_pattern": f"{base}/pith/{{suffix}}/verification.json",
+        "public_key": dict(key.document) if key else None,
+        "public_keys": [dict(k.document) for k in keyring.keys],
+        "status": "mirror",
+        "upstream": config.registry_url,
+    }
+    return json_bytes(
+        {
+            "manifest_type": "pith_mirror_manifest",
+            "manifest_version": "1.0",
+            "generated_at": ordered[0].submitted_at if ordered else None,
+            "merge_version": "pith-open-graph-merge-v1",
+            "mirrors": [mirror],
+            "notes": (
+                "A static mirror built by pith-sitegen. Every state file it serves was verified at build "
+                "time against the keys listed here; re-verify with your own keys before trusting it."
+            ),
+        }
+    )
+
+
+def _page_urls(
+    config: SiteConfig, ordered: Sequence[FeedPaper], slugs: Sequence[str], index_pages: int
+) -> list[str]:
+    base = _base(config)
+    urls = [f"{base}/", f"{base}/verification/"]
+    urls += [f"{base}/papers/{n}/" for n in range(2, index_pages + 1)]
+    urls += [f"{base}/{quote(slug)}/" for slug in slugs]
+    urls += [f"{base}/pith/{p.suffix}/" for p in sorted(ordered, key=lambda p: p.suffix)]
+    return urls
+
+
+def _urlset(urls: Sequence[str]) -> bytes:
+    root = ET.Element("urlset", xmlns=_SITEMAP)
+    for url in urls:
+        ET.SubElement(ET.SubElement(root, "url"), "loc").text = url
+    return xml_bytes(root)
+
+
+def _sitemaps(base: str, urls: list[str]) -> Iterator[tuple[PurePosixPath, bytes]]:
+    if len(urls) <= SITEMAP_URLS:
+        yield PurePosixPath("sitemap.xml"), _urlset(urls)
+        return
+    index = ET.Element("sitemapindex", xmlns=_SITEMAP)
+    for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
+        name = f"sitemap-{number}.xml"
+        yield PurePosixPath(name), _urlset(urls[start : start + SITEMAP_URLS])
+        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = f"{base}/{name}"
+    yield PurePosixPath("sitemap.xml"), xml_bytes(index)
+
+
+def _feed(config: SiteConfig, ordered: Sequence[FeedPaper]) -> bytes:
+    base = _base(config)
+    feed = ET.Element("feed", xmlns=_ATOM)
+    ET.SubElement(feed, "id").text = f"{base}/feed.xml"
+    ET.SubElement(feed, "title").text = xml_safe(config.title)
+    ET.SubElement(feed, "subtitle").text = xml_safe(config.description)
+    ET.SubElement(feed, "updated").text = ordered[0].submitted_at if ordered else _EPOCH
+    ET.SubElement(feed, "link", rel="self", href=f"{base}/feed.xml", type="application/atom+xml")
+    ET.SubElement(feed, "link", rel="alternate", href=f"{base}/", type="text/html")
+    ET.SubElement(ET.SubElement(feed, "author"), "name").text = xml_safe(config.title)
+    for paper in ordered[:FEED_ENTRIES]:
+        url = f"{base}/pith/{paper.suffix}/"
+        entry = ET.SubElement(feed, "entry")
+        ET.SubElement(entry, "id").text = url
+        ET.SubElement(entry, "title").text = xml_safe(paper.title)
+        ET.SubElement(entry, "link", rel="alternate", href=url, type="text/html")
+        ET.SubElement(entry, "updated").text = paper.submitted_at
+        ET.SubElement(entry, "published").text = paper.submitted_at
+        for author in paper.authors:
+            ET.SubElement(ET.SubElement(entry, "author"), "name").text = xml_safe(author)
+        ET.SubElement(entry, "category", term=xml_safe(paper.primary_cat))
+        ET.SubElement(entry, "summary").text = xml_safe(
+            f"{paper.pith_number} ({paper.verdict.value}); source {paper.source_id}; "
+            f"canonical SHA-256 {paper.canonical_sha256}"
+        )
+        ET.SubElement(
+            entry,
+            "link",
+            rel="related",
+            href=f"{url}record.json",
+            type="application/json",
+            title="canonical record",
+        )
+    return xml_bytes(feed)
+
+
+def mirror_files(
+    config: SiteConfig,
+    keyring: Keyring,
+    ordered: Sequence[FeedPaper],
+    page_slugs: Sequence[str],
+    index_pages: int,
+) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """The files this module describes; ``ordered`` is newest first, as on the index."""
+    yield PurePosixPath(MANIFEST_FILE), _manifest(config, keyring, ordered)
+    key = current_key(keyring)
+    if key is not None:
+        yield PurePosixPath(SIGNING_KEY_FILE), json_bytes(dict(key.document))
+    robots = "User-agent: *\nAllow: /\n"
+    if config.absolute_base is not None:
+        base = _base(config)
+        robots += f"Sitemap: {base}/sitemap.xml\n"
+        yield from _sitemaps(base, _page_urls(config, ordered, page_slugs, index_pages))
+        yield PurePosixPath("feed.xml"), _feed(config, ordered)
+    yield PurePosixPath("robots.txt"), robots.encode("utf-8")

@@ -1,0 +1,122 @@
+"""Incremental builds give the same tree as a clean build, and skip work only when safe."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from sitegen.synth import SigningKey
+from tests.cli.helpers import run_cli, summary_line, tree_differences
+
+
+def _build_both(content: Path, tmp_path: Path, step: str) -> str:
+    """Build incrementally into ``site`` and cleanly into a fresh directory; they must match."""
+    incremental = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json")
+    clean = run_cli(
+        "build", "--content", content, "--out", tmp_path / f"clean-{step}", "--no-cache", "--json"
+    )
+    assert incremental.returncode == clean.returncode, (incremental.stderr, clean.stderr)
+    assert tree_differences(tmp_path / "site", tmp_path / f"clean-{step}") == [], step
+    assert incremental.stdout == clean.stdout
+    return summary_line(incremental.stderr)
+
+
+def _rendered(summary: str) -> tuple[int, int]:
+    match = re.search(r"(\d+) inputs rendered, (\d+) reused", summary)
+    assert match, summary
+    return int(match[1]), int(match[2])
+
+
+def test_edit_add_remove_sequence_matches_clean_builds(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    seed_bytes: bytes,
+    tmp_path: Path,
+) -> None:
+    """Each incremental build after an edit, addition or removal is byte-identical to a clean build."""
+    states = {
+        "seed.state.json": seed_bytes,
+        "a.state.json": new_paper(signing_key, "2607.10001", "Paper A"),
+        "b.state.json": new_paper(signing_key, "2607.10002", "Paper B", submitted_at="2026-07-02T10:00:00Z"),
+        "old/c.state.json": new_paper(
+            signing_key, "hep-lat/0305021", "Paper C", submitted_at="2003-05-21T00:00:00Z"
+        ),
+    }
+    content = make_content(states, keys=[signing_key])
+    first = _build_both(content, tmp_path, "first")
+    assert _rendered(first) == (4, 0)
+    assert "4 verified" in first
+
+    noop = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json")
+    assert noop.returncode == 0, noop.stderr
+    assert _rendered(summary_line(noop.stderr)) == (0, 4)
+    assert summary_line(noop.stderr).startswith(first.split("; 4 inputs")[0])  # same counts and warnings
+    assert "0 files written" in summary_line(noop.stderr)
+    assert noop.stdout == (tmp_path / "clean-first" / "verification-report.json").read_text(encoding="utf-8")
+    assert tree_differences(tmp_path / "site", tmp_path / "clean-first") == []
+
+    (content / "states" / "a.state.json").write_bytes(
+        new_paper(signing_key, "2607.10001", "Paper A, revised")
+    )
+    assert _rendered(_build_both(content, tmp_path, "edit")) == (1, 3)
+
+    (content / "states" / "d.state.json").write_bytes(
+        new_paper(signing_key, "2607.10004", "Paper D", submitted_at="2026-08-01T00:00:00Z")
+    )
+    assert _rendered(_build_both(content, tmp_path, "add")) == (1, 4)
+
+    (content / "states" / "b.state.json").unlink()
+    assert _rendered(_build_both(content, tmp_path, "remove")) == (0, 4)
+
+    tampered = json.loads((content / "states" / "d.state.json").read_text(encoding="utf-8"))
+    tampered["current"]["canonical_record"]["metadata"]["license"] = "tampered"
+    (content / "states" / "d.state.json").write_text(json.dumps(tampered), encoding="utf-8")
+    (content / "states" / "d-copy.state.json").write_bytes(seed_bytes)  # two inputs claim one paper
+    summary = _build_both(content, tmp_path, "tamper-and-collide")
+    assert "1 failed" in summary
+    assert _rendered(summary) == (2, 3)
+
+    (content / "states" / "d-copy.state.json").unlink()  # the collision ends: the seed renders again
+    assert _rendered(_build_both(content, tmp_path, "collision-gone")) == (1, 3)
+
+    (content / "site.yaml").write_text("title: Renamed mirror\nbase_url: /mirror/\n", encoding="utf-8")
+    assert _rendered(_build_both(content, tmp_path, "config")) == (4, 0)
+
+
+def test_live_file_edited_or_deleted_is_rendered_again(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A paper whose file was deleted from the live site is rendered again, restoring a clean build's tree."""
+    content = make_content(
+        {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
+    )
+    _build_both(content, tmp_path, "first")
+    next((tmp_path / "site" / "pith").glob("*/record.json")).unlink()
+    assert _rendered(_build_both(content, tmp_path, "again")) == (1, 0)
+
+
+def test_many_changes_rendered_by_worker_processes_match_a_clean_build(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """Worker processes rendering into a staging tree seeded with reused files give the clean build's tree."""
+    states = {f"p{i}.state.json": new_paper(signing_key, f"2607.2000{i}", f"Paper {i}") for i in range(10)}
+    content = make_content(states, keys=[signing_key])
+    assert run_cli("build", "--content", content, "--out", tmp_path / "site", "--jobs", "2").returncode == 0
+    for i in range(8):
+        (content / "states" / f"p{i}.state.json").write_bytes(
+            new_paper(signing_key, f"2607.2000{i}", f"Paper {i}, second version")
+        )
+    incremental = run_cli("build", "--content", content, "--out", tmp_path / "site", "--jobs", "2")
+    clean = run_cli("build", "--content", content, "--out", tmp_path / "clean", "--jobs", "2", "--no-cache")
+    assert (incremental.returncode, clean.returncode) == (0, 0), incremental.stderr
+    assert _rendered(summary_line(incremental.stderr)) == (8, 2)
+    assert tree_differences(tmp_path / "site", tmp_path / "clean") == []

@@ -1,0 +1,60 @@
+"""`serve` reloads the page open in a real headless Chromium after a rebuild, within the site's CSP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sitegen.synth import SigningKey
+from tests.cli.helpers import serve_process
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="chromium is not installed at /usr/bin/chromium"
+    ),
+]
+
+
+def test_open_page_reloads_after_a_content_change(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """The index open in Chromium shows a newly added paper without a manual reload, with no console errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    content = make_content(
+        {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
+    )
+    with serve_process(content, tmp_path / "site") as (url, _), sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            # the site has no favicon; Chromium's own request for one is not the site's error
+            page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            page.goto(url)
+            sync_api.expect(page.get_by_text("Paper A")).to_be_visible()
+            page.wait_for_function("() => document.readyState === 'complete'")
+            (content / "states" / "b.state.json").write_bytes(new_paper(signing_key, "2607.10002", "Paper B"))
+            sync_api.expect(page.get_by_text("Paper B")).to_be_visible(timeout=20_000)
+            assert errors == []
+        finally:
+            browser.close()
