@@ -30,7 +30,7 @@ from sitegen.config import SiteConfig
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
 from sitegen.render import json_bytes
-from sitegen.report import Verdict
+from sitegen.search import Searchable
 from sitegen.xmlout import xml_bytes, xml_safe
 
 __all__ = [
@@ -54,27 +54,13 @@ _SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _EPOCH = "1970-01-01T00:00:00Z"
 
 
-class FeedPaper(Protocol):
-    """What the feed and sitemap need of a paper (``paper.PaperSummary`` has it)."""
+class FeedPaper(Searchable, Protocol):
+    """What the feed and sitemap need of a paper: the search index's fields and two more."""
 
-    @property
-    def suffix(self) -> str: ...
-    @property
-    def pith_number(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def authors(self) -> tuple[str, ...]: ...
     @property
     def primary_cat(self) -> str: ...
     @property
-    def submitted_at(self) -> str: ...
-    @property
-    def source_id(self) -> str: ...
-    @property
     def canonical_sha256(self) -> str: ...
-    @property
-    def verdict(self) -> Verdict: ...
 
 
 def current_key(keyring: Keyring) -> RegistryKey | None:
