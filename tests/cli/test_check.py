@@ -122,3 +122,18 @@ def test_manifest_line_leaving_the_site_is_refused_not_read(built: tuple[Path, P
     assert proc.returncode == 1
     assert "FAIL SHA256SUMS: manifest.line: line " in proc.stderr
     assert "outside.txt" not in proc.stderr
+
+
+def test_page_showing_another_verdict_than_its_state_is_reported(built: tuple[Path, Path]) -> None:
+    """A paper page whose verdict badge says failed while its state verifies is named (beside the digest)."""
+    content, site = built
+    page = next((site / "pith").glob("*/index.html"))
+    html = page.read_text(encoding="utf-8")
+    assert 'class="verdict verdict-verified verdict-big"' in html
+    page.write_text(
+        html.replace("verdict-verified verdict-big", "verdict-failed verdict-big"), encoding="utf-8"
+    )
+    proc = run_cli("check", site, "--keys", content / "keys")
+    assert proc.returncode == 1
+    rel = page.relative_to(site).as_posix()
+    assert f"FAIL {rel}: paper.reverify: the page shows failed, your keyring gives verified" in proc.stderr
