@@ -135,25 +135,41 @@ _SURNAMES = [
 ]
 _CATS = ("cs.LG", "cs.AI", "cs.CR", "hep-lat", "hep-th", "math.CO", "astro-ph.GA", "quant-ph", "q-bio.BM")
 _OLD_ARCHIVES = ("hep-lat", "hep-th", "math", "astro-ph", "cond-mat", "quant-ph")
+# Mostly small teams; one paper in 50 is a large collaboration (hundreds of authors, as in hep-ex).
+_AUTHOR_COUNTS = (1, 2, 3, 3, 4, 5, 6, 8, 12, 40) * 5 + (300,)
 
 
 def _title(rng: random.Random) -> str:
     return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 14))).capitalize()
 
 
+_NEW_MONTHS = [(year, month) for year in range(2008, 2027) for month in range(1, 13)]
+_OLD_SLOTS = [
+    (archive, year, month)
+    for archive in _OLD_ARCHIVES
+    for year in range(1993, 2007)
+    for month in range(1, 13)
+]
+
+
 def _source(rng: random.Random, index: int) -> tuple[str, str]:
-    """(source id, submitted_at): about one paper in eight has an old-style id with a slash."""
+    """(source id, submitted_at): about one paper in eight has an old-style id with a slash.
+
+    Ids are unique by construction (up to millions of papers), spread over the months:
+    new-style ``YYMM.NNNNN`` over 2008-2026, old-style ``archive/YYMMNNN`` over 1993-2006.
+    """
     if index % 8 == 7:
-        year = rng.randint(1993, 2006)
-        archive = rng.choice(_OLD_ARCHIVES)
+        slot = index // 8
+        archive, year, month = _OLD_SLOTS[slot % len(_OLD_SLOTS)]
+        number = slot // len(_OLD_SLOTS) % 999 + 1
         return (
-            f"{archive}/{year % 100:02d}{rng.randint(1, 12):02d}{index % 1000:03d}",
-            f"{year}-{rng.randint(1, 12):02d}-01T00:00:00Z",
+            f"{archive}/{year % 100:02d}{month:02d}{number:03d}",
+            f"{year}-{month:02d}-{rng.randint(1, 28):02d}T00:00:00Z",
         )
-    year = rng.randint(2008, 2026)
-    month = rng.randint(1, 12)
+    year, month = _NEW_MONTHS[index % len(_NEW_MONTHS)]
+    number = index // len(_NEW_MONTHS) % 100000
     return (
-        f"{year % 100:02d}{month:02d}.{index:05d}",
+        f"{year % 100:02d}{month:02d}.{number:05d}",
         f"{year}-{month:02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
     )
 
@@ -162,7 +178,7 @@ def paper_bytes(template: dict[str, Any], key: SigningKey, index: int, seed: int
     """The bytes of paper ``index`` of the corpus; ``revision`` > 0 gives a changed version of it."""
     rng = random.Random(f"{seed}/{index}/{revision}")  # noqa: S311 (repeatable test data, not secrets)
     source_id, submitted_at = _source(rng, index)
-    authors = [f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}" for _ in range(rng.choice((1, 3, 6, 12, 40)))]
+    authors = [f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}" for _ in range(rng.choice(_AUTHOR_COUNTS))]
     findings = [
         {
             "detector": "doi_compliance",
