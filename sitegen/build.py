@@ -29,6 +29,7 @@ from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
 from sitegen.output import StagedSite, refuse_unsafe_target
 from sitegen.paper import (
+    STAGES,
     IntegrityRef,
     PaperContext,
     PaperSummary,
@@ -41,11 +42,25 @@ from sitegen.paper import (
 from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
+from sitegen.shard import Shard
+from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
 from sitegen.urls import integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
-__all__ = ["BuildResult", "PaperSummary", "build_site", "default_jobs", "load_inputs_config"]
+__all__ = [
+    "BuildResult",
+    "Collected",
+    "PaperSummary",
+    "SiteInputs",
+    "build_site",
+    "default_jobs",
+    "load_inputs_config",
+    "process_integrity",
+    "process_shared_inputs",
+    "read_site_inputs",
+    "write_site_wide",
+]
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
@@ -70,6 +85,8 @@ class BuildResult:
     """State files whose output was reused from the previous build (incremental)."""
     cache_note: str = ""
     """Why the incremental cache could not be saved, when it could not (the site is fine)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: the per-paper ``STAGES`` summed over all workers, and ``site`` (site-wide step)."""
 
     def counts(self) -> dict[str, int]:
         counts = {v.value: 0 for v in Verdict}
@@ -106,17 +123,57 @@ def load_inputs_config(content: Path) -> tuple[SiteConfig, Keyring]:
     return config, load_keyring(content / "keys", "keys")
 
 
-class _Streams:
-    """Temporary files for what is too big to keep in memory: report entries and SHA256SUMS lines."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteInputs:
+    """What every build reads from the content directory besides the state files."""
 
-    def __init__(self) -> None:
+    config: SiteConfig
+    keyring: Keyring
+    files: ContentFiles
+    pages: list[tuple[PageMeta, str]]
+    nav: tuple[tuple[str, str], ...]
+
+
+def read_site_inputs(content: Path, result: BuildResult) -> SiteInputs:
+    """Configuration, keyring, the list of inputs and the Markdown pages (warnings go to ``result``).
+
+    Raises:
+        ConfigError, InputError: the build cannot start.
+    """
+    config, keyring = load_inputs_config(content)
+    files = discover(content)
+    pages = _load_pages(files, Renderer(config), result)
+    nav = tuple((meta.slug, meta.title) for meta, _ in pages)
+    return SiteInputs(config=config, keyring=keyring, files=files, pages=pages, nav=nav)
+
+
+class Collected:
+    """What the site-wide step needs of the per-input work, gathered in input order.
+
+    Small summaries and slim reports stay in memory (in ``result``); full report
+    entries and ``SHA256SUMS`` lines go to temporary files, so memory does not grow
+    with the size of the papers.
+    """
+
+    def __init__(self, result: BuildResult) -> None:
+        self.result = result
+        self.summaries: list[PaperSummary] = []
         self.reports: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.manifest: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.first_report = True
 
     def add(self, outcome: StateOutcome) -> None:
+        """Take one state file's outcome (in input order)."""
+        result = self.result
+        result.reports.append(outcome.report)
+        result.warnings.extend(outcome.warnings)
+        result.files_written += outcome.files
+        for stage, seconds in zip(STAGES, outcome.seconds, strict=True):
+            result.stages[stage] = result.stages.get(stage, 0.0) + seconds
         self.add_report(outcome.report_line)
         self.manifest.write(outcome.manifest.encode("utf-8"))
+        if outcome.summary is not None:
+            self.summaries.append(outcome.summary)
 
     def add_report(self, line: bytes) -> None:
         self.reports.write(line if self.first_report else b",\n" + line)
@@ -134,74 +191,101 @@ def build_site(
     jobs: int | None = None,
     progress: Progress | None = None,
     use_cache: bool = True,
+    shard: Shard | None = None,
 ) -> BuildResult:
     """Build the site from ``content`` into ``out``; returns every input's (slim) report.
 
     With ``use_cache`` the previous build's output is reused where its inputs are
-    unchanged (see ``cache.py``); the result is byte-identical either way.
+    unchanged (see ``cache.py``); the result is byte-identical either way. With
+    ``shard``, build only that shard's papers (no cache) and, instead of the site-wide
+    pages, a log from which ``merge.merge_shards`` finishes the site.
 
     Raises:
         ConfigError, InputError: the build cannot start (nothing is written).
         OutputError, BuildError: the output could not be written (the old site stays).
     """
     started = time.monotonic()
-    config, keyring = load_inputs_config(content)
-    refuse_unsafe_target(out, content=content, marker=REPORT_NAME)
-    files = discover(content)
     result = BuildResult()
-    pages = _load_pages(files, Renderer(config), result)
-    nav = tuple((meta.slug, meta.title) for meta, _ in pages)
-    renderer = Renderer(config, nav_pages=nav)
-    key = build_key(files, TEMPLATES_DIR)
-    streams = _Streams()
+    inputs = read_site_inputs(content, result)
+    refuse_unsafe_target(out, content=content, marker=REPORT_NAME if shard is None else SHARD_LOG)
+    key = build_key(inputs.files, TEMPLATES_DIR)
+    collected = Collected(result)
+    whole = shard is None
     try:
-        with BuildCache(out, files, config.limits, key, reuse=use_cache) as cache, StagedSite(out) as site:
-            previous = cache.unchanged(site)
+        with (
+            BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
+            StagedSite(out) as site,
+        ):
+            previous = cache.unchanged(site) if whole else None
             if previous is not None:
                 result.reports.extend(previous.reports)
                 result.warnings = list(previous.warnings)
                 result.papers, result.reused = previous.papers, cache.reused
                 result.seconds = time.monotonic() - started
                 return result
-            cache.seed(site)
-            integrity = _process_integrity(files, keyring, config, result, streams)
+            if whole:
+                cache.seed(site)
+            integrity, states = process_shared_inputs(inputs, collected)
             ctx = PaperContext(
-                content_root=files.root,
+                content_root=inputs.files.root,
                 out_root=site.root,
-                config=config,
-                keyring=keyring,
+                config=inputs.config,
+                keyring=inputs.keyring,
                 integrity=integrity,
-                nav_pages=nav,
+                nav_pages=inputs.nav,
+                shard=shard,
             )
-            summaries: list[PaperSummary] = []
-            _report_refused(files, result, streams)
-            states = _states_within_limit(files, config, result, streams)
+            log = ShardLog(site, shard, content_fingerprint(inputs.files)) if shard is not None else None
             total = len(states)
-            outcomes = cache.outcomes(states, lambda rels: _outcomes(ctx, rels, jobs or default_jobs()))
+            outcomes = (
+                cache.outcomes(states, lambda rels: _owned(ctx, rels, jobs or default_jobs()))
+                if whole
+                else _outcomes(ctx, states, jobs or default_jobs())
+            )
             for done, outcome in enumerate(outcomes, start=1):
-                result.reports.append(outcome.report)
-                result.warnings.extend(outcome.warnings)
-                result.files_written += outcome.files
-                streams.add(outcome)
-                cache.record(outcome)
-                if outcome.summary is not None:
-                    summaries.append(outcome.summary)
+                if outcome is not None:
+                    collected.add(outcome)
+                    if log is not None:
+                        log.add(outcome)
+                    else:
+                        cache.record(outcome)
                 if progress is not None:
                     progress(done, total)
-            replaced = _write_site_pages(site, renderer, config, keyring, summaries, pages, result)
-            _write_report(site, streams, result)
-            _write_manifest(site, streams, replaced)
+            if log is not None:
+                log.close()
+                result.papers = len(collected.summaries)
+            else:
+                write_site_wide(site, inputs, collected)
             result.files_written += site.files_written
             site.commit()
-            result.rendered, result.reused = cache.rendered, cache.reused
-            try:
-                cache.commit(site.target, result.papers, result.warnings, result.reports)
-            except OSError as exc:
-                result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
+            if whole:
+                result.rendered, result.reused = cache.rendered, cache.reused
+                try:
+                    cache.commit(site.target, result.papers, result.warnings, result.reports)
+                except OSError as exc:
+                    result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
     finally:
-        streams.close()
+        collected.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected) -> None:
+    """Everything that depends on more than one input: the one step a whole build and a merge share.
+
+    The per-paper files are already under ``site``; this writes the alias map,
+    collision pages, index pages, search index, Markdown pages, verification page
+    and report, keys, assets and ``SHA256SUMS``.
+    """
+    started = time.perf_counter()
+    renderer = Renderer(inputs.config, nav_pages=inputs.nav)
+    result = collected.result
+    replaced = _write_site_pages(
+        site, renderer, inputs.config, inputs.keyring, collected.summaries, inputs.pages, result
+    )
+    _write_report(site, collected, result)
+    _write_manifest(site, collected, replaced)
+    result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
 
 
 _worker_ctx: PaperContext | None = None
@@ -212,13 +296,18 @@ def _init_worker(ctx: PaperContext) -> None:
     _worker_ctx = ctx
 
 
-def _work(rel: PurePosixPath) -> StateOutcome:
+def _work(rel: PurePosixPath) -> StateOutcome | None:
     assert _worker_ctx is not None
     return process_state(_worker_ctx, rel)
 
 
-def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
-    """Outcomes in input order, from a process pool when it pays off."""
+def _owned(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
+    """The outcomes of a whole (unsharded) build, where every input is this build's."""
+    return (outcome for outcome in _outcomes(ctx, rels, jobs) if outcome is not None)
+
+
+def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome | None]:
+    """Outcomes in input order (None for another shard's input), from a process pool when it pays off."""
     if jobs <= 1 or len(rels) < 4 * jobs:
         for rel in rels:
             yield process_state(ctx, rel)
@@ -231,7 +320,20 @@ def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> It
 # -- per-input work ------------------------------------------------------------------
 
 
-def _report_refused(files: ContentFiles, result: BuildResult, streams: _Streams) -> None:
+def process_shared_inputs(
+    inputs: SiteInputs, collected: Collected
+) -> tuple[dict[str, IntegrityRef], tuple[PurePosixPath, ...]]:
+    """What every build and every shard does before the state files, in this order (and a merge again):
+    verify the integrity files, reject refused inputs and those over the limit.
+
+    Returns the integrity files by source id and the state files to build.
+    """
+    integrity = process_integrity(inputs, collected)
+    _report_refused(inputs.files, collected.result, collected)
+    return integrity, _states_within_limit(inputs.files, inputs.config, collected.result, collected)
+
+
+def _report_refused(files: ContentFiles, result: BuildResult, collected: Collected) -> None:
     """Refused state and integrity inputs (symlinks leaving the tree, bad names) are ``rejected``; the rest warn."""
     kinds = {"states": "state", "integrity": "integrity"}
     for error in files.refused:
@@ -241,11 +343,11 @@ def _report_refused(files: ContentFiles, result: BuildResult, streams: _Streams)
             continue
         report = unreadable_report(error.source, error, kind)
         result.reports.append(report)
-        streams.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()))
 
 
 def _states_within_limit(
-    files: ContentFiles, config: SiteConfig, result: BuildResult, streams: _Streams
+    files: ContentFiles, config: SiteConfig, result: BuildResult, collected: Collected
 ) -> tuple[PurePosixPath, ...]:
     """The state files a build reads; those past ``limits.max_states`` (in sorted order) are rejected unread."""
     limit = config.limits.max_states
@@ -258,14 +360,13 @@ def _states_within_limit(
         )
         report = unreadable_report(str(rel), error, "state")
         result.reports.append(report)
-        streams.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()))
     return files.states[:limit]
 
 
-def _process_integrity(
-    files: ContentFiles, keyring: Keyring, config: SiteConfig, result: BuildResult, streams: _Streams
-) -> dict[str, IntegrityRef]:
-    """Verify every integrity file; keep a small reference to each usable one, by its arXiv id."""
+def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, IntegrityRef]:
+    """Verify every integrity file (every shard does: they are few); keep a small reference to each usable one, by its arXiv id."""
+    files, keyring, config, result = inputs.files, inputs.keyring, inputs.config, collected.result
     by_source: dict[str, IntegrityRef] = {}
     ambiguous: set[str] = set()
     for rel in files.integrity:
@@ -278,7 +379,7 @@ def _process_integrity(
         else:
             report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
         result.reports.append(slim_report(report))
-        streams.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()))
         if parsed is None or report.verdict is Verdict.FAILED:  # a failed file is shown beside no paper
             continue
         source_id = parsed.integrity.arxiv_id
@@ -370,7 +471,7 @@ def _write_site_pages(
     return replaced
 
 
-def _write_report(site: StagedSite, streams: _Streams, result: BuildResult) -> None:
+def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> None:
     """``verification-report.json``: schema, counts, one entry per input (one line each), warnings."""
     counts = result.counts()
     path = site.path(PurePosixPath(REPORT_NAME))
@@ -388,7 +489,7 @@ def _write_report(site: StagedSite, streams: _Streams, result: BuildResult) -> N
     site.writer.record(PurePosixPath(REPORT_NAME))
 
 
-def _write_manifest(site: StagedSite, streams: _Streams, replaced: set[str]) -> None:
+def _write_manifest(site: StagedSite, streams: Collected, replaced: set[str]) -> None:
     """``SHA256SUMS`` for every other file: per-paper lines in input order, then site-wide files."""
     path = site.path(PurePosixPath(MANIFEST_NAME))
     dirs = tuple(r for r in replaced if r.endswith("/"))

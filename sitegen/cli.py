@@ -21,8 +21,10 @@ from sitegen.build import REPORT_NAME, BuildResult, build_site, load_inputs_conf
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
 from sitegen.junit import junit_xml
 from sitegen.keys import Keyring
+from sitegen.merge import merge_shards
 from sitegen.parse import DEFAULT_LIMITS, Limits
 from sitegen.report import InputReport, Verdict, printable, report_document
+from sitegen.shard import Shard
 from sitegen.sources import load_keyring
 from sitegen.verify import (
     INTEGRITY_SIGNATURE_CHECK,
@@ -115,8 +117,32 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-cache", action="store_true", help="ignore the incremental cache and render every input afresh"
     )
+    build.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="build only shard K of N (by Pith suffix) for a later `merge`; see docs/scale.md",
+    )
+
+    merge = commands.add_parser("merge", help="merge the outputs of `build --shard K/N` into one site")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
+    merge.add_argument(
+        "--content", type=Path, default=Path("content"), help="the content the shards were built from"
+    )
+    merge.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
+    merge.add_argument("--json", action="store_true", help="print the verification report on stdout")
+    merge.add_argument("--quiet", action="store_true", help="no per-input lines")
+    merge.add_argument("--strict", action="store_true", help="also exit 1 on warnings")
     _add_operator_commands(commands)
     return parser
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -289,11 +315,27 @@ def _build_summary(result: BuildResult, out: Path) -> str:
 def _run_build(args: argparse.Namespace) -> int:
     progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
     try:
-        result: BuildResult = build_site(
-            args.content, args.out, jobs=args.jobs, progress=progress, use_cache=not args.no_cache
+        result = build_site(
+            args.content,
+            args.out,
+            jobs=args.jobs,
+            progress=progress,
+            use_cache=not args.no_cache,
+            shard=args.shard,
         )
     finally:
         progress.close()
+    return _finish(
+        args, result, "" if args.shard is None else f" (shard {args.shard}, site-wide pages at merge)"
+    )
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    return _finish(args, merge_shards(args.shards, args.content, args.out), "")
+
+
+def _finish(args: argparse.Namespace, result: BuildResult, note: str) -> int:
+    """Per-input lines, warnings and the summary of a build or merge; its exit code."""
     if not args.quiet:
         for report in sorted(result.reports, key=lambda r: r.input):
             if report.verdict is not Verdict.VERIFIED:
@@ -306,16 +348,17 @@ def _run_build(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     if result.cache_note:
         print(f"note: {result.cache_note}", file=sys.stderr)
-    if args.junit is not None:
+    junit: Path | None = getattr(args, "junit", None)  # merge has no --junit
+    if junit is not None:
         data = junit_xml(
             result.reports, result.warnings, result.errors, strict=args.strict, seconds=result.seconds
         )
         try:
-            args.junit.write_bytes(data)
+            junit.write_bytes(data)
         except OSError as exc:
-            raise OutputError(f"{args.junit}: cannot write the JUnit report: {exc.strerror}") from exc
-    print(_build_summary(result, args.out), file=sys.stderr)
-    if args.json:
+            raise OutputError(f"{junit}: cannot write the JUnit report: {exc.strerror}") from exc
+    print(_build_summary(result, args.out) + note, file=sys.stderr)
+    if args.json and (args.out / REPORT_NAME).exists():
         sys.stdout.write((args.out / REPORT_NAME).read_text(encoding="utf-8"))
     if not result.all_verified or result.errors or (args.strict and result.warnings):
         return EXIT_NOT_VERIFIED
@@ -407,7 +450,13 @@ def _run_check(args: argparse.Namespace) -> int:
     return EXIT_NOT_VERIFIED if result.problems else EXIT_VERIFIED
 
 
-_COMMANDS = {"build": _run_build, "serve": _run_serve, "pull": _run_pull, "check": _run_check}
+_COMMANDS = {
+    "build": _run_build,
+    "merge": _run_merge,
+    "serve": _run_serve,
+    "pull": _run_pull,
+    "check": _run_check,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

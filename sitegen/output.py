@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import BuildError, OutputError, SitegenError
@@ -101,6 +102,8 @@ class TreeWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.count = 0
+        self.seconds = 0.0
+        """Time spent in ``write`` (creating, writing and hashing files), for the build's stage timings."""
         self._lines: list[str] = []
         self._dirs: set[Path] = set()
 
@@ -111,6 +114,7 @@ class TreeWriter:
             BuildError: the path is unsafe.
             OutputError: the file system refused (read-only, full).
         """
+        started = time.perf_counter()
         path = safe_join(self.root, rel)
         try:
             if path.parent not in self._dirs:
@@ -133,6 +137,7 @@ class TreeWriter:
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         self.count += 1
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+        self.seconds += time.perf_counter() - started
 
     def record(self, rel: PurePosixPath) -> None:
         """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means."""

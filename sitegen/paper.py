@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -20,15 +21,17 @@ from sitegen.errors import InputError, ParseError
 from sitegen.keys import Keyring
 from sitegen.model import Alias, JSONValue
 from sitegen.output import TreeWriter
-from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity
+from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
 from sitegen.render import Renderer, compact_json, json_bytes
 from sitegen.report import InputReport, Status, Verdict
+from sitegen.shard import Shard
 from sitegen.sources import read_input
 from sitegen.urls import alias_dir, paper_dir
-from sitegen.verify import rejected_report, verify_state_bytes
+from sitegen.verify import rejected_report, verify_state
 
 __all__ = [
+    "STAGES",
     "IntegrityInput",
     "IntegrityRef",
     "PaperContext",
@@ -94,6 +97,12 @@ class PaperContext:
     integrity: dict[str, IntegrityRef] = field(default_factory=dict)
     nav_pages: tuple[tuple[str, str], ...] = ()
     """(slug, title) of the Markdown pages, for the navigation of every page."""
+    shard: Shard | None = None
+    """Only the inputs of this shard are processed (``build --shard K/N``); None: all."""
+
+
+STAGES = ("read", "parse", "verify", "render", "write")
+"""The per-paper stages whose seconds every ``StateOutcome`` carries, in this order."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +118,8 @@ class StateOutcome:
     files: int
     input_sha256: str = ""
     """SHA-256 of the bytes that were processed (empty when unreadable): the incremental cache's key."""
+    seconds: tuple[float, ...] = (0.0,) * len(STAGES)
+    """Seconds spent in each of ``STAGES`` (measured, so not deterministic; never written to the site)."""
 
 
 def unreadable_report(name: str, exc: InputError | ParseError, kind: str) -> InputReport:
@@ -186,33 +197,33 @@ def _renderer(ctx: PaperContext) -> Renderer:
     return renderer
 
 
-def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome:
-    """Read, verify and render one state file into ``ctx.out_root``."""
+def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome | None:
+    """Read, verify and render one state file into ``ctx.out_root``; None when another shard owns it."""
     name = str(rel)
+    started = time.perf_counter()
     try:
         data = read_input(ctx.content_root, rel, ctx.config.limits)
     except (InputError, ParseError) as exc:
-        report = unreadable_report(name, exc, "state")
-        return StateOutcome(
-            report=report,
-            report_line=compact_json(report.to_json()),
-            summary=None,
-            warnings=(),
-            manifest="",
-            files=0,
-        )
-    outcome = _process_bytes(ctx, name, data)
+        if ctx.shard is not None and not ctx.shard.owns(name, b""):
+            return None
+        return _without_page(unreadable_report(name, exc, "state"))
+    if ctx.shard is not None and not ctx.shard.owns(name, data):
+        return None
+    outcome = _process_bytes(ctx, name, data, time.perf_counter() - started)
     return replace(outcome, input_sha256=hashlib.sha256(data).hexdigest())
 
 
-def _process_bytes(ctx: PaperContext, name: str, data: bytes) -> StateOutcome:
-    report, parsed = verify_state_bytes(data, name, ctx.keyring, ctx.config.limits)
+def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: float) -> StateOutcome:
+    started = time.perf_counter()
+    try:
+        parsed = parse_state(data, name, ctx.config.limits)
+    except ParseError as exc:
+        return _without_page(rejected_report(name, exc))
+    parsed_at = time.perf_counter()
+    report = verify_state(parsed, ctx.keyring, name)
+    verified = time.perf_counter()
     report_doc = report.to_json()
     report_line = compact_json(report_doc)
-    if parsed is None:
-        return StateOutcome(
-            report=report, report_line=report_line, summary=None, warnings=(), manifest="", files=0
-        )
     summary = paper_summary(parsed, report)
     if summary is None:
         warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
@@ -226,6 +237,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes) -> StateOutcome:
         )
     writer = TreeWriter(ctx.out_root)
     warnings = _write_paper(writer, _renderer(ctx), ctx, parsed, report, json_bytes(report_doc), summary)
+    rendered = time.perf_counter() - verified - writer.seconds
     return StateOutcome(
         report=slim_report(report),
         report_line=report_line,
@@ -233,6 +245,19 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes) -> StateOutcome:
         warnings=tuple(warnings),
         manifest=writer.manifest(),
         files=writer.count,
+        seconds=(read_seconds, parsed_at - started, verified - parsed_at, rendered, writer.seconds),
+    )
+
+
+def _without_page(report: InputReport) -> StateOutcome:
+    """The outcome of an input that could not be read or parsed: a report and nothing else."""
+    return StateOutcome(
+        report=report,
+        report_line=compact_json(report.to_json()),
+        summary=None,
+        warnings=(),
+        manifest="",
+        files=0,
     )
 
 

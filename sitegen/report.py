@@ -7,8 +7,9 @@ A report is data, not a boolean: it has no ``__bool__``, so callers must write
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -19,6 +20,7 @@ __all__ = [
     "decide_verdict",
     "printable",
     "report_document",
+    "report_from_json",
 ]
 
 REPORT_SCHEMA = "pith-sitegen/verification-report/v1"
@@ -126,6 +128,34 @@ class InputReport:
             "checks": [c.to_json() for c in self.checks],
             "errors": list(self.errors),
         }
+
+
+def report_from_json(doc: Mapping[str, Any]) -> InputReport:
+    """The inverse of ``InputReport.to_json`` (for reports a sharded build logged; see ``shardlog.py``).
+
+    Raises:
+        KeyError, TypeError, ValueError: ``doc`` is not a report ``to_json`` wrote.
+    """
+    checks = tuple(
+        Check(
+            id=c["id"],
+            status=Status(c["status"]),
+            summary=c["summary"],
+            json_path=c["json_path"],
+            expected=c.get("expected"),
+            observed=c.get("observed"),
+        )
+        for c in doc["checks"]
+    )
+    return InputReport(
+        input=doc["input"],
+        kind=doc["kind"],
+        verdict=Verdict(doc["status"]),
+        checks=checks,
+        errors=tuple(doc["errors"]),
+        pith_number=doc["pith_number"],
+        source_id=doc["source_id"],
+    )
 
 
 def report_document(reports: Iterable[InputReport], warnings: Iterable[str] = ()) -> dict[str, object]:

@@ -13,13 +13,21 @@ import argparse
 import json
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sitegen.synth import SigningKey, dump_state, make_state
 
-__all__ = ["generate_corpus", "main", "paper_bytes"]
+__all__ = [
+    "bench_key",
+    "generate_corpus",
+    "load_template",
+    "main",
+    "paper_bytes",
+    "rewrite_papers",
+    "state_name",
+]
 
 _TEMPLATE = Path(__file__).resolve().parent / "template.state.json"
 _WORDS = [
@@ -225,9 +233,22 @@ def bench_key(seed: int) -> SigningKey:
     return SigningKey.from_seed(f"pith-sitegen bench key {seed}".encode(), "bench-key")
 
 
+def load_template() -> dict[str, Any]:
+    """The real state every synthetic paper is built on."""
+    template: dict[str, Any] = json.loads(_TEMPLATE.read_text(encoding="utf-8"))
+    return template
+
+
+def rewrite_papers(directory: Path, indices: Iterable[int], seed: int = 1, revision: int = 1) -> None:
+    """Replace papers of a corpus by a changed state: a new arXiv version (new record, new Pith number)."""
+    template, key = load_template(), bench_key(seed)
+    for index in indices:
+        (directory / state_name(index)).write_bytes(paper_bytes(template, key, index, seed, revision))
+
+
 def generate_corpus(count: int, directory: Path, seed: int = 1) -> Iterator[int]:
     """Write a corpus of ``count`` papers into ``directory``; yields each index as it is written."""
-    template = json.loads(_TEMPLATE.read_text(encoding="utf-8"))
+    template = load_template()
     key = bench_key(seed)
     (directory / "keys").mkdir(parents=True, exist_ok=True)
     key.write_key_file(directory / "keys")

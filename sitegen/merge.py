@@ -1,0 +1,141 @@
+"""Merging the outputs of a sharded build into one site (layer 6).
+
+N jobs run ``build --shard K/N``; each leaves its papers' files and a log
+(``shardlog.py``). ``merge_shards`` links every shard's files into one staging
+directory (hard links, or copies across file systems), reads the logs back in input
+order and runs the very site-wide step a whole build runs (``build.write_site_wide``),
+so the merged site is byte-identical to a whole build of the same content:
+the index pages, alias map, search index, verification page and report, SHA256SUMS,
+and collisions between papers of different shards.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from sitegen.build import (
+    REPORT_NAME,
+    BuildResult,
+    Collected,
+    process_shared_inputs,
+    read_site_inputs,
+    write_site_wide,
+)
+from sitegen.errors import InputError, OutputError
+from sitegen.output import StagedSite, refuse_unsafe_target
+from sitegen.shard import Shard
+from sitegen.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
+
+__all__ = ["merge_shards"]
+
+
+def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildResult:
+    """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``.
+
+    Raises:
+        InputError: a shard is missing, repeated, or was built from other content
+            (check ``shard.set`` / ``shard.content``), or its log is unreadable.
+        ConfigError: the content's configuration is malformed.
+        OutputError, BuildError: the output could not be written (the old site stays).
+    """
+    started = time.monotonic()
+    result = BuildResult()
+    inputs = read_site_inputs(content, result)
+    refuse_unsafe_target(out, content=content, marker=REPORT_NAME)
+    logs = [read_shard_log(directory) for directory in shard_dirs]
+    _check_shard_set(shard_dirs, [header for header, _ in logs], content_fingerprint(inputs.files))
+    collected = Collected(result)
+    try:
+        with StagedSite(out) as site:
+            _, states = process_shared_inputs(inputs, collected)
+            for directory in shard_dirs:
+                _link_tree(directory, site.root)
+            merged = 0
+            previous: PurePosixPath | None = None
+            for rel, outcome in heapq.merge(*(outcomes for _, outcomes in logs), key=lambda item: item[0]):
+                if previous is not None and rel <= previous:
+                    raise InputError(str(rel), "logged twice or out of order", check="shard.set")
+                previous = rel
+                collected.add(outcome)
+                merged += 1
+            if merged != len(states):
+                raise InputError(
+                    str(content),
+                    f"the shards logged {merged} state files, the content has {len(states)}",
+                    check="shard.set",
+                )
+            write_site_wide(site, inputs, collected)
+            result.files_written += site.files_written
+            site.commit()
+    finally:
+        collected.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _check_shard_set(dirs: Sequence[Path], headers: Sequence[ShardHeader], fingerprint: str) -> None:
+    """Every shard 1..N exactly once, all built from this content."""
+    seen: dict[int, Path] = {}
+    counts: set[int] = set()
+    for directory, header in zip(dirs, headers, strict=True):
+        try:
+            shard = Shard.parse(str(header.get("shard")))
+        except ValueError as exc:
+            raise InputError(str(directory / SHARD_LOG), str(exc), check="shard.log") from exc
+        if header.get("content_sha256") != fingerprint:
+            raise InputError(
+                str(directory),
+                "built from other content, configuration, keys or version than this merge",
+                check="shard.content",
+            )
+        if shard.index in seen:
+            raise InputError(str(directory), f"shard {shard} is also {seen[shard.index]}", check="shard.set")
+        seen[shard.index] = directory
+        counts.add(shard.count)
+    count = max(counts)
+    missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in seen]
+    if len(counts) > 1 or missing:
+        raise InputError(
+            str(dirs[0]),
+            f"need every shard of {count} exactly once: missing {', '.join(missing) or 'none'}, "
+            f"shard counts given {sorted(counts)}",
+            check="shard.set",
+        )
+
+
+def _link_tree(shard_dir: Path, root: Path) -> None:
+    """Hard-link (or copy) every file of a shard's output into the staging tree ``root``."""
+    for directory, _, names in os.walk(shard_dir):
+        here = Path(directory)
+        target_dir = root / here.relative_to(shard_dir)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if here == shard_dir and name == SHARD_LOG:
+                continue
+            target = target_dir / name
+            try:
+                _link_or_copy(here / name, target)
+            except OSError as exc:
+                raise OutputError(f"{target}: cannot link or copy from {shard_dir}: {exc.strerror}") from exc
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Link ``source`` at ``target``, replacing what another shard put there.
+
+    Two shards write one path only when two papers claim it; the site-wide step then
+    replaces it with a collision page, as in a whole build.
+    """
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+            raise
+        shutil.copyfile(source, target)
