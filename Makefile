@@ -61,8 +61,9 @@ fuzz: $(VENV)/.test-installed
 	$(BIN)/python fuzz/fuzz_state.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -artifact_prefix=_fuzz/crashes/ _fuzz/corpus
 
+## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run).
 bench: $(VENV)/.test-installed
-	$(BIN)/python -m sitegen.bench
+	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m sitegen.bench
 
 clean:
 	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .$(OUT).cache.jsonl .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz

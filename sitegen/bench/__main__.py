@@ -1,0 +1,338 @@
+"""``make bench``: sitegen against Hugo and the per-paper floor, on the same machine in one run.
+
+For each corpus size (``BENCH_SIZES``, default 1000,10000,100000; ``QUICK=1`` for a
+small development run) it generates the corpus once (kept in the work directory),
+then measures, each in a fresh process through ``sitegen.bench.measure``:
+
+- Hugo building the same page set from the same data, into a fresh directory;
+- the floor loop (``sitegen.bench.floor``) over all cores, into a fresh directory;
+- sitegen: a full build into a fresh directory, a no-op rebuild, a rebuild after
+  one state changed, and after 1 % changed (the corpus is restored afterwards).
+
+Every figure is printed as a ratio to Hugo's and to the floor's. Results go to
+``bench/results/`` (JSON and a markdown table; ``latest.*`` is the newest) and the
+table into the README. On this file system creating files right after deleting
+many is slow for about a minute, so a run that follows a large deletion waits
+``BENCH_SETTLE`` seconds first (default 60; 0 in quick mode).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitegen import __version__
+from sitegen.bench.corpus import generate_corpus, rewrite_papers
+from sitegen.bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
+from sitegen.build import default_jobs
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+SEED = 1
+SHARED_NOTE = (
+    "The machine has 2 cores, shared during this run with other developers' sessions "
+    "(builds and tests), so absolute figures are noisy; the ratios compare runs made "
+    "minutes apart under the same load (see the load averages)."
+)
+RUNS = (
+    ("full", "full build"),
+    ("noop", "no-op rebuild"),
+    ("one", "1 state changed"),
+    ("one_percent", "1 % changed"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    sizes: tuple[int, ...]
+    quick: bool
+    settle: float
+    jobs: int
+    work: Path
+
+
+def _settings() -> Settings:
+    quick = os.environ.get("QUICK", "") not in ("", "0")
+    default_sizes = "300" if quick else "1000,10000,100000"
+    sizes = tuple(int(s) for s in (os.environ.get("BENCH_SIZES") or default_sizes).split(",") if s.strip())
+    return Settings(
+        sizes=sizes,
+        quick=quick,
+        settle=float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "60")),
+        jobs=default_jobs(),
+        work=Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work"),
+    )
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _measure(command: list[str]) -> dict[str, Any]:
+    """Run ``command`` through ``sitegen.bench.measure``; its wall time, CPU and peak memory."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "measure.json"
+        subprocess.run([sys.executable, "-m", "sitegen.bench.measure", str(out), "--", *command], check=False)
+        measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    if measured["returncode"] not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} exited with {measured['returncode']}")
+    return measured
+
+
+def _build(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        stats_path = Path(scratch) / "stats.json"
+        measured = _measure(
+            [
+                sys.executable,
+                "-m",
+                "sitegen.bench.runbuild",
+                str(corpus),
+                str(out),
+                str(stats_path),
+                "--jobs",
+                str(jobs),
+            ]
+        )
+        measured.update(json.loads(stats_path.read_text(encoding="utf-8")))
+    return measured
+
+
+def _corpus(settings: Settings, size: int) -> Path:
+    """The corpus of ``size`` papers, generated once and kept (a marker says it is complete)."""
+    corpus = settings.work / f"corpus-{size}"
+    marker = corpus / ".complete"
+    if marker.exists() and marker.read_text(encoding="utf-8") == f"{size} {SEED} {__version__}\n":
+        return corpus
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    _log(f"generating {size} papers into {corpus}")
+    for _ in generate_corpus(size, corpus, SEED):
+        pass
+    marker.write_text(f"{size} {SEED} {__version__}\n", encoding="utf-8")
+    return corpus
+
+
+def _remove(path: Path, settings: Settings) -> None:
+    """Delete a measured tree, then let the file system settle before the next timed run."""
+    if path.exists():
+        shutil.rmtree(path)
+        if settings.settle:
+            _log(f"deleted {path.name}; waiting {settings.settle:.0f} s for the file system to settle")
+            time.sleep(settings.settle)
+
+
+def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
+    corpus = _corpus(settings, size)
+    project = settings.work / f"hugo-project-{size}"
+    if not (project / ".complete").exists():
+        _log(f"writing the Hugo project for {size} papers")
+        write_project(corpus, project)
+        (project / ".complete").write_text("", encoding="utf-8")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    outputs = settings.work / f"out-{size}-{stamp}"
+    outputs.mkdir(parents=True)
+    entry: dict[str, Any] = {"papers": size}
+
+    _log(f"{size}: Hugo")
+    entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")])
+    entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
+    _remove(outputs / "hugo", settings)
+
+    _log(f"{size}: floor loop on {settings.jobs} processes")
+    entry["floor"] = _measure(
+        [
+            sys.executable,
+            "-m",
+            "sitegen.bench.floor",
+            str(corpus),
+            str(outputs / "floor"),
+            str(size),
+            "--jobs",
+            str(settings.jobs),
+        ]
+    )
+    entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
+    _remove(outputs / "floor", settings)
+
+    site = outputs / "site"
+    one, one_percent = [size // 2], list(range(50 % size, size, 100))
+    _log(f"{size}: sitegen full build")
+    entry["full"] = _build(corpus, site, settings.jobs)
+    _log(f"{size}: sitegen no-op rebuild")
+    entry["noop"] = _build(corpus, site, settings.jobs)
+    try:
+        rewrite_papers(corpus, one, SEED, revision=1)
+        _log(f"{size}: sitegen rebuild after 1 state changed")
+        entry["one"] = _build(corpus, site, settings.jobs)
+        rewrite_papers(corpus, one_percent, SEED, revision=1)
+        _log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
+        entry["one_percent"] = _build(corpus, site, settings.jobs)
+        entry["one_percent"]["changed"] = len(one_percent)
+    finally:
+        rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
+    shutil.rmtree(outputs)
+    _add_ratios(entry)
+    return entry
+
+
+def _add_ratios(entry: dict[str, Any]) -> None:
+    hugo, floor = entry["hugo"], entry["floor"]
+    for name in ("hugo", "floor", *(run for run, _ in RUNS)):
+        run = entry[name]
+        run["papers_per_s"] = round(entry["papers"] / run["wall_s"], 1)
+        run["wall_x_hugo"] = round(run["wall_s"] / hugo["wall_s"], 3)
+        run["wall_x_floor"] = round(run["wall_s"] / floor["wall_s"], 3)
+        run["rss_x_hugo"] = round(run["peak_rss_mb"] / hugo["peak_rss_mb"], 3)
+        run["rss_x_floor"] = round(run["peak_rss_mb"] / floor["peak_rss_mb"], 3)
+
+
+def _machine(hugo: str) -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines()
+        if line.startswith("MemTotal:")
+    )
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": default_jobs(),
+        "memory_gb": round(memory_kib / 1024 / 1024, 1),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "hugo": hugo_version(hugo),
+        "sitegen": f"{__version__} ({commit or 'unknown commit'})",
+    }
+
+
+def _incremental_note() -> str:
+    if importlib.util.find_spec("sitegen.cache") is not None:
+        return "Rebuilds use the build's incremental cache (sitegen/cache.py)."
+    return (
+        "This build has no incremental cache yet (issue 6 is adding it): every rebuild re-verifies "
+        "and re-renders every paper, so the no-op and changed-state rows measure full rebuilds. "
+        "The harness needs no change when the cache lands: run `make bench` again."
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as a markdown table with the machine and the run's conditions."""
+    machine = results["machine"]
+    lines = [
+        f"Measured {results['finished']} on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}, "
+        f"{machine['hugo']}; sitegen {machine['sitegen']}. Load average (1, 5, 15 min) "
+        f"{results['load_before']} before, {results['load_after']} after.",
+        "",
+        "| papers | run | wall s | papers/s | × Hugo | × floor | peak RSS MB | tree RSS MB "
+        "| RSS × Hugo | RSS × floor | read | parse | verify | render | write | site |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    labels = [("hugo", "Hugo (renders only)"), ("floor", "floor loop"), *RUNS]
+    for entry in results["sizes"]:
+        for name, label in labels:
+            run = entry[name]
+            stages = run.get("stages_s", {})
+            stage_cells = " | ".join(
+                _fmt(stages[s]) if s in stages else ""
+                for s in ("read", "parse", "verify", "render", "write", "site")
+            )
+            lines.append(
+                f"| {entry['papers']:,} | {label} | {_fmt(run['wall_s'])} | {run['papers_per_s']:,.0f} "
+                f"| {run['wall_x_hugo']:.2f} | {run['wall_x_floor']:.2f} | {run['peak_rss_mb']:.0f} "
+                f"| {run['tree_rss_mb']:.0f} | {run['rss_x_hugo']:.2f} | {run['rss_x_floor']:.2f} | {stage_cells} |"
+            )
+    lines += [
+        "",
+        "Wall time includes starting the process. Peak RSS: the largest process of the build's tree "
+        "(getrusage); tree RSS: the largest sampled sum over the tree (counts pages forked workers "
+        "share once per process). Stage columns: seconds summed over the worker processes (read, "
+        "parse, verify, render, write per paper) and the site-wide step. Hugo builds the same page "
+        "set from the same data but verifies nothing; it has no incremental command-line build. "
+        "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
+        "Jinja render of the paper page, writing the paper's files) in a tight loop on every core.",
+        "",
+        results["incremental_note"],
+        "",
+        SHARED_NOTE,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _update_readme(table: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n{table}{END}"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n## Performance (`make bench`)\n\n" + block + "\n"
+    README.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    settings = _settings()
+    try:
+        hugo = ensure_hugo()
+    except HugoMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings.work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "schema": "pith-sitegen/bench/v1",
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(hugo),
+        "quick": settings.quick,
+        "settle_s": settings.settle,
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "incremental_note": _incremental_note(),
+        "shared_machine_note": SHARED_NOTE,
+        "sizes": [],
+    }
+    for size in settings.sizes:
+        results["sizes"].append(_bench_size(settings, size, hugo))
+    results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    table = markdown(results)
+    print(table)
+    if settings.quick:
+        _log("quick mode: results not saved")
+        return 0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "bench-" + "-".join(str(s) for s in settings.sizes) + "-" + time.strftime("%Y%m%d-%H%M%S")
+    for stem in (name, "latest"):
+        (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        (RESULTS / f"{stem}.md").write_text(table, encoding="utf-8")
+    _update_readme(table)
+    _log(f"results in {RESULTS / name}.json and .md; README updated")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""The floor: the least work any verifying generator must do per paper, in a tight loop.
+
+``python -m sitegen.bench.floor CONTENT OUT COUNT [--jobs J]`` takes the first state
+file of CONTENT and, COUNT times split over J processes, does for it what cannot be
+avoided: the strict parse, the canonical record hash and the state hash, the Ed25519
+signature check (key object loaded once), one Jinja render of the real paper page
+template, and the writes of the paper's whole file set (the same files and
+directories a build writes for that paper, learned from one real ``process_state``),
+each copy in its own directory under OUT. Discovery, reports, summaries, the
+site-wide pages, the process pool's messages and the staging swap are left out; so
+are the other checks and the JSON endpoints' encoding (their bytes are computed once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import multiprocessing
+import os
+import tempfile
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+from unittest import mock
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from sitegen.build import default_jobs, load_inputs_config
+from sitegen.canonical import canonical_sha256_hex, state_sha256_hex
+from sitegen.paper import PaperContext, process_state
+from sitegen.parse import parse_state
+from sitegen.render import Renderer
+from sitegen.sources import discover, read_input
+
+__all__ = ["main", "run_floor"]
+
+
+class _Paper:
+    """One paper's input bytes, its written file set and the paper page's render call."""
+
+    def __init__(self, content: Path) -> None:
+        config, keyring = load_inputs_config(content)
+        files = discover(content)
+        self.name = str(files.states[0])
+        self.data = read_input(files.root, files.states[0], config.limits)
+        self.renderer = Renderer(config)
+        with tempfile.TemporaryDirectory() as scratch:
+            ctx = PaperContext(
+                content_root=files.root, out_root=Path(scratch), config=config, keyring=keyring
+            )
+            with mock.patch.object(Renderer, "page", autospec=True, side_effect=Renderer.page) as page:
+                outcome = process_state(ctx, files.states[0])
+            assert outcome is not None and outcome.summary is not None, "the floor needs a paper that builds"
+            self.files = [
+                (p.relative_to(scratch).as_posix(), p.read_bytes())
+                for p in sorted(Path(scratch).rglob("*"))
+                if p.is_file()
+            ]
+        _, name, page_dir = page.call_args_list[0].args
+        assert name == "paper.html"
+        self.page_dir: PurePosixPath = page_dir
+        self.context: dict[str, Any] = dict(page.call_args_list[0].kwargs)
+        receipt = parse_state(self.data, self.name).state.receipt
+        key = keyring.get(receipt.key_id)
+        assert key is not None, "the floor's paper must be signed by a trusted key"
+        self.public_key = Ed25519PublicKey.from_public_bytes(key.public_key)
+
+
+def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
+    for number in range(first, first + count):
+        parsed = parse_state(paper.data, paper.name)
+        raw = parsed.raw
+        current = raw["current"]
+        assert isinstance(current, dict)
+        created = current["record_created"]
+        assert isinstance(created, dict)
+        payload = created["payload"]
+        assert isinstance(payload, dict)
+        digest_hex = canonical_sha256_hex(payload["canonical_record"])
+        state_sha256_hex(raw)
+        signature = base64.b64decode(parsed.state.receipt.signature_b64, validate=True)
+        paper.public_key.verify(signature, bytes.fromhex(digest_hex))
+        html = paper.renderer.page("paper.html", paper.page_dir, **paper.context)
+        base = out / f"{number:08d}"
+        made: set[Path] = set()
+        for rel, data in paper.files:
+            path = base / rel
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            with path.open("xb") as handle:
+                handle.write(html if rel == f"{paper.page_dir}/index.html" else data)
+
+
+def run_floor(content: Path, out: Path, count: int, jobs: int) -> float:
+    """Run the floor loop ``count`` times over ``jobs`` processes; returns the seconds the loop took."""
+    paper = _Paper(content)
+    out.mkdir(parents=True, exist_ok=True)
+    share, extra = divmod(count, jobs)
+    spans, first = [], 0
+    for job in range(jobs):
+        size = share + (1 if job < extra else 0)
+        spans.append((first, size))
+        first += size
+    started = time.perf_counter()
+    if jobs == 1:
+        _loop(paper, out, 0, count)
+    else:
+        context = multiprocessing.get_context("fork")  # the paper's key object cannot be pickled
+        workers = [context.Process(target=_loop, args=(paper, out, a, n)) for a, n in spans]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+            if worker.exitcode != 0:
+                raise RuntimeError(f"floor worker exited with {worker.exitcode}")
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.floor", description=__doc__)
+    parser.add_argument("content", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("count", type=int)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    args = parser.parse_args(argv)
+    seconds = run_floor(args.content, args.out, args.count, args.jobs)
+    print(f"floor: {args.count} papers in {seconds:.2f} s with {args.jobs} processes ({os.getpid()})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""Run one command and measure it: wall time, CPU time and peak memory of its process tree.
+
+``python -m sitegen.bench.measure RESULT.json -- COMMAND...`` runs COMMAND as its only
+child, so ``getrusage(RUSAGE_CHILDREN)`` afterwards covers exactly that command and
+every process it waited for (a build's pool workers, Hugo's threads): ``peak_rss_mb``
+is the largest resident set any one of them reached. ``tree_rss_mb`` is the largest
+sum of the resident sets of the whole tree, sampled every 50 ms from ``/proc`` (it
+counts pages a forked worker shares with its parent once per process, so it is an
+upper bound). The bench runs every measured command through this, each in a fresh
+process, so one measurement never inherits another's peak.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["main", "tree_rss_kib"]
+
+_SAMPLE_SECONDS = 0.05
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Sum of the resident sets of ``pid`` and all its descendants, in KiB (0 where /proc is missing)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += _rss_kib(current)
+        todo.extend(_children(current))
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 3 or args[1] != "--":
+        print("usage: python -m sitegen.bench.measure RESULT.json -- COMMAND...", file=sys.stderr)
+        return 2
+    result_path, command = Path(args[0]), args[2:]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command)
+    tree_peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal tree_peak
+        while not done.wait(_SAMPLE_SECONDS):
+            tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    returncode = proc.wait()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {
+        "command": command,
+        "returncode": returncode,
+        "wall_s": round(wall, 3),
+        "user_s": round(usage.ru_utime, 3),
+        "sys_s": round(usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "tree_rss_mb": round(max(tree_peak, usage.ru_maxrss) / 1024, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    result_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
