@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -30,6 +30,8 @@ from sitegen.verify import CHECK_EXPLANATIONS
 __all__ = ["TEMPLATES_DIR", "Renderer", "compact_json", "json_bytes", "safe_link"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
+"""``json``'s own string encoder for ``ensure_ascii=False`` (the C one where available)."""
 
 VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
     Verdict.VERIFIED.value: (
@@ -49,8 +51,66 @@ VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
 
 
 def json_bytes(value: object) -> bytes:
-    """Deterministic JSON for endpoints: sorted keys, two-space indent, UTF-8, final newline."""
-    return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Deterministic JSON for endpoints: sorted keys, two-space indent, UTF-8, final newline.
+
+    The bytes of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``
+    plus a newline, made about twice as fast: with an indent, ``json`` falls back to
+    its pure-Python encoder, and every paper writes several of these. Values of other
+    types than JSON's own (floats, enums, subclasses of int) go through ``json``.
+    """
+    parts: list[str] = []
+    try:
+        _encode_indented(value, "", parts)
+    except _NotPlainJSON:
+        return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+class _NotPlainJSON(Exception):
+    """A value the fast encoder leaves to ``json``."""
+
+
+def _encode_indented(value: object, indent: str, out: list[str]) -> None:
+    """Append the tokens of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``."""
+    if isinstance(value, str):
+        out.append(_encode_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        separator = "{\n" + inner
+        for key in sorted(value):
+            if type(key) is not str:
+                raise _NotPlainJSON
+            out.append(separator)
+            out.append(_encode_string(key))
+            out.append(": ")
+            _encode_indented(value[key], inner, out)
+            separator = ",\n" + inner
+        out.append("\n" + indent + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        separator = "[\n" + inner
+        for item in value:
+            out.append(separator)
+            _encode_indented(item, inner, out)
+            separator = ",\n" + inner
+        out.append("\n" + indent + "]")
+    else:
+        raise _NotPlainJSON
 
 
 def compact_json(value: object) -> bytes:
