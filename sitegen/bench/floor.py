@@ -26,11 +26,11 @@ from unittest import mock
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sitegen.build import default_jobs, load_inputs_config
-from sitegen.canonical import canonical_sha256_hex, state_sha256_hex
 from sitegen.paper import PaperContext, process_state
 from sitegen.parse import parse_state
 from sitegen.render import Renderer
 from sitegen.sources import discover, read_input
+from sitegen.verify import check_canonical_sha256, check_state_sha256
 
 __all__ = ["main", "run_floor"]
 
@@ -69,15 +69,8 @@ class _Paper:
 def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
     for number in range(first, first + count):
         parsed = parse_state(paper.data, paper.name)
-        raw = parsed.raw
-        current = raw["current"]
-        assert isinstance(current, dict)
-        created = current["record_created"]
-        assert isinstance(created, dict)
-        payload = created["payload"]
-        assert isinstance(payload, dict)
-        digest_hex = canonical_sha256_hex(payload["canonical_record"])
-        state_sha256_hex(raw)
+        _, digest_hex = check_canonical_sha256(parsed.raw, parsed.state)
+        check_state_sha256(parsed.raw, parsed.state)
         signature = base64.b64decode(parsed.state.receipt.signature_b64, validate=True)
         paper.public_key.verify(signature, bytes.fromhex(digest_hex))
         html = paper.renderer.page("paper.html", paper.page_dir, **paper.context)
