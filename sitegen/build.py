@@ -39,7 +39,7 @@ from sitegen.paper import (
     slim_report,
     unreadable_report,
 )
-from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes
+from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes, write_json
 from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
 from sitegen.shard import Shard
@@ -428,7 +428,7 @@ def _write_site_pages(
         site.write(
             rel / "index.html", renderer.page("collision.html", rel, path=str(rel), claimants=claimants)
         )
-    site.write(PurePosixPath("aliases.json"), json_bytes(_alias_document(summaries, claims)))
+    _write_json(site, PurePosixPath("aliases.json"), _alias_document(summaries, claims))
     _write_integrity_paths(site, summaries, claims, result)
     ordered = _sorted_for_index(summaries)
     _write_index(site, renderer, config, ordered, rejected=result.counts()[Verdict.REJECTED.value])
@@ -469,6 +469,13 @@ def _write_site_pages(
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
     result.papers = len(summaries)
     return replaced
+
+
+def _write_json(site: StagedSite, rel: PurePosixPath, value: object) -> None:
+    """A site-wide JSON document, encoded straight into its file rather than into memory first."""
+    with site.path(rel).open("wb") as out:
+        write_json(value, out)
+    site.writer.record(rel)
 
 
 def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> None:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import IO
 from urllib.parse import urlsplit
 
 import jinja2
@@ -27,7 +28,7 @@ from sitegen.report import Status, Verdict
 from sitegen.urls import href, root_prefix
 from sitegen.verify import CHECK_EXPLANATIONS
 
-__all__ = ["TEMPLATES_DIR", "Renderer", "compact_json", "json_bytes", "safe_link"]
+__all__ = ["TEMPLATES_DIR", "Renderer", "compact_json", "json_bytes", "safe_link", "write_json"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
@@ -60,19 +61,49 @@ def json_bytes(value: object) -> bytes:
     """
     parts: list[str] = []
     try:
-        _encode_indented(value, "", parts)
+        _encode_indented(value, "", parts, None)
     except _NotPlainJSON:
         return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     parts.append("\n")
     return "".join(parts).encode("utf-8")
 
 
+def write_json(value: object, handle: IO[bytes]) -> None:
+    """Write ``json_bytes(value)`` to ``handle`` a few kilobytes at a time.
+
+    For site-wide documents (the alias map of every paper): the encoded text of a
+    large corpus is tens of megabytes, and its pieces held in memory several times that.
+    """
+    start = handle.tell()
+    parts: list[str] = []
+
+    def flush() -> None:
+        handle.write("".join(parts).encode("utf-8"))
+        parts.clear()
+
+    try:
+        _encode_indented(value, "", parts, flush)
+    except _NotPlainJSON:
+        handle.seek(start)
+        handle.truncate()
+        handle.write(json_bytes(value))
+        return
+    parts.append("\n")
+    flush()
+
+
 class _NotPlainJSON(Exception):
     """A value the fast encoder leaves to ``json``."""
 
 
-def _encode_indented(value: object, indent: str, out: list[str]) -> None:
-    """Append the tokens of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``."""
+_FLUSH_TOKENS = 8192
+
+
+def _encode_indented(value: object, indent: str, out: list[str], flush: Callable[[], None] | None) -> None:
+    """Append the tokens of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``.
+
+    With ``flush``, it is called to empty ``out`` whenever that holds many tokens.
+    """
     if isinstance(value, str):
         out.append(_encode_string(value))
     elif value is None:
@@ -95,8 +126,10 @@ def _encode_indented(value: object, indent: str, out: list[str]) -> None:
             out.append(separator)
             out.append(_encode_string(key))
             out.append(": ")
-            _encode_indented(value[key], inner, out)
+            _encode_indented(value[key], inner, out, flush)
             separator = ",\n" + inner
+            if flush is not None and len(out) > _FLUSH_TOKENS:
+                flush()
         out.append("\n" + indent + "}")
     elif isinstance(value, list | tuple):
         if not value:
@@ -106,8 +139,10 @@ def _encode_indented(value: object, indent: str, out: list[str]) -> None:
         separator = "[\n" + inner
         for item in value:
             out.append(separator)
-            _encode_indented(item, inner, out)
+            _encode_indented(item, inner, out, flush)
             separator = ",\n" + inner
+            if flush is not None and len(out) > _FLUSH_TOKENS:
+                flush()
         out.append("\n" + indent + "]")
     else:
         raise _NotPlainJSON

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.render import json_bytes
+from sitegen.render import json_bytes, write_json
 
 _scalars = st.none() | st.booleans() | st.integers() | st.text()
 _documents = st.recursive(
@@ -35,3 +36,12 @@ def test_json_bytes_equals_the_standard_encoder(value: object) -> None:
 def test_values_json_handles_itself_still_encode_identically(value: dict[str, float | int]) -> None:
     """Floats (including NaN and infinities) take the standard encoder's path: same bytes."""
     assert json_bytes(value) == _reference(value)
+
+
+@given(_documents | st.dictionaries(st.text(max_size=4), st.floats() | st.integers(), max_size=3))
+def test_write_json_streams_the_same_bytes(value: object) -> None:
+    """Streaming a document to a file (after other bytes) writes exactly ``json_bytes`` of it."""
+    handle = io.BytesIO()
+    handle.write(b"before")
+    write_json(value, handle)
+    assert handle.getvalue() == b"before" + _reference(value)
