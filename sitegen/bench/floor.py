@@ -3,7 +3,7 @@
 ``python -m sitegen.bench.floor CONTENT OUT COUNT [--jobs J]`` takes the first state
 file of CONTENT and, COUNT times split over J processes, does for it what cannot be
 avoided: the strict parse, the canonical record hash and the state hash, the Ed25519
-signature check (key object loaded once), one Jinja render of the real paper page
+signature check, one Jinja render of the real paper page
 template, and the writes of the paper's whole file set (the same files and
 directories a build writes for that paper, learned from one real ``process_state``),
 each copy in its own directory under OUT. Discovery, reports, summaries, the
@@ -14,7 +14,6 @@ are the other checks and the JSON endpoints' encoding (their bytes are computed 
 from __future__ import annotations
 
 import argparse
-import base64
 import multiprocessing
 import os
 import tempfile
@@ -23,14 +22,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from unittest import mock
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from sitegen.build import default_jobs, load_inputs_config
 from sitegen.paper import PaperContext, process_state
 from sitegen.parse import parse_state
 from sitegen.render import Renderer
+from sitegen.report import Status
 from sitegen.sources import discover, read_input
-from sitegen.verify import check_canonical_sha256, check_state_sha256
+from sitegen.verify import check_canonical_sha256, check_ed25519, check_state_sha256
 
 __all__ = ["main", "run_floor"]
 
@@ -63,7 +61,7 @@ class _Paper:
         receipt = parse_state(self.data, self.name).state.receipt
         key = keyring.get(receipt.key_id)
         assert key is not None, "the floor's paper must be signed by a trusted key"
-        self.public_key = Ed25519PublicKey.from_public_bytes(key.public_key)
+        self.key = key
 
 
 def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
@@ -71,8 +69,10 @@ def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
         parsed = parse_state(paper.data, paper.name)
         _, digest_hex = check_canonical_sha256(parsed.raw, parsed.state)
         check_state_sha256(parsed.raw, parsed.state)
-        signature = base64.b64decode(parsed.state.receipt.signature_b64, validate=True)
-        paper.public_key.verify(signature, bytes.fromhex(digest_hex))
+        status, reason = check_ed25519(
+            paper.key, bytes.fromhex(digest_hex), parsed.state.receipt.signature_b64
+        )
+        assert status is Status.VERIFIED, reason
         html = paper.renderer.page("paper.html", paper.page_dir, **paper.context)
         base = out / f"{number:08d}"
         made: set[Path] = set()
@@ -99,7 +99,7 @@ def run_floor(content: Path, out: Path, count: int, jobs: int) -> float:
     if jobs == 1:
         _loop(paper, out, 0, count)
     else:
-        context = multiprocessing.get_context("fork")  # the paper's key object cannot be pickled
+        context = multiprocessing.get_context("fork")
         workers = [context.Process(target=_loop, args=(paper, out, a, n)) for a, n in spans]
         for worker in workers:
             worker.start()

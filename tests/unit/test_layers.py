@@ -41,11 +41,19 @@ LAYERS = {
     "sitegen.synth": 6,
     "sitegen.bench": 6,
     "sitegen.bench.corpus": 6,
+    "sitegen.bench.__main__": 6,
+    "sitegen.bench.floor": 6,
+    "sitegen.bench.hugo": 6,
+    "sitegen.bench.measure": 6,
+    "sitegen.bench.runbuild": 6,
+    "sitegen.shard": 0,
+    "sitegen.shardlog": 6,
+    "sitegen.merge": 6,
 }
 """Layer of every module: 0 format, 1 model, 2 parse, 3 verify, 4 site, 5 I/O, 6 CLI and tools."""
 
 PURE = ("sitegen.errors", "sitegen.canonical", "sitegen.pithnum", "sitegen.model", "sitegen.report")
-PURE += ("sitegen.parse", "sitegen.keys", "sitegen.verify", "sitegen.urls")
+PURE += ("sitegen.parse", "sitegen.keys", "sitegen.verify", "sitegen.urls", "sitegen.shard")
 """Modules that do no I/O: they take values and return values."""
 
 IO_MODULES = {"os", "io", "shutil", "tempfile", "subprocess", "socket", "multiprocessing", "fcntl", "ctypes"}
