@@ -14,6 +14,9 @@ Every figure is printed as a ratio to Hugo's and to the floor's. Results go to
 table into the README. On this file system creating files right after deleting
 many is slow for about a minute, so a run that follows a large deletion waits
 ``BENCH_SETTLE`` seconds first (default 60; 0 in quick mode).
+
+``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
+and puts it into the README again (after a change to the table's format).
 """
 
 from __future__ import annotations
@@ -280,8 +283,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['load_before']} before, {results['load_after']} after.",
         "",
         "| papers | run | wall s | papers/s | × Hugo | × floor | peak RSS MB | tree RSS MB "
-        "| RSS × Hugo | RSS × floor | read | parse | verify | render | write | site |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| RSS × Hugo | RSS × floor | read | parse | verify | render | write | site | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = [("hugo", "Hugo (renders only)"), ("floor", "floor loop"), *RUNS]
     for entry in results["sizes"]:
@@ -305,14 +308,16 @@ def markdown(results: dict[str, Any]) -> str:
             )
             lines.append(
                 f"| {entry['papers']:,} | {label} | {_fmt(run['wall_s'])} | {run['papers_per_s']:,.0f} "
-                f"| {ratios} | {run['peak_rss_mb']:.0f} | {run['tree_rss_mb']:.0f} | {rss} | {stage_cells} |"
+                f"| {ratios} | {run['peak_rss_mb']:.0f} | {run['tree_rss_mb']:.0f} | {rss} | {stage_cells} "
+                f"| {run['load_average'][0]:.1f} |"
             )
     lines += [
         "",
         "Wall time includes starting the process. Peak RSS: the largest process of the build's tree "
         "(getrusage); tree RSS: the largest sampled sum over the tree (counts pages forked workers "
         "share once per process). Stage columns: seconds summed over the worker processes (read, "
-        "parse, verify, render, write per paper) and the site-wide step. Hugo builds the same page "
+        "parse, verify, render, write per paper) and the site-wide step. Load: the machine's "
+        "1-minute load average when the run ended (2 cores; above 2, other work competed). Hugo builds the same page "
         "set from the same data but verifies nothing; it has no incremental command-line build. "
         "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
         "Jinja render of the paper page, writing the paper's files) in a tight loop on every core.",
@@ -335,7 +340,13 @@ def _update_readme(table: str) -> None:
     README.write_text(text, encoding="utf-8")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--table"] and len(args) == 2:
+        table = markdown(json.loads(Path(args[1]).read_text(encoding="utf-8")))
+        print(table)
+        _update_readme(table)
+        return 0
     settings = _settings()
     try:
         hugo = ensure_hugo()
