@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["--table"] and len(args) == 2:
         table = markdown(json.loads(Path(args[1]).read_text(encoding="utf-8")))
-        print(table)
+        sys.stdout.write(table)
         _update_readme(table)
         return 0
     settings = _settings()
