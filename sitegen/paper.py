@@ -261,18 +261,6 @@ def _without_page(report: InputReport) -> StateOutcome:
     )
 
 
-def _without_page(report: InputReport) -> StateOutcome:
-    """The outcome of an input that could not be read or parsed: a report and nothing else."""
-    return StateOutcome(
-        report=report,
-        report_line=compact_json(report.to_json()),
-        summary=None,
-        warnings=(),
-        manifest="",
-        files=0,
-    )
-
-
 def _signature_bytes(signature_b64: str) -> bytes | None:
     try:
         return base64.b64decode(signature_b64, validate=True)
