@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,9 @@ import pytest
 from sitegen.bench.corpus import generate_corpus, load_template, paper_bytes, state_name
 from sitegen.shard import Shard
 from sitegen.synth import SigningKey, dump_state, make_state
-from tests.conftest import ROOT
+from tests.cli.helpers import run_cli
 
 SHARDS = 3
-
-
-def _sitegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sitegen", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -93,7 +82,7 @@ def whole(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """The corpus built in one process."""
     out = tmp_path_factory.mktemp("whole") / "site"
-    return out, _sitegen("build", "--content", corpus, "--out", out, "--jobs", "1", "--quiet")
+    return out, run_cli("build", "--content", corpus, "--out", out, "--jobs", "1", "--quiet")
 
 
 def test_parallel_build_is_byte_identical_to_single_process(
@@ -103,7 +92,7 @@ def test_parallel_build_is_byte_identical_to_single_process(
     single, single_run = whole
     assert single_run.returncode == 1, single_run.stderr
     assert "41 verified, 1 failed, 1 unverifiable, 1 rejected" in single_run.stderr
-    parallel = _sitegen("build", "--content", corpus, "--out", tmp_path / "site", "--jobs", "2", "--quiet")
+    parallel = run_cli("build", "--content", corpus, "--out", tmp_path / "site", "--jobs", "2", "--quiet")
     assert parallel.returncode == 1, parallel.stderr
     _assert_same_tree(tmp_path / "site", single)
 
@@ -117,15 +106,13 @@ def test_sharded_build_merged_equals_whole_build(
     shard_dirs = []
     for k in range(1, SHARDS + 1):
         shard_dir = tmp_path / f"shard-{k}"
-        run = _sitegen(
-            "build", "--content", corpus, "--out", shard_dir, "--shard", f"{k}/{SHARDS}", "--quiet"
-        )
+        run = run_cli("build", "--content", corpus, "--out", shard_dir, "--shard", f"{k}/{SHARDS}", "--quiet")
         assert run.returncode in (0, 1), run.stderr
         assert not (shard_dir / "index.html").exists(), "a shard writes no site-wide pages"
         shard_dirs.append(shard_dir)
     logged = [len((d / "sitegen-shard.jsonl").read_text().splitlines()) - 1 for d in shard_dirs]
     assert sum(logged) == 44 and min(logged) > 0, logged
-    merged = _sitegen("merge", *shard_dirs, "--content", corpus, "--out", tmp_path / "merged")
+    merged = run_cli("merge", *shard_dirs, "--content", corpus, "--out", tmp_path / "merged")
     assert merged.returncode == 1, merged.stderr
     assert "alias.collision" in merged.stderr
     _assert_same_tree(tmp_path / "merged", single)
@@ -134,11 +121,11 @@ def test_sharded_build_merged_equals_whole_build(
 def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_path: Path) -> None:
     """`merge` exits 2 naming the problem when a shard is missing or was built from other content."""
     for k in (1, 2):
-        run = _sitegen(
+        run = run_cli(
             "build", "--content", corpus, "--out", tmp_path / f"s{k}", "--shard", f"{k}/2", "--quiet"
         )
         assert run.returncode in (0, 1), run.stderr
-    missing = _sitegen("merge", tmp_path / "s1", "--content", corpus, "--out", tmp_path / "m")
+    missing = run_cli("merge", tmp_path / "s1", "--content", corpus, "--out", tmp_path / "m")
     assert missing.returncode == 2
     assert "shard.set" in missing.stderr and "missing 2/2" in missing.stderr
     (corpus.parent / "other").mkdir(exist_ok=True)
@@ -146,7 +133,7 @@ def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_
     if not other.exists():
         for _ in generate_corpus(2, other, seed=7):
             pass
-    foreign = _sitegen("merge", tmp_path / "s1", tmp_path / "s2", "--content", other, "--out", tmp_path / "m")
+    foreign = run_cli("merge", tmp_path / "s1", tmp_path / "s2", "--content", other, "--out", tmp_path / "m")
     assert foreign.returncode == 2
     assert "shard.content" in foreign.stderr
     assert not (tmp_path / "m").exists()
@@ -163,6 +150,6 @@ def test_shard_follows_the_pith_suffix_not_the_file_name() -> None:
 
 def test_bad_shard_argument_exits_2(tmp_path: Path) -> None:
     """`--shard 4/3` is refused before anything is built."""
-    run = _sitegen("build", "--content", tmp_path, "--out", tmp_path / "o", "--shard", "4/3")
+    run = run_cli("build", "--content", tmp_path, "--out", tmp_path / "o", "--shard", "4/3")
     assert run.returncode == 2
     assert "1 <= K <= N" in run.stderr
