@@ -25,7 +25,7 @@ from sitegen.merge import merge_shards
 from sitegen.parse import DEFAULT_LIMITS, Limits
 from sitegen.report import InputReport, Verdict, printable, report_document
 from sitegen.shard import Shard
-from sitegen.sources import load_keyring
+from sitegen.sources import load_keyring, read_named_file
 from sitegen.verify import (
     INTEGRITY_SIGNATURE_CHECK,
     SIGNATURE_CHECK,
@@ -218,27 +218,6 @@ def _counts(reports: Sequence[InputReport]) -> dict[str, int]:
     return counts
 
 
-def _read_input_file(path: Path, limits: Limits) -> bytes:
-    """Read a file named on the command line, never more than the size limit allows.
-
-    Raises:
-        InputError: missing, not a regular file (a FIFO or device could block), unreadable.
-        ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
-    """
-    if not path.is_file():
-        raise InputError(str(path), "not a regular file" if path.exists() else "no such file")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > limits.max_bytes:
-        raise ParseError(
-            str(path), "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes"
-        )
-    return data
-
-
 def _is_integrity_file(path: Path) -> bool:
     return path.name == "integrity.json" or path.name.endswith(".integrity.json")
 
@@ -246,7 +225,7 @@ def _is_integrity_file(path: Path) -> bool:
 def _verify_file(path: Path, keyring: Keyring, limits: Limits) -> InputReport:
     kind = "integrity" if _is_integrity_file(path) else "state"
     try:
-        data = _read_input_file(path, limits)
+        data = read_named_file(path, limits)
     except (InputError, ParseError) as exc:
         return rejected_report(str(path), exc, kind)
     if kind == "integrity":

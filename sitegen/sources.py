@@ -21,7 +21,15 @@ from sitegen.errors import ConfigError, InputError, ParseError
 from sitegen.keys import Keyring, parse_key
 from sitegen.parse import DEFAULT_LIMITS, Limits, load_json
 
-__all__ = ["ContentFiles", "discover", "display_name", "load_keyring", "read_input", "read_site_yaml"]
+__all__ = [
+    "ContentFiles",
+    "discover",
+    "display_name",
+    "load_keyring",
+    "read_input",
+    "read_named_file",
+    "read_site_yaml",
+]
 
 KEY_FILE_MAX_BYTES = 64 * 1024
 """A key file is a few hundred bytes; anything far larger is not a key."""
@@ -138,11 +146,26 @@ def read_input(root: Path, rel: PurePosixPath, limits: Limits = DEFAULT_LIMITS) 
         InputError: unreadable, outside the tree, or not a regular file.
         ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
     """
-    data = _read_regular(root, root / rel, str(rel), limits.max_bytes)
+    return _within_limit(_read_regular(root, root / rel, str(rel), limits.max_bytes), str(rel), limits)
+
+
+def read_named_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Read a file the user named (on the command line), wherever it is, within the size limit.
+
+    Raises:
+        InputError: missing, not a regular file (a FIFO or device could block), unreadable.
+        ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
+    """
+    try:
+        resolved = path.resolve()  # a symlink the user names is theirs to follow
+    except (OSError, RuntimeError) as exc:
+        raise InputError(str(path), "cannot resolve the path") from exc
+    return _within_limit(_read_bounded(resolved, str(path), limits.max_bytes), str(path), limits)
+
+
+def _within_limit(data: bytes | None, name: str, limits: Limits) -> bytes:
     if data is None:
-        raise ParseError(
-            str(rel), "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes"
-        )
+        raise ParseError(name, "", "json.size", f"file is larger than the limit of {limits.max_bytes} bytes")
     return data
 
 
@@ -158,10 +181,21 @@ def _read_regular(root: Path, path: Path, name: str, max_bytes: int) -> bytes | 
         raise InputError(name, "cannot resolve the path", check="input.symlink") from exc
     if not resolved.is_relative_to(root.resolve()):
         raise InputError(name, "path resolves outside the content directory", check="input.symlink")
+    return _read_bounded(resolved, name, max_bytes)
+
+
+def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of the regular file ``path``; None when the file is larger.
+
+    Raises:
+        InputError: missing, not a regular file, unreadable.
+    """
     try:
         # The checked path itself, not whatever a symlink swapped in since points to (O_NOFOLLOW);
         # O_NONBLOCK so that opening a FIFO cannot block the build before fstat refuses it.
-        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as exc:
+        raise InputError(name, "no such file") from exc
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
     try:
