@@ -124,9 +124,14 @@ def mutated_states(draw: st.DrawFn) -> dict[str, Any]:
             parent[last] = (
                 str(current)
                 if not isinstance(current, str)
-                else (int(current) if current.isdigit() else None)
+                else (int(current) if _small_ascii_number(current) else None)
             )
     return state
+
+
+def _small_ascii_number(text: str) -> bool:
+    """Text ``int()`` takes: ASCII digits only (not '²') and under Python's 4,300-digit limit."""
+    return text.isascii() and text.isdigit() and len(text) < 4_000
 
 
 def _encode(state: Any, how: str) -> bytes:
