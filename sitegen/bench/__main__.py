@@ -22,7 +22,6 @@ and puts it into the README again (after a change to the table's format).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import platform
@@ -259,16 +258,6 @@ def _machine(hugo: str) -> dict[str, Any]:
     }
 
 
-def _incremental_note() -> str:
-    if importlib.util.find_spec("sitegen.cache") is not None:
-        return "Rebuilds use the build's incremental cache (sitegen/cache.py)."
-    return (
-        "This build has no incremental cache yet (issue 6 is adding it): every rebuild re-verifies "
-        "and re-renders every paper, so the no-op and changed-state rows measure full rebuilds. "
-        "The harness needs no change when the cache lands: run `make bench` again."
-    )
-
-
 def _fmt(value: float) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
@@ -361,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": settings.quick,
         "settle_s": settings.settle,
         "load_before": [round(x, 2) for x in os.getloadavg()],
-        "incremental_note": _incremental_note(),
+        "incremental_note": "Rebuilds use the build's incremental cache (sitegen/cache.py).",
         "shared_machine_note": SHARED_NOTE,
         "sizes": [],
     }
