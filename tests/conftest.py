@@ -16,6 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SEED_PATH = DATA / "seed.state.json"
 REGISTRY_KEY_PATH = ROOT / "content" / "keys" / "pith-v1-2026-05.json"
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium: browser tests drive it through Playwright and never download a browser."""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ does: no guessing of ``.html`` suffixes, ``404.html`` for anything missing.
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 
 from sitegen.synth import SigningKey
-from tests.conftest import ROOT, SEED_PATH
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, tamper
 
 PREFIX = "/mirror/"
@@ -172,23 +171,12 @@ def test_missing_page_gets_the_sites_404_with_working_links(served: tuple[str, d
             assert _fetch(link)[0] == 200, link
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.mark.e2e
 def test_pages_load_in_chromium_without_errors_or_blocked_requests(
     served: tuple[str, dict[str, str]],
 ) -> None:
     """Headless Chromium opens each main page under /mirror/: no console error, no failed or off-site request."""
-    if shutil.which(CHROMIUM) is None:
+    if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import ConsoleMessage, Request, Response, sync_playwright
 
@@ -196,7 +184,7 @@ def test_pages_load_in_chromium_without_errors_or_blocked_requests(
     host = root.split(PREFIX)[0]
     problems: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
         probe = f"{host}/favicon.ico"  # the browser's own icon probe, outside the site: not the site's doing
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,22 +9,11 @@ import pytest
 
 from sitegen.synth import SigningKey
 from tests.cli.helpers import serve_process
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason="chromium is not installed at /usr/bin/chromium"
-    ),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium"),
 ]
 
 
@@ -41,7 +29,7 @@ def test_open_page_reloads_after_a_content_change(
         {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
     )
     with serve_process(content, tmp_path / "site") as (url, _), sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             # the site has no favicon; Chromium's own request for one is not the site's error

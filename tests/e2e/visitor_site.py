@@ -24,17 +24,8 @@ import pytest
 
 from sitegen.build import build_site
 from sitegen.synth import SigningKey, dump_state, make_state
-from tests.conftest import REGISTRY_KEY_PATH, SEED_PATH
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REGISTRY_KEY_PATH, SEED_PATH
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 SEED_PITH = f"pith:2026:{SEED_SUFFIX}"
 SEED_SHA256 = "d841dd34a99acaca94f0636d5b8a4767e6a0d0546b317553de6c9d86e9291c39"
