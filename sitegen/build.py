@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from sitegen.cache import BuildCache, build_key
+from sitegen.cache import BuildCache, CachedBuild, ReusePlan, build_key
 from sitegen.canonical import sha256_hex
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import InputError, ParseError, SitegenError
@@ -87,6 +87,8 @@ class BuildResult:
     """Why the incremental cache could not be saved, when it could not (the site is fine)."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds per stage: the per-paper ``STAGES`` summed over all workers, and ``site`` (site-wide step)."""
+    displaced: set[str] = field(default_factory=set)
+    """Inputs some of whose paths a collision page took (the incremental cache renders them afresh)."""
 
     def counts(self) -> dict[str, int]:
         counts = {v.value: 0 for v in Verdict}
@@ -216,15 +218,18 @@ def build_site(
             BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
             StagedSite(out) as site,
         ):
-            previous = cache.unchanged(site) if whole else None
-            if previous is not None:
-                result.reports.extend(previous.reports)
-                result.warnings = list(previous.warnings)
-                result.papers, result.reused = previous.papers, cache.reused
+            plan = cache.plan(site.target) if whole else None
+            if isinstance(plan, CachedBuild):
+                result.reports.extend(plan.reports)
+                result.warnings = list(plan.warnings)
+                result.papers, result.reused = plan.papers, cache.reused
                 result.seconds = time.monotonic() - started
                 return result
-            if whole:
-                cache.seed(site)
+            if isinstance(plan, ReusePlan):
+                if 2 * len(plan.reusable) >= len(inputs.files.states):
+                    site.patch_live(plan.stale_files)
+                else:
+                    cache.seed(site)
             integrity, states = process_shared_inputs(inputs, collected)
             ctx = PaperContext(
                 content_root=inputs.files.root,
@@ -261,7 +266,14 @@ def build_site(
             if whole:
                 result.rendered, result.reused = cache.rendered, cache.reused
                 try:
-                    cache.commit(site.target, result.papers, result.warnings, result.reports)
+                    cache.commit(
+                        site.target,
+                        result.papers,
+                        result.warnings,
+                        result.reports,
+                        site.writer.manifest(),
+                        result.displaced,
+                    )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
     finally:
@@ -421,6 +433,7 @@ def _write_site_pages(
     for rel, claimants in sorted(claims.items()):
         if len(claimants) == 1:
             continue
+        result.displaced.update(c.input for c in claimants)
         if any(rel == paper_dir(c.suffix) for c in claimants):
             site.remove_tree(rel)
             replaced.add(f"{rel}/")
@@ -577,7 +590,7 @@ def _write_integrity_paths(
             continue
         own = paper_dir(claimants[0].suffix)
         if len(claims[own]) == 1:  # else the paper's own files gave way to a collision page
-            site.write(rel, site.path(own / "integrity.json").read_bytes())
+            site.write(rel, site.read_bytes(own / "integrity.json"))
 
 
 def _alias_document(

@@ -3,30 +3,38 @@
 A paper's own files (its page, endpoints and alias redirects) are a pure function of
 its state file's bytes and of the *build key*: a hash of the tool's version and code,
 the templates and assets, ``site.yaml``, the keyring, the Markdown pages and the
-integrity files. The cache remembers, per state file, the SHA-256 of its bytes and
-what processing it produced (report, summary, warnings, ``SHA256SUMS`` lines).
+integrity files. The cache remembers, per state file, the SHA-256 of its bytes, the
+file's ``stat`` when it was read, and what processing it produced (report, summary,
+warnings, ``SHA256SUMS`` lines).
 
-On the next build with the same key, a state whose bytes are unchanged and whose
-files are all still in the live site with the recorded digests is *reused*: its files
-are hard-linked from the live site into the staging tree instead of being
-re-rendered. Everything else (changed, added, or touched by a collision last time) is
-rendered afresh, and the site-wide pages are always rewritten from all summaries, so
-the result is the same tree a clean build makes. When the key, every input and the
-live ``SHA256SUMS`` are all unchanged, the build is a no-op and touches nothing.
+A state is *unchanged* when its ``stat`` (size, modification and change times, inode)
+is the one recorded, or else when its bytes hash to the recorded SHA-256; as in Git,
+a state modified within two seconds of the build that recorded it is always hashed
+again, so an edit in the same clock tick is never missed. With the same key and
+every state unchanged, the build is a no-op and touches nothing. Otherwise the
+unchanged states are *reused*: only the others are rendered (see ``build.py`` for how
+the new tree is assembled and published).
+
+The build owns its output directory: the cache trusts that the live site is the tree
+its ``SHA256SUMS`` lists while that file's ``stat`` is the one recorded (anything that
+rewrites the site rewrites it). ``python -m sitegen check DIR`` audits every file
+against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 
 The cache is one JSON-lines file beside the output (``.<out>.cache.jsonl``), never
-served: one line per state (metadata, a tab, the full report line) and a header line
-last. A missing, unreadable or foreign cache only means a clean build.
+served: one line per state (metadata, a tab, the full report line), then an index
+line last (the key, the live ``SHA256SUMS``'s stat, and per state its stat, digest,
+verdict and where its line is). A build reads the index line only, and the lines of
+the states it reuses. A missing, unreadable or foreign cache only means a clean build.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,29 +43,50 @@ from typing import IO, Any
 from sitegen import __version__
 from sitegen.errors import InputError, ParseError
 from sitegen.output import StagedSite
-from sitegen.paper import PaperSummary, StateOutcome
+from sitegen.paper import StateOutcome
 from sitegen.parse import Limits
 from sitegen.render import compact_json
-from sitegen.report import Check, InputReport, Status, Verdict
+from sitegen.report import InputReport, Verdict, report_from_json
+from sitegen.shardlog import summary_doc, summary_from_doc
 from sitegen.sources import ContentFiles, read_input
 
 __all__ = [
     "CACHE_SCHEMA",
     "BuildCache",
     "CachedBuild",
+    "ReusePlan",
     "build_key",
     "cache_path",
-    "report_from_json",
+    "live_manifest_stat",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v2"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v3"
 _CODE_DIR = Path(__file__).resolve().parent
+_RACY_NS = 2_000_000_000
+"""A state modified this close to the start of the build that read it is hashed again next time."""
+_TAIL_BLOCK = 1 << 16
+
+StatKey = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode) of a file: any write or ``touch`` changes one of them."""
 
 
 def cache_path(out: Path) -> Path:
     """Where the cache of output directory ``out`` lives: beside it, never inside it."""
     target = out.absolute()
     return target.parent / f".{target.name}.cache.jsonl"
+
+
+def _stat_key(path: Path) -> StatKey | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def live_manifest_stat(site: Path) -> StatKey | None:
+    """The ``stat`` of a site's ``SHA256SUMS``: the cache's witness that the site is as it was left."""
+    return _stat_key(site / "SHA256SUMS")
 
 
 def _tree_files(root: Path, suffixes: tuple[str, ...] = ()) -> Iterator[tuple[str, Path]]:
@@ -98,83 +127,45 @@ def build_key(files: ContentFiles, templates_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def report_from_json(doc: dict[str, Any]) -> InputReport:
-    """Rebuild a report from its JSON form (``InputReport.to_json``)."""
-    return InputReport(
-        input=doc["input"],
-        kind=doc["kind"],
-        verdict=Verdict(doc["status"]),
-        checks=tuple(
-            Check(
-                id=c["id"],
-                status=Status(c["status"]),
-                summary=c["summary"],
-                json_path=c.get("json_path", ""),
-                expected=c.get("expected"),
-                observed=c.get("observed"),
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Indexed:
+    """One state as the previous build left it: enough to decide reuse without reading its line."""
+
+    sha256: str
+    stat: StatKey | None
+    """None when the state was modified too close to that build to trust its ``stat``."""
+    offset: int
+    length: int
+    verdict: Verdict
+    pith_number: str | None
+    source_id: str | None
+    displaced: bool
+    """Another paper claimed one of its paths, so some of its files are not in the live site."""
+
+    def slim_report(self, name: str, read_line: Callable[[_Indexed], dict[str, Any]]) -> InputReport:
+        """The report kept in memory for this state: rebuilt from the index when it verified."""
+        if self.verdict is Verdict.VERIFIED:
+            return InputReport(
+                input=name,
+                kind="state",
+                verdict=self.verdict,
+                pith_number=self.pith_number,
+                source_id=self.source_id,
             )
-            for c in doc["checks"]
-        ),
-        errors=tuple(doc["errors"]),
-        pith_number=doc.get("pith_number"),
-        source_id=doc.get("source_id"),
-    )
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Verdict):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _tuples(value: object) -> object:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
-def _summary_to_json(summary: PaperSummary | None) -> object:
-    if summary is None:
-        return None
-    return {f.name: _plain(getattr(summary, f.name)) for f in dataclasses.fields(summary)}
-
-
-def _summary_from_json(doc: dict[str, Any] | None) -> PaperSummary | None:
-    if doc is None:
-        return None
-    values: dict[str, Any] = {f.name: _tuples(doc[f.name]) for f in dataclasses.fields(PaperSummary)}
-    values["verdict"] = Verdict(doc["verdict"])
-    return PaperSummary(**values)
-
-
-def _manifest_lines(manifest: str) -> Iterator[tuple[str, str]]:
-    """(path, sha256 hex) of each ``SHA256SUMS`` line."""
-    for line in manifest.splitlines():
-        if len(line) > 66 and line[64:66] == "  ":
-            yield line[66:], line[:64]
+        return report_from_json(read_line(self)["report"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Entry:
-    outcome: StateOutcome
-    """The outcome the state had, without its report line (read from the file when reused)."""
-    line_offset: int
-    line_length: int
-
-    @property
-    def sha256(self) -> str:
-        return self.outcome.input_sha256
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Header:
+class _Index:
     key: str
-    files: dict[str, tuple[int, int]]
-    """(size, mtime_ns) of every file of the live site the build left: a changed one is not trusted."""
+    manifest_stat: StatKey | None
     papers: int
     warnings: tuple[str, ...]
+    site_files: tuple[str, ...]
+    """The live site's files that no state's line lists (index pages, search, report...)."""
     extra_reports: tuple[InputReport, ...]
-    """Reports of inputs the cache has no entry for (integrity files, refused inputs), for a no-op build."""
+    """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
+    states: dict[str, _Indexed]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,10 +177,27 @@ class CachedBuild:
     papers: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReusePlan:
+    """Which states this build renders and which it takes from the previous build."""
+
+    reusable: frozenset[PurePosixPath]
+    stale_files: frozenset[str]
+    """Live files of the states rendered again or gone, and the previous site-wide files:
+    what a patched site must delete unless this build writes them again."""
+
+
+def _manifest_paths(manifest: str) -> Iterator[str]:
+    """The paths of ``SHA256SUMS`` lines."""
+    for line in manifest.splitlines():
+        if len(line) > 66 and line[64:66] == "  ":
+            yield line[66:]
+
+
 class BuildCache:
     """The previous build's cache, the reuse plan for this build, and the next cache being written.
 
-    Use as a context manager around the build; ``commit`` after the site is swapped in.
+    Use as a context manager around the build; ``commit`` after the site is published.
     """
 
     def __init__(self, out: Path, files: ContentFiles, limits: Limits, key: str, *, reuse: bool) -> None:
@@ -197,17 +205,17 @@ class BuildCache:
         self.files = files
         self.key = key
         self.limits = limits
+        self.started_ns = time.time_ns()
         self._handle: IO[bytes] | None = None
-        self._header: _Header | None = None
-        self._entries: dict[str, _Entry] = {}
+        self._index: _Index | None = None
         if reuse:
             self._read()
-        self._digests: dict[PurePosixPath, str | None] = {}
-        self._reusable: set[PurePosixPath] = set()
-        self._stats: dict[str, tuple[int, int]] | None = None
+        self._stats: dict[PurePosixPath, StatKey | None] = {}
+        self._reusable: frozenset[PurePosixPath] = frozenset()
         self._next: IO[bytes] | None = None
         self._next_path: Path | None = None
-        self._recorded: set[str] = set()
+        self._next_offset = 0
+        self._next_states: list[list[object]] = []
         self.reused = 0
         self.rendered = 0
 
@@ -219,14 +227,14 @@ class BuildCache:
         except OSError:
             return
         try:
-            header, entries = _parse(handle)
+            index = _parse_index(_last_line(handle))
         except (ValueError, KeyError, TypeError, IndexError, OSError):
             handle.close()
             return
-        if header.key != self.key:
+        if index.key != self.key:
             handle.close()
             return
-        self._handle, self._header, self._entries = handle, header, entries
+        self._handle, self._index = handle, index
 
     def __enter__(self) -> BuildCache:
         return self
@@ -240,76 +248,70 @@ class BuildCache:
             with contextlib.suppress(OSError):
                 self._next_path.unlink()
 
+    def _line(self, entry: _Indexed) -> bytes:
+        assert self._handle is not None
+        self._handle.seek(entry.offset)
+        return self._handle.read(entry.length)
+
+    def _meta(self, entry: _Indexed) -> dict[str, Any]:
+        meta_text, _, _ = self._line(entry).partition(b"\t")
+        doc: dict[str, Any] = json.loads(meta_text)
+        return doc
+
     # -- planning ---------------------------------------------------------------------
 
-    def _digest(self, rel: PurePosixPath) -> str | None:
-        """SHA-256 of a state's bytes, or None when it cannot be read (never reused then)."""
+    def _unchanged(self, rel: PurePosixPath, entry: _Indexed | None) -> bool:
+        """Whether a state's bytes are the ones the previous build processed (``stat``, else hash)."""
+        stat = _stat_key(self.files.root / rel)
+        self._stats[rel] = stat
+        if entry is None or stat is None:
+            return False
+        if entry.stat is not None and entry.stat == stat:
+            return True
         try:
-            return hashlib.sha256(read_input(self.files.root, rel, self.limits)).hexdigest()
+            data = read_input(self.files.root, rel, self.limits)
         except (InputError, ParseError):
-            return None
+            return False
+        return hashlib.sha256(data).hexdigest() == entry.sha256
 
-    def unchanged(self, site: StagedSite) -> CachedBuild | None:
-        """The previous result when nothing changed at all (same key, inputs and live site), else None."""
-        header = self._header
-        if header is None or len(self._entries) != len(self.files.states):
-            return None
-        live = self._live_stats(site)
-        if live.keys() != header.files.keys() or not all(
-            _same_stat(header.files[p], s) for p, s in live.items()
-        ):
-            return None
-        for rel in self.files.states:
-            entry = self._entries.get(str(rel))
-            if entry is None or self._digest_of(rel) != entry.sha256:
-                return None
-        self.reused = len(self.files.states)
-        reports = [
-            *header.extra_reports,
-            *(self._entries[str(rel)].outcome.report for rel in self.files.states),
-        ]
-        return CachedBuild(reports=tuple(reports), warnings=header.warnings, papers=header.papers)
+    def plan(self, live: Path) -> CachedBuild | ReusePlan | None:
+        """A ``CachedBuild`` when nothing changed at all, else what can be reused (None: nothing).
 
-    def _live_stats(self, site: StagedSite) -> dict[str, tuple[int, int]]:
-        if self._stats is None:
-            self._stats = _stat_tree(site.target)
-        return self._stats
-
-    def _digest_of(self, rel: PurePosixPath) -> str | None:
-        if rel not in self._digests:
-            self._digests[rel] = self._digest(rel)
-        return self._digests[rel]
+        Reuse needs the same key and the live site as the previous build left it.
+        """
+        index = self._index
+        if index is None or index.manifest_stat is None or live_manifest_stat(live) != index.manifest_stat:
+            return None
+        unchanged = {rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))}
+        if len(unchanged) == len(self.files.states) == len(index.states):
+            self.reused = len(unchanged)
+            reports = [
+                *index.extra_reports,
+                *(index.states[str(rel)].slim_report(str(rel), self._meta) for rel in self.files.states),
+            ]
+            return CachedBuild(reports=tuple(reports), warnings=index.warnings, papers=index.papers)
+        reusable = frozenset(rel for rel in unchanged if not index.states[str(rel)].displaced)
+        stale = set(index.site_files)
+        reused_names = {str(rel) for rel in reusable}
+        for name, entry in index.states.items():
+            if name not in reused_names:
+                stale.update(_manifest_paths(self._meta(entry)["manifest"]))
+        self._reusable = reusable
+        return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
 
     def seed(self, site: StagedSite) -> None:
-        """Hard-link the files of every reusable state from the live site into the staging tree.
+        """Hard-link the reusable states' files from the live site into the staging tree.
 
-        A state is reusable when its bytes are unchanged and every file it wrote is in
-        the live ``SHA256SUMS`` with the same digest, and unchanged on disk since the
-        last build (a file that a collision page replaced, or that was edited or
-        deleted, makes it render afresh).
+        For a rebuild that stages the whole new tree; a state whose files cannot all be
+        linked (one was deleted from the live site) is rendered afresh instead.
         """
-        if self._header is None:
-            return
-        recorded = self._header.files
-        stats = self._live_stats(site)
-        if not _same_stat(recorded.get("SHA256SUMS"), stats.get("SHA256SUMS")):
-            return
-        try:
-            live = dict(_manifest_lines((site.target / "SHA256SUMS").read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
-            return
-        for rel in self.files.states:
-            entry = self._entries.get(str(rel))
-            if entry is None or entry.sha256 != self._digest_of(rel):
-                continue
-            paths = list(_manifest_lines(entry.outcome.manifest))
-            if not all(
-                live.get(path) == digest and _same_stat(recorded.get(path), stats.get(path))
-                for path, digest in paths
-            ):
-                continue
-            if site.link_from_live([path for path, _ in paths]):
-                self._reusable.add(rel)
+        assert self._index is not None
+        kept = set()
+        for rel in sorted(self._reusable):
+            paths = list(_manifest_paths(self._meta(self._index.states[str(rel)])["manifest"]))
+            if site.link_from_live(paths):
+                kept.add(rel)
+        self._reusable = frozenset(kept)
 
     # -- the build's outcomes -----------------------------------------------------------
 
@@ -323,115 +325,155 @@ class BuildCache:
         for rel in rels:
             if rel in self._reusable:
                 self.reused += 1
-                yield self._outcome(str(rel))
+                yield self._reused_outcome(rel)
             else:
                 self.rendered += 1
                 yield next(fresh)
 
-    def _outcome(self, name: str) -> StateOutcome:
-        entry = self._entries[name]
-        assert self._handle is not None
-        self._handle.seek(entry.line_offset)
-        return dataclasses.replace(entry.outcome, report_line=self._handle.read(entry.line_length), files=0)
+    def _reused_outcome(self, rel: PurePosixPath) -> StateOutcome:
+        assert self._index is not None
+        entry = self._index.states[str(rel)]
+        line = self._line(entry)
+        meta_text, _, report_line = line.partition(b"\t")
+        meta = json.loads(meta_text)
+        self._append(rel, entry.sha256, entry.verdict, entry.pith_number, entry.source_id, line)
+        return StateOutcome(
+            report=report_from_json(meta["report"]),
+            report_line=report_line,
+            summary=None if meta["summary"] is None else summary_from_doc(meta["summary"]),
+            warnings=tuple(meta["warnings"]),
+            manifest=meta["manifest"],
+            files=0,
+            input_sha256=entry.sha256,
+        )
 
     # -- writing the next cache ---------------------------------------------------------
 
     def record(self, outcome: StateOutcome) -> None:
-        """Remember one state's outcome for the next build (unreadable inputs are not remembered)."""
+        """Remember a freshly rendered state's outcome for the next build (unreadable inputs are not)."""
         if not outcome.input_sha256:
             return
-        self._recorded.add(outcome.report.input)
-        if self._next is None:
-            fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
+        report = outcome.report
         meta = {
-            "input": outcome.report.input,
-            "sha256": outcome.input_sha256,
-            "report": outcome.report.to_json(),
-            "summary": _summary_to_json(outcome.summary),
+            "input": report.input,
+            "report": report.to_json(),
+            "summary": None if outcome.summary is None else summary_doc(outcome.summary),
             "warnings": list(outcome.warnings),
             "manifest": outcome.manifest,
         }
-        self._next.write(compact_json(meta) + b"\t" + outcome.report_line + b"\n")
+        rel = PurePosixPath(report.input)
+        line = compact_json(meta) + b"\t" + outcome.report_line
+        self._append(rel, outcome.input_sha256, report.verdict, report.pith_number, report.source_id, line)
+
+    def _append(
+        self,
+        rel: PurePosixPath,
+        sha256: str,
+        verdict: Verdict,
+        pith_number: str | None,
+        source_id: str | None,
+        line: bytes,
+    ) -> None:
+        if self._next is None:
+            fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
+        stat = self._stats.get(rel) if rel in self._stats else _stat_key(self.files.root / rel)
+        trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
+        self._next_states.append(
+            [
+                str(rel),
+                sha256,
+                list(stat) if trusted and stat else None,
+                self._next_offset,
+                len(line),
+                verdict.value,
+                pith_number,
+                source_id,
+            ]
+        )
+        self._next.write(line + b"\n")
+        self._next_offset += len(line) + 1
 
     def commit(
-        self, live: Path, papers: int, warnings: Iterable[str], reports: Iterable[InputReport]
+        self,
+        live: Path,
+        papers: int,
+        warnings: Iterable[str],
+        reports: Iterable[InputReport],
+        site_manifest: str,
+        displaced: Iterable[str],
     ) -> None:
-        """Put the next cache in place; call after the site was swapped in. Failure only costs speed."""
-        header = {
+        """Put the next cache in place; call after the site was published. Failure only costs speed.
+
+        ``reports``: every input's report (those of inputs with no line are kept); ``site_manifest``: the
+        ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
+        page displaced (rendered afresh next time).
+        """
+        stat = live_manifest_stat(live)
+        recorded = {state[0] for state in self._next_states}
+        gone = set(displaced)
+        for state in self._next_states:
+            state.append(state[0] in gone)
+        index = {
             "schema": CACHE_SCHEMA,
             "key": self.key,
-            "files": _stat_tree(live),
+            "manifest_stat": None if stat is None else list(stat),
             "papers": papers,
             "warnings": sorted(warnings),
-            "extra_reports": [r.to_json() for r in reports if r.input not in self._recorded],
+            "site_files": list(_manifest_paths(site_manifest)),
+            "extra_reports": [r.to_json() for r in reports if r.input not in recorded],
+            "states": self._next_states,
         }
         if self._next is None:
             fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
         assert self._next_path is not None
-        self._next.write(compact_json(header) + b"\n")
+        self._next.write(compact_json(index) + b"\n")
         self._next.close()
         self._next = None
         os.replace(self._next_path, self.path)
 
 
-def _parse(handle: IO[bytes]) -> tuple[_Header, dict[str, _Entry]]:
-    entries: dict[str, _Entry] = {}
-    header_doc: dict[str, Any] | None = None
-    offset = 0
-    while line := handle.readline():
-        meta_text, tab, _ = line.partition(b"\t")
-        if not tab:
-            header_doc = json.loads(line)
-            break
-        meta = json.loads(meta_text)
-        entries[meta["input"]] = _Entry(
-            outcome=StateOutcome(
-                report=report_from_json(meta["report"]),
-                report_line=b"",
-                summary=_summary_from_json(meta["summary"]),
-                warnings=tuple(meta["warnings"]),
-                manifest=meta["manifest"],
-                files=0,
-                input_sha256=meta["sha256"],
-            ),
-            line_offset=offset + len(meta_text) + 1,
-            line_length=len(line) - len(meta_text) - 2,
+def _last_line(handle: IO[bytes]) -> bytes:
+    """The file's last line, read backwards from its end (the index line can be megabytes)."""
+    end = handle.seek(0, os.SEEK_END)
+    tail = b""
+    position = end
+    while position > 0:
+        step = min(_TAIL_BLOCK, position)
+        position -= step
+        handle.seek(position)
+        tail = handle.read(step) + tail
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if cut >= 0:
+            return tail[cut + 1 :]
+    return tail
+
+
+def _parse_index(line: bytes) -> _Index:
+    doc = json.loads(line)
+    if doc["schema"] != CACHE_SCHEMA:
+        raise ValueError("not this version's cache")
+    states = {
+        name: _Indexed(
+            sha256=sha256,
+            stat=None if stat is None else (stat[0], stat[1], stat[2], stat[3]),
+            offset=offset,
+            length=length,
+            verdict=Verdict(verdict),
+            pith_number=pith_number,
+            source_id=source_id,
+            displaced=displaced,
         )
-        offset += len(line)
-    if header_doc is None or header_doc["schema"] != CACHE_SCHEMA:
-        raise ValueError("no cache header")
-    header = _Header(
-        key=header_doc["key"],
-        files={name: (size, mtime) for name, (size, mtime) in header_doc["files"].items()},
-        papers=header_doc["papers"],
-        warnings=tuple(header_doc["warnings"]),
-        extra_reports=tuple(report_from_json(r) for r in header_doc["extra_reports"]),
+        for name, sha256, stat, offset, length, verdict, pith_number, source_id, displaced in doc["states"]
+    }
+    manifest_stat = doc["manifest_stat"]
+    return _Index(
+        key=doc["key"],
+        manifest_stat=None if manifest_stat is None else tuple(manifest_stat),
+        papers=doc["papers"],
+        warnings=tuple(doc["warnings"]),
+        site_files=tuple(doc["site_files"]),
+        extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
+        states=states,
     )
-    return header, entries
-
-
-def _same_stat(recorded: tuple[int, int] | None, live: tuple[int, int] | None) -> bool:
-    """Whether a live file is as the last build left it: same size and modification time.
-
-    A time with no fraction of a second that matches to the second also counts: that
-    is a tree restored from an archive keeping whole seconds (tar, CI caches), while
-    an edit made later has a later time.
-    """
-    if recorded is None or live is None or recorded[0] != live[0]:
-        return False
-    second = 1_000_000_000
-    return recorded[1] == live[1] or (live[1] % second == 0 and live[1] // second == recorded[1] // second)
-
-
-def _stat_tree(root: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime_ns) of every file under ``root``, by ``/``-separated relative path."""
-    found: dict[str, tuple[int, int]] = {}
-    prefix = len(str(root)) + 1
-    for directory, _, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            st = os.lstat(path)
-            found[path[prefix:].replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns)
-    return found

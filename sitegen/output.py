@@ -21,16 +21,21 @@ import ctypes.util
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sitegen.errors import BuildError, OutputError, SitegenError
 
 __all__ = ["StagedSite", "TreeWriter", "refuse_unsafe_target", "safe_join"]
 
+
+Patch = dict[str, Any]
+"""A journaled update of the live site: ``staging`` (its directory's name), ``moves``, ``deletes``."""
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -182,6 +187,10 @@ class StagedSite:
         self.root = Path()
         self.writer = TreeWriter(self.root)
         self._linked_dirs: set[str] = set()
+        self._stale: frozenset[str] | None = None
+        """In patch mode: live files this build may make obsolete (None: the whole tree is staged)."""
+        self._removed: list[PurePosixPath] = []
+        self._journal = self.parent / f".{self.target.name}.patch.json"
 
     def __enter__(self) -> StagedSite:
         try:
@@ -202,6 +211,13 @@ class StagedSite:
                 f"{self.target}: another build is writing this output directory; try again when it ends"
             ) from exc
         self._lock = lock
+        try:
+            self._finish_interrupted_patch()
+        except OSError as exc:
+            self._release()
+            raise OutputError(
+                f"{self.target}: cannot finish the update a killed build left half-done: {exc.strerror}"
+            ) from exc
         self._remove_stale_staging()
         try:
             self.root = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self.parent))
@@ -212,8 +228,8 @@ class StagedSite:
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        if self.root.exists() and self.root != self.target:
-            shutil.rmtree(self.root, ignore_errors=True)
+        if self.root.exists() and self.root != self.target and not self._journal.exists():
+            shutil.rmtree(self.root, ignore_errors=True)  # a journaled patch still needs it
         self._release()
         if isinstance(exc, OSError):
             detail = str(exc) if isinstance(exc, SitegenError) else _os_error_text(exc)
@@ -232,6 +248,23 @@ class StagedSite:
 
     def path(self, rel: PurePosixPath) -> Path:
         return safe_join(self.root, rel)
+
+    def read_bytes(self, rel: PurePosixPath) -> bytes:
+        """A file of the new site: staged by this build, or (patching) kept from the live site."""
+        staged = self.path(rel)
+        if self._stale is not None and not staged.exists():
+            return safe_join(self.target, rel).read_bytes()
+        return staged.read_bytes()
+
+    def patch_live(self, stale: frozenset[str]) -> None:
+        """Publish by patching the live site rather than swapping a whole new tree in.
+
+        For a rebuild that reuses most papers: the staging tree then holds only what this
+        build writes, and ``commit`` moves each file into the live site (``rename``, so
+        every file a reader sees is whole) and deletes the ``stale`` live files this
+        build did not write again. Cost follows the change, not the size of the site.
+        """
+        self._stale = stale
 
     def write(self, rel: PurePosixPath, data: bytes) -> None:
         """Write one file of the new site (see ``TreeWriter.write``)."""
@@ -267,8 +300,9 @@ class StagedSite:
         return True
 
     def remove_tree(self, rel: PurePosixPath) -> None:
-        """Remove a directory written earlier in this build (e.g. a page two inputs claimed)."""
+        """Remove a directory of the new site (e.g. a page two inputs claimed), staged or (patching) live."""
         shutil.rmtree(self.path(rel), ignore_errors=True)
+        self._removed.append(rel)
 
     def commit(self) -> None:
         """Make the staged tree the live site, atomically where the system allows.
@@ -278,6 +312,12 @@ class StagedSite:
         """
         if self.target.is_symlink() or (self.target.exists() and not self.target.is_dir()):
             raise OutputError(f"{self.target}: exists and is not a directory; refusing to replace it")
+        if self._stale is not None:
+            patch = self._patch()
+            if patch is not None:
+                self._apply_patch(patch)
+                return
+            self._stage_the_rest()
         try:
             os.chmod(self.root, 0o755)  # noqa: S103 (mkdtemp makes it 0700; a web server must read it)
             if self.target.exists():
@@ -298,3 +338,122 @@ class StagedSite:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+    # -- patch mode ------------------------------------------------------------------------
+
+    def _staged_files(self) -> list[str]:
+        """Every file of the staging tree, ``/``-separated, in publishing order.
+
+        Paper and alias pages first, then the site-wide pages that link to them, and
+        ``SHA256SUMS`` last, so a reader never follows a new link to a page not yet there.
+        """
+        found: list[str] = []
+        prefix = len(str(self.root)) + 1
+        for directory, _, names in os.walk(self.root):
+            found.extend(os.path.join(directory, name)[prefix:].replace(os.sep, "/") for name in names)
+        first = ("pith/", "arxiv/", "doi/")
+        return sorted(found, key=lambda rel: (rel == "SHA256SUMS", not rel.startswith(first), rel))
+
+    def _patch(self) -> Patch | None:
+        """The moves and deletions that turn the live site into the staged one; None when a path
+        changes between file and directory (then the whole tree is staged and swapped instead)."""
+        assert self._stale is not None
+        moves = self._staged_files()
+        staged = set(moves)
+        gone = set(self._stale) - staged
+        for rel in self._removed:  # live files under a directory a collision page replaced
+            live_dir = safe_join(self.target, rel)
+            prefix = len(str(self.target)) + 1
+            for directory, _, names in os.walk(live_dir):
+                gone.update(os.path.join(directory, n)[prefix:].replace(os.sep, "/") for n in names)
+        gone -= staged
+        with open(self.root / "SHA256SUMS", "rb") as listing:
+            for line in listing:
+                gone.discard(line[66:].decode("utf-8").rstrip("\n"))
+        for move in moves:
+            live = os.path.join(self.target, move)
+            if os.path.isdir(live) and not os.path.islink(live):
+                return None
+            parent = os.path.dirname(live)
+            while parent != str(self.target) and not os.path.isdir(parent):
+                if os.path.lexists(parent):
+                    return None
+                parent = os.path.dirname(parent)
+        return {"staging": self.root.name, "moves": moves, "deletes": sorted(gone)}
+
+    def _stage_the_rest(self) -> None:
+        """Hard-link every live file this build keeps into the staging tree (patching was not possible)."""
+        assert self._stale is not None
+        stale = set(self._stale)
+        prefix = len(str(self.target)) + 1
+        for directory, _, names in os.walk(self.target):
+            rels = [os.path.join(directory, n)[prefix:].replace(os.sep, "/") for n in names]
+            keep = [
+                r
+                for r in rels
+                if r not in stale
+                and not any(PurePosixPath(r).is_relative_to(d) for d in self._removed)
+                and not os.path.lexists(os.path.join(self.root, r))
+            ]
+            if not self.link_from_live(keep):
+                raise OutputError(f"{self.target}: cannot link the files this build keeps into {self.root}")
+        self._stale = None
+
+    def _apply_patch(self, patch: Patch) -> None:
+        """Write the patch's journal, then carry it out; a killed build's journal is finished by the next."""
+        try:
+            temporary = self._journal.with_name(self._journal.name + ".tmp")
+            temporary.write_bytes(json.dumps(patch, sort_keys=True).encode("utf-8"))
+            fd = os.open(temporary, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, self._journal)
+            _carry_out(self.target, self.root, patch)
+            os.unlink(self._journal)
+        except OSError as exc:
+            raise OutputError(
+                f"{self.target}: the update stopped part-way ({exc.strerror}); "
+                "every file is whole, and the next build finishes the update"
+            ) from exc
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _finish_interrupted_patch(self) -> None:
+        """Finish the patch a killed build journaled, so the live site is again one build's output."""
+        try:
+            patch = json.loads(self._journal.read_bytes())
+        except FileNotFoundError:
+            return
+        except ValueError:  # a journal is renamed into place whole; this is not ours
+            os.unlink(self._journal)
+            return
+        staging = self.parent / str(patch["staging"])
+        if staging.name.startswith(self._prefix) and staging.is_dir():
+            _carry_out(self.target, staging, patch)
+        os.unlink(self._journal)
+
+
+def _carry_out(live: Path, staging: Path, patch: Patch) -> None:
+    """Move the staged files over the live ones, then delete the stale ones; safe to repeat."""
+    made: set[str] = set()
+    for rel in patch["moves"]:
+        source = os.path.join(staging, rel)
+        if not os.path.lexists(source):  # moved by the run this one finishes
+            continue
+        parent = os.path.dirname(os.path.join(live, rel))
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        os.replace(source, os.path.join(live, rel))
+    for rel in patch["deletes"]:
+        path = os.path.join(live, rel)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        parent, top = os.path.dirname(path), str(live)
+        while len(parent) > len(top) and parent.startswith(top):
+            try:
+                os.rmdir(parent)
+            except OSError:  # not empty (or gone): the directories above are needed too
+                break
+            parent = os.path.dirname(parent)

@@ -26,7 +26,16 @@ from sitegen.report import Verdict, report_from_json
 from sitegen.shard import Shard
 from sitegen.sources import ContentFiles
 
-__all__ = ["SHARD_LOG", "SHARD_SCHEMA", "ShardHeader", "ShardLog", "content_fingerprint", "read_shard_log"]
+__all__ = [
+    "SHARD_LOG",
+    "SHARD_SCHEMA",
+    "ShardHeader",
+    "ShardLog",
+    "content_fingerprint",
+    "read_shard_log",
+    "summary_doc",
+    "summary_from_doc",
+]
 
 SHARD_LOG = "sitegen-shard.jsonl"
 SHARD_SCHEMA = "pith-sitegen/shard-log/v1"
@@ -54,7 +63,8 @@ def content_fingerprint(files: ContentFiles) -> str:
     return digest.hexdigest()
 
 
-def _summary_doc(summary: PaperSummary) -> dict[str, object]:
+def summary_doc(summary: PaperSummary) -> dict[str, object]:
+    """A summary as JSON (the shard log's and the incremental cache's form)."""
     doc: dict[str, object] = {f.name: getattr(summary, f.name) for f in fields(PaperSummary)}
     doc["verdict"] = summary.verdict.value
     return doc
@@ -64,7 +74,8 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
-def _summary(doc: dict[str, Any]) -> PaperSummary:
+def summary_from_doc(doc: dict[str, Any]) -> PaperSummary:
+    """The inverse of ``summary_doc``."""
     values = {name: _tuples(value) for name, value in doc.items()}
     values["verdict"] = Verdict(doc["verdict"])
     return PaperSummary(**values)
@@ -82,7 +93,7 @@ class ShardLog:
     def add(self, outcome: StateOutcome) -> None:
         entry = {
             "report": json.loads(outcome.report_line),
-            "summary": None if outcome.summary is None else _summary_doc(outcome.summary),
+            "summary": None if outcome.summary is None else summary_doc(outcome.summary),
             "warnings": list(outcome.warnings),
             "manifest": outcome.manifest,
             "files": outcome.files,
@@ -99,7 +110,7 @@ def _outcome(entry: dict[str, Any]) -> StateOutcome:
     return StateOutcome(
         report=slim_report(report_from_json(report_doc)),
         report_line=compact_json(report_doc),
-        summary=None if entry["summary"] is None else _summary(entry["summary"]),
+        summary=None if entry["summary"] is None else summary_from_doc(entry["summary"]),
         warnings=tuple(entry["warnings"]),
         manifest=entry["manifest"],
         files=entry["files"],

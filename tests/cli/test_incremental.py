@@ -86,18 +86,27 @@ def test_edit_add_remove_sequence_matches_clean_builds(
     assert _rendered(_build_both(content, tmp_path, "config")) == (4, 0)
 
 
-def test_live_file_edited_or_deleted_is_rendered_again(
+def test_hand_edits_of_the_live_site_are_found_by_check_and_repaired_by_a_clean_build(
     make_content: Callable[..., Path],
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
     tmp_path: Path,
 ) -> None:
-    """A paper whose file was deleted from the live site is rendered again, restoring a clean build's tree."""
+    """The build trusts its own output: ``check`` names a deleted file; a changed SHA256SUMS means a full build."""
     content = make_content(
         {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
     )
     _build_both(content, tmp_path, "first")
-    next((tmp_path / "site" / "pith").glob("*/record.json")).unlink()
+    site = tmp_path / "site"
+    record = next((site / "pith").glob("*/record.json"))
+    record.unlink()
+    assert _rendered(summary_line(run_cli("build", "--content", content, "--out", site).stderr)) == (0, 1)
+    audit = run_cli("check", site)
+    assert audit.returncode == 1
+    assert record.relative_to(site).as_posix() in audit.stdout + audit.stderr
+
+    sums = site / "SHA256SUMS"
+    sums.write_bytes(sums.read_bytes())  # anything that rewrites the site rewrites SHA256SUMS
     assert _rendered(_build_both(content, tmp_path, "again")) == (1, 0)
 
 

@@ -1,0 +1,100 @@
+"""Publishing a rebuild by patching the live site: moves, deletions, the fallback and the journal."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+import sitegen.output
+from sitegen.errors import OutputError
+from sitegen.output import StagedSite
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _publish(target: Path, files: dict[str, bytes], *, stale: frozenset[str] | None = None) -> None:
+    """Stage ``files`` (a patch of the live site when ``stale`` is given) and commit."""
+    with StagedSite(target) as site:
+        if stale is not None:
+            site.patch_live(stale)
+        for rel, data in files.items():
+            site.write(PurePosixPath(rel), data)
+        site.commit()
+
+
+def _sums(files: dict[str, bytes]) -> bytes:
+    return "".join(f"{hashlib.sha256(d).hexdigest()}  {r}\n" for r, d in sorted(files.items())).encode()
+
+
+FIRST = {
+    "pith/A/index.html": b"a1",
+    "pith/A/state.json": b"s1",
+    "doi/10.1/x/index.html": b"d",
+    "index.html": b"i1",
+}
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Path:
+    target = tmp_path / "site"
+    _publish(target, {**FIRST, "SHA256SUMS": _sums(FIRST)})
+    return target
+
+
+def test_patch_moves_new_files_in_and_deletes_stale_ones_leaving_the_rest(live: Path) -> None:
+    """Staged files replace live ones, stale files and their empty directories go, kept files keep their inode."""
+    kept_inode = os.stat(live / "pith/A/state.json").st_ino
+    wanted = {
+        "pith/A/index.html": b"a2",
+        "pith/A/state.json": b"s1",
+        "pith/B/index.html": b"b",
+        "index.html": b"i2",
+    }
+    staged = {k: v for k, v in wanted.items() if k != "pith/A/state.json"}
+    _publish(
+        live,
+        {**staged, "SHA256SUMS": _sums(wanted)},
+        stale=frozenset({"doi/10.1/x/index.html", "index.html"}),
+    )
+    assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
+    assert not (live / "doi").exists(), "emptied directories are removed"
+    assert os.stat(live / "pith/A/state.json").st_ino == kept_inode, "a kept file is not rewritten"
+    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
+
+
+def test_a_path_that_turns_from_file_to_directory_publishes_by_a_whole_swap(live: Path) -> None:
+    """When a staged file needs a live file's path as its directory, the kept files are linked and swapped in."""
+    wanted = {"pith/A/state.json": b"s1", "doi/10.1/x/index.html/index.html": b"nested", "index.html": b"i1"}
+    staged = {"doi/10.1/x/index.html/index.html": b"nested", "index.html": b"i1"}
+    stale = frozenset({"doi/10.1/x/index.html", "pith/A/index.html", "index.html"})
+    _publish(live, {**staged, "SHA256SUMS": _sums(wanted)}, stale=stale)
+    assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
+
+
+def test_a_patch_stopped_part_way_is_finished_by_the_next_build(
+    live: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure mid-patch names the cause; every file is whole; the next build's start completes the patch."""
+    wanted = {"pith/A/index.html": b"a2", "pith/B/index.html": b"b", "index.html": b"i2"}
+    carry_out = sitegen.output._carry_out
+
+    def stop_after_one_move(target: Path, staging: Path, patch: sitegen.output.Patch) -> None:
+        carry_out(target, staging, {**patch, "moves": patch["moves"][:1], "deletes": []})
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(sitegen.output, "_carry_out", stop_after_one_move)
+    stale = frozenset({"doi/10.1/x/index.html", "pith/A/state.json", "index.html"})
+    with pytest.raises(OutputError, match=r"stopped part-way .*Input/output error.*next build finishes"):
+        _publish(live, {**wanted, "SHA256SUMS": _sums(wanted)}, stale=stale)
+    assert (live / "pith/A/index.html").read_bytes() == b"a2"
+    assert (live / "index.html").read_bytes() == b"i1", "not yet moved"
+    monkeypatch.setattr(sitegen.output, "_carry_out", carry_out)
+    with StagedSite(live):
+        pass
+    assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
+    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
