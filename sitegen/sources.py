@@ -13,6 +13,7 @@ names its input, and such a name could not be written or could forge a line.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -65,59 +66,61 @@ def display_name(text: str) -> str:
     return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in decoded)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _name_problem(name: str) -> str | None:
     """Why a file name may not name an input, or None when it may."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return "file name is not valid UTF-8"
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+    if _CONTROL.search(name):
         return "file name holds control characters"
     return None
 
 
 def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple[PurePosixPath, ...]:
+    """The ``suffix`` files under ``root/sub``, in path order (a directory entry's type needs no extra ``stat``)."""
     top = root / sub
     if top.is_symlink():
         refused.append(InputError(sub, "symlinked directories are not followed", check="input.symlink"))
         return ()
     if not top.is_dir():
         return ()
-    found: list[PurePosixPath] = []
-    for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        here = Path(directory)
-        for name in list(dirnames):
-            if name.startswith("."):  # .git, editor and OS folders: never content
-                dirnames.remove(name)
-                continue
-            if (here / name).is_symlink():
-                dirnames.remove(name)
-                refused.append(
-                    InputError(
-                        display_name((here / name).relative_to(root).as_posix()),
-                        "symlinked directories are not followed",
-                        check="input.symlink",
+    found: list[str] = []
+    problems: list[InputError] = []
+    pending = [sub]
+    while pending:
+        directory = pending.pop()
+        with os.scandir(root / directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):  # .git, editor and OS folders and hidden files: never content
+                    continue
+                rel = f"{directory}/{name}"
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(rel)
+                elif entry.is_symlink() and entry.is_dir():
+                    problems.append(
+                        InputError(
+                            display_name(rel), "symlinked directories are not followed", check="input.symlink"
+                        )
                     )
-                )
-        dirnames.sort()
-        for name in filenames:
-            if not name.endswith(suffix) or name.startswith("."):
-                continue
-            path = here / name
-            rel = PurePosixPath(path.relative_to(root).as_posix())
-            problem = _name_problem(str(rel))
-            if problem is not None:
-                refused.append(InputError(display_name(str(rel)), problem, check="input.name"))
-                continue
-            if path.is_symlink() and not _inside(root, path):
-                refused.append(
-                    InputError(
-                        str(rel), "symlink points outside the content directory", check="input.symlink"
-                    )
-                )
-                continue
-            found.append(rel)
-    return tuple(sorted(found))
+                elif name.endswith(suffix):
+                    problem = _name_problem(rel)
+                    if problem is not None:
+                        problems.append(InputError(display_name(rel), problem, check="input.name"))
+                    elif entry.is_symlink() and not _inside(root, Path(entry.path)):
+                        problems.append(
+                            InputError(
+                                rel, "symlink points outside the content directory", check="input.symlink"
+                            )
+                        )
+                    else:
+                        found.append(rel)
+    refused.extend(sorted(problems, key=lambda error: error.source.split("/")))
+    return tuple(PurePosixPath(rel) for rel in sorted(found, key=lambda rel: rel.split("/")))
 
 
 def discover(content: Path) -> ContentFiles:
