@@ -16,13 +16,13 @@ unchanged states are *reused*: only the others are rendered (see ``build.py`` fo
 the new tree is assembled and published).
 
 The build owns its output directory: the cache trusts that the live site is the tree
-its ``SHA256SUMS`` lists while that file's ``stat`` is the one recorded (anything that
-rewrites the site rewrites it). ``python -m sitegen check DIR`` audits every file
+its ``SHA256SUMS`` lists while that file is the one recorded (same ``stat``, or same
+bytes after a restore from a CI cache; anything that rewrites the site rewrites it). ``python -m sitegen check DIR`` audits every file
 against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 
 The cache is one JSON-lines file beside the output (``.<out>.cache.jsonl``), never
 served: one line per state (metadata, a tab, the full report line), then an index
-line last (the key, the live ``SHA256SUMS``'s stat, and per state its stat, digest,
+line last (the key, the live ``SHA256SUMS``'s stat and digest, and per state its stat, digest,
 verdict and where its line is). A build reads the index line only, and the lines of
 the states it reuses. A missing, unreadable or foreign cache only means a clean build.
 """
@@ -54,10 +54,10 @@ __all__ = [
     "CACHE_SCHEMA",
     "BuildCache",
     "CachedBuild",
+    "ManifestWitness",
     "ReusePlan",
     "build_key",
     "cache_path",
-    "live_manifest_stat",
 ]
 
 CACHE_SCHEMA = "pith-sitegen/build-cache/v3"
@@ -84,9 +84,37 @@ def _stat_key(path: Path) -> StatKey | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def live_manifest_stat(site: Path) -> StatKey | None:
-    """The ``stat`` of a site's ``SHA256SUMS``: the cache's witness that the site is as it was left."""
-    return _stat_key(site / "SHA256SUMS")
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestWitness:
+    """The live ``SHA256SUMS`` as a build left it: the cache's witness that the site is unchanged.
+
+    Its ``stat`` is checked first; a tree restored from an archive (a CI cache) has new
+    inodes and times, so then the bytes are hashed and compared instead.
+    """
+
+    stat: StatKey
+    sha256: str
+
+    @classmethod
+    def of(cls, site: Path) -> ManifestWitness | None:
+        path = site / "SHA256SUMS"
+        stat, sha256 = _stat_key(path), _file_sha256(path)
+        return None if stat is None or sha256 is None else cls(stat, sha256)
+
+    def matches(self, site: Path) -> bool:
+        path = site / "SHA256SUMS"
+        return _stat_key(path) == self.stat or _file_sha256(path) == self.sha256
 
 
 def _tree_files(root: Path, suffixes: tuple[str, ...] = ()) -> Iterator[tuple[str, Path]]:
@@ -158,7 +186,7 @@ class _Indexed:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Index:
     key: str
-    manifest_stat: StatKey | None
+    manifest: ManifestWitness | None
     papers: int
     warnings: tuple[str, ...]
     site_files: tuple[str, ...]
@@ -280,7 +308,7 @@ class BuildCache:
         Reuse needs the same key and the live site as the previous build left it.
         """
         index = self._index
-        if index is None or index.manifest_stat is None or live_manifest_stat(live) != index.manifest_stat:
+        if index is None or index.manifest is None or not index.manifest.matches(live):
             return None
         unchanged = {rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))}
         if len(unchanged) == len(self.files.states) == len(index.states):
@@ -409,7 +437,7 @@ class BuildCache:
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
         page displaced (rendered afresh next time).
         """
-        stat = live_manifest_stat(live)
+        witness = ManifestWitness.of(live)
         recorded = {state[0] for state in self._next_states}
         gone = set(displaced)
         for state in self._next_states:
@@ -417,7 +445,7 @@ class BuildCache:
         index = {
             "schema": CACHE_SCHEMA,
             "key": self.key,
-            "manifest_stat": None if stat is None else list(stat),
+            "manifest": None if witness is None else [list(witness.stat), witness.sha256],
             "papers": papers,
             "warnings": sorted(warnings),
             "site_files": list(_manifest_paths(site_manifest)),
@@ -450,6 +478,11 @@ def _last_line(handle: IO[bytes]) -> bytes:
     return tail
 
 
+def _stat_tuple(values: list[int]) -> StatKey:
+    size, mtime_ns, ctime_ns, inode = values
+    return (size, mtime_ns, ctime_ns, inode)
+
+
 def _parse_index(line: bytes) -> _Index:
     doc = json.loads(line)
     if doc["schema"] != CACHE_SCHEMA:
@@ -457,7 +490,7 @@ def _parse_index(line: bytes) -> _Index:
     states = {
         name: _Indexed(
             sha256=sha256,
-            stat=None if stat is None else (stat[0], stat[1], stat[2], stat[3]),
+            stat=None if stat is None else _stat_tuple(stat),
             offset=offset,
             length=length,
             verdict=Verdict(verdict),
@@ -467,10 +500,10 @@ def _parse_index(line: bytes) -> _Index:
         )
         for name, sha256, stat, offset, length, verdict, pith_number, source_id, displaced in doc["states"]
     }
-    manifest_stat = doc["manifest_stat"]
+    manifest = doc["manifest"]
     return _Index(
         key=doc["key"],
-        manifest_stat=None if manifest_stat is None else tuple(manifest_stat),
+        manifest=None if manifest is None else ManifestWitness(_stat_tuple(manifest[0]), manifest[1]),
         papers=doc["papers"],
         warnings=tuple(doc["warnings"]),
         site_files=tuple(doc["site_files"]),

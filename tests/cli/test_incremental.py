@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,8 +107,34 @@ def test_hand_edits_of_the_live_site_are_found_by_check_and_repaired_by_a_clean_
     assert record.relative_to(site).as_posix() in audit.stdout + audit.stderr
 
     sums = site / "SHA256SUMS"
-    sums.write_bytes(sums.read_bytes())  # anything that rewrites the site rewrites SHA256SUMS
+    sums.write_bytes(sums.read_bytes().replace(b"record.json", b"record.jsn"))  # a site no build left
     assert _rendered(_build_both(content, tmp_path, "again")) == (1, 0)
+
+
+def test_a_site_and_cache_restored_elsewhere_are_reused(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """Copies of content, site and cache (new inodes and times, as a CI cache restores them) still reuse every paper."""
+    content = make_content(
+        {
+            "a.state.json": new_paper(signing_key, "2607.10001", "Paper A"),
+            "b.state.json": new_paper(signing_key, "2607.10002", "Paper B"),
+        },
+        keys=[signing_key],
+    )
+    _build_both(content, tmp_path, "first")
+    restored = tmp_path / "restored"
+    shutil.copytree(content, restored / "content")
+    shutil.copytree(tmp_path / "site", restored / "site")
+    shutil.copyfile(tmp_path / ".site.cache.jsonl", restored / ".site.cache.jsonl")
+    again = run_cli("build", "--content", restored / "content", "--out", restored / "site")
+    assert again.returncode == 0, again.stderr
+    assert _rendered(summary_line(again.stderr)) == (0, 2)
+    assert "0 files written" in summary_line(again.stderr)
+    assert tree_differences(restored / "site", tmp_path / "clean-first") == []
 
 
 def test_many_changes_rendered_by_worker_processes_match_a_clean_build(
