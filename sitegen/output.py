@@ -24,8 +24,10 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -153,6 +155,10 @@ class TreeWriter:
         self.count += 1
         self._lines.append(f"{digest.hexdigest()}  {rel}\n")
 
+    def keep(self, rel: PurePosixPath, data: bytes) -> None:
+        """Add the ``SHA256SUMS`` line of ``data``, a file already in place elsewhere (not written, not counted)."""
+        self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+
     def manifest(self) -> str:
         """The ``SHA256SUMS`` lines of the files written so far, in write order."""
         return "".join(self._lines)
@@ -267,7 +273,14 @@ class StagedSite:
         self._stale = stale
 
     def write(self, rel: PurePosixPath, data: bytes) -> None:
-        """Write one file of the new site (see ``TreeWriter.write``)."""
+        """Write one file of the new site (see ``TreeWriter.write``).
+
+        When patching, a file whose live copy already has these bytes is kept as it is:
+        most site-wide files of a small change (index pages, search shards) are unchanged.
+        """
+        if self._stale is not None and _has_bytes(safe_join(self.target, rel), data):
+            self.writer.keep(rel, data)
+            return
         self.writer.write(rel, data)
 
     @property
@@ -367,9 +380,7 @@ class StagedSite:
             for directory, _, names in os.walk(live_dir):
                 gone.update(os.path.join(directory, n)[prefix:].replace(os.sep, "/") for n in names)
         gone -= staged
-        with open(self.root / "SHA256SUMS", "rb") as listing:
-            for line in listing:
-                gone.discard(line[66:].decode("utf-8").rstrip("\n"))
+        gone.difference_update(_listed(self.root))
         for move in moves:
             live = os.path.join(self.target, move)
             if os.path.isdir(live) and not os.path.islink(live):
@@ -382,21 +393,11 @@ class StagedSite:
         return {"staging": self.root.name, "moves": moves, "deletes": sorted(gone)}
 
     def _stage_the_rest(self) -> None:
-        """Hard-link every live file this build keeps into the staging tree (patching was not possible)."""
-        assert self._stale is not None
-        stale = set(self._stale)
-        prefix = len(str(self.target)) + 1
-        for directory, _, names in os.walk(self.target):
-            rels = [os.path.join(directory, n)[prefix:].replace(os.sep, "/") for n in names]
-            keep = [
-                r
-                for r in rels
-                if r not in stale
-                and not any(PurePosixPath(r).is_relative_to(d) for d in self._removed)
-                and not os.path.lexists(os.path.join(self.root, r))
-            ]
-            if not self.link_from_live(keep):
-                raise OutputError(f"{self.target}: cannot link the files this build keeps into {self.root}")
+        """Hard-link into the staging tree every file of the new ``SHA256SUMS`` this build did not
+        write (patching was not possible, so the whole tree is swapped in after all)."""
+        kept = [rel for rel in _listed(self.root) if not os.path.lexists(os.path.join(self.root, rel))]
+        if not self.link_from_live(kept):
+            raise OutputError(f"{self.target}: cannot link the files this build keeps into {self.root}")
         self._stale = None
 
     def _apply_patch(self, patch: Patch) -> None:
@@ -432,6 +433,29 @@ class StagedSite:
         if staging.name.startswith(self._prefix) and staging.is_dir():
             _carry_out(self.target, staging, patch)
         os.unlink(self._journal)
+
+
+def _listed(root: Path) -> Iterator[str]:
+    """The paths ``root/SHA256SUMS`` lists."""
+    with open(root / "SHA256SUMS", "rb") as listing:
+        for line in listing:
+            yield line[66:].decode("utf-8").rstrip("\n")
+
+
+def _has_bytes(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file holding exactly ``data`` (never follows a symlink)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    finally:
+        os.close(fd)
 
 
 def _carry_out(live: Path, staging: Path, patch: Patch) -> None:

@@ -49,11 +49,12 @@ def live(tmp_path: Path) -> Path:
 def test_patch_moves_new_files_in_and_deletes_stale_ones_leaving_the_rest(live: Path) -> None:
     """Staged files replace live ones, stale files and their empty directories go, kept files keep their inode."""
     kept_inode = os.stat(live / "pith/A/state.json").st_ino
+    same_inode = os.stat(live / "index.html").st_ino
     wanted = {
         "pith/A/index.html": b"a2",
         "pith/A/state.json": b"s1",
         "pith/B/index.html": b"b",
-        "index.html": b"i2",
+        "index.html": b"i1",
     }
     staged = {k: v for k, v in wanted.items() if k != "pith/A/state.json"}
     _publish(
@@ -64,6 +65,7 @@ def test_patch_moves_new_files_in_and_deletes_stale_ones_leaving_the_rest(live: 
     assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
     assert not (live / "doi").exists(), "emptied directories are removed"
     assert os.stat(live / "pith/A/state.json").st_ino == kept_inode, "a kept file is not rewritten"
+    assert os.stat(live / "index.html").st_ino == same_inode, "a file written with its live bytes is kept"
     assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
 
 
