@@ -219,10 +219,11 @@ class StagedSite:
         self._lock = lock
         try:
             self._finish_interrupted_patch()
-        except OSError as exc:
+        except (OSError, BuildError) as exc:
             self._release()
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise OutputError(
-                f"{self.target}: cannot finish the update a killed build left half-done: {exc.strerror}"
+                f"{self._journal}: cannot finish the update a killed build left half-done: {reason}"
             ) from exc
         self._remove_stale_staging()
         try:
@@ -459,19 +460,24 @@ def _has_bytes(path: Path, data: bytes) -> bool:
 
 
 def _carry_out(live: Path, staging: Path, patch: Patch) -> None:
-    """Move the staged files over the live ones, then delete the stale ones; safe to repeat."""
+    """Move the staged files over the live ones, then delete the stale ones; safe to repeat.
+
+    Raises:
+        BuildError: a path in the patch could leave the site (a journal this build did not write).
+    """
     made: set[str] = set()
     for rel in patch["moves"]:
-        source = os.path.join(staging, rel)
+        source = str(safe_join(staging, PurePosixPath(rel)))
         if not os.path.lexists(source):  # moved by the run this one finishes
             continue
-        parent = os.path.dirname(os.path.join(live, rel))
+        target = str(safe_join(live, PurePosixPath(rel)))
+        parent = os.path.dirname(target)
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
-        os.replace(source, os.path.join(live, rel))
+        os.replace(source, target)
     for rel in patch["deletes"]:
-        path = os.path.join(live, rel)
+        path = str(safe_join(live, PurePosixPath(rel)))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         parent, top = os.path.dirname(path), str(live)

@@ -100,3 +100,17 @@ def test_a_patch_stopped_part_way_is_finished_by_the_next_build(
         pass
     assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
     assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
+
+
+def test_a_journal_naming_a_path_outside_the_site_is_refused(live: Path) -> None:
+    """A patch journal this build did not write cannot make the next build touch anything outside the site."""
+    (live.parent / "victim").write_bytes(b"keep me")
+    staging = live.parent / ".site.staging-forged"
+    staging.mkdir()
+    journal = live.parent / ".site.patch.json"
+    journal.write_text('{"staging": ".site.staging-forged", "moves": [], "deletes": ["../victim"]}')
+    with pytest.raises(
+        OutputError, match=r"\.site\.patch\.json: cannot finish .*unsafe output path '\.\./victim'"
+    ):
+        StagedSite(live).__enter__()
+    assert (live.parent / "victim").read_bytes() == b"keep me"
