@@ -48,11 +48,6 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 SEED = 1
 HUGO_MB_PER_PAPER = 0.15
 """Hugo 0.111 held about 1.4 GB for 10,000 papers here: a size it cannot fit is skipped, not swapped."""
-SHARED_NOTE = (
-    "The machine has 2 cores, shared during this run with other developers' sessions "
-    "(builds and tests), so absolute figures are noisy; the ratios compare runs made "
-    "minutes apart under the same load (see the load averages)."
-)
 RUNS = (
     ("full", "full build"),
     ("noop", "no-op rebuild"),
@@ -313,9 +308,73 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         results["incremental_note"],
         "",
-        SHARED_NOTE,
+        _load_note(results),
+        "",
+        *goal_lines(results),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _load_note(results: dict[str, Any]) -> str:
+    cores = results["machine"]["cores"]
+    busy = [
+        f"{entry['papers']:,} {name}"
+        for entry in results["sizes"]
+        for name in ("hugo", "floor", *(run for run, _ in RUNS))
+        if name in entry and entry[name]["load_average"][0] > cores
+    ]
+    if not busy:
+        return f"Every run ended with the 1-minute load average at or below the {cores} cores: no other work competed."
+    return (
+        f"Runs that ended with the load average above the {cores} cores competed with other work "
+        f"on the machine: {', '.join(busy)}."
+    )
+
+
+GOALS = (
+    ("full build at 10,000: × Hugo", "at most 0.50"),
+    ("full build at 10,000: × floor", "at most 1.30"),
+    ("no-op rebuild at 10,000: share of the full build", "under 5 %"),
+    ("1 state changed at 100,000: wall time", "under 2 s"),
+    ("peak RSS at 10,000", "under 100 MB"),
+    ("peak RSS at 100,000", "under 300 MB"),
+)
+
+
+def goal_lines(results: dict[str, Any]) -> list[str]:
+    """Issue 7's goals against this run's figures, each marked met or not (or not measured)."""
+    by_size = {entry["papers"]: entry for entry in results["sizes"]}
+
+    def figure(size: int, run: str, key: str) -> float | None:
+        value = by_size.get(size, {}).get(run, {}).get(key)
+        return None if value is None else float(value)
+
+    def peak(size: int) -> float | None:
+        runs = [by_size.get(size, {}).get(name) for name, _ in RUNS]
+        found = [r["peak_rss_mb"] for r in runs if r is not None]
+        return max(found) if found else None
+
+    full_10k, noop_10k = figure(10_000, "full", "wall_s"), figure(10_000, "noop", "wall_s")
+    measured = [
+        (figure(10_000, "full", "wall_x_hugo"), 0.5, "{:.2f}"),
+        (figure(10_000, "full", "wall_x_floor"), 1.3, "{:.2f}"),
+        (None if full_10k is None or noop_10k is None else 100 * noop_10k / full_10k, 5.0, "{:.1f} %"),
+        (figure(100_000, "one", "wall_s"), 2.0, "{:.1f} s"),
+        (peak(10_000), 100.0, "{:.0f} MB"),
+        (peak(100_000), 300.0, "{:.0f} MB"),
+    ]
+    lines = ["| goal (issue 7) | target | measured | met |", "|---|---|---:|---|"]
+    for (goal, target), (value, limit, form) in zip(GOALS, measured, strict=True):
+        if value is None:
+            lines.append(f"| {goal} | {target} | not measured | |")
+        else:
+            met = value <= limit if "at most" in target else value < limit
+            lines.append(f"| {goal} | {target} | {form.format(value)} | {'yes' if met else 'no'} |")
+    rates = [(e["papers"], e["full"]["papers_per_s"]) for e in results["sizes"] if "full" in e]
+    if len(rates) > 1:
+        steps = ", ".join(f"{size:,}: {rate:,.0f}" for size, rate in rates)
+        lines += ["", f"Full-build papers per second by corpus size (flat means linear growth): {steps}."]
+    return lines
 
 
 def _update_readme(table: str) -> None:
@@ -351,7 +410,6 @@ def main(argv: list[str] | None = None) -> int:
         "settle_s": settings.settle,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "incremental_note": "Rebuilds use the build's incremental cache (sitegen/cache.py).",
-        "shared_machine_note": SHARED_NOTE,
         "sizes": [],
     }
     for size in settings.sizes:

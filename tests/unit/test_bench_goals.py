@@ -1,0 +1,48 @@
+"""The bench's goal table: issue 7's targets against measured figures, met or not, never invented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitegen.bench.__main__ import goal_lines
+
+
+def _run(wall: float, rss: float, **extra: float) -> dict[str, Any]:
+    return {"wall_s": wall, "peak_rss_mb": rss, "papers_per_s": 1.0, "load_average": [0.5, 0.5, 0.5], **extra}
+
+
+def _results(*, one_at_100k: float | None) -> dict[str, Any]:
+    ten = {
+        "papers": 10_000,
+        "full": _run(10.0, 90.0, wall_x_hugo=0.45, wall_x_floor=1.5),
+        "noop": _run(0.4, 60.0),
+        "one": _run(3.0, 80.0),
+        "one_percent": _run(4.0, 120.0),
+    }
+    sizes: list[dict[str, Any]] = [ten]
+    if one_at_100k is not None:
+        sizes.append({"papers": 100_000, "one": _run(one_at_100k, 250.0), "full": _run(100.0, 280.0)})
+    return {"sizes": sizes}
+
+
+def _rows(lines: list[str]) -> dict[str, list[str]]:
+    rows = [line.strip("|").split("|") for line in lines if line.startswith("| ") and "goal" not in line]
+    return {cells[0].strip(): [c.strip() for c in cells[1:]] for cells in rows}
+
+
+def test_each_goal_is_marked_from_the_figures() -> None:
+    """Met and missed goals follow the numbers: ratios, the no-op share and the largest RSS of a size."""
+    rows = _rows(goal_lines(_results(one_at_100k=1.5)))
+    assert rows["full build at 10,000: × Hugo"][1:] == ["0.45", "yes"]
+    assert rows["full build at 10,000: × floor"][1:] == ["1.50", "no"]
+    assert rows["no-op rebuild at 10,000: share of the full build"][1:] == ["4.0 %", "yes"]
+    assert rows["1 state changed at 100,000: wall time"][1:] == ["1.5 s", "yes"]
+    assert rows["peak RSS at 10,000"][1:] == ["120 MB", "no"]
+    assert rows["peak RSS at 100,000"][1:] == ["280 MB", "yes"]
+
+
+def test_a_size_not_run_is_not_measured_rather_than_met() -> None:
+    """Without a 100,000-paper run, its goals say so instead of passing."""
+    rows = _rows(goal_lines(_results(one_at_100k=None)))
+    assert rows["1 state changed at 100,000: wall time"][1:] == ["not measured", ""]
+    assert rows["peak RSS at 100,000"][1:] == ["not measured", ""]
