@@ -50,24 +50,28 @@ def _os_error_text(exc: OSError) -> str:
     return f"{where}cannot write the new site: {exc.strerror or exc}"
 
 
-def safe_join(root: Path, rel: PurePosixPath) -> Path:
-    """Join a relative output path to ``root``, refusing anything that could leave it.
+def _refuse_unsafe(text: str) -> None:
+    """Raise unless ``text`` is a relative ``/``-separated path of plain names.
 
     The check is lexical: every part must be a plain name. That is sufficient because
     the build creates the output tree itself and never creates a symlink in it.
-
-    Raises:
-        BuildError: absolute, ``..``, empty parts, backslashes or control characters.
     """
-    text = str(rel)
     if (
-        rel.is_absolute()
-        or not rel.parts
-        or any(p in ("", ".", "..") for p in rel.parts)
+        not text
+        or any(p in ("", ".", "..") for p in text.split("/"))
         or "\\" in text
         or any(ord(c) < 32 or ord(c) == 127 for c in text)
     ):
         raise BuildError(f"unsafe output path {text!r}")
+
+
+def safe_join(root: Path, rel: PurePosixPath) -> Path:
+    """Join a relative output path to ``root``, refusing anything that could leave it.
+
+    Raises:
+        BuildError: absolute, ``..``, empty parts, backslashes or control characters.
+    """
+    _refuse_unsafe(str(rel))
     return root.joinpath(*rel.parts)
 
 
@@ -100,10 +104,12 @@ def refuse_unsafe_target(target: Path, *, content: Path, marker: str) -> None:
 class TreeWriter:
     """Writes files under ``root`` and records their ``SHA256SUMS`` lines.
 
-    Each file is written under a temporary name and renamed over its path, never modified
-    in place: a tree that shares inodes with the live site (hard links) cannot change the
-    live site, and two processes writing one path (two papers claiming one alias) leave
-    one whole file, which the build then replaces with a collision page.
+    A file is never modified in place. A new path is created directly (``O_EXCL``); a
+    path that already exists (a hard link from the live site, placed by the incremental
+    cache, or another paper's alias) is replaced by a whole file written under a
+    temporary name and renamed over it. So a tree that shares inodes with the live site
+    cannot change the live site, and two processes writing one path (two papers claiming
+    one alias) leave one whole file, which the build then replaces with a collision page.
     """
 
     def __init__(self, root: Path) -> None:
@@ -112,38 +118,35 @@ class TreeWriter:
         self.seconds = 0.0
         """Time spent in ``write`` (creating, writing and hashing files), for the build's stage timings."""
         self._lines: list[str] = []
-        self._dirs: set[Path] = set()
+        self._root_text = os.fspath(root)
+        self._dirs: set[str] = set()
 
-    def write(self, rel: PurePosixPath, data: bytes) -> None:
-        """Write one file.
+    def write(self, rel: PurePosixPath | str, data: bytes) -> None:
+        """Write one file at ``rel`` (a relative ``/``-separated path).
 
         Raises:
             BuildError: the path is unsafe.
             OutputError: the file system refused (read-only, full).
         """
         started = time.perf_counter()
-        path = safe_join(self.root, rel)
+        text = str(rel)
+        _refuse_unsafe(text)
+        path = f"{self._root_text}/{text}"
         try:
-            if path.parent not in self._dirs:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._dirs.add(path.parent)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            directory = text.rpartition("/")[0]
+            if directory not in self._dirs:
+                _make_dir(f"{self._root_text}/{directory}" if directory else self._root_text)
+                self._dirs.add(directory)
             try:
-                fd = os.open(temporary, _NEW_FILE, 0o644)
-            except FileExistsError:  # left by a write of this process that failed half-way
-                temporary.unlink()
-                fd = os.open(temporary, _NEW_FILE, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            os.replace(temporary, path)
+                fd = os.open(path, _NEW_FILE, 0o644)
+            except FileExistsError:
+                _replace_file(path, data)
+            else:
+                _write_all(fd, data)
         except OSError as exc:
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         self.count += 1
-        self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+        self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {text}\n")
         self.seconds += time.perf_counter() - started
 
     def record(self, rel: PurePosixPath) -> None:
@@ -162,6 +165,39 @@ class TreeWriter:
     def manifest(self) -> str:
         """The ``SHA256SUMS`` lines of the files written so far, in write order."""
         return "".join(self._lines)
+
+
+def _make_dir(path: str) -> None:
+    """``mkdir -p``, in one system call when the parent exists (the usual case)."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, exist_ok=True)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to ``fd`` and close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _replace_file(path: str, data: bytes) -> None:
+    """Replace the existing file at ``path`` by a new one, never writing into its inode."""
+    head, _, name = path.rpartition("/")
+    temporary = f"{head}/.{name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(temporary, _NEW_FILE, 0o644)
+    except FileExistsError:  # left by a write of this process that failed half-way
+        os.unlink(temporary)
+        fd = os.open(temporary, _NEW_FILE, 0o644)
+    _write_all(fd, data)
+    os.replace(temporary, path)
 
 
 def _exchange(a: Path, b: Path) -> bool:

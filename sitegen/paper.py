@@ -39,6 +39,7 @@ __all__ = [
     "StateOutcome",
     "alias_paths",
     "process_state",
+    "redirect_page",
     "slim_report",
     "unreadable_report",
 ]
@@ -278,7 +279,8 @@ def _write_paper(
     summary: PaperSummary,
 ) -> list[str]:
     state, raw = parsed.state, parsed.raw
-    base = paper_dir(summary.suffix)
+    base_path = paper_dir(summary.suffix)
+    base = str(base_path)
     current = raw["current"]
     assert isinstance(current, dict)
     created = current["record_created"]
@@ -288,19 +290,19 @@ def _write_paper(
     record_bytes = canonical_bytes(payload["canonical_record"])
     ref = ctx.integrity.get(summary.source_id)
     signed = _load_integrity(ctx, ref)
-    writer.write(base / "state.json", parsed.data)
-    writer.write(base / "record.json", record_bytes)
-    writer.write(base / "receipt.json", json_bytes(payload["receipt"]))
+    writer.write(f"{base}/state.json", parsed.data)
+    writer.write(f"{base}/record.json", record_bytes)
+    writer.write(f"{base}/receipt.json", json_bytes(payload["receipt"]))
     signature = _signature_bytes(state.receipt.signature_b64)
     if signature is not None:
-        writer.write(base / "signature.bin", signature)
+        writer.write(f"{base}/signature.bin", signature)
     has_digest = _HEX64.fullmatch(state.record_canonical_sha256) is not None
     if has_digest:  # else the hash check failed and says so
-        writer.write(base / "digest.bin", bytes.fromhex(state.record_canonical_sha256))
-    writer.write(base / "integrity.json", _integrity_endpoint(current, signed))
-    writer.write(base / "aliases.json", json_bytes(_aliases_document(summary, report)))
+        writer.write(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
+    writer.write(f"{base}/integrity.json", _integrity_endpoint(current, signed))
+    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(summary, report)))
     writer.write(
-        base / "graph.json",
+        f"{base}/graph.json",
         json_bytes(
             {
                 "pith_number": state.pith_number,
@@ -311,12 +313,12 @@ def _write_paper(
             }
         ),
     )
-    writer.write(base / "verification.json", report_json)
+    writer.write(f"{base}/verification.json", report_json)
     routes = alias_paths(summary)
     routed = {rel for _, _, rel in routes if rel is not None}
     short = short_forms(summary.suffix)
     writer.write(
-        base / "index.html",
+        f"{base}/index.html",
         renderer.page(
             "paper.html",
             base,
@@ -328,7 +330,7 @@ def _write_paper(
             signed_integrity=signed,
             key=ctx.keyring.get(state.receipt.key_id),
             short=short,
-            short_links=[(value, base.parent / value in routed) for value in short.values()],
+            short_links=[(value, PurePosixPath("pith", value) in routed) for value in short.values()],
             alias_rows=[(alias, rel) for alias, (_, _, rel) in zip(state.aliases, routes, strict=True)],
             has_signature=signature is not None,
             has_digest=has_digest,
@@ -348,9 +350,24 @@ def _write_paper(
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
             continue
-        if rel != base:
-            writer.write(rel / "index.html", renderer.page("redirect.html", rel, paper=summary))
+        if rel != base_path:
+            writer.write(f"{rel}/index.html", redirect_page(renderer, rel, summary))
     return warnings
+
+
+def redirect_page(renderer: Renderer, rel: PurePosixPath, summary: PaperSummary) -> bytes:
+    """The redirect page of one alias: ``redirect.html`` with the paper's values filled in."""
+    return renderer.stamped_page(
+        "redirect.html",
+        rel,
+        {"pith_number": summary.pith_number, "suffix": summary.suffix, "title": summary.title},
+        lambda values: {
+            "paper": replace(
+                summary, pith_number=values["pith_number"], suffix=values["suffix"], title=values["title"]
+            )
+        },
+        shape=summary.verdict,
+    )
 
 
 def _load_integrity(ctx: PaperContext, ref: IntegrityRef | None) -> IntegrityInput | None:

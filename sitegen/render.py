@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
@@ -191,6 +191,11 @@ def _image_from_this_site_only(
     return f'<a href="{escapeHtml(src)}" rel="external noopener">{escapeHtml(alt)}</a>'
 
 
+_PLACEHOLDER = "SitegenSlot{}Zq"
+_PLACEHOLDER_WORD = "sitegenslot"
+_PLACEHOLDERS = re.compile(r"SitegenSlot(\d+)Zq")
+
+
 class Renderer:
     """Templates compiled once per build; ``page()`` turns a template and context into bytes."""
 
@@ -222,6 +227,7 @@ class Renderer:
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         self.markdown.add_render_rule("image", _image_from_this_site_only)
         self._cache: dict[str, jinja2.Template] = {}
+        self._stamps: dict[Hashable, tuple[list[str], list[str]]] = {}
 
     def template(self, name: str) -> jinja2.Template:
         cached = self._cache.get(name)
@@ -232,16 +238,67 @@ class Renderer:
                 raise BuildError(f"template {name!r} is missing from {TEMPLATES_DIR}") from exc
         return cached
 
-    def page(self, name: str, page_dir: PurePosixPath, **context: object) -> bytes:
+    def page(self, name: str, page_dir: PurePosixPath | str, **context: object) -> bytes:
         """Render ``name`` for a page living in ``page_dir`` (links are relative to it)."""
         override = context.pop("root_override", None)
         root = override if isinstance(override, str) else root_prefix(page_dir)
+        return self._render(name, root, str(page_dir), context).encode("utf-8")
 
+    def _render(self, name: str, root: str, page_dir: str, context: Mapping[str, object]) -> str:
         def link(rel: PurePosixPath | str, directory: bool = True) -> str:
             return href(root, rel, directory=directory)
 
-        text = self.template(name).render(root=root, link=link, page_dir=str(page_dir), **context)
-        return text.encode("utf-8")
+        return self.template(name).render(root=root, link=link, page_dir=page_dir, **context)
+
+    def stamped_page(
+        self,
+        name: str,
+        page_dir: PurePosixPath | str,
+        values: Mapping[str, str],
+        context: Callable[[Mapping[str, str]], Mapping[str, object]],
+        shape: Hashable = (),
+    ) -> bytes:
+        """``page(name, page_dir, **context(values))``, rendered once and then only filled in.
+
+        For small pages made by the thousand (alias redirects): the template is rendered
+        once per ``shape``, depth of ``page_dir`` and set of value names, with a placeholder
+        for each value and for ``page_dir``; each call puts the escaped, ``_visible`` values
+        where their placeholders were, which is what Jinja prints for ``{{ value }}``. So
+        the template must show each value (and ``page_dir``) only as plain text, and
+        everything else it shows must depend on ``shape`` and the site alone; a value
+        passed through a filter is refused, and ``link()`` may only be given values that
+        need no percent-encoding.
+
+        Raises:
+            BuildError: the template transforms a placeholder.
+        """
+        root = root_prefix(page_dir)
+        key = (name, root, shape, tuple(values))
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            stamp = self._stamps[key] = self._stamp(name, root, values, context)
+        pieces, names = stamp
+        filled = {"page_dir": str(page_dir), **values}
+        out = pieces.copy()
+        for index in range(1, len(out), 2):
+            out[index] = escape(_visible(filled[names[int(out[index])]]))
+        return "".join(out).encode("utf-8")
+
+    def _stamp(
+        self,
+        name: str,
+        root: str,
+        values: Mapping[str, str],
+        context: Callable[[Mapping[str, str]], Mapping[str, object]],
+    ) -> tuple[list[str], list[str]]:
+        """The page's text split at its placeholders: literal, value index, literal, ..."""
+        names = ["page_dir", *values]
+        holders = {field: _PLACEHOLDER.format(index) for index, field in enumerate(names)}
+        text = self._render(name, root, holders["page_dir"], context({k: holders[k] for k in values}))
+        pieces = _PLACEHOLDERS.split(text)
+        if any(_PLACEHOLDER_WORD in piece.lower() for piece in pieces[::2]):
+            raise BuildError(f"template {name!r} transforms a value it may only show as text")
+        return pieces, names
 
     def markdown_html(self, text: str) -> str:
         """Markdown to HTML with raw HTML disabled (escaped as text)."""

@@ -104,7 +104,7 @@ def integrity_endpoint_path(endpoint: str) -> PurePosixPath | None:
     return safe_relpath(endpoint[1:])
 
 
-def root_prefix(page_dir: PurePosixPath) -> str:
+def root_prefix(page_dir: PurePosixPath | str) -> str:
     """The relative link from a page's directory back to the site root.
 
     Links are relative so the site works under any sub-path, whatever the config says.
@@ -114,7 +114,7 @@ def root_prefix(page_dir: PurePosixPath) -> str:
     >>> root_prefix(PurePosixPath("."))
     './'
     """
-    depth = len([p for p in page_dir.parts if p != "."])
+    depth = sum(1 for part in str(page_dir).split("/") if part not in ("", "."))
     return "../" * depth if depth else "./"
 
 

@@ -1,0 +1,65 @@
+"""A page rendered once and filled in per use has exactly the bytes of a full Jinja render."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sitegen.config import SiteConfig
+from sitegen.errors import BuildError
+from sitegen.paper import PaperSummary, redirect_page
+from sitegen.render import Renderer
+from sitegen.report import Verdict
+
+_RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e", base_url="https://m.example/x/"))
+_SUMMARY = PaperSummary(
+    input="states/a.state.json",
+    verdict=Verdict.VERIFIED,
+    suffix="ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    pith_number="pith:2026:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    title="t",
+    authors=(),
+    primary_cat="cs.LG",
+    cross_cats=(),
+    submitted_at="2026-01-01T00:00:00Z",
+    source_id="2601.00001",
+    canonical_sha256="0" * 64,
+    aliases=(),
+    integrity_endpoint="",
+)
+_hostile_text = st.lists(
+    st.sampled_from(
+        ["a", " ", "<", ">", "&", '"', "'", "\u202e", "\x07", "\x85", "é", "SitegenSlot0Zq", "{{"]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(
+    title=_hostile_text,
+    pith_number=_hostile_text,
+    suffix=st.text(st.sampled_from("ABCXYZ234567"), min_size=1, max_size=26),
+    verdict=st.sampled_from(list(Verdict)),
+    page_dir=st.sampled_from(
+        ["pith/ABCDEFGH", "arxiv/2401.00001", "arxiv/hep-th/9901001", "doi/10.1/a/b(c)"]
+    ),
+)
+def test_redirect_page_filled_in_equals_a_full_render(
+    title: str, pith_number: str, suffix: str, verdict: Verdict, page_dir: str
+) -> None:
+    """Markup, control and bidi characters in any value end up exactly as a full render prints them."""
+    summary = replace(_SUMMARY, title=title, pith_number=pith_number, suffix=suffix, verdict=verdict)
+    stamped = redirect_page(_RENDERER, PurePosixPath(page_dir), summary)
+    assert stamped == _RENDERER.page("redirect.html", PurePosixPath(page_dir), paper=summary)
+
+
+def test_a_template_that_transforms_a_value_is_refused(tmp_path: Path) -> None:
+    """A filter applied to a filled-in value would be silently lost, so the stamp refuses it."""
+    (tmp_path / "upper.html").write_text("<p>{{ name|upper }}</p>\n")
+    renderer = Renderer(SiteConfig(), templates_dir=tmp_path)
+    with pytest.raises(BuildError, match="transforms a value"):
+        renderer.stamped_page("upper.html", "a", {"name": "x"}, lambda values: dict(values))
