@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from sitegen.errors import ParseError
@@ -231,28 +233,39 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         detail = "an integer has too many digits" if "integer string conversion" in str(exc) else str(exc)
         raise ParseError(source, _constant_path(text), "json.constant", detail) from exc
-    _check_depth_and_strings(value, source, limits)
+    _check_depth_and_strings(value, text, source, limits)
     return value
 
 
-def _check_depth_and_strings(value: JSONValue, source: str, limits: Limits) -> None:
-    """Walk the value once, bounding nesting and string length and refusing lone surrogates."""
-    stack: list[tuple[JSONValue, int]] = [(value, 1)]
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^][{}]+")
+_NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_depth_and_strings(value: JSONValue, text: str, source: str, limits: Limits) -> None:
+    """Bound nesting and string length and refuse lone surrogates in ``value``, parsed from ``text``.
+
+    Nesting is read off the brackets of the (valid) text outside its strings. Only a text
+    long enough to hold an over-long string, or with an escape of a surrogate, has its
+    strings walked: decoding never makes a string longer than its source, and strictly
+    decoded UTF-8 holds surrogates only from ``\\uD800``-``\\uDFFF`` escapes.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > limits.max_depth:
+        raise ParseError(source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}")
+    if len(text) <= limits.max_string_chars and _SURROGATE_ESCAPE.search(text) is None:
+        return
+    stack: list[JSONValue] = [value]
     while stack:
-        item, depth = stack.pop()
+        item = stack.pop()
         if isinstance(item, dict):
-            children: list[JSONValue] = [*item.keys(), *item.values()]
+            stack.extend(item.keys())
+            stack.extend(item.values())
         elif isinstance(item, list):
-            children = item
-        else:
-            if isinstance(item, str):
-                _check_string(item, value, source, limits)
-            continue
-        if depth > limits.max_depth:
-            raise ParseError(
-                source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}"
-            )
-        stack.extend((child, depth + 1) for child in children)
+            stack.extend(item)
+        elif isinstance(item, str):
+            _check_string(item, value, source, limits)
 
 
 def _check_string(text: str, document: JSONValue, source: str, limits: Limits) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sitegen.errors import ConfigError, ParseError
 from sitegen.keys import parse_key
-from sitegen.parse import load_json, parse_integrity
+from sitegen.parse import Limits, load_json, parse_integrity
 from tests.conftest import REGISTRY_KEY_PATH
 from tests.strategies import json_values, texts
 
@@ -55,3 +55,39 @@ def test_key_file_with_any_field_changed_is_accepted_only_if_self_consistent(
         assert error.check.startswith("key.")
         return
     assert key.fingerprint_hex == REGISTRY_DOC["fingerprint_sha256_hex"]
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_bracket_text = st.lists(
+    st.sampled_from(['"', "\\", "[", "]", "{", "}", "a", "\ud800", "é"]), max_size=6
+).map("".join)
+_nested = st.recursive(
+    _bracket_text | st.integers(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_bracket_text, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_nested, st.integers(min_value=1, max_value=6), st.booleans())
+def test_depth_and_surrogate_checks_match_the_parsed_value(
+    value: object, limit: int, ascii_only: bool
+) -> None:
+    """Brackets and quotes inside strings never fool the nesting check; any lone surrogate is refused."""
+    text = json.dumps({"v": value}, ensure_ascii=ascii_only)
+    has_surrogate = "\\ud800" in json.dumps(value)
+    try:
+        load_json(text.encode("utf-8", "surrogatepass"), "x.json", Limits(max_depth=limit))
+    except ParseError as exc:
+        if exc.check == "json.depth":
+            assert _depth({"v": value}) > limit
+        else:
+            assert exc.check in ("json.string", "json.utf8") and has_surrogate
+    else:
+        assert _depth({"v": value}) <= limit and not has_surrogate
