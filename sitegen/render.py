@@ -163,9 +163,9 @@ def _visible(value: object) -> object:
     Escaping alone keeps such characters; a title with U+202E could display reversed text.
     Markup (already-safe HTML, JSON-LD) stays Markup: the replacement adds no markup.
     """
-    if isinstance(value, Markup):
-        return Markup(_INVISIBLE.sub("\ufffd", str(value)))  # noqa: S704 (adds no markup)
-    if isinstance(value, str):
+    if isinstance(value, str) and _INVISIBLE.search(value) is not None:
+        if isinstance(value, Markup):
+            return Markup(_INVISIBLE.sub("\ufffd", str(value)))  # noqa: S704 (adds no markup)
         return _INVISIBLE.sub("\ufffd", value)
     return value
 
@@ -224,6 +224,13 @@ class Renderer:
             nav_pages=[{"slug": slug, "title": title} for slug, title in nav_pages],
         )
         self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
+        macros = self.env.get_template("_macros.html").module
+        self.env.globals.update(  # each badge rendered once: a macro call per use costs more than the page
+            status_badges={status: macros.status_badge(status) for status in Status},  # type: ignore[attr-defined]
+            verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},  # type: ignore[attr-defined]
+            big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},  # type: ignore[attr-defined]
+            stated_note=macros.stated(),  # type: ignore[attr-defined]
+        )
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         self.markdown.add_render_rule("image", _image_from_this_site_only)
         self._cache: dict[str, jinja2.Template] = {}

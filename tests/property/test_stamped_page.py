@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.paper import PaperSummary, redirect_page
-from sitegen.render import Renderer
+from sitegen.render import TEMPLATES_DIR, Renderer
 from sitegen.report import Verdict
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e", base_url="https://m.example/x/"))
@@ -59,6 +60,7 @@ def test_redirect_page_filled_in_equals_a_full_render(
 
 def test_a_template_that_transforms_a_value_is_refused(tmp_path: Path) -> None:
     """A filter applied to a filled-in value would be silently lost, so the stamp refuses it."""
+    shutil.copy(TEMPLATES_DIR / "_macros.html", tmp_path)
     (tmp_path / "upper.html").write_text("<p>{{ name|upper }}</p>\n")
     renderer = Renderer(SiteConfig(), templates_dir=tmp_path)
     with pytest.raises(BuildError, match="transforms a value"):
