@@ -15,15 +15,17 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from jinja2.filters import do_urlencode
+
 from sitegen.canonical import canonical_bytes, sha256_hex
 from sitegen.config import SiteConfig
 from sitegen.errors import InputError, ParseError
 from sitegen.keys import Keyring
-from sitegen.model import Alias, JSONValue
+from sitegen.model import Alias, JSONValue, StateFile
 from sitegen.output import TreeWriter
 from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
-from sitegen.render import Renderer, compact_json, json_bytes
+from sitegen.render import Renderer, compact_json, json_bytes, safe_link
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
@@ -38,6 +40,7 @@ __all__ = [
     "PaperSummary",
     "StateOutcome",
     "alias_paths",
+    "paper_page",
     "process_state",
     "redirect_page",
     "slim_report",
@@ -319,8 +322,9 @@ def _write_paper(
     short = short_forms(summary.suffix)
     writer.write(
         f"{base}/index.html",
-        renderer.page(
-            "paper.html",
+        paper_page(
+            renderer,
+            ctx.config,
             base,
             state=state,
             summary=summary,
@@ -353,6 +357,64 @@ def _write_paper(
         if rel != base_path:
             writer.write(f"{rel}/index.html", redirect_page(renderer, rel, summary))
     return warnings
+
+
+def paper_page(
+    renderer: Renderer,
+    config: SiteConfig,
+    page_dir: str,
+    *,
+    state: StateFile,
+    summary: PaperSummary,
+    **context: object,
+) -> bytes:
+    """The paper page: ``paper.html`` with ``context`` and the values ``_page_facts`` makes."""
+    return renderer.page(
+        "paper.html", page_dir, state=state, summary=summary, **context, **_page_facts(config, state, summary)
+    )
+
+
+def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> dict[str, object]:
+    """The paper page's title, canonical link, DOI and schema.org JSON-LD (``ld``), made in Python.
+
+    Building the JSON-LD with ``{% set %}`` and ``append`` in the template, once per author,
+    cost a tenth of the page's render.
+    """
+    record = state.canonical_record
+    snapshot = state.latest_snapshot
+    paper = snapshot.paper if snapshot else None
+    title = paper.title if paper else record.source_id
+    registry_page = f"{config.registry_url.rstrip('/')}/pith/{summary.suffix}"
+    doi = next((value for kind, value in summary.aliases if kind == "doi"), "")
+    identifiers: list[dict[str, str]] = [
+        {"@type": "PropertyValue", "propertyID": "Pith number", "value": summary.pith_number}
+    ]
+    same_as: list[str] = []
+    if record.source_kind == "arxiv":
+        identifiers.append({"@type": "PropertyValue", "propertyID": "arXiv", "value": record.source_id})
+        arxiv_abs = safe_link(f"https://arxiv.org/abs/{record.source_id}")
+        if arxiv_abs:
+            same_as.append(arxiv_abs)
+    if doi:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": doi})
+        same_as.append(f"https://doi.org/{do_urlencode(doi)}")
+    ld: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "name": title,
+        "headline": title,
+        "author": [{"@type": "Person", "name": a} for a in summary.authors],
+        "datePublished": record.submitted_at[:10],
+        "url": registry_page,
+        "mainEntityOfPage": registry_page,
+        "identifier": identifiers,
+        "sameAs": same_as,
+    }
+    if paper and paper.abstract_excerpt:
+        ld["abstract"] = paper.abstract_excerpt
+    if record.license:
+        ld["license"] = record.license
+    return {"title": title, "registry_page": registry_page, "doi": doi, "ld": ld}
 
 
 def redirect_page(renderer: Renderer, rel: PurePosixPath, summary: PaperSummary) -> bytes:

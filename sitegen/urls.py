@@ -39,6 +39,8 @@ PAPER_FILES = (
 """Files written beside every paper page."""
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~()+,;=@!$-]{0,199}")
+_MAX_PARTS = 8
+_SAFE_PATH = re.compile(rf"{_PART.pattern}(?:/{_PART.pattern})*")
 _BASE32 = re.compile(r"[A-Z2-7]+")
 _SHORT_LENGTH = {"pith_short_8": 8, "pith_short_12": 12, "pith_short_16": 16}
 _ALIAS_ROOT = {
@@ -51,7 +53,7 @@ _ALIAS_ROOT = {
 }
 
 
-def safe_relpath(text: str, *, max_parts: int = 8) -> PurePosixPath | None:
+def safe_relpath(text: str, *, max_parts: int = _MAX_PARTS) -> PurePosixPath | None:
     """A relative path made only of plain parts, or None for anything unsafe.
 
     Refused: empty, absolute, ``.`` or ``..`` parts, backslashes, control
@@ -62,13 +64,12 @@ def safe_relpath(text: str, *, max_parts: int = 8) -> PurePosixPath | None:
     >>> safe_relpath("pith/../../etc") is None
     True
     """
-    parts = text.split("/")
-    if not 0 < len(parts) <= max_parts:
-        return None
-    for part in parts:
-        if _PART.fullmatch(part) is None or part in (".", ".."):
-            return None
-    return PurePosixPath(*parts)
+    return None if _unsafe(text, max_parts) else PurePosixPath(text)
+
+
+def _unsafe(text: str, max_parts: int) -> bool:
+    """Whether ``text`` is not a ``safe_relpath`` (its parts never start with a dot, so never ``.``/``..``)."""
+    return _SAFE_PATH.fullmatch(text) is None or text.count("/") >= max_parts
 
 
 def paper_dir(suffix: str) -> PurePosixPath:
@@ -93,8 +94,7 @@ def alias_dir(alias: Alias) -> PurePosixPath | None:
     length = _SHORT_LENGTH.get(alias.kind)
     if length is not None and (len(alias.value) != length or _BASE32.fullmatch(alias.value) is None):
         return None
-    rel = safe_relpath(alias.value)
-    return None if rel is None else PurePosixPath(root) / rel
+    return None if _unsafe(alias.value, _MAX_PARTS) else PurePosixPath(f"{root}/{alias.value}")
 
 
 def integrity_endpoint_path(endpoint: str) -> PurePosixPath | None:

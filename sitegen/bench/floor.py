@@ -18,12 +18,13 @@ import multiprocessing
 import os
 import tempfile
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from sitegen import paper as paper_module
 from sitegen.build import default_jobs, load_inputs_config
-from sitegen.paper import PaperContext, process_state
+from sitegen.paper import PaperContext, paper_page, process_state
 from sitegen.parse import parse_state
 from sitegen.render import Renderer
 from sitegen.report import Status
@@ -46,7 +47,7 @@ class _Paper:
             ctx = PaperContext(
                 content_root=files.root, out_root=Path(scratch), config=config, keyring=keyring
             )
-            with mock.patch.object(Renderer, "page", autospec=True, side_effect=Renderer.page) as page:
+            with mock.patch.object(paper_module, "paper_page", side_effect=paper_module.paper_page) as page:
                 outcome = process_state(ctx, files.states[0])
             assert outcome is not None and outcome.summary is not None, "the floor needs a paper that builds"
             self.files = [
@@ -54,10 +55,9 @@ class _Paper:
                 for p in sorted(Path(scratch).rglob("*"))
                 if p.is_file()
             ]
-        _, name, page_dir = page.call_args_list[0].args
-        assert name == "paper.html"
-        self.page_dir: PurePosixPath = page_dir
-        self.context: dict[str, Any] = dict(page.call_args_list[0].kwargs)
+        (call,) = page.call_args_list
+        _, self.config, self.page_dir = call.args
+        self.context: dict[str, Any] = dict(call.kwargs)
         receipt = parse_state(self.data, self.name).state.receipt
         key = keyring.get(receipt.key_id)
         assert key is not None, "the floor's paper must be signed by a trusted key"
@@ -65,6 +65,7 @@ class _Paper:
 
 
 def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
+    page_file = f"{paper.page_dir}/index.html"
     for number in range(first, first + count):
         parsed = parse_state(paper.data, paper.name)
         _, digest_hex = check_canonical_sha256(parsed.raw, parsed.state)
@@ -73,16 +74,20 @@ def _loop(paper: _Paper, out: Path, first: int, count: int) -> None:
             paper.key, bytes.fromhex(digest_hex), parsed.state.receipt.signature_b64
         )
         assert status is Status.VERIFIED, reason
-        html = paper.renderer.page("paper.html", paper.page_dir, **paper.context)
-        base = out / f"{number:08d}"
-        made: set[Path] = set()
+        html = paper_page(paper.renderer, paper.config, paper.page_dir, **paper.context)
+        base = f"{out}/{number:08d}"
+        made: set[str] = set()
         for rel, data in paper.files:
-            path = base / rel
-            if path.parent not in made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                made.add(path.parent)
-            with path.open("xb") as handle:
-                handle.write(html if rel == f"{paper.page_dir}/index.html" else data)
+            path = f"{base}/{rel}"
+            directory = os.path.dirname(path)
+            if directory not in made:
+                os.makedirs(directory, exist_ok=True)
+                made.add(directory)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            try:
+                os.write(fd, html if rel == page_file else data)
+            finally:
+                os.close(fd)
 
 
 def run_floor(content: Path, out: Path, count: int, jobs: int) -> float:
