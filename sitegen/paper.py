@@ -30,7 +30,7 @@ from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
 from sitegen.urls import alias_dir, paper_dir
-from sitegen.verify import rejected_report, verify_state
+from sitegen.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
 
 __all__ = [
     "STAGES",
@@ -329,7 +329,6 @@ def _write_paper(
             state=state,
             summary=summary,
             report=report,
-            checks_by_id={c.id: c for c in report.checks},
             snapshot=state.latest_snapshot,
             signed_integrity=signed,
             key=ctx.keyring.get(state.receipt.key_id),
@@ -366,11 +365,22 @@ def paper_page(
     *,
     state: StateFile,
     summary: PaperSummary,
+    report: InputReport,
     **context: object,
 ) -> bytes:
     """The paper page: ``paper.html`` with ``context`` and the values ``_page_facts`` makes."""
     return renderer.page(
-        "paper.html", page_dir, state=state, summary=summary, **context, **_page_facts(config, state, summary)
+        "paper.html",
+        page_dir,
+        state=state,
+        summary=summary,
+        report=report,
+        check_status={c.id: c.status.value for c in report.checks},
+        check_rows=[
+            (c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks
+        ],
+        **context,
+        **_page_facts(config, state, summary),
     )
 
 

@@ -26,7 +26,6 @@ from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.report import Status, Verdict
 from sitegen.urls import href, root_prefix
-from sitegen.verify import CHECK_EXPLANATIONS
 
 __all__ = ["TEMPLATES_DIR", "Renderer", "compact_json", "json_bytes", "safe_link", "write_json"]
 
@@ -218,7 +217,6 @@ class Renderer:
         self.env.globals.update(
             site=config,
             verdict_words=VERDICT_WORDS,
-            explanations=CHECK_EXPLANATIONS,
             Status=Status,
             safe_link=safe_link,
             nav_pages=[{"slug": slug, "title": title} for slug, title in nav_pages],
@@ -226,7 +224,7 @@ class Renderer:
         self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
         macros = self.env.get_template("_macros.html").module
         self.env.globals.update(  # each badge rendered once: a macro call per use costs more than the page
-            status_badges={status: macros.status_badge(status) for status in Status},  # type: ignore[attr-defined]
+            status_badges={status.value: macros.status_badge(status) for status in Status},  # type: ignore[attr-defined]
             verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},  # type: ignore[attr-defined]
             big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},  # type: ignore[attr-defined]
             stated_note=macros.stated(),  # type: ignore[attr-defined]
