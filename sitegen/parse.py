@@ -243,16 +243,27 @@ _NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def _deepest_nesting(text: str) -> int:
+    """The deepest nesting of arrays and objects in valid JSON ``text``, from its brackets outside strings.
+
+    Without a backslash every ``"`` delimits a string, so splitting at quotes is exact.
+    """
+    outside = _JSON_STRING.sub("", text) if "\\" in text else "".join(text.split('"')[::2])
+    brackets = _NOT_BRACKET.sub("", outside)
+    return max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0)
+
+
 def _check_depth_and_strings(value: JSONValue, text: str, source: str, limits: Limits) -> None:
     """Bound nesting and string length and refuse lone surrogates in ``value``, parsed from ``text``.
 
-    Nesting is read off the brackets of the (valid) text outside its strings. Only a text
+    Nesting is read off the brackets of the (valid) text outside its strings, and only
+    when the text has more brackets than the limit at all. Only a text
     long enough to hold an over-long string, or with an escape of a surrogate, has its
     strings walked: decoding never makes a string longer than its source, and strictly
     decoded UTF-8 holds surrogates only from ``\\uD800``-``\\uDFFF`` escapes.
     """
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    if max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > limits.max_depth:
+    brackets = text.count("[") + text.count("{")
+    if brackets > limits.max_depth and _deepest_nesting(text) > limits.max_depth:
         raise ParseError(source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}")
     if len(text) <= limits.max_string_chars and _SURROGATE_ESCAPE.search(text) is None:
         return
