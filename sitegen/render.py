@@ -190,6 +190,28 @@ def _image_from_this_site_only(
     return f'<a href="{escapeHtml(src)}" rel="external noopener">{escapeHtml(alt)}</a>'
 
 
+_MEMO_LIMIT = 4096
+
+
+def _memoized(macro: Callable[..., Markup]) -> Callable[..., Markup]:
+    """``macro`` remembering its output per arguments (at most ``_MEMO_LIMIT`` at once).
+
+    For a macro whose output depends only on its arguments and the site, called with
+    the same arguments for most papers (a check's row, a completeness line).
+    """
+    cache: dict[tuple[object, ...], Markup] = {}
+
+    def call(*args: object) -> Markup:
+        html = cache.get(args)
+        if html is None:
+            if len(cache) >= _MEMO_LIMIT:
+                cache.clear()
+            html = cache[args] = macro(*args)
+        return html
+
+    return call
+
+
 _PLACEHOLDER = "SitegenSlot{}Zq"
 _PLACEHOLDER_WORD = "sitegenslot"
 _PLACEHOLDERS = re.compile(r"SitegenSlot(\d+)Zq")
@@ -228,6 +250,11 @@ class Renderer:
             verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},  # type: ignore[attr-defined]
             big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},  # type: ignore[attr-defined]
             stated_note=macros.stated(),  # type: ignore[attr-defined]
+        )
+        rows = self.env.get_template("_macros.html").make_module()  # sees the badges made above
+        self.env.globals.update(
+            check_row=_memoized(rows.check_row),  # type: ignore[attr-defined]
+            completeness_item=_memoized(rows.completeness_item),  # type: ignore[attr-defined]
         )
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         self.markdown.add_render_rule("image", _image_from_this_site_only)
