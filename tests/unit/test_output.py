@@ -58,6 +58,24 @@ def test_tree_writer_replaces_a_file_without_touching_its_hard_links(tmp_path: P
     assert live.read_bytes() == b"old"
 
 
+def test_tree_writers_sharing_a_path_leave_one_whole_file_and_no_temporary(tmp_path: Path) -> None:
+    """A path another writer made (an alias two papers claim) is replaced whole, with no .tmp left."""
+    first, second = TreeWriter(tmp_path), TreeWriter(tmp_path)
+    first.write("arxiv/2401.00001/index.html", b"first paper")
+    second.write("arxiv/2401.00001/index.html", b"second")
+    assert (tmp_path / "arxiv" / "2401.00001" / "index.html").read_bytes() == b"second"
+    assert [p.name for p in (tmp_path / "arxiv" / "2401.00001").iterdir()] == ["index.html"]
+
+
+def test_tree_writer_refuses_unsafe_string_paths(tmp_path: Path) -> None:
+    """String paths get the same refusal as PurePosixPath ones: nothing is written outside the root."""
+    writer = TreeWriter(tmp_path / "site")
+    for rel in ["../x", "/etc/x", "a//b", "a/./b", "a\\b", "a\x00b", ""]:
+        with pytest.raises(BuildError, match="unsafe output path"):
+            writer.write(rel, b"x")
+    assert not (tmp_path / "x").exists() and writer.count == 0
+
+
 def test_staged_site_commit_swaps_the_new_tree_in(tmp_path: Path) -> None:
     """Files written before commit() are invisible at the target; after it the target is the new tree."""
     target = tmp_path / "site"
