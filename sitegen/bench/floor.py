@@ -3,12 +3,13 @@
 ``python -m sitegen.bench.floor CONTENT OUT COUNT [--jobs J]`` takes the first state
 file of CONTENT and, COUNT times split over J processes, does for it what cannot be
 avoided: the strict parse, the canonical record hash and the state hash, the Ed25519
-signature check, one Jinja render of the real paper page
-template, and the writes of the paper's whole file set (the same files and
-directories a build writes for that paper, learned from one real ``process_state``),
-each copy in its own directory under OUT. Discovery, reports, summaries, the
-site-wide pages, the process pool's messages and the staging swap are left out; so
-are the other checks and the JSON endpoints' encoding (their bytes are computed once).
+signature check, one render of the real paper page (``paper_page``: its Python-made
+values and the Jinja template), and the writes of the paper's whole file set (the same
+files and directories a build writes for that paper, learned from one real
+``process_state``), each copy in its own directory under OUT, each file created with
+one ``os.open``. Discovery, reports, summaries, the site-wide pages, the process pool's
+messages and the staging swap are left out; so are the other checks, the JSON
+endpoints' encoding and the redirect pages' filling-in (their bytes are computed once).
 """
 
 from __future__ import annotations
