@@ -21,7 +21,7 @@ from sitegen.canonical import canonical_bytes, sha256_hex
 from sitegen.config import SiteConfig
 from sitegen.errors import InputError, ParseError
 from sitegen.keys import Keyring
-from sitegen.model import Alias, JSONValue, StateFile
+from sitegen.model import JSONValue, StateFile
 from sitegen.output import TreeWriter
 from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
@@ -29,7 +29,7 @@ from sitegen.render import Renderer, compact_json, json_bytes, safe_link
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
-from sitegen.urls import alias_dir, paper_dir
+from sitegen.urls import alias_path, paper_dir
 from sitegen.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
 
 __all__ = [
@@ -155,10 +155,7 @@ def slim_report(report: InputReport) -> InputReport:
 
 def alias_paths(summary: PaperSummary) -> list[tuple[str, str, PurePosixPath | None]]:
     """(kind, value, redirect directory or None when unsafe or unrouted) for each alias."""
-    return [
-        (kind, value, alias_dir(Alias(kind=kind, value=value, created_at="")))
-        for kind, value in summary.aliases
-    ]
+    return [(kind, value, alias_path(kind, value)) for kind, value in summary.aliases]
 
 
 def paper_summary(parsed: ParsedState, report: InputReport) -> PaperSummary | None:

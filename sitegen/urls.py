@@ -12,11 +12,9 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from sitegen.model import Alias
-
 __all__ = [
     "PAPER_FILES",
-    "alias_dir",
+    "alias_path",
     "href",
     "integrity_endpoint_path",
     "paper_dir",
@@ -77,24 +75,24 @@ def paper_dir(suffix: str) -> PurePosixPath:
     return PurePosixPath("pith", suffix)
 
 
-def alias_dir(alias: Alias) -> PurePosixPath | None:
+def alias_path(kind: str, value: str) -> PurePosixPath | None:
     """Directory of an alias's redirect page, or None when its kind has no route or it is unsafe.
 
     A short alias must be 8, 12 or 16 base32 characters as its kind says, so it can never
     name a paper's own directory (26 characters).
 
-    >>> alias_dir(Alias(kind="arxiv", value="hep-lat/0305021", created_at=""))
+    >>> alias_path("arxiv", "hep-lat/0305021")
     PurePosixPath('arxiv/hep-lat/0305021')
-    >>> alias_dir(Alias(kind="pith_short_8", value="3BA52NFJTLFMVFHQMNWVXCSHM7", created_at="")) is None
+    >>> alias_path("pith_short_8", "3BA52NFJTLFMVFHQMNWVXCSHM7") is None
     True
     """
-    root = _ALIAS_ROOT.get(alias.kind)
+    root = _ALIAS_ROOT.get(kind)
     if root is None:
         return None
-    length = _SHORT_LENGTH.get(alias.kind)
-    if length is not None and (len(alias.value) != length or _BASE32.fullmatch(alias.value) is None):
+    length = _SHORT_LENGTH.get(kind)
+    if length is not None and (len(value) != length or _BASE32.fullmatch(value) is None):
         return None
-    return None if _unsafe(alias.value, _MAX_PARTS) else PurePosixPath(f"{root}/{alias.value}")
+    return None if _unsafe(value, _MAX_PARTS) else PurePosixPath(f"{root}/{value}")
 
 
 def integrity_endpoint_path(endpoint: str) -> PurePosixPath | None:

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.model import Alias
-from sitegen.urls import alias_dir, href, integrity_endpoint_path, paper_dir, root_prefix, safe_relpath
+from sitegen.urls import alias_path, href, integrity_endpoint_path, paper_dir, root_prefix, safe_relpath
 
 UNSAFE = [
     "",
@@ -81,9 +80,9 @@ def test_paper_dir_follows_the_reference_resolver() -> None:
         ("doi", "10.48550/arxiv.math/9707204", "doi/10.48550/arxiv.math/9707204"),
     ],
 )
-def test_alias_dir_routes_known_kinds(kind: str, value: str, expected: str) -> None:
+def test_alias_path_routes_known_kinds(kind: str, value: str, expected: str) -> None:
     """Short aliases under pith/, arXiv ids under arxiv/, DOIs under doi/."""
-    assert alias_dir(Alias(kind=kind, value=value, created_at="")) == PurePosixPath(expected)
+    assert alias_path(kind, value) == PurePosixPath(expected)
 
 
 @pytest.mark.parametrize(
@@ -99,9 +98,9 @@ def test_alias_dir_routes_known_kinds(kind: str, value: str, expected: str) -> N
         ("orcid", "0000-0002-1825-0097"),
     ],
 )
-def test_alias_dir_refuses_unsafe_or_unrouted_aliases(kind: str, value: str) -> None:
+def test_alias_path_refuses_unsafe_or_unrouted_aliases(kind: str, value: str) -> None:
     """A short alias of the wrong length or alphabet (it could claim a paper's own page), unsafe text or an unknown kind: no route."""
-    assert alias_dir(Alias(kind=kind, value=value, created_at="")) is None
+    assert alias_path(kind, value) is None
 
 
 @pytest.mark.parametrize(
