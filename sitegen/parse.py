@@ -361,6 +361,9 @@ class _Fields:
         return self._obj[key]
 
     def _typed(self, key: str, kind: type | tuple[type, ...], label: str) -> JSONValue:
+        value = self._obj.get(key, _Fields)  # the class itself: a value JSON never holds
+        if type(value) is kind:  # the usual case; JSON values are never subclasses
+            return value
         value = self.raw(key)
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             raise self.wrong_type(key, label, value)
