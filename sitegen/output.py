@@ -42,8 +42,8 @@ Patch = dict[str, Any]
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_UNSAFE_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
-"""Control characters and backslashes, which no output path may hold."""
+_UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]|(?:^|/)\.{0,2}(?:/|$)")
+"""A control character, a backslash, or an empty, ``.`` or ``..`` part (so also a leading ``/``)."""
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -59,7 +59,7 @@ def _refuse_unsafe(text: str) -> None:
     The check is lexical: every part must be a plain name. That is sufficient because
     the build creates the output tree itself and never creates a symlink in it.
     """
-    if not text or _UNSAFE_CHARACTER.search(text) or any(p in ("", ".", "..") for p in text.split("/")):
+    if _UNSAFE_PATH.search(text):
         raise BuildError(f"unsafe output path {text!r}")
 
 
