@@ -10,18 +10,21 @@ written into a staging directory and swapped in at the end (see ``output.py``).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from sitegen.cache import BuildCache, CachedBuild, ReusePlan, build_key
 from sitegen.canonical import sha256_hex
+from sitegen.claims import PathClaims, fold, path_order
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import InputError, ParseError, SitegenError
 from sitegen.feeds import mirror_files, no_host_warning
@@ -34,18 +37,18 @@ from sitegen.paper import (
     PaperContext,
     PaperSummary,
     StateOutcome,
-    alias_paths,
     process_state,
     slim_report,
     unreadable_report,
 )
-from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes, write_json
+from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
 from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
-from sitegen.urls import integrity_endpoint_path, paper_dir, safe_relpath
+from sitegen.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
+from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
 __all__ = [
@@ -152,14 +155,14 @@ def read_site_inputs(content: Path, result: BuildResult) -> SiteInputs:
 class Collected:
     """What the site-wide step needs of the per-input work, gathered in input order.
 
-    Small summaries and slim reports stay in memory (in ``result``); full report
-    entries and ``SHA256SUMS`` lines go to temporary files, so memory does not grow
-    with the size of the papers.
+    Slim reports stay in memory (in ``result``); paper summaries, full report entries
+    and ``SHA256SUMS`` lines go to temporary files, so memory grows by a few bytes a
+    paper, not with the size of the papers.
     """
 
     def __init__(self, result: BuildResult) -> None:
         self.result = result
-        self.summaries: list[PaperSummary] = []
+        self.summaries = SummarySpill()
         self.reports: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.manifest: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.first_report = True
@@ -184,6 +187,7 @@ class Collected:
     def close(self) -> None:
         self.reports.close()
         self.manifest.close()
+        self.summaries.close()
 
 
 def build_site(
@@ -412,10 +416,54 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, Int
 
 
 # -- site-wide pages -----------------------------------------------------------------
+#
+# The summaries are in a temporary file (``SummarySpill``), numbered in input order.
+# Each step below streams over them, or over them in a sorted order held as an array
+# of record numbers, so memory holds a few bytes a paper and one page at a time.
 
 
-def _sorted_for_index(summaries: Iterable[PaperSummary]) -> list[PaperSummary]:
-    return sorted(summaries, key=lambda s: (s.submitted_at, s.suffix), reverse=True)
+def _claimed_paths(summary: PaperSummary) -> set[str]:
+    """The page paths a paper claims: its own directory and one per routable alias."""
+    paths = {str(paper_dir(summary.suffix))}
+    for kind, value in summary.aliases:
+        rel = alias_path_text(kind, value)
+        if rel is not None:
+            paths.add(rel)
+    return paths
+
+
+@dataclass(frozen=True, slots=True)
+class _SiteOrders:
+    """What one pass over the summaries gives the site-wide pages."""
+
+    claims: PathClaims
+    newest_first: array[int]
+    """Record numbers in index order: newest ``submitted_at`` first, then greater suffix, then input order."""
+    by_suffix: array[int]
+    """Record numbers by suffix, then input path: the alias map's order (and the sitemap's)."""
+    counts: dict[str, int]
+    """Papers by verdict."""
+
+
+def _site_orders(spill: SummarySpill) -> _SiteOrders:
+    claims = PathClaims()
+    newest: list[bytes] = []
+    by_suffix: list[bytes] = []
+    counts = {v.value: 0 for v in Verdict}
+    for number, summary in enumerate(spill):
+        claims.add(number, _claimed_paths(summary))
+        newest.append(
+            order_key(summary.submitted_at, summary.suffix) + (LAST_RECORD - number).to_bytes(4, "big")
+        )
+        by_suffix.append(order_key(summary.suffix, summary.input) + number.to_bytes(4, "big"))
+        counts[summary.verdict.value] += 1
+    newest.sort(reverse=True)  # equal keys keep input order: the greater the 4 bytes, the earlier
+    newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
+    del newest
+    by_suffix.sort()
+    return _SiteOrders(
+        claims=claims, newest_first=newest_first, by_suffix=record_numbers(by_suffix), counts=counts
+    )
 
 
 def _write_site_pages(
@@ -423,32 +471,34 @@ def _write_site_pages(
     renderer: Renderer,
     config: SiteConfig,
     keyring: Keyring,
-    summaries: list[PaperSummary],
+    spill: SummarySpill,
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
 ) -> set[str]:
     """Write every page that depends on more than one paper; return the paths that replace per-paper files."""
-    claims = _resolve_claims(summaries, result)
+    orders = _site_orders(spill)
+    collided = _resolve_claims(spill, orders.claims, result)
     replaced: set[str] = set()
-    for rel, claimants in sorted(claims.items()):
-        if len(claimants) == 1:
-            continue
+    for path, numbers in collided.items():
+        rel = PurePosixPath(path)
+        claimants = [spill[n] for n in numbers]
         result.displaced.update(c.input for c in claimants)
         if any(rel == paper_dir(c.suffix) for c in claimants):
             site.remove_tree(rel)
             replaced.add(f"{rel}/")
         replaced.add(f"{rel}/index.html")
-        site.write(
-            rel / "index.html", renderer.page("collision.html", rel, path=str(rel), claimants=claimants)
-        )
-    _write_json(site, PurePosixPath("aliases.json"), _alias_document(summaries, claims))
-    _write_integrity_paths(site, summaries, claims, result)
-    ordered = _sorted_for_index(summaries)
-    _write_index(site, renderer, config, ordered, rejected=result.counts()[Verdict.REJECTED.value])
+        site.write(rel / "index.html", renderer.page("collision.html", rel, path=path, claimants=claimants))
+    _write_alias_map(site, spill, orders.by_suffix, collided)
+    _write_integrity_paths(site, spill, orders.claims, collided, result)
+    ordered = spill.view(orders.newest_first)
+    rejected = result.counts()[Verdict.REJECTED.value]
+    _write_index(site, renderer, config, ordered, counts=orders.counts, rejected=rejected)
     for rel, data in search_files(ordered):
         site.write(rel, data)
     index_pages = max(1, -(-len(ordered) // config.papers_per_page))
-    for rel, data in mirror_files(config, keyring, ordered, [m.slug for m, _ in pages], index_pages):
+    slugs = [m.slug for m, _ in pages]
+    by_suffix = spill.view(orders.by_suffix)
+    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, index_pages):
         site.write(rel, data)
     if (warning := no_host_warning(config)) is not None:
         result.warnings.append(warning)
@@ -480,15 +530,8 @@ def _write_site_pages(
     for asset in sorted(ASSETS_DIR.iterdir()):
         if asset.is_file():
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
-    result.papers = len(summaries)
+    result.papers = len(spill)
     return replaced
-
-
-def _write_json(site: StagedSite, rel: PurePosixPath, value: object) -> None:
-    """A site-wide JSON document, encoded straight into its file rather than into memory first."""
-    with site.path(rel).open("wb") as out:
-        write_json(value, out)
-    site.writer.record(rel)
 
 
 def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> None:
@@ -524,108 +567,169 @@ def _write_manifest(site: StagedSite, streams: Collected, replaced: set[str]) ->
 
 
 def _resolve_claims(
-    summaries: list[PaperSummary], result: BuildResult
-) -> dict[PurePosixPath, list[PaperSummary]]:
-    """Map every page path (paper and alias) to the papers claiming it; report collisions.
+    spill: SummarySpill, claims: PathClaims, result: BuildResult
+) -> dict[str, tuple[int, ...]]:
+    """Every page path (paper or alias) two or more papers claim, with their record numbers; warn of each.
 
     Paths that differ only in case are one path on a case-insensitive file system (or
     host): every spelling gets the claimants of all of them, so none of them wins there.
+    The paths are in ``PurePosixPath`` order.
     """
-    claims: dict[PurePosixPath, list[PaperSummary]] = {}
-    for summary in summaries:
-        paths = {paper_dir(summary.suffix)}
-        paths.update(rel for _, _, rel in alias_paths(summary) if rel is not None)
-        for rel in paths:
-            claims.setdefault(rel, []).append(summary)
-    spellings: dict[str, list[PurePosixPath]] = {}
-    for rel in sorted(claims):
-        spellings.setdefault(str(rel).casefold(), []).append(rel)
-    for group in spellings.values():
-        everyone = [c for rel in group for c in claims[rel]]
-        claimants = list({id(c): c for c in everyone}.values())
-        if len(claimants) < 2:
-            continue
-        for rel in group:
-            claims[rel] = claimants
+    collided: dict[str, tuple[int, ...]] = {}
+    for collision in claims.collisions(lambda n: _claimed_paths(spill[n])):
+        claimants = [spill[n] for n in collision.claimants]
+        for path in collision.spellings:
+            collided[path] = collision.claimants
         names = ", ".join(f"{c.input} ({c.pith_number}, {c.verdict.value})" for c in claimants)
-        where = ", ".join(f"/{rel}/" for rel in group)
+        where = ", ".join(f"/{path}/" for path in collision.spellings)
         case = " (paths that differ only in case are one path on case-insensitive file systems)"
         result.warnings.append(
-            f"{where}: alias.collision: claimed by {names}; neither wins{case if len(group) > 1 else ''}"
+            f"{where}: alias.collision: claimed by {names}; neither wins"
+            f"{case if len(collision.spellings) > 1 else ''}"
         )
-    return claims
+    return dict(sorted(collided.items(), key=lambda item: path_order(item[0])))
 
 
 def _write_integrity_paths(
     site: StagedSite,
-    summaries: list[PaperSummary],
-    claims: dict[PurePosixPath, list[PaperSummary]],
+    spill: SummarySpill,
+    claims: PathClaims,
+    collided: dict[str, tuple[int, ...]],
     result: BuildResult,
 ) -> None:
     """Serve the integrity endpoint path a snapshot names, when it is safe and only one paper names it.
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
+    Endpoints are written in the order of their case-folded paths, their claimants in input path order.
     """
-    claimed = {str(path).casefold() for path in claims}
-    wanted: dict[str, list[PaperSummary]] = {}
-    spelled: dict[str, PurePosixPath] = {}
-    for summary in sorted(summaries, key=lambda s: s.input):
+    unsafe: list[tuple[str, int]] = []
+    doubtful: list[tuple[str, str, int, list[str]]] = []
+    wanted: list[bytes] = []
+    for number, summary in enumerate(spill):
         if not summary.integrity_endpoint:
             continue
         rel = integrity_endpoint_path(summary.integrity_endpoint)
-        if rel is None or any(str(parent).casefold() in claimed for parent in rel.parents):
-            result.warnings.append(
-                f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
-                f"{summary.integrity_endpoint!r} is not a safe path outside the paper and alias pages; "
-                "not served"
-            )
+        if rel is None:
+            unsafe.append((summary.input, number))
             continue
-        spelled.setdefault(str(rel).casefold(), rel)
-        wanted.setdefault(str(rel).casefold(), []).append(summary)
-    for folded, claimants in sorted(wanted.items()):
-        rel = spelled[folded]
+        parents = [fold(parent) for parent in _parents(rel)]
+        if any(claims.maybe_claimed(parent) for parent in parents):
+            doubtful.append((rel, summary.input, number, parents))
+        else:
+            wanted.append(order_key(fold(rel), summary.input) + number.to_bytes(4, "big"))
+    if doubtful:
+        claimed = claims.claimed(
+            {p for *_, parents in doubtful for p in parents}, lambda n: _claimed_paths(spill[n])
+        )
+        for rel, name, number, parents in doubtful:
+            if any(parent in claimed for parent in parents):
+                unsafe.append((name, number))
+            else:
+                wanted.append(order_key(fold(rel), name) + number.to_bytes(4, "big"))
+    for _, number in sorted(unsafe):
+        summary = spill[number]
+        result.warnings.append(
+            f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
+            f"{summary.integrity_endpoint!r} is not a safe path outside the paper and alias pages; "
+            "not served"
+        )
+    wanted.sort()
+    for run in _runs(wanted):
+        claimants = [spill[n] for n in run]
+        rel = integrity_endpoint_path(claimants[0].integrity_endpoint)
         if len(claimants) > 1:
             names = ", ".join(f"{c.input} ({c.pith_number})" for c in claimants)
             result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
             continue
         own = paper_dir(claimants[0].suffix)
-        if len(claims[own]) == 1:  # else the paper's own files gave way to a collision page
-            site.write(rel, site.read_bytes(own / "integrity.json"))
+        if (
+            rel is not None and str(own) not in collided
+        ):  # else the paper's files gave way to a collision page
+            site.write(PurePosixPath(rel), site.read_bytes(own / "integrity.json"))
 
 
-def _alias_document(
-    summaries: list[PaperSummary], claims: dict[PurePosixPath, list[PaperSummary]]
-) -> dict[str, object]:
-    """The site-wide alias map: every alias of every paper, its Pith number, verdict and page.
+def _parents(path: str) -> list[str]:
+    """What ``PurePosixPath(path).parents`` spells: ``a/b/c`` has ``a/b``, ``a`` and ``.``."""
+    parts = path.split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)] + ["."]
 
-    An alias path claimed by more than one paper is listed under ``collisions`` and not as an alias.
+
+def _runs(keys: list[bytes]) -> Iterator[list[int]]:
+    """The record numbers of sorted ``order_key`` keys, in runs that share the first text."""
+    run: list[int] = []
+    first = b""
+    for key in keys:
+        head = key[: key.index(b"\x00")]
+        if run and head != first:
+            yield run
+            run = []
+        first = head
+        run.append(int.from_bytes(key[-4:], "big"))
+    if run:
+        yield run
+
+
+_ENCODE = json.encoder.encode_basestring
+"""``json``'s string encoder for ``ensure_ascii=False``, the one ``render.json_bytes`` uses."""
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _ENCODE(value)
+
+
+def _alias_entry(kind: str, value: str, summary: PaperSummary, path: str | None) -> str:
+    """One entry of the alias map's ``aliases`` list, as ``json_bytes`` indents it there."""
+    return (
+        "{\n"
+        f'      "alias_kind": {_json_text(kind)},\n'
+        f'      "alias_value": {_json_text(value)},\n'
+        f'      "input": {_json_text(summary.input)},\n'
+        f'      "path": {_json_text(path)},\n'
+        f'      "pith_number": {_json_text(summary.pith_number)},\n'
+        f'      "status": {_json_text(summary.verdict.value)}\n'
+        "    }"
+    )
+
+
+def _write_alias_map(
+    site: StagedSite, spill: SummarySpill, by_suffix: array[int], collided: dict[str, tuple[int, ...]]
+) -> None:
+    """``aliases.json``: every alias of every paper, its Pith number, verdict and page, written as it goes.
+
+    The bytes of ``json_bytes`` of the whole document; an alias path claimed by more
+    than one paper is listed under ``collisions`` and not as an alias.
     """
-    aliases: list[dict[str, object]] = []
-    for summary in sorted(summaries, key=lambda s: (s.suffix, s.input)):
-        for kind, value, rel in alias_paths(summary):
-            ambiguous = rel is not None and len(claims.get(rel, ())) > 1
-            aliases.append(
-                {
-                    "alias_kind": kind,
-                    "alias_value": value,
-                    "pith_number": summary.pith_number,
-                    "status": summary.verdict.value,
-                    "path": None if rel is None or ambiguous else f"{rel}/",
-                    "input": summary.input,
-                }
-            )
-    collisions = [
-        {
-            "path": f"{rel}/",
-            "claimed_by": [
-                {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
-                for c in sorted(claimants, key=lambda c: c.input)
-            ],
-        }
-        for rel, claimants in sorted(claims.items())
-        if len(claimants) > 1
-    ]
-    return {"schema": ALIASES_SCHEMA, "aliases": aliases, "collisions": collisions}
+    rel = PurePosixPath("aliases.json")
+    with site.path(rel).open("wb") as out:
+        out.write(b'{\n  "aliases": ')
+        separator = "[\n    "
+        for summary in spill.view(by_suffix):
+            entries = []
+            for kind, value in summary.aliases:
+                path = alias_path_text(kind, value)
+                entries.append(
+                    _alias_entry(
+                        kind, value, summary, None if path is None or path in collided else f"{path}/"
+                    )
+                )
+            if entries:
+                out.write((separator + ",\n    ".join(entries)).encode("utf-8"))
+                separator = ",\n    "
+        out.write(b"[]" if separator.startswith("[") else b"\n  ]")
+        collisions = [
+            {
+                "path": f"{path}/",
+                "claimed_by": [
+                    {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
+                    for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
+                ],
+            }
+            for path, numbers in collided.items()
+        ]
+        indented = json_bytes(collisions).rstrip(b"\n").replace(b"\n", b"\n  ")
+        out.write(b',\n  "collisions": ' + indented + b",\n  ")
+        out.write(b'"schema": ' + _json_text(ALIASES_SCHEMA).encode("utf-8") + b"\n}\n")
+    site.writer.record(rel)
 
 
 def _reasons(report: InputReport) -> tuple[Check, ...]:
@@ -641,15 +745,18 @@ def _reasons(report: InputReport) -> tuple[Check, ...]:
 
 
 def _write_index(
-    site: StagedSite, renderer: Renderer, config: SiteConfig, ordered: list[PaperSummary], *, rejected: int
+    site: StagedSite,
+    renderer: Renderer,
+    config: SiteConfig,
+    ordered: Sequence[PaperSummary],
+    *,
+    counts: dict[str, int],
+    rejected: int,
 ) -> None:
     """The index, ``papers_per_page`` papers a page: ``/``, then ``/papers/2/``, ``/papers/3/``..."""
     per_page = config.papers_per_page
-    chunks = [ordered[i : i + per_page] for i in range(0, len(ordered), per_page)] or [[]]
-    counts = {v.value: 0 for v in Verdict}
-    for summary in ordered:
-        counts[summary.verdict.value] += 1
-    for number, chunk in enumerate(chunks, start=1):
+    page_count = max(1, -(-len(ordered) // per_page))
+    for number in range(1, page_count + 1):
         rel = PurePosixPath(".") if number == 1 else PurePosixPath("papers", str(number))
         out = PurePosixPath("index.html") if number == 1 else rel / "index.html"
         site.write(
@@ -657,9 +764,9 @@ def _write_index(
             renderer.page(
                 "index.html",
                 rel,
-                papers=chunk,
+                papers=ordered[(number - 1) * per_page : number * per_page],
                 page_number=number,
-                page_count=len(chunks),
+                page_count=page_count,
                 total=len(ordered),
                 counts=counts,
                 rejected=rejected,

@@ -20,8 +20,9 @@ submission time, so the output depends only on the inputs.
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Protocol
 from urllib.parse import quote
@@ -122,31 +123,32 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
 
 
 def _page_urls(
-    config: SiteConfig, ordered: Sequence[FeedPaper], slugs: Sequence[str], index_pages: int
-) -> list[str]:
+    config: SiteConfig, by_suffix: Iterable[Searchable], slugs: Sequence[str], index_pages: int
+) -> Iterator[str]:
+    """Every page's URL: the site's own pages, then the papers' (``by_suffix`` is sorted by suffix)."""
     base = _base(config)
-    urls = [f"{base}/", f"{base}/verification/"]
-    urls += [f"{base}/papers/{n}/" for n in range(2, index_pages + 1)]
-    urls += [f"{base}/{quote(slug)}/" for slug in slugs]
-    urls += [f"{base}/pith/{p.suffix}/" for p in sorted(ordered, key=lambda p: p.suffix)]
-    return urls
+    yield from (f"{base}/", f"{base}/verification/")
+    yield from (f"{base}/papers/{n}/" for n in range(2, index_pages + 1))
+    yield from (f"{base}/{quote(slug)}/" for slug in slugs)
+    yield from (f"{base}/pith/{p.suffix}/" for p in by_suffix)
 
 
-def _urlset(urls: Sequence[str]) -> bytes:
+def _urlset(urls: Iterable[str]) -> bytes:
     root = ET.Element("urlset", xmlns=_SITEMAP)
     for url in urls:
         ET.SubElement(ET.SubElement(root, "url"), "loc").text = url
     return xml_bytes(root)
 
 
-def _sitemaps(base: str, urls: list[str]) -> Iterator[tuple[PurePosixPath, bytes]]:
-    if len(urls) <= SITEMAP_URLS:
+def _sitemaps(base: str, urls: Iterator[str], count: int) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """The sitemap of ``count`` URLs, split every ``SITEMAP_URLS`` URLs (so one part at a time is in memory)."""
+    if count <= SITEMAP_URLS:
         yield PurePosixPath("sitemap.xml"), _urlset(urls)
         return
     index = ET.Element("sitemapindex", xmlns=_SITEMAP)
-    for number, start in enumerate(range(0, len(urls), SITEMAP_URLS), start=1):
+    for number in range(1, -(-count // SITEMAP_URLS) + 1):
         name = f"sitemap-{number}.xml"
-        yield PurePosixPath(name), _urlset(urls[start : start + SITEMAP_URLS])
+        yield PurePosixPath(name), _urlset(itertools.islice(urls, SITEMAP_URLS))
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = f"{base}/{name}"
     yield PurePosixPath("sitemap.xml"), xml_bytes(index)
 
@@ -191,10 +193,16 @@ def mirror_files(
     config: SiteConfig,
     keyring: Keyring,
     ordered: Sequence[FeedPaper],
+    by_suffix: Iterable[Searchable],
     page_slugs: Sequence[str],
     index_pages: int,
 ) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """The files this module describes; ``ordered`` is newest first, as on the index."""
+    """The files this module describes; ``ordered`` is newest first, as on the index, and
+    ``by_suffix`` the same papers sorted by suffix, as the sitemap lists them.
+
+    Only ``ordered``'s first ``FEED_ENTRIES`` are read and ``by_suffix`` is read once, in order,
+    so both can be views of papers kept on disk.
+    """
     yield PurePosixPath(MANIFEST_FILE), _manifest(config, keyring, ordered)
     key = current_key(keyring)
     if key is not None:
@@ -203,6 +211,7 @@ def mirror_files(
     if config.absolute_base is not None:
         base = _base(config)
         robots += f"Sitemap: {base}/sitemap.xml\n"
-        yield from _sitemaps(base, _page_urls(config, ordered, page_slugs, index_pages))
+        count = 1 + index_pages + len(page_slugs) + len(ordered)
+        yield from _sitemaps(base, _page_urls(config, by_suffix, page_slugs, index_pages), count)
         yield PurePosixPath("feed.xml"), _feed(config, ordered)
     yield PurePosixPath("robots.txt"), robots.encode("utf-8")

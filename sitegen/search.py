@@ -31,9 +31,10 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Protocol, Union
 
 from sitegen.render import compact_json
 from sitegen.report import Verdict
@@ -154,17 +155,38 @@ def _record(summary: Searchable) -> list[object]:
     ]
 
 
-def _deltas(ascending: list[int]) -> list[int]:
+Postings = Union[int, "array[int]"]
+"""A term's paper numbers, ascending: most terms (identifiers, rare names) are in one paper,
+held as that number; an ``array`` of 4-byte numbers once there are more, not a list of ints."""
+
+
+def _add_posting(postings: dict[str, Postings], term: str, number: int) -> None:
+    found = postings.get(term)
+    if found is None:
+        postings[term] = number
+    elif isinstance(found, int):
+        postings[term] = array("I", (found, number))
+    else:
+        found.append(number)
+
+
+def _count(numbers: Postings) -> int:
+    return 1 if isinstance(numbers, int) else len(numbers)
+
+
+def _deltas(ascending: Postings) -> list[int]:
+    if isinstance(ascending, int):
+        return [ascending]
     return [ascending[0]] + [b - a for a, b in itertools.pairwise(ascending)]
 
 
-def _estimated_bytes(postings: dict[str, list[int]]) -> int:
+def _estimated_bytes(postings: dict[str, Postings]) -> int:
     """About how many bytes the term shards take: quoted keys, and a few digits per posting kept inline."""
     size = 0
     for term, numbers in postings.items():
         size += len(term) + 6
-        if len(numbers) <= OWN_FILE_POSTINGS:
-            size += 4 * len(numbers)
+        if _count(numbers) <= OWN_FILE_POSTINGS:
+            size += 4 * _count(numbers)
     return size
 
 
@@ -173,11 +195,15 @@ def _file(*parts: str) -> PurePosixPath:
 
 
 def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """Yield the search index files for papers in index order (see the module docstring)."""
-    postings: dict[str, list[int]] = {}
+    """Yield the search index files for papers in index order (see the module docstring).
+
+    ``ordered`` is read twice, in order, and a result file's worth at a time; what stays
+    in memory is the postings, a few bytes per term and paper.
+    """
+    postings: dict[str, Postings] = {}
     for number, summary in enumerate(ordered):
         for term in paper_terms(summary):
-            postings.setdefault(term, []).append(number)
+            _add_posting(postings, term, number)
     term_shards = max(1, -(-_estimated_bytes(postings) // TERM_SHARD_BYTES))
     paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
     yield (
@@ -199,14 +225,13 @@ def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath,
     for shard in range(paper_shards):
         chunk = ordered[shard * PAPER_SHARD_SIZE : (shard + 1) * PAPER_SHARD_SIZE]
         yield _file("papers", f"{shard}.json"), compact_json([_record(s) for s in chunk]) + b"\n"
-    buckets: list[dict[str, list[int] | int]] = [{} for _ in range(term_shards)]
-    common = sorted(term for term, numbers in postings.items() if len(numbers) > OWN_FILE_POSTINGS)
-    for number, term in enumerate(common):
-        buckets[term_hash(term) % term_shards][term] = number
-    for term, numbers in postings.items():
-        if len(numbers) <= OWN_FILE_POSTINGS:
-            buckets[term_hash(term) % term_shards][term] = _deltas(numbers)
-    for shard, bucket in enumerate(buckets):
+    common = sorted(term for term, numbers in postings.items() if _count(numbers) > OWN_FILE_POSTINGS)
+    common_file = {term: number for number, term in enumerate(common)}
+    shard_terms: list[list[str]] = [[] for _ in range(term_shards)]
+    for term in postings:
+        shard_terms[term_hash(term) % term_shards].append(term)
+    for shard, terms in enumerate(shard_terms):
+        bucket = {t: common_file[t] if t in common_file else _deltas(postings[t]) for t in terms}
         yield _file("terms", f"{shard}.json"), compact_json(bucket) + b"\n"
     for number, term in enumerate(common):
         yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term])) + b"\n"

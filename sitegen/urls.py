@@ -15,6 +15,7 @@ from urllib.parse import quote
 __all__ = [
     "PAPER_FILES",
     "alias_path",
+    "alias_path_text",
     "href",
     "integrity_endpoint_path",
     "paper_dir",
@@ -86,20 +87,33 @@ def alias_path(kind: str, value: str) -> PurePosixPath | None:
     >>> alias_path("pith_short_8", "3BA52NFJTLFMVFHQMNWVXCSHM7") is None
     True
     """
+    text = alias_path_text(kind, value)
+    return None if text is None else PurePosixPath(text)
+
+
+def alias_path_text(kind: str, value: str) -> str | None:
+    """``str(alias_path(kind, value))`` without a path object: the site-wide step asks it of every alias.
+
+    >>> alias_path_text("doi", "10.48550/arxiv.2401.00001")
+    'doi/10.48550/arxiv.2401.00001'
+    >>> alias_path_text("arxiv", "../x") is None
+    True
+    """
     root = _ALIAS_ROOT.get(kind)
     if root is None:
         return None
     length = _SHORT_LENGTH.get(kind)
     if length is not None and (len(value) != length or _BASE32.fullmatch(value) is None):
         return None
-    return None if _unsafe(value, _MAX_PARTS) else PurePosixPath(f"{root}/{value}")
+    return None if _unsafe(value, _MAX_PARTS) else f"{root}/{value}"
 
 
-def integrity_endpoint_path(endpoint: str) -> PurePosixPath | None:
-    """The site path of a snapshot's integrity endpoint (``/pith/<id>/integrity.json``) when safe."""
+def integrity_endpoint_path(endpoint: str) -> str | None:
+    """The site path (``/``-separated text) of a snapshot's integrity endpoint
+    (``/pith/<id>/integrity.json``) when safe; text, as the site-wide step asks this of every paper."""
     if not endpoint.startswith("/pith/") or not endpoint.endswith("/integrity.json"):
         return None
-    return safe_relpath(endpoint[1:])
+    return None if _unsafe(endpoint[1:], _MAX_PARTS) else endpoint[1:]
 
 
 def root_prefix(page_dir: PurePosixPath | str) -> str:

@@ -27,6 +27,7 @@ LAYERS = {
     "sitegen.urls": 4,
     "sitegen.render": 4,
     "sitegen.search": 4,
+    "sitegen.claims": 4,
     "sitegen.feeds": 4,
     "sitegen.sources": 5,
     "sitegen.output": 5,
@@ -49,11 +50,12 @@ LAYERS = {
     "sitegen.shard": 0,
     "sitegen.shardlog": 6,
     "sitegen.merge": 6,
+    "sitegen.spill": 6,
 }
 """Layer of every module: 0 format, 1 model, 2 parse, 3 verify, 4 site, 5 I/O, 6 CLI and tools."""
 
 PURE = ("sitegen.errors", "sitegen.canonical", "sitegen.pithnum", "sitegen.model", "sitegen.report")
-PURE += ("sitegen.parse", "sitegen.keys", "sitegen.verify", "sitegen.urls", "sitegen.shard")
+PURE += ("sitegen.parse", "sitegen.keys", "sitegen.verify", "sitegen.urls", "sitegen.shard", "sitegen.claims")
 """Modules that do no I/O: they take values and return values."""
 
 IO_MODULES = {"os", "io", "shutil", "tempfile", "subprocess", "socket", "multiprocessing", "fcntl", "ctypes"}

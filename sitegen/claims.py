@@ -1,0 +1,142 @@
+"""Which papers claim which page paths, without a map of every path (layer 4, pure).
+
+Every paper claims its own directory and one per alias, about seven paths; two papers
+claiming one path (or two paths that differ only in case, which are one path on a
+case-insensitive file system) is a collision. A dict from every path to its
+claimants costs a few kilobytes a paper, so ``PathClaims`` keeps only a 64-bit hash
+of each case-folded path and the number of the paper claiming it (12 bytes a path).
+Finding what is shared then takes two passes over those arrays: a bit table marks
+every hash seen, and the hashes seen again are the candidates; a second pass collects
+the papers behind each candidate. Only then are real paths compared, those of the
+few papers involved (``paths_of``), so a hash coincidence never makes a collision.
+
+Hashes are Python's own string hash: it differs from run to run, which changes which
+paths are candidates, never the result.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+__all__ = ["Collision", "PathClaims", "fold", "path_order"]
+
+_BITS_PER_PATH = 64
+"""Size of the bit table: with 64 bits a path, about 1 in 64 unshared paths is a candidate."""
+
+_path_hash: Callable[[str], int] = hash
+"""The 64-bit hash of a case-folded path (a name of its own so a test can make every hash collide)."""
+
+PathsOf = Callable[[int], Collection[str]]
+"""The paths (``/``-separated, relative) a paper claims, by its number."""
+
+
+def fold(path: str) -> str:
+    """The form two spellings of one path share on a case-insensitive file system."""
+    return path.casefold()
+
+
+def path_order(path: str) -> list[str]:
+    """Sort key that orders ``/``-separated paths as ``PurePosixPath`` does: part by part."""
+    return path.split("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Collision:
+    """Paths that are one path on a case-insensitive file system, claimed by two or more papers."""
+
+    spellings: tuple[str, ...]
+    """Every spelling some paper claims, in ``path_order``."""
+    claimants: tuple[int, ...]
+    """The papers claiming any of them: by spelling, then in paper order, each once."""
+
+
+class PathClaims:
+    """The paths claimed by papers numbered 0, 1, ... (added in that order), as hashes."""
+
+    def __init__(self) -> None:
+        self._hashes = array("q")
+        self._owners = array("I")
+        self._seen: bytearray | None = None
+
+    def add(self, number: int, paths: Iterable[str]) -> None:
+        """Record the paths paper ``number`` claims."""
+        for folded in {fold(p) for p in paths}:
+            self._hashes.append(_path_hash(folded))
+            self._owners.append(number)
+        self._seen = None
+
+    def _mask(self) -> int:
+        bits = 64
+        while bits < _BITS_PER_PATH * len(self._hashes):
+            bits *= 2
+        return bits - 1
+
+    def _table(self) -> bytearray:
+        """The bit table of every hash, built on first use (and the hashes seen twice on the way)."""
+        if self._seen is None:
+            self._seen, _ = self._build_table()
+        return self._seen
+
+    def _build_table(self) -> tuple[bytearray, set[int]]:
+        mask = self._mask()
+        seen = bytearray((mask >> 3) + 1)
+        again: set[int] = set()
+        for value in self._hashes:
+            slot = value & mask
+            bit = 1 << (slot & 7)
+            if seen[slot >> 3] & bit:
+                again.add(value)
+            else:
+                seen[slot >> 3] |= bit
+        return seen, again
+
+    def maybe_claimed(self, folded_path: str) -> bool:
+        """False when no paper claims this case-folded path; True when one may (``claimed`` says)."""
+        slot = _path_hash(folded_path) & self._mask()
+        return bool(self._table()[slot >> 3] & (1 << (slot & 7)))
+
+    def _owners_of(self, values: set[int]) -> dict[int, list[int]]:
+        """The papers that claim a path with each of these hashes, in paper order."""
+        owners: dict[int, list[int]] = {value: [] for value in values}
+        for value, number in zip(self._hashes, self._owners, strict=True):
+            found = owners.get(value)
+            if found is not None:
+                found.append(number)
+        return owners
+
+    def collisions(self, paths_of: PathsOf) -> list[Collision]:
+        """Every collision, in ``path_order`` of its first spelling."""
+        self._seen, again = self._build_table()
+        claimed: dict[str, dict[str, list[int]]] = {}
+        for value, numbers in self._owners_of(again).items():
+            papers = sorted(set(numbers))  # one paper may have two paths with one hash
+            if len(papers) < 2:
+                continue
+            for number in papers:
+                for path in paths_of(number):
+                    folded = fold(path)
+                    if _path_hash(folded) == value:
+                        claimed.setdefault(folded, {}).setdefault(path, []).append(number)
+        found: list[Collision] = []
+        for by_spelling in claimed.values():
+            spellings = sorted(by_spelling, key=path_order)
+            everyone = [n for path in spellings for n in by_spelling[path]]
+            claimants = tuple(dict.fromkeys(everyone))
+            if len(claimants) > 1:
+                found.append(Collision(spellings=tuple(spellings), claimants=claimants))
+        return sorted(found, key=lambda c: path_order(c.spellings[0]))
+
+    def claimed(self, folded_paths: Iterable[str], paths_of: PathsOf) -> set[str]:
+        """Those of ``folded_paths`` (case-folded) that some paper claims: one pass over every path,
+        so ask for all doubtful paths at once (those ``maybe_claimed`` did not rule out)."""
+        maybe = {p for p in folded_paths if self.maybe_claimed(p)}
+        if not maybe:
+            return set()
+        owners = self._owners_of({_path_hash(p) for p in maybe})
+        found: set[str] = set()
+        for numbers in owners.values():
+            for number in numbers:
+                found.update(folded for path in paths_of(number) if (folded := fold(path)) in maybe)
+        return found

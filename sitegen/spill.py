@@ -1,0 +1,143 @@
+"""Paper summaries kept in a temporary file rather than in memory (layer 6).
+
+The site-wide step of a whole build or merge needs every paper's ``PaperSummary``
+(about 1 KB encoded, three times that as Python objects), but only a page's worth
+at a time. ``SummarySpill`` appends them to an anonymous temporary file as they
+arrive, in input order, and keeps only each record's offset (8 bytes a paper);
+``SummarySpill.view`` reads them back in any order (an ``array`` of record numbers),
+one page at a time.
+
+Records are pickled tuples of the summary's fields: the file is created by this
+process, unlinked from the start and read only by it, so nothing else can write what
+it unpickles; pickle is the fastest codec the standard library has for it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import fields
+from typing import IO, overload
+
+from sitegen.paper import PaperSummary
+from sitegen.report import Verdict
+
+__all__ = ["LAST_RECORD", "SummarySpill", "SummaryView", "order_key", "record_numbers"]
+
+_FIELDS = tuple(f.name for f in fields(PaperSummary))
+_VERDICT_AT = _FIELDS.index("verdict")
+_VERDICTS = {v.value: v for v in Verdict}
+_READ_BLOCK = 1 << 20
+LAST_RECORD = 0xFFFFFFFF
+"""The greatest record number (they are stored in 4 bytes)."""
+
+
+def _encode(summary: PaperSummary) -> bytes:
+    values: list[object] = [getattr(summary, name) for name in _FIELDS]
+    values[_VERDICT_AT] = summary.verdict.value
+    return pickle.dumps(tuple(values), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(data: bytes) -> PaperSummary:
+    values = dict(zip(_FIELDS, pickle.loads(data), strict=True))  # noqa: S301 (this process's own file)
+    values["verdict"] = _VERDICTS[values["verdict"]]
+    return PaperSummary(**values)
+
+
+class SummarySpill:
+    """Summaries appended in input order (record numbers 0, 1, ...), read back by number."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        self._offsets = array("Q", [0])
+        self._unflushed = False
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def append(self, summary: PaperSummary) -> None:
+        data = _encode(summary)
+        self._file.write(data)
+        self._offsets.append(self._offsets[-1] + len(data))
+        self._unflushed = True
+
+    def _read(self, start: int, end: int) -> bytes:
+        if self._unflushed:
+            self._file.flush()
+            self._unflushed = False
+        return os.pread(self._file.fileno(), end - start, start)
+
+    def __getitem__(self, number: int) -> PaperSummary:
+        if not 0 <= number < len(self):
+            raise IndexError(number)
+        return _decode(self._read(self._offsets[number], self._offsets[number + 1]))
+
+    def __iter__(self) -> Iterator[PaperSummary]:
+        """Every summary in input order, read a block at a time."""
+        offsets = self._offsets
+        number = 0
+        while number < len(self):
+            block_start = offsets[number]
+            last = number
+            while last < len(self) and offsets[last + 1] - block_start <= _READ_BLOCK:
+                last += 1
+            last = max(last, number + 1)  # a record larger than a block is read alone
+            block = self._read(block_start, offsets[last])
+            for at in range(number, last):
+                yield _decode(block[offsets[at] - block_start : offsets[at + 1] - block_start])
+            number = last
+
+    def view(self, order: array[int]) -> SummaryView:
+        """The summaries in the order of the record numbers ``order``, read as they are asked for."""
+        return SummaryView(self, order)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class SummaryView(Sequence[PaperSummary]):
+    """A read-only sequence of spilled summaries in a given order (slices are read into lists)."""
+
+    def __init__(self, spill: SummarySpill, order: array[int]) -> None:
+        self._spill = spill
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> PaperSummary: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PaperSummary]: ...
+    def __getitem__(self, index: int | slice) -> PaperSummary | list[PaperSummary]:
+        if isinstance(index, slice):
+            return [self._spill[number] for number in self._order[index]]
+        return self._spill[self._order[index]]
+
+    def __iter__(self) -> Iterator[PaperSummary]:
+        spill = self._spill
+        for number in self._order:
+            yield spill[number]
+
+
+def order_key(*texts: str) -> bytes:
+    """Bytes that sort as the tuple ``texts`` does (code point order, shorter first).
+
+    Sort orders over every paper are built from these, a bytes object a paper, then
+    kept as an array of record numbers (``record_numbers``). UTF-8 keeps code point
+    order; each text ends with a 0 byte (0 and 1 inside are escaped as 1 1 and 1 2),
+    so a text sorts before every longer text it begins.
+    """
+    return b"".join(
+        t.encode("utf-8", "surrogatepass").replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
+        + b"\x00"
+        for t in texts
+    )
+
+
+def record_numbers(keys: list[bytes]) -> array[int]:
+    """The record numbers that end each of ``keys`` (4 bytes, big-endian), in the keys' order."""
+    return array("I", (int.from_bytes(key[-4:], "big") for key in keys))

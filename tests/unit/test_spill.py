@@ -1,0 +1,62 @@
+"""Summaries spilled to a temporary file come back whole, in any order; sort keys order as tuples do."""
+
+from __future__ import annotations
+
+from array import array
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sitegen.paper import PaperSummary
+from sitegen.report import Verdict
+from sitegen.spill import SummarySpill, order_key, record_numbers
+
+
+def _summary(n: int, authors: int = 3) -> PaperSummary:
+    return PaperSummary(
+        input=f"states/{n:04d}/p\u00e9per-{n}.state.json",
+        verdict=list(Verdict)[n % len(Verdict)],
+        suffix=f"SUFFIX{n:020d}",
+        pith_number=f"pith:2026:SUFFIX{n:020d}",
+        title=f"Title {n} \u2014 \U0001f600",
+        authors=tuple(f"Author {i} of {n}" for i in range(authors)),
+        primary_cat="cs.LG",
+        cross_cats=("math.OC",) if n % 2 else (),
+        submitted_at=f"2026-07-{1 + n % 28:02d}T00:00:00Z",
+        source_id=f"2607.{n:05d}",
+        canonical_sha256=f"{n:064x}",
+        aliases=(("arxiv", f"2607.{n:05d}"), ("doi", f"10.48550/arxiv.2607.{n:05d}")),
+        integrity_endpoint="" if n % 3 else f"/pith/2607.{n:05d}/integrity.json",
+    )
+
+
+def test_spilled_summaries_read_back_equal_in_input_and_any_order() -> None:
+    """Iterating, indexing and views of the spill give back the very summaries appended."""
+    papers = [_summary(n, authors=60_000 if n == 5 else 3) for n in range(40)]  # paper 5 is over 1 MB
+    spill = SummarySpill()
+    try:
+        for paper in papers:
+            spill.append(paper)
+        assert len(spill) == 40
+        assert list(spill) == papers
+        assert spill[39] == papers[39]
+        order = array("I", [7, 5, 0, 39])
+        view = spill.view(order)
+        assert list(view) == [papers[n] for n in order]
+        assert view[1:3] == [papers[5], papers[0]]
+        assert len(view) == 4
+        spill.append(papers[0])  # appending after reading is read back too
+        assert spill[40] == papers[0]
+    finally:
+        spill.close()
+
+
+_TEXT = st.text(st.characters(blacklist_categories=()))  # NUL, lone surrogates, astral: all of Unicode
+
+
+@given(st.lists(st.tuples(_TEXT, _TEXT), max_size=30))
+def test_order_keys_sort_as_the_tuples_do(pairs: list[tuple[str, str]]) -> None:
+    """Sorting ``order_key`` bytes (record number last) is a stable sort of the tuples, NULs and all."""
+    keys = [order_key(a, b) + n.to_bytes(4, "big") for n, (a, b) in enumerate(pairs)]
+    keys.sort()
+    assert list(record_numbers(keys)) == sorted(range(len(pairs)), key=pairs.__getitem__)
