@@ -17,8 +17,10 @@ import shutil
 import tempfile
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -312,9 +314,9 @@ def _init_worker(ctx: PaperContext) -> None:
     _worker_ctx = ctx
 
 
-def _work(rel: PurePosixPath) -> StateOutcome | None:
+def _work(rels: Sequence[PurePosixPath]) -> list[StateOutcome | None]:
     assert _worker_ctx is not None
-    return process_state(_worker_ctx, rel)
+    return [process_state(_worker_ctx, rel) for rel in rels]
 
 
 def _owned(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
@@ -329,8 +331,21 @@ def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> It
             yield process_state(ctx, rel)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    chunk = max(1, min(64, len(rels) // (jobs * 8)))
     with multiprocessing.get_context(method).Pool(jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
-        yield from pool.imap(_work, rels, chunksize=max(1, min(64, len(rels) // (jobs * 8))))
+        pending: deque[AsyncResult[list[StateOutcome | None]]] = deque()
+        for start in range(0, len(rels), chunk):
+            pending.append(pool.apply_async(_work, (rels[start : start + chunk],)))
+            if len(pending) >= _CHUNKS_IN_FLIGHT * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+_CHUNKS_IN_FLIGHT = 4
+"""Chunks queued per worker. ``Pool.imap`` would queue every input at once and keep every result
+the parent has not taken yet: when the parent falls behind (a busy machine), that backlog grows
+with the corpus (hundreds of megabytes at 100,000 papers); this bounds it to a few chunks."""
 
 
 # -- per-input work ------------------------------------------------------------------
