@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -60,7 +61,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v3"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v4"
 _CODE_DIR = Path(__file__).resolve().parent
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -243,7 +244,9 @@ class BuildCache:
         self._next: IO[bytes] | None = None
         self._next_path: Path | None = None
         self._next_offset = 0
-        self._next_states: list[list[object]] = []
+        self._next_index: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
+        """The next index's per-state entries, spooled to disk as they come (memory stays flat)."""
+        self._next_recorded: set[str] = set()
         self.reused = 0
         self.rendered = 0
 
@@ -268,6 +271,7 @@ class BuildCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._next_index.close()
         if self._handle is not None:
             self._handle.close()
         if self._next is not None:
@@ -407,18 +411,18 @@ class BuildCache:
             self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
         stat = self._stats.get(rel) if rel in self._stats else _stat_key(self.files.root / rel)
         trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
-        self._next_states.append(
-            [
-                str(rel),
-                sha256,
-                list(stat) if trusted and stat else None,
-                self._next_offset,
-                len(line),
-                verdict.value,
-                pith_number,
-                source_id,
-            ]
-        )
+        entry = [
+            str(rel),
+            sha256,
+            list(stat) if trusted and stat else None,
+            self._next_offset,
+            len(line),
+            verdict.value,
+            pith_number,
+            source_id,
+        ]
+        self._next_index.write((b"," if self._next_recorded else b"") + compact_json(entry))
+        self._next_recorded.add(str(rel))
         self._next.write(line + b"\n")
         self._next_offset += len(line) + 1
 
@@ -438,10 +442,6 @@ class BuildCache:
         page displaced (rendered afresh next time).
         """
         witness = ManifestWitness.of(live)
-        recorded = {state[0] for state in self._next_states}
-        gone = set(displaced)
-        for state in self._next_states:
-            state.append(state[0] in gone)
         index = {
             "schema": CACHE_SCHEMA,
             "key": self.key,
@@ -449,14 +449,17 @@ class BuildCache:
             "papers": papers,
             "warnings": sorted(warnings),
             "site_files": list(_manifest_paths(site_manifest)),
-            "extra_reports": [r.to_json() for r in reports if r.input not in recorded],
-            "states": self._next_states,
+            "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
+            "displaced": sorted(set(displaced) & self._next_recorded),
         }
         if self._next is None:
             fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
         assert self._next_path is not None
-        self._next.write(compact_json(index) + b"\n")
+        self._next.write(compact_json(index)[:-1] + b',"states":[')
+        self._next_index.seek(0)
+        shutil.copyfileobj(self._next_index, self._next)
+        self._next.write(b"]}\n")
         self._next.close()
         self._next = None
         os.replace(self._next_path, self.path)
@@ -487,6 +490,7 @@ def _parse_index(line: bytes) -> _Index:
     doc = json.loads(line)
     if doc["schema"] != CACHE_SCHEMA:
         raise ValueError("not this version's cache")
+    displaced = set(doc["displaced"])
     states = {
         name: _Indexed(
             sha256=sha256,
@@ -496,9 +500,9 @@ def _parse_index(line: bytes) -> _Index:
             verdict=Verdict(verdict),
             pith_number=pith_number,
             source_id=source_id,
-            displaced=displaced,
+            displaced=name in displaced,
         )
-        for name, sha256, stat, offset, length, verdict, pith_number, source_id, displaced in doc["states"]
+        for name, sha256, stat, offset, length, verdict, pith_number, source_id in doc["states"]
     }
     manifest = doc["manifest"]
     return _Index(

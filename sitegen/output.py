@@ -44,6 +44,8 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 _UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]|(?:^|/)\.{0,2}(?:/|$)")
 """A control character, a backslash, or an empty, ``.`` or ``..`` part (so also a leading ``/``)."""
+_DIRS_REMEMBERED = 4096
+"""Directories a writer remembers having made; forgetting one costs only a ``mkdir`` that finds it."""
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -134,6 +136,8 @@ class TreeWriter:
             directory = text.rpartition("/")[0]
             if directory not in self._dirs:
                 _make_dir(f"{self._root_text}/{directory}" if directory else self._root_text)
+                if len(self._dirs) >= _DIRS_REMEMBERED:  # the site-wide writer makes one per paper
+                    self._dirs.clear()
                 self._dirs.add(directory)
             try:
                 fd = os.open(path, _NEW_FILE, 0o644)
