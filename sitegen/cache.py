@@ -65,7 +65,7 @@ CACHE_SCHEMA = "pith-sitegen/build-cache/v4"
 _CODE_DIR = Path(__file__).resolve().parent
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
-_TAIL_BLOCK = 1 << 16
+_TAIL_BLOCK = 1 << 20
 
 StatKey = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file: any write or ``touch`` changes one of them."""
@@ -466,19 +466,21 @@ class BuildCache:
 
 
 def _last_line(handle: IO[bytes]) -> bytes:
-    """The file's last line, read backwards from its end (the index line can be megabytes)."""
+    """The file's last line, read backwards from its end (the index line can be tens of megabytes)."""
     end = handle.seek(0, os.SEEK_END)
-    tail = b""
+    blocks: list[bytes] = []
     position = end
     while position > 0:
         step = min(_TAIL_BLOCK, position)
         position -= step
         handle.seek(position)
-        tail = handle.read(step) + tail
-        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        block = handle.read(step)
+        cut = block.rfind(b"\n", 0, len(block) - 1 if not blocks else len(block))
         if cut >= 0:
-            return tail[cut + 1 :]
-    return tail
+            blocks.append(block[cut + 1 :])
+            break
+        blocks.append(block)
+    return b"".join(reversed(blocks))
 
 
 def _stat_tuple(values: list[int]) -> StatKey:
