@@ -8,6 +8,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from sitegen.synth import SigningKey
 from tests.cli.helpers import run_cli, summary_line, tree_differences
 
@@ -87,16 +89,27 @@ def test_edit_add_remove_sequence_matches_clean_builds(
     assert _rendered(_build_both(content, tmp_path, "config")) == (4, 0)
 
 
+@pytest.fixture
+def papers(
+    make_content: Callable[..., Path], new_paper: Callable[..., bytes], signing_key: SigningKey
+) -> Callable[[int], Path]:
+    """A content directory of ``count`` signed papers: a.state.json (2607.10001, Paper A), b..."""
+
+    def build(count: int) -> Path:
+        states = {
+            f"{chr(97 + i)}.state.json": new_paper(signing_key, f"2607.1000{i + 1}", f"Paper {chr(65 + i)}")
+            for i in range(count)
+        }
+        return make_content(states, keys=[signing_key])
+
+    return build
+
+
 def test_hand_edits_of_the_live_site_are_found_by_check_and_repaired_by_a_clean_build(
-    make_content: Callable[..., Path],
-    new_paper: Callable[..., bytes],
-    signing_key: SigningKey,
-    tmp_path: Path,
+    papers: Callable[[int], Path], tmp_path: Path
 ) -> None:
     """The build trusts its own output: ``check`` names a deleted file; a changed SHA256SUMS means a full build."""
-    content = make_content(
-        {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
-    )
+    content = papers(1)
     _build_both(content, tmp_path, "first")
     site = tmp_path / "site"
     record = next((site / "pith").glob("*/record.json"))
@@ -112,19 +125,10 @@ def test_hand_edits_of_the_live_site_are_found_by_check_and_repaired_by_a_clean_
 
 
 def test_a_site_and_cache_restored_elsewhere_are_reused(
-    make_content: Callable[..., Path],
-    new_paper: Callable[..., bytes],
-    signing_key: SigningKey,
-    tmp_path: Path,
+    papers: Callable[[int], Path], tmp_path: Path
 ) -> None:
     """Copies of content, site and cache (new inodes and times, as a CI cache restores them) still reuse every paper."""
-    content = make_content(
-        {
-            "a.state.json": new_paper(signing_key, "2607.10001", "Paper A"),
-            "b.state.json": new_paper(signing_key, "2607.10002", "Paper B"),
-        },
-        keys=[signing_key],
-    )
+    content = papers(2)
     _build_both(content, tmp_path, "first")
     restored = tmp_path / "restored"
     shutil.copytree(content, restored / "content")
