@@ -43,7 +43,7 @@ from typing import IO, Any
 
 from sitegen import __version__
 from sitegen.errors import InputError, ParseError
-from sitegen.output import StagedSite
+from sitegen.output import StagedSite, file_sha256, manifest_paths
 from sitegen.paper import StateOutcome
 from sitegen.parse import Limits
 from sitegen.render import compact_json
@@ -86,14 +86,10 @@ def _stat_key(path: Path) -> StatKey | None:
 
 
 def _file_sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+        return file_sha256(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +212,6 @@ class ReusePlan:
     what a patched site must delete unless this build writes them again."""
 
 
-def _manifest_paths(manifest: str) -> Iterator[str]:
-    """The paths of ``SHA256SUMS`` lines."""
-    for line in manifest.splitlines():
-        if len(line) > 66 and line[64:66] == "  ":
-            yield line[66:]
-
-
 class BuildCache:
     """The previous build's cache, the reuse plan for this build, and the next cache being written.
 
@@ -327,7 +316,7 @@ class BuildCache:
         reused_names = {str(rel) for rel in reusable}
         for name, entry in index.states.items():
             if name not in reused_names:
-                stale.update(_manifest_paths(self._meta(entry)["manifest"]))
+                stale.update(manifest_paths(self._meta(entry)["manifest"].splitlines()))
         self._reusable = reusable
         return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
 
@@ -340,7 +329,7 @@ class BuildCache:
         assert self._index is not None
         kept = set()
         for rel in sorted(self._reusable):
-            paths = list(_manifest_paths(self._meta(self._index.states[str(rel)])["manifest"]))
+            paths = list(manifest_paths(self._meta(self._index.states[str(rel)])["manifest"].splitlines()))
             if site.link_from_live(paths):
                 kept.add(rel)
         self._reusable = frozenset(kept)
@@ -448,7 +437,7 @@ class BuildCache:
             "manifest": None if witness is None else [list(witness.stat), witness.sha256],
             "papers": papers,
             "warnings": sorted(warnings),
-            "site_files": list(_manifest_paths(site_manifest)),
+            "site_files": list(manifest_paths(site_manifest.splitlines())),
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
         }

@@ -28,13 +28,13 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitegen.errors import BuildError, OutputError, SitegenError
 
-__all__ = ["StagedSite", "TreeWriter", "refuse_unsafe_target", "safe_join"]
+__all__ = ["StagedSite", "TreeWriter", "file_sha256", "manifest_paths", "refuse_unsafe_target", "safe_join"]
 
 
 Patch = dict[str, Any]
@@ -153,12 +153,8 @@ class TreeWriter:
 
     def record(self, rel: PurePosixPath) -> None:
         """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means."""
-        digest = hashlib.sha256()
-        with safe_join(self.root, rel).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
         self.count += 1
-        self._lines.append(f"{digest.hexdigest()}  {rel}\n")
+        self._lines.append(f"{file_sha256(safe_join(self.root, rel))}  {rel}\n")
 
     def keep(self, rel: PurePosixPath, data: bytes) -> None:
         """Add the ``SHA256SUMS`` line of ``data``, a file already in place elsewhere (not written, not counted)."""
@@ -167,6 +163,19 @@ class TreeWriter:
     def manifest(self) -> str:
         """The ``SHA256SUMS`` lines of the files written so far, in write order."""
         return "".join(self._lines)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read a megabyte at a time.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _make_dir(path: str) -> None:
@@ -474,11 +483,18 @@ class StagedSite:
         os.unlink(self._journal)
 
 
+def manifest_paths(lines: Iterable[str]) -> Iterator[str]:
+    """The paths of ``SHA256SUMS`` lines (``<64 hex>  <path>``); other lines are skipped."""
+    for line in lines:
+        line = line.rstrip("\n")
+        if len(line) > 66 and line[64:66] == "  ":
+            yield line[66:]
+
+
 def _listed(root: Path) -> Iterator[str]:
     """The paths ``root/SHA256SUMS`` lists."""
-    with open(root / "SHA256SUMS", "rb") as listing:
-        for line in listing:
-            yield line[66:].decode("utf-8").rstrip("\n")
+    with open(root / "SHA256SUMS", encoding="utf-8") as listing:
+        yield from manifest_paths(listing)
 
 
 def _has_bytes(path: Path, data: bytes) -> bool:
