@@ -11,9 +11,12 @@ then measures, each in a fresh process through ``sitegen.bench.measure``:
 
 Every figure is printed as a ratio to Hugo's and to the floor's. Results go to
 ``bench/results/`` (JSON and a markdown table; ``latest.*`` is the newest) and the
-table into the README. On this file system creating files right after deleting
-many is slow for about a minute, so a run that follows a large deletion waits
-``BENCH_SETTLE`` seconds first (default 60; 0 in quick mode).
+table into the README. On this file system (ext4 mounted with ``discard``) creating
+files after deleting many is several times slower for minutes, so no timed run ever
+follows a deletion: every output tree is kept until all sizes are measured and then
+deleted; trees left by an interrupted bench are deleted first, followed by a wait of
+``BENCH_SETTLE`` seconds (default 120; 0 in quick mode). Each timed run starts after
+``sync``, so the previous run's unwritten pages are not charged to it.
 
 ``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
 and puts it into the README again (after a change to the table's format).
@@ -72,7 +75,7 @@ def _settings() -> Settings:
     return Settings(
         sizes=sizes,
         quick=quick,
-        settle=float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "60")),
+        settle=float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "120")),
         jobs=default_jobs(),
         work=Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work"),
     )
@@ -84,6 +87,7 @@ def _log(message: str) -> None:
 
 def _measure(command: list[str]) -> dict[str, Any]:
     """Run ``command`` through ``sitegen.bench.measure``; its wall time, CPU and peak memory."""
+    os.sync()
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "measure.json"
         subprocess.run([sys.executable, "-m", "sitegen.bench.measure", str(out), "--", *command], check=False)
@@ -127,23 +131,15 @@ def _corpus(settings: Settings, size: int) -> Path:
     return corpus
 
 
-def _remove(path: Path, settings: Settings) -> None:
-    """Delete a measured tree, then let the file system settle before the next timed run."""
-    if path.exists():
-        shutil.rmtree(path)
-        _settle(settings, f"deleted {path.name}")
-
-
-def _settle(settings: Settings, why: str) -> None:
-    if settings.settle:
-        _log(f"{why}; waiting {settings.settle:.0f} s for the file system to settle")
+def _clear_leftovers(settings: Settings) -> None:
+    """Delete output trees an interrupted bench left, then let the file system settle once."""
+    leftovers = sorted(settings.work.glob("out-*"))
+    for tree in leftovers:
+        _log(f"deleting {tree.name}, left by an earlier bench")
+        shutil.rmtree(tree)
+    if leftovers and settings.settle:
+        _log(f"waiting {settings.settle:.0f} s for the file system to settle")
         time.sleep(settings.settle)
-
-
-def _rebuild(corpus: Path, site: Path, settings: Settings) -> dict[str, Any]:
-    """A rebuild into the same site; the build before it may have deleted a whole old tree, so settle first."""
-    _settle(settings, "the previous build replaced a site")
-    return _build(corpus, site, settings.jobs)
 
 
 def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
@@ -168,7 +164,6 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
         _log(f"{size}: Hugo")
         entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")])
         entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
-        _remove(outputs / "hugo", settings)
 
     _log(f"{size}: floor loop on {settings.jobs} processes")
     entry["floor"] = _measure(
@@ -184,25 +179,23 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
         ]
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
-    _remove(outputs / "floor", settings)
 
     site = outputs / "site"
     one, one_percent = [size // 2], list(range(50 % size, size, 100))
     _log(f"{size}: sitegen full build")
     entry["full"] = _build(corpus, site, settings.jobs)
     _log(f"{size}: sitegen no-op rebuild")
-    entry["noop"] = _rebuild(corpus, site, settings)
+    entry["noop"] = _build(corpus, site, settings.jobs)
     try:
         rewrite_papers(corpus, one, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after 1 state changed")
-        entry["one"] = _rebuild(corpus, site, settings)
+        entry["one"] = _build(corpus, site, settings.jobs)
         rewrite_papers(corpus, one_percent, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
-        entry["one_percent"] = _rebuild(corpus, site, settings)
+        entry["one_percent"] = _build(corpus, site, settings.jobs)
         entry["one_percent"]["changed"] = len(one_percent)
     finally:
         rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
-    shutil.rmtree(outputs)
     _add_ratios(entry)
     return entry
 
@@ -402,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings.work.mkdir(parents=True, exist_ok=True)
+    _clear_leftovers(settings)
     results: dict[str, Any] = {
         "schema": "pith-sitegen/bench/v1",
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -412,8 +406,13 @@ def main(argv: list[str] | None = None) -> int:
         "incremental_note": "Rebuilds use the build's incremental cache (sitegen/cache.py).",
         "sizes": [],
     }
-    for size in settings.sizes:
-        results["sizes"].append(_bench_size(settings, size, hugo))
+    try:
+        for size in settings.sizes:
+            results["sizes"].append(_bench_size(settings, size, hugo))
+    finally:
+        for tree in sorted(settings.work.glob("out-*")):
+            _log(f"deleting {tree.name} (nothing is timed after this)")
+            shutil.rmtree(tree)
     results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     table = markdown(results)
