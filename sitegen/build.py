@@ -258,8 +258,6 @@ def build_site(
                     collected.add(outcome)
                     if log is not None:
                         log.add(outcome)
-                    else:
-                        cache.record(outcome)
                 if progress is not None:
                     progress(done, total)
             if log is not None:

@@ -21,10 +21,12 @@ bytes after a restore from a CI cache; anything that rewrites the site rewrites 
 against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 
 The cache is one JSON-lines file beside the output (``.<out>.cache.jsonl``), never
-served: one line per state (metadata, a tab, the full report line), then an index
-line last (the key, the live ``SHA256SUMS``'s stat and digest, and per state its stat, digest,
-verdict and where its line is). A build reads the index line only, and the lines of
-the states it reuses. A missing, unreadable or foreign cache only means a clean build.
+served: one line per state (metadata, a tab, the full report line), then one index
+line per state (its name, digest, stat, verdict and where its line is), then a header
+line last (the key, the live ``SHA256SUMS``'s stat and digest, the warnings, and where
+the index lines start). A build reads the header, streams the index lines into a
+compact table (a few hundred bytes a state), and reads the lines of the states it
+reuses. A missing, unreadable or foreign cache only means a clean build.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -61,7 +64,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v4"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v5"
 _CODE_DIR = Path(__file__).resolve().parent
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -69,6 +72,8 @@ _TAIL_BLOCK = 1 << 20
 
 StatKey = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file: any write or ``touch`` changes one of them."""
+_PACKED_STAT = struct.Struct("<4q")
+"""A ``StatKey`` as the index table holds it: 32 bytes instead of a tuple of four integers."""
 
 
 def cache_path(out: Path) -> Path:
@@ -156,9 +161,9 @@ def build_key(files: ContentFiles, templates_dir: Path) -> str:
 class _Indexed:
     """One state as the previous build left it: enough to decide reuse without reading its line."""
 
-    sha256: str
-    stat: StatKey | None
-    """None when the state was modified too close to that build to trust its ``stat``."""
+    sha256: bytes
+    stat: bytes | None
+    """The packed ``StatKey``; None when the state was modified too close to that build to trust it."""
     offset: int
     length: int
     verdict: Verdict
@@ -181,7 +186,9 @@ class _Indexed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Index:
+class _Header:
+    """The cache's last line: everything but the per-state index lines, and where they start."""
+
     key: str
     manifest: ManifestWitness | None
     papers: int
@@ -190,6 +197,14 @@ class _Index:
     """The live site's files that no state's line lists (index pages, search, report...)."""
     extra_reports: tuple[InputReport, ...]
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
+    displaced: frozenset[str]
+    entries_at: int
+    entries: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Index:
+    header: _Header
     states: dict[str, _Indexed]
 
 
@@ -229,6 +244,7 @@ class BuildCache:
         if reuse:
             self._read()
         self._stats: dict[PurePosixPath, StatKey | None] = {}
+        """This build's ``stat`` of the states whose ``stat`` is not the one their index line has."""
         self._reusable: frozenset[PurePosixPath] = frozenset()
         self._next: IO[bytes] | None = None
         self._next_path: Path | None = None
@@ -247,11 +263,11 @@ class BuildCache:
         except OSError:
             return
         try:
-            index = _parse_index(_last_line(handle))
-        except (ValueError, KeyError, TypeError, IndexError, OSError):
-            handle.close()
-            return
-        if index.key != self.key:
+            header = _parse_header(_last_line(handle))
+            index = _read_index(handle, header) if header.key == self.key else None
+        except (ValueError, KeyError, TypeError, IndexError, OSError, struct.error):
+            index = None
+        if index is None:
             handle.close()
             return
         self._handle, self._index = handle, index
@@ -284,16 +300,16 @@ class BuildCache:
     def _unchanged(self, rel: PurePosixPath, entry: _Indexed | None) -> bool:
         """Whether a state's bytes are the ones the previous build processed (``stat``, else hash)."""
         stat = _stat_key(self.files.root / rel)
+        if entry is not None and stat is not None and entry.stat == _PACKED_STAT.pack(*stat):
+            return True
         self._stats[rel] = stat
         if entry is None or stat is None:
             return False
-        if entry.stat is not None and entry.stat == stat:
-            return True
         try:
             data = read_input(self.files.root, rel, self.limits)
         except (InputError, ParseError):
             return False
-        return hashlib.sha256(data).hexdigest() == entry.sha256
+        return hashlib.sha256(data).digest() == entry.sha256
 
     def plan(self, live: Path) -> CachedBuild | ReusePlan | None:
         """A ``CachedBuild`` when nothing changed at all, else what can be reused (None: nothing).
@@ -301,18 +317,20 @@ class BuildCache:
         Reuse needs the same key and the live site as the previous build left it.
         """
         index = self._index
-        if index is None or index.manifest is None or not index.manifest.matches(live):
+        if index is None or index.header.manifest is None or not index.header.manifest.matches(live):
             return None
         unchanged = {rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))}
         if len(unchanged) == len(self.files.states) == len(index.states):
             self.reused = len(unchanged)
             reports = [
-                *index.extra_reports,
+                *index.header.extra_reports,
                 *(index.states[str(rel)].slim_report(str(rel), self._meta) for rel in self.files.states),
             ]
-            return CachedBuild(reports=tuple(reports), warnings=index.warnings, papers=index.papers)
+            return CachedBuild(
+                reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
+            )
         reusable = frozenset(rel for rel in unchanged if not index.states[str(rel)].displaced)
-        stale = set(index.site_files)
+        stale = set(index.header.site_files)
         reused_names = {str(rel) for rel in reusable}
         for name, entry in index.states.items():
             if name not in reused_names:
@@ -341,7 +359,10 @@ class BuildCache:
         rels: Sequence[PurePosixPath],
         render: Callable[[Sequence[PurePosixPath]], Iterator[StateOutcome]],
     ) -> Iterator[StateOutcome]:
-        """Every state's outcome in input order: reused ones from the cache, the rest from ``render``."""
+        """Every state's outcome in input order: reused ones from the cache, the rest from ``render``.
+
+        Each is remembered for the next build as it passes (once: a reused state's line is copied).
+        """
         fresh = render([rel for rel in rels if rel not in self._reusable])
         for rel in rels:
             if rel in self._reusable:
@@ -349,7 +370,9 @@ class BuildCache:
                 yield self._reused_outcome(rel)
             else:
                 self.rendered += 1
-                yield next(fresh)
+                outcome = next(fresh)
+                self._record(outcome)
+                yield outcome
 
     def _reused_outcome(self, rel: PurePosixPath) -> StateOutcome:
         assert self._index is not None
@@ -357,7 +380,9 @@ class BuildCache:
         line = self._line(entry)
         meta_text, _, report_line = line.partition(b"\t")
         meta = json.loads(meta_text)
-        self._append(rel, entry.sha256, entry.verdict, entry.pith_number, entry.source_id, line)
+        sha256 = entry.sha256.hex()
+        stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
+        self._append(rel, sha256, stat, entry.verdict, entry.pith_number, entry.source_id, line)
         return StateOutcome(
             report=report_from_json(meta["report"]),
             report_line=report_line,
@@ -365,12 +390,12 @@ class BuildCache:
             warnings=tuple(meta["warnings"]),
             manifest=meta["manifest"],
             files=0,
-            input_sha256=entry.sha256,
+            input_sha256=sha256,
         )
 
     # -- writing the next cache ---------------------------------------------------------
 
-    def record(self, outcome: StateOutcome) -> None:
+    def _record(self, outcome: StateOutcome) -> None:
         """Remember a freshly rendered state's outcome for the next build (unreadable inputs are not)."""
         if not outcome.input_sha256:
             return
@@ -384,12 +409,16 @@ class BuildCache:
         }
         rel = PurePosixPath(report.input)
         line = compact_json(meta) + b"\t" + outcome.report_line
-        self._append(rel, outcome.input_sha256, report.verdict, report.pith_number, report.source_id, line)
+        stat = self._stats[rel] if rel in self._stats else _stat_key(self.files.root / rel)
+        self._append(
+            rel, outcome.input_sha256, stat, report.verdict, report.pith_number, report.source_id, line
+        )
 
     def _append(
         self,
         rel: PurePosixPath,
         sha256: str,
+        stat: StatKey | None,
         verdict: Verdict,
         pith_number: str | None,
         source_id: str | None,
@@ -398,7 +427,6 @@ class BuildCache:
         if self._next is None:
             fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
-        stat = self._stats.get(rel) if rel in self._stats else _stat_key(self.files.root / rel)
         trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
         entry = [
             str(rel),
@@ -410,7 +438,7 @@ class BuildCache:
             pith_number,
             source_id,
         ]
-        self._next_index.write((b"," if self._next_recorded else b"") + compact_json(entry))
+        self._next_index.write(compact_json(entry) + b"\n")
         self._next_recorded.add(str(rel))
         self._next.write(line + b"\n")
         self._next_offset += len(line) + 1
@@ -431,7 +459,7 @@ class BuildCache:
         page displaced (rendered afresh next time).
         """
         witness = ManifestWitness.of(live)
-        index = {
+        header = {
             "schema": CACHE_SCHEMA,
             "key": self.key,
             "manifest": None if witness is None else [list(witness.stat), witness.sha256],
@@ -440,15 +468,16 @@ class BuildCache:
             "site_files": list(manifest_paths(site_manifest.splitlines())),
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
+            "entries_at": self._next_offset,
+            "entries": len(self._next_recorded),
         }
         if self._next is None:
             fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
             self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
         assert self._next_path is not None
-        self._next.write(compact_json(index)[:-1] + b',"states":[')
         self._next_index.seek(0)
         shutil.copyfileobj(self._next_index, self._next)
-        self._next.write(b"]}\n")
+        self._next.write(compact_json(header) + b"\n")
         self._next.close()
         self._next = None
         os.replace(self._next_path, self.path)
@@ -477,31 +506,45 @@ def _stat_tuple(values: list[int]) -> StatKey:
     return (size, mtime_ns, ctime_ns, inode)
 
 
-def _parse_index(line: bytes) -> _Index:
+def _unpack_stat(packed: bytes | None) -> StatKey | None:
+    return None if packed is None else _stat_tuple(list(_PACKED_STAT.unpack(packed)))
+
+
+def _parse_header(line: bytes) -> _Header:
     doc = json.loads(line)
     if doc["schema"] != CACHE_SCHEMA:
         raise ValueError("not this version's cache")
-    displaced = set(doc["displaced"])
-    states = {
-        name: _Indexed(
-            sha256=sha256,
-            stat=None if stat is None else _stat_tuple(stat),
-            offset=offset,
-            length=length,
-            verdict=Verdict(verdict),
-            pith_number=pith_number,
-            source_id=source_id,
-            displaced=name in displaced,
-        )
-        for name, sha256, stat, offset, length, verdict, pith_number, source_id in doc["states"]
-    }
     manifest = doc["manifest"]
-    return _Index(
+    return _Header(
         key=doc["key"],
         manifest=None if manifest is None else ManifestWitness(_stat_tuple(manifest[0]), manifest[1]),
         papers=doc["papers"],
         warnings=tuple(doc["warnings"]),
         site_files=tuple(doc["site_files"]),
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
-        states=states,
+        displaced=frozenset(doc["displaced"]),
+        entries_at=doc["entries_at"],
+        entries=doc["entries"],
     )
+
+
+def _read_index(handle: IO[bytes], header: _Header) -> _Index:
+    """The per-state index lines, one at a time (a single JSON document would need its whole text and tree in memory)."""
+    handle.seek(header.entries_at)
+    states: dict[str, _Indexed] = {}
+    for _ in range(header.entries):
+        line = handle.readline()
+        if not line.endswith(b"\n"):
+            raise ValueError("the index ends early")
+        name, sha256, stat, offset, length, verdict, pith_number, source_id = json.loads(line)
+        states[name] = _Indexed(
+            sha256=bytes.fromhex(sha256),
+            stat=None if stat is None else _PACKED_STAT.pack(*stat),
+            offset=offset,
+            length=length,
+            verdict=Verdict(verdict),
+            pith_number=pith_number,
+            source_id=source_id,
+            displaced=name in header.displaced,
+        )
+    return _Index(header=header, states=states)

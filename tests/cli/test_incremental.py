@@ -160,3 +160,21 @@ def test_many_changes_rendered_by_worker_processes_match_a_clean_build(
     assert (incremental.returncode, clean.returncode) == (0, 0), incremental.stderr
     assert _rendered(summary_line(incremental.stderr)) == (8, 2)
     assert tree_differences(tmp_path / "site", tmp_path / "clean") == []
+
+
+def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
+    papers: Callable[[int], Path], new_paper: Callable[..., bytes], signing_key: SigningKey, tmp_path: Path
+) -> None:
+    """Rebuild after rebuild, the cache holds each state once: it does not grow with the number of builds."""
+    content = papers(3)
+    site = tmp_path / "site"
+    cache = tmp_path / ".site.cache.jsonl"
+    for revision in range(3):
+        (content / "states" / "a.state.json").write_bytes(
+            new_paper(signing_key, "2607.10001", f"Paper A, revision {revision}")
+        )
+        built = run_cli("build", "--content", content, "--out", site)
+        assert built.returncode == 0, built.stderr
+        assert _rendered(summary_line(built.stderr)) == ((3, 0) if revision == 0 else (1, 2))
+        lines = cache.read_bytes().splitlines()
+        assert len(lines) == 2 * 3 + 1  # a line per state, an index line per state, the header
