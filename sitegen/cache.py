@@ -221,7 +221,8 @@ class CachedBuild:
 class ReusePlan:
     """Which states this build renders and which it takes from the previous build."""
 
-    reusable: frozenset[PurePosixPath]
+    reusable: frozenset[str]
+    """The names of the states taken from the previous build."""
     stale_files: frozenset[str]
     """Live files of the states rendered again or gone, and the previous site-wide files:
     what a patched site must delete unless this build writes them again."""
@@ -245,7 +246,8 @@ class BuildCache:
             self._read()
         self._stats: dict[PurePosixPath, StatKey | None] = {}
         """This build's ``stat`` of the states whose ``stat`` is not the one their index line has."""
-        self._reusable: frozenset[PurePosixPath] = frozenset()
+        self._reusable: frozenset[str] = frozenset()
+        """The names of the states taken from the previous build (a path's text is kept on the path)."""
         self._next: IO[bytes] | None = None
         self._next_path: Path | None = None
         self._next_offset = 0
@@ -319,7 +321,7 @@ class BuildCache:
         index = self._index
         if index is None or index.header.manifest is None or not index.header.manifest.matches(live):
             return None
-        unchanged = {rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))}
+        unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))]
         if len(unchanged) == len(self.files.states) == len(index.states):
             self.reused = len(unchanged)
             reports = [
@@ -329,11 +331,11 @@ class BuildCache:
             return CachedBuild(
                 reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
             )
-        reusable = frozenset(rel for rel in unchanged if not index.states[str(rel)].displaced)
+        reusable = frozenset(name for name in map(str, unchanged) if not index.states[name].displaced)
+        del unchanged
         stale = set(index.header.site_files)
-        reused_names = {str(rel) for rel in reusable}
         for name, entry in index.states.items():
-            if name not in reused_names:
+            if name not in reusable:
                 stale.update(manifest_paths(self._meta(entry)["manifest"].splitlines()))
         self._reusable = reusable
         return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
@@ -346,10 +348,10 @@ class BuildCache:
         """
         assert self._index is not None
         kept = set()
-        for rel in sorted(self._reusable):
-            paths = list(manifest_paths(self._meta(self._index.states[str(rel)])["manifest"].splitlines()))
+        for name in sorted(self._reusable):
+            paths = list(manifest_paths(self._meta(self._index.states[name])["manifest"].splitlines()))
             if site.link_from_live(paths):
-                kept.add(rel)
+                kept.add(name)
         self._reusable = frozenset(kept)
 
     # -- the build's outcomes -----------------------------------------------------------
@@ -363,9 +365,9 @@ class BuildCache:
 
         Each is remembered for the next build as it passes (once: a reused state's line is copied).
         """
-        fresh = render([rel for rel in rels if rel not in self._reusable])
+        fresh = render([rel for rel in rels if str(rel) not in self._reusable])
         for rel in rels:
-            if rel in self._reusable:
+            if str(rel) in self._reusable:
                 self.reused += 1
                 yield self._reused_outcome(rel)
             else:
@@ -384,7 +386,7 @@ class BuildCache:
         stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
         self._append(rel, sha256, stat, entry.verdict, entry.pith_number, entry.source_id, line)
         return StateOutcome(
-            report=report_from_json(meta["report"]),
+            report=entry.slim_report(str(rel), lambda _: meta),  # shares the index's strings
             report_line=report_line,
             summary=None if meta["summary"] is None else summary_from_doc(meta["summary"]),
             warnings=tuple(meta["warnings"]),
