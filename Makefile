@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 CONTENT ?= content
 OUT     ?= _site
 
-.PHONY: site test lint bench serve clean golden vectors fuzz hostile screenshots
+.PHONY: site test lint bench clean-bench serve clean golden vectors fuzz hostile screenshots
 
 $(VENV)/.site-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ fuzz: $(VENV)/.test-installed
 ## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run).
 bench: $(VENV)/.test-installed
 	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m sitegen.bench
+
+## Delete the trees the bench measured (kept so that no timed run follows a large deletion).
+clean-bench:
+	rm -rf bench/work/out-*
 
 clean:
 	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .$(OUT).cache.jsonl .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz

@@ -13,9 +13,10 @@ Every figure is printed as a ratio to Hugo's and to the floor's. Results go to
 ``bench/results/`` (JSON and a markdown table; ``latest.*`` is the newest) and the
 table into the README. On this file system (ext4 mounted with ``discard``) creating
 files after deleting many is several times slower for minutes, so no timed run ever
-follows a deletion: every output tree is kept until all sizes are measured and then
-deleted; trees left by an interrupted bench are deleted first, followed by a wait of
-``BENCH_SETTLE`` seconds (default 120; 0 in quick mode). Each timed run starts after
+follows a deletion: the output trees stay in the work directory (about 25 GB after a
+100,000-paper run) until the next bench deletes them before it starts and waits
+``BENCH_SETTLE`` seconds (default 120; 0 in quick mode); ``make clean-bench`` deletes
+them too. Each timed run starts after
 ``sync``, so the previous run's unwritten pages are not charged to it.
 
 ``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
@@ -132,10 +133,10 @@ def _corpus(settings: Settings, size: int) -> Path:
 
 
 def _clear_leftovers(settings: Settings) -> None:
-    """Delete output trees an interrupted bench left, then let the file system settle once."""
+    """Delete the output trees an earlier bench left, then let the file system settle once."""
     leftovers = sorted(settings.work.glob("out-*"))
     for tree in leftovers:
-        _log(f"deleting {tree.name}, left by an earlier bench")
+        _log(f"deleting {tree.name}, left by an earlier bench (deleting many files takes minutes here)")
         shutil.rmtree(tree)
     if leftovers and settings.settle:
         _log(f"waiting {settings.settle:.0f} s for the file system to settle")
@@ -406,13 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         "incremental_note": "Rebuilds use the build's incremental cache (sitegen/cache.py).",
         "sizes": [],
     }
-    try:
-        for size in settings.sizes:
-            results["sizes"].append(_bench_size(settings, size, hugo))
-    finally:
-        for tree in sorted(settings.work.glob("out-*")):
-            _log(f"deleting {tree.name} (nothing is timed after this)")
-            shutil.rmtree(tree)
+    for size in settings.sizes:
+        results["sizes"].append(_bench_size(settings, size, hugo))
     results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     table = markdown(results)
@@ -427,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / f"{stem}.md").write_text(table, encoding="utf-8")
     _update_readme(table)
     _log(f"results in {RESULTS / name}.json and .md; README updated")
+    _log(f"the measured trees stay in {settings.work}/out-* until the next bench or `make clean-bench`")
     return 0
 
 
