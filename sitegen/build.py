@@ -49,7 +49,7 @@ from sitegen.search import search_files
 from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
-from sitegen.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
+from sitegen.spill import LAST_RECORD, SummarySpill, order_key, order_texts, record_numbers
 from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
@@ -616,8 +616,9 @@ def _write_integrity_paths(
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
     """
     unsafe: list[tuple[str, int]] = []
-    doubtful: list[tuple[str, str, int, list[str]]] = []
+    doubtful: list[tuple[str, str, str, int, list[str]]] = []
     wanted: list[bytes] = []
+    """Sort keys: the case-folded endpoint, the input; then the endpoint and the suffix (read back, not decoded again)."""
     for number, summary in enumerate(spill):
         if not summary.integrity_endpoint:
             continue
@@ -627,18 +628,20 @@ def _write_integrity_paths(
             continue
         parents = [fold(parent) for parent in _parents(rel)]
         if any(claims.maybe_claimed(parent) for parent in parents):
-            doubtful.append((rel, summary.input, number, parents))
+            doubtful.append((rel, summary.input, summary.suffix, number, parents))
         else:
-            wanted.append(order_key(fold(rel), summary.input) + number.to_bytes(4, "big"))
+            wanted.append(
+                order_key(fold(rel), summary.input, rel, summary.suffix) + number.to_bytes(4, "big")
+            )
     if doubtful:
         claimed = claims.claimed(
             {p for *_, parents in doubtful for p in parents}, lambda n: _claimed_paths(spill[n])
         )
-        for rel, name, number, parents in doubtful:
+        for rel, name, suffix, number, parents in doubtful:
             if any(parent in claimed for parent in parents):
                 unsafe.append((name, number))
             else:
-                wanted.append(order_key(fold(rel), name) + number.to_bytes(4, "big"))
+                wanted.append(order_key(fold(rel), name, rel, suffix) + number.to_bytes(4, "big"))
     for _, number in sorted(unsafe):
         summary = spill[number]
         result.warnings.append(
@@ -648,17 +651,16 @@ def _write_integrity_paths(
         )
     wanted.sort()
     for run in _runs(wanted):
-        claimants = [spill[n] for n in run]
-        rel = integrity_endpoint_path(claimants[0].integrity_endpoint)
-        if len(claimants) > 1:
+        if len(run) > 1:
+            claimants = [spill[n] for n in record_numbers(run)]
             names = ", ".join(f"{c.input} ({c.pith_number})" for c in claimants)
+            rel = order_texts(run[0][:-4])[2]
             result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
             continue
-        own = paper_dir(claimants[0].suffix)
-        if (
-            rel is not None and str(own) not in collided
-        ):  # else the paper's files gave way to a collision page
-            site.write(PurePosixPath(rel), site.read_bytes(own / "integrity.json"))
+        _, _, rel, suffix = order_texts(run[0][:-4])
+        own = str(paper_dir(suffix))
+        if own not in collided:  # else the paper's files gave way to a collision page
+            site.write(rel, site.read_bytes(f"{own}/integrity.json"))
 
 
 def _parents(path: str) -> list[str]:
@@ -667,9 +669,9 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)] + ["."]
 
 
-def _runs(keys: list[bytes]) -> Iterator[list[int]]:
-    """The record numbers of sorted ``order_key`` keys, in runs that share the first text."""
-    run: list[int] = []
+def _runs(keys: list[bytes]) -> Iterator[list[bytes]]:
+    """Sorted ``order_key`` keys in runs that share the first text."""
+    run: list[bytes] = []
     first = b""
     for key in keys:
         head = key[: key.index(b"\x00")]
@@ -677,7 +679,7 @@ def _runs(keys: list[bytes]) -> Iterator[list[int]]:
             yield run
             run = []
         first = head
-        run.append(int.from_bytes(key[-4:], "big"))
+        run.append(key)
     if run:
         yield run
 

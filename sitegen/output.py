@@ -118,7 +118,7 @@ class TreeWriter:
         self.seconds = 0.0
         """Time spent in ``write`` (creating, writing and hashing files), for the build's stage timings."""
         self._lines: list[str] = []
-        self._root_text = os.fspath(root)
+        self.root_text = os.fspath(root)
         self._dirs: set[str] = set()
 
     def write(self, rel: PurePosixPath | str, data: bytes) -> None:
@@ -131,11 +131,11 @@ class TreeWriter:
         started = time.perf_counter()
         text = str(rel)
         _refuse_unsafe(text)
-        path = f"{self._root_text}/{text}"
+        path = f"{self.root_text}/{text}"
         try:
             directory = text.rpartition("/")[0]
             if directory not in self._dirs:
-                _make_dir(f"{self._root_text}/{directory}" if directory else self._root_text)
+                _make_dir(f"{self.root_text}/{directory}" if directory else self.root_text)
                 if len(self._dirs) >= _DIRS_REMEMBERED:  # the site-wide writer makes one per paper
                     self._dirs.clear()
                 self._dirs.add(directory)
@@ -156,7 +156,7 @@ class TreeWriter:
         self.count += 1
         self._lines.append(f"{file_sha256(safe_join(self.root, rel))}  {rel}\n")
 
-    def keep(self, rel: PurePosixPath, data: bytes) -> None:
+    def keep(self, rel: PurePosixPath | str, data: bytes) -> None:
         """Add the ``SHA256SUMS`` line of ``data``, a file already in place elsewhere (not written, not counted)."""
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
 
@@ -303,12 +303,18 @@ class StagedSite:
     def path(self, rel: PurePosixPath) -> Path:
         return safe_join(self.root, rel)
 
-    def read_bytes(self, rel: PurePosixPath) -> bytes:
+    def read_bytes(self, rel: PurePosixPath | str) -> bytes:
         """A file of the new site: staged by this build, or (patching) kept from the live site."""
-        staged = self.path(rel)
-        if self._stale is not None and not staged.exists():
-            return safe_join(self.target, rel).read_bytes()
-        return staged.read_bytes()
+        text = str(rel)
+        _refuse_unsafe(text)
+        try:
+            with open(f"{self.writer.root_text}/{text}", "rb") as staged:
+                return staged.read()
+        except FileNotFoundError:
+            if self._stale is None:
+                raise
+        with open(f"{self.target}/{text}", "rb") as live:
+            return live.read()
 
     def patch_live(self, stale: frozenset[str]) -> None:
         """Publish by patching the live site rather than swapping a whole new tree in.
@@ -320,15 +326,18 @@ class StagedSite:
         """
         self._stale = stale
 
-    def write(self, rel: PurePosixPath, data: bytes) -> None:
+    def write(self, rel: PurePosixPath | str, data: bytes) -> None:
         """Write one file of the new site (see ``TreeWriter.write``).
 
         When patching, a file whose live copy already has these bytes is kept as it is:
         most site-wide files of a small change (index pages, search shards) are unchanged.
         """
-        if self._stale is not None and _has_bytes(safe_join(self.target, rel), data):
-            self.writer.keep(rel, data)
-            return
+        if self._stale is not None:
+            text = str(rel)
+            _refuse_unsafe(text)
+            if _has_bytes(f"{self.target}/{text}", data):
+                self.writer.keep(text, data)
+                return
         self.writer.write(rel, data)
 
     @property
@@ -497,7 +506,7 @@ def _listed(root: Path) -> Iterator[str]:
         yield from manifest_paths(listing)
 
 
-def _has_bytes(path: Path, data: bytes) -> bool:
+def _has_bytes(path: Path | str, data: bytes) -> bool:
     """Whether ``path`` is a regular file holding exactly ``data`` (never follows a symlink)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)

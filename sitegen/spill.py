@@ -25,7 +25,7 @@ from typing import IO, overload
 from sitegen.paper import PaperSummary
 from sitegen.report import Verdict
 
-__all__ = ["LAST_RECORD", "SummarySpill", "SummaryView", "order_key", "record_numbers"]
+__all__ = ["LAST_RECORD", "SummarySpill", "SummaryView", "order_key", "order_texts", "record_numbers"]
 
 _FIELDS = tuple(f.name for f in fields(PaperSummary))
 _VERDICT_AT = _FIELDS.index("verdict")
@@ -136,6 +136,14 @@ def order_key(*texts: str) -> bytes:
         + b"\x00"
         for t in texts
     )
+
+
+def order_texts(key: bytes) -> list[str]:
+    """The texts an ``order_key`` was made of (without a record number after them)."""
+    return [
+        part.replace(b"\x01\x01", b"\x00").replace(b"\x01\x02", b"\x01").decode("utf-8", "surrogatepass")
+        for part in key.split(b"\x00")[:-1]
+    ]
 
 
 def record_numbers(keys: list[bytes]) -> array[int]:

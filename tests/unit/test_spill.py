@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sitegen.paper import PaperSummary
 from sitegen.report import Verdict
-from sitegen.spill import SummarySpill, order_key, record_numbers
+from sitegen.spill import SummarySpill, order_key, order_texts, record_numbers
 
 
 def _summary(n: int, authors: int = 3) -> PaperSummary:
@@ -60,3 +60,9 @@ def test_order_keys_sort_as_the_tuples_do(pairs: list[tuple[str, str]]) -> None:
     keys = [order_key(a, b) + n.to_bytes(4, "big") for n, (a, b) in enumerate(pairs)]
     keys.sort()
     assert list(record_numbers(keys)) == sorted(range(len(pairs)), key=pairs.__getitem__)
+
+
+@given(st.lists(_TEXT, max_size=5))
+def test_order_texts_gives_back_what_order_key_was_made_of(texts: list[str]) -> None:
+    """Every text comes back whole from its ``order_key``, NULs, escape bytes and all."""
+    assert order_texts(order_key(*texts)) == texts
