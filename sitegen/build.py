@@ -32,7 +32,7 @@ from sitegen.errors import InputError, ParseError, SitegenError
 from sitegen.feeds import mirror_files, no_host_warning
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
-from sitegen.output import StagedSite, refuse_unsafe_target
+from sitegen.output import ForkedStep, StagedSite, refuse_unsafe_target
 from sitegen.paper import (
     STAGES,
     IntegrityRef,
@@ -264,7 +264,7 @@ def build_site(
                 log.close()
                 result.papers = len(collected.summaries)
             else:
-                write_site_wide(site, inputs, collected)
+                write_site_wide(site, inputs, collected, jobs=jobs or default_jobs())
             result.files_written += site.files_written
             site.commit()
             if whole:
@@ -286,7 +286,7 @@ def build_site(
     return result
 
 
-def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected) -> None:
+def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected, *, jobs: int) -> None:
     """Everything that depends on more than one input: the one step a whole build and a merge share.
 
     The per-paper files are already under ``site``; this writes the alias map,
@@ -297,7 +297,14 @@ def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected) 
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
     replaced = _write_site_pages(
-        site, renderer, inputs.config, inputs.keyring, collected.summaries, inputs.pages, result
+        site,
+        renderer,
+        inputs.config,
+        inputs.keyring,
+        collected.summaries,
+        inputs.pages,
+        result,
+        parallel=jobs > 1,
     )
     _write_report(site, collected, result)
     _write_manifest(site, collected, replaced)
@@ -487,8 +494,14 @@ def _write_site_pages(
     spill: SummarySpill,
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
+    *,
+    parallel: bool,
 ) -> set[str]:
-    """Write every page that depends on more than one paper; return the paths that replace per-paper files."""
+    """Write every page that depends on more than one paper; return the paths that replace per-paper files.
+
+    With ``parallel``, the index pages and search files are written by a forked
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes).
+    """
     orders = _site_orders(spill)
     collided = _resolve_claims(spill, orders.claims, result)
     replaced: set[str] = set()
@@ -501,16 +514,36 @@ def _write_site_pages(
             replaced.add(f"{rel}/")
         replaced.add(f"{rel}/index.html")
         site.write(rel / "index.html", renderer.page("collision.html", rel, path=path, claimants=claimants))
-    _write_alias_map(site, spill, orders.by_suffix, collided)
-    _write_integrity_paths(site, spill, orders.claims, collided, result)
     ordered = spill.view(orders.newest_first)
     rejected = result.counts()[Verdict.REJECTED.value]
-    _write_index(site, renderer, config, ordered, counts=orders.counts, rejected=rejected)
-    for rel, data in search_files(ordered):
-        site.write(rel, data)
+
+    def listings() -> None:
+        _write_index(site, renderer, config, ordered, counts=orders.counts, rejected=rejected)
+        for rel, data in search_files(ordered):
+            site.write(rel, data)
+
+    with ForkedStep(site.writer, listings, parallel=parallel) as beside:
+        _write_alias_map(site, spill, orders.by_suffix, collided)
+        _write_integrity_paths(site, spill, orders.claims, collided, result)
+        beside.here()
+        _write_rest(site, renderer, config, keyring, ordered, spill.view(orders.by_suffix), pages, result)
+    result.papers = len(spill)
+    return replaced
+
+
+def _write_rest(
+    site: StagedSite,
+    renderer: Renderer,
+    config: SiteConfig,
+    keyring: Keyring,
+    ordered: Sequence[PaperSummary],
+    by_suffix: Sequence[PaperSummary],
+    pages: list[tuple[PageMeta, str]],
+    result: BuildResult,
+) -> None:
+    """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
     index_pages = max(1, -(-len(ordered) // config.papers_per_page))
     slugs = [m.slug for m, _ in pages]
-    by_suffix = spill.view(orders.by_suffix)
     for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, index_pages):
         site.write(rel, data)
     if (warning := no_host_warning(config)) is not None:
@@ -543,8 +576,6 @@ def _write_site_pages(
     for asset in sorted(ASSETS_DIR.iterdir()):
         if asset.is_file():
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
-    result.papers = len(spill)
-    return replaced
 
 
 def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> None:

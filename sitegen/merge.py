@@ -23,6 +23,7 @@ from sitegen.build import (
     REPORT_NAME,
     BuildResult,
     Collected,
+    default_jobs,
     process_shared_inputs,
     read_site_inputs,
     write_site_wide,
@@ -70,7 +71,7 @@ def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildR
                     f"the shards logged {merged} state files, the content has {len(states)}",
                     check="shard.set",
                 )
-            write_site_wide(site, inputs, collected)
+            write_site_wide(site, inputs, collected, jobs=default_jobs())
             result.files_written += site.files_written
             site.commit()
     finally:

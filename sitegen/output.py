@@ -22,19 +22,29 @@ import errno
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitegen.errors import BuildError, OutputError, SitegenError
 
-__all__ = ["StagedSite", "TreeWriter", "file_sha256", "manifest_paths", "refuse_unsafe_target", "safe_join"]
+__all__ = [
+    "ForkedStep",
+    "StagedSite",
+    "TreeWriter",
+    "file_sha256",
+    "manifest_paths",
+    "refuse_unsafe_target",
+    "safe_join",
+]
 
 
 Patch = dict[str, Any]
@@ -163,6 +173,88 @@ class TreeWriter:
     def manifest(self) -> str:
         """The ``SHA256SUMS`` lines of the files written so far, in write order."""
         return "".join(self._lines)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the writer is: its number of lines and of files (see ``ForkedStep``)."""
+        return len(self._lines), self.count
+
+    def since(self, mark: tuple[int, int]) -> tuple[list[str], int]:
+        """The lines and the number of files written after ``mark``."""
+        return self._lines[mark[0] :], self.count - mark[1]
+
+    def insert(self, at: int, lines: list[str], files: int) -> None:
+        """List files another process wrote under ``root`` as if they had been written at line ``at``."""
+        self._lines[at:at] = lines
+        self.count += files
+
+
+class ForkedStep:
+    """A step that writes files of the site, run in a forked process while this one goes on.
+
+    The site-wide step is one process's work while the other cores idle; its two
+    halves write different files. The step's ``SHA256SUMS`` lines are put where
+    ``here()`` is called, so the manifest (and every byte) is what running the step at
+    that point gives; without ``fork``, or with ``parallel`` false, it runs there.
+    Use as a context manager: leaving it waits for the step and raises its error.
+    """
+
+    def __init__(self, writer: TreeWriter, step: Callable[[], None], *, parallel: bool) -> None:
+        self._writer, self._step = writer, step
+        self._at: int | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._results: Connection | None = None
+        if parallel and "fork" in multiprocessing.get_all_start_methods():
+            results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+            child = multiprocessing.get_context("fork").Process(
+                target=_run_forked, args=(writer, step, sender), daemon=True
+            )
+            child.start()
+            sender.close()
+            self._child, self._results = child, results
+
+    def __enter__(self) -> ForkedStep:
+        return self
+
+    def here(self) -> None:
+        """The step's files come here in ``SHA256SUMS`` (and, when not forked, it runs now)."""
+        if self._child is None:
+            self._step()
+        else:
+            self._at = self._writer.mark()[0]
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        child, results = self._child, self._results
+        if child is None or results is None:
+            return
+        try:
+            if exc is not None:
+                child.kill()
+                return
+            try:
+                outcome = results.recv()
+            except EOFError:
+                raise BuildError(f"the forked site-wide step died (exit code {child.exitcode})") from None
+            if isinstance(outcome, BaseException):
+                raise outcome
+            assert self._at is not None, "ForkedStep.here() was not called"
+            lines, files = outcome
+            self._writer.insert(self._at, lines, files)
+        finally:
+            results.close()
+            child.join()
+
+
+def _run_forked(writer: TreeWriter, step: Callable[[], None], results: Connection) -> None:
+    """In the forked process: run the step, send back its ``SHA256SUMS`` lines or its error."""
+    mark = writer.mark()
+    try:
+        step()
+    except BaseException as exc:  # every error goes back to the parent, which raises it
+        results.send(exc)
+    else:
+        results.send(writer.since(mark))
+    finally:
+        results.close()
 
 
 def file_sha256(path: Path) -> str:
