@@ -82,7 +82,7 @@ def cache_path(out: Path) -> Path:
     return target.parent / f".{target.name}.cache.jsonl"
 
 
-def _stat_key(path: Path) -> StatKey | None:
+def _stat_key(path: Path | str) -> StatKey | None:
     try:
         st = os.lstat(path)
     except OSError:
@@ -237,6 +237,7 @@ class BuildCache:
     def __init__(self, out: Path, files: ContentFiles, limits: Limits, key: str, *, reuse: bool) -> None:
         self.path = cache_path(out)
         self.files = files
+        self._root_text = os.fspath(files.root)
         self.key = key
         self.limits = limits
         self.started_ns = time.time_ns()
@@ -301,7 +302,7 @@ class BuildCache:
 
     def _unchanged(self, rel: PurePosixPath, entry: _Indexed | None) -> bool:
         """Whether a state's bytes are the ones the previous build processed (``stat``, else hash)."""
-        stat = _stat_key(self.files.root / rel)
+        stat = _stat_key(f"{self._root_text}/{rel}")
         if entry is not None and stat is not None and entry.stat == _PACKED_STAT.pack(*stat):
             return True
         self._stats[rel] = stat
@@ -411,7 +412,7 @@ class BuildCache:
         }
         rel = PurePosixPath(report.input)
         line = compact_json(meta) + b"\t" + outcome.report_line
-        stat = self._stats[rel] if rel in self._stats else _stat_key(self.files.root / rel)
+        stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
             rel, outcome.input_sha256, stat, report.verdict, report.pith_number, report.source_id, line
         )
