@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from jinja2.filters import do_urlencode
 
+from sitegen import paper_html
 from sitegen.canonical import canonical_bytes, sha256_hex
 from sitegen.config import SiteConfig
 from sitegen.errors import InputError, ParseError
@@ -29,7 +30,7 @@ from sitegen.render import Renderer, compact_json, json_bytes, safe_link
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
-from sitegen.urls import alias_path, paper_dir
+from sitegen.urls import alias_path, paper_dir, root_prefix
 from sitegen.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
 
 __all__ = [
@@ -331,7 +332,7 @@ def _write_paper(
             key=ctx.keyring.get(state.receipt.key_id),
             short=short,
             short_links=[(value, PurePosixPath("pith", value) in routed) for value in short.values()],
-            alias_rows=[(alias, rel) for alias, (_, _, rel) in zip(state.aliases, routes, strict=True)],
+            alias_rows=routes,
             has_signature=signature is not None,
             has_digest=has_digest,
         ),
@@ -363,19 +364,41 @@ def paper_page(
     state: StateFile,
     summary: PaperSummary,
     report: InputReport,
+    short_links: list[tuple[str, bool]],
+    alias_rows: list[tuple[str, str, PurePosixPath | None]],
     **context: object,
 ) -> bytes:
-    """The paper page: ``paper.html`` with ``context`` and the values ``_page_facts`` makes."""
+    """The paper page: ``paper.html`` with ``context``, the values ``_page_facts`` makes and the rows
+    of its tables and lists (``short_links``: short form and whether it has a page; ``alias_rows``:
+    kind, value and redirect directory of each alias), built by ``paper_html``.
+    """
+    check_status = {c.id: c.status.value for c in report.checks}
+    snapshot = state.latest_snapshot
+    root = root_prefix(page_dir)
+    rows = {
+        "author_meta": paper_html.author_meta(summary.authors),
+        "short_forms": paper_html.short_form_links(short_links, root),
+        "aliases": paper_html.alias_rows(
+            alias_rows, check_status, renderer.status_badges, renderer.stated_note, root, safe_link
+        ),
+        "checks": paper_html.check_rows(
+            [(c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks],
+            renderer.check_row,
+        ),
+        "claims": paper_html.claim_items(snapshot.claims if snapshot else ()),
+        "references": paper_html.reference_items(snapshot.references_sample if snapshot else ()),
+        "completeness": paper_html.completeness_items(state.completeness, renderer.completeness_item),
+        "events": paper_html.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
+    }
     return renderer.page(
         "paper.html",
         page_dir,
         state=state,
         summary=summary,
         report=report,
-        check_status={c.id: c.status.value for c in report.checks},
-        check_rows=[
-            (c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks
-        ],
+        check_status=check_status,
+        rows=rows,
+        finding_items=paper_html.finding_items,
         **context,
         **_page_facts(config, state, summary),
     )

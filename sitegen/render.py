@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -161,8 +161,10 @@ def _visible(value: object) -> object:
 
     Escaping alone keeps such characters; a title with U+202E could display reversed text.
     Markup (already-safe HTML, JSON-LD) stays Markup: the replacement adds no markup.
+    Every such character is non-printable, so ``isprintable()`` (one C scan) clears most
+    values without the regular expression.
     """
-    if isinstance(value, str) and _INVISIBLE.search(value) is not None:
+    if isinstance(value, str) and not value.isprintable() and _INVISIBLE.search(value) is not None:
         if isinstance(value, Markup):
             return Markup(_INVISIBLE.sub("\ufffd", str(value)))  # noqa: S704 (adds no markup)
         return _INVISIBLE.sub("\ufffd", value)
@@ -235,6 +237,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=_visible,
+            auto_reload=False,  # templates do not change during a build: no stat() per extends and include
         )
         self.env.globals.update(
             site=config,
@@ -244,18 +247,24 @@ class Renderer:
             nav_pages=[{"slug": slug, "title": title} for slug, title in nav_pages],
         )
         self.env.filters["status_words"] = lambda value: str(value).replace("_", " ")
-        macros = self.env.get_template("_macros.html").module
-        self.env.globals.update(  # each badge rendered once: a macro call per use costs more than the page
-            status_badges={status.value: macros.status_badge(status) for status in Status},  # type: ignore[attr-defined]
-            verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},  # type: ignore[attr-defined]
-            big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},  # type: ignore[attr-defined]
-            stated_note=macros.stated(),  # type: ignore[attr-defined]
-        )
-        rows = self.env.get_template("_macros.html").make_module()  # sees the badges made above
+        macros: Any = self.env.get_template(
+            "_macros.html"
+        ).module  # its macros are attributes made at run time
+        self.status_badges: Mapping[str, Markup] = {
+            status.value: macros.status_badge(status) for status in Status
+        }
+        """Each badge rendered once: a macro call per use costs more than the page."""
+        self.stated_note: Markup = macros.stated()
         self.env.globals.update(
-            check_row=_memoized(rows.check_row),  # type: ignore[attr-defined]
-            completeness_item=_memoized(rows.completeness_item),  # type: ignore[attr-defined]
+            status_badges=self.status_badges,
+            verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},
+            big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},
+            stated_note=self.stated_note,
         )
+        rows: Any = self.env.get_template("_macros.html").make_module()  # sees the badges made above
+        self.check_row = _memoized(rows.check_row)
+        """The checks table's row macro, remembered per arguments: most papers share their rows."""
+        self.completeness_item = _memoized(rows.completeness_item)
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         self.markdown.add_render_rule("image", _image_from_this_site_only)
         self._cache: dict[str, jinja2.Template] = {}

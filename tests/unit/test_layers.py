@@ -26,6 +26,7 @@ LAYERS = {
     "sitegen.verify": 3,
     "sitegen.urls": 4,
     "sitegen.render": 4,
+    "sitegen.paper_html": 4,
     "sitegen.search": 4,
     "sitegen.claims": 4,
     "sitegen.feeds": 4,
