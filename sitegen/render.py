@@ -15,6 +15,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import jinja2
+import orjson
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
@@ -54,17 +55,39 @@ def json_bytes(value: object) -> bytes:
     """Deterministic JSON for endpoints: sorted keys, two-space indent, UTF-8, final newline.
 
     The bytes of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``
-    plus a newline, made about twice as fast: with an indent, ``json`` falls back to
-    its pure-Python encoder, and every paper writes several of these. Values of other
-    types than JSON's own (floats, enums, subclasses of int) go through ``json``.
+    plus a newline. With an indent, ``json`` uses its pure-Python encoder, and every
+    paper writes five of these; orjson writes the same bytes for JSON's own types about
+    nine times faster. So a value made only of dicts, lists, tuples, strings, ints, bools
+    and None goes to orjson; anything else (floats, whose shortest form orjson writes
+    differently, subclasses, enums), and what orjson refuses (ints past 64 bits, keys that
+    are not strings, lone surrogates), goes through ``json`` as before.
     """
-    parts: list[str] = []
-    try:
-        _encode_indented(value, "", parts, None)
-    except _NotPlainJSON:
-        return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    parts.append("\n")
-    return "".join(parts).encode("utf-8")
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=_ORJSON_INDENTED)
+        except orjson.JSONEncodeError:
+            pass
+    return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+_ORJSON_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain(value: object) -> bool:
+    """True when ``value`` holds only dicts, lists, tuples, str, int, bool and None (exact types)."""
+    pending: list[Any] = [value]
+    pop, extend = pending.pop, pending.extend
+    while pending:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
 
 
 def write_json(value: object, handle: IO[bytes]) -> None:
@@ -148,7 +171,16 @@ def _encode_indented(value: object, indent: str, out: list[str], flush: Callable
 
 
 def compact_json(value: object) -> bytes:
-    """Deterministic one-line JSON: sorted keys, no spaces, UTF-8."""
+    """Deterministic one-line JSON: sorted keys, no spaces, UTF-8.
+
+    The bytes of ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``;
+    made by orjson under the same condition as ``json_bytes``.
+    """
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
