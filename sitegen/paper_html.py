@@ -1,12 +1,12 @@
 """The paper page's repeated rows, built in Python (layer 4): authors, aliases, checks, findings, ...
 
 In ``paper.html`` these loops cost about half of a page's render: Jinja spends a
-context lookup, an attribute call and an escape on every value of every row. Each
-function here returns the bytes its loop printed, escaping every value from the state
-file with ``markupsafe.escape`` exactly as autoescape does (a property test renders
-the original loops with hostile values and compares), and returns ``Markup`` so the
-template prints it as it is (its ``finalize`` replaces control and bidi characters in it,
-as in any value).
+context lookup, an attribute call, ``finalize`` and an escape on every value of every
+row. Each function here returns the text its loop printed: every value goes through
+``html_text`` (``finalize``'s replacement of control and bidi characters, then
+``markupsafe.escape``), exactly as the template printed it (a property test renders the
+original loops with hostile values and compares), and the result is a ``VisibleMarkup``
+that the template prints as it is.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from sitegen.model import Claim, Event, Finding, Reference
+from sitegen.render import VisibleMarkup
+from sitegen.render import html_text as escape
 from sitegen.urls import href
 
 __all__ = [
@@ -33,8 +35,8 @@ __all__ = [
 
 
 def _markup(html: str) -> Markup:
-    """``html``, made only of literals and escaped values, marked safe for the template."""
-    return Markup(html)  # noqa: S704 (every value in it went through escape)
+    """``html``, made only of literals, ``html_text`` values and rows the macros made, marked safe."""
+    return VisibleMarkup(html)
 
 
 def author_meta(authors: Iterable[str]) -> Markup:

@@ -1,7 +1,7 @@
 {% set hex64 = state.record_canonical_sha256 if state.record_canonical_sha256|length == 64 and not state.record_canonical_sha256.strip('0123456789abcdef') else '(not stated as 64 hex digits)' %}
 {% set fp32 = expected_fp if expected_fp|length == 32 and not expected_fp.strip('0123456789abcdef') else '(not stated as 32 hex digits)' %}
 # Run with bash in an empty directory. Tools: curl, GNU sha256sum and base32, OpenSSL 3, python3 (to read one JSON field).
-SITE='{{ recipe_site|replace("'", "'\\''") }}'{% if not site.absolute_base %}   # set once: the address this mirror is served at{% endif %}
+SITE='{{ recipe_site|replace("'", "'\\''") }}'{% if not absolute_base %}   # set once: the address this mirror is served at{% endif %}
 
 REGISTRY='{{ site.registry_url.rstrip('/')|replace("'", "'\\''") }}'   # the registry itself, not this mirror
 PAPER="$SITE/pith/{{ summary.suffix }}"
