@@ -12,6 +12,7 @@ import base64
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -43,7 +44,7 @@ __all__ = [
     "alias_paths",
     "paper_page",
     "process_state",
-    "redirect_page",
+    "redirect_pages",
     "slim_report",
     "unreadable_report",
 ]
@@ -343,6 +344,7 @@ def _write_paper(
             f"{ref.rel}: integrity.changed: the file changed or vanished during the build; "
             f"not shown on {summary.pith_number}"
         )
+    redirects = []
     for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
@@ -350,9 +352,10 @@ def _write_paper(
                     f"{summary.input}: current.source_aliases[{index}].alias_value: alias.path: "
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
-            continue
-        if rel != base_path:
-            writer.write(f"{rel}/index.html", redirect_page(renderer, rel, summary))
+        elif rel != base_path:
+            redirects.append(rel)
+    for rel, page in zip(redirects, redirect_pages(renderer, redirects, summary), strict=True):
+        writer.write(f"{rel}/index.html", page)
     return warnings
 
 
@@ -447,11 +450,11 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
     return {"title": title, "registry_page": registry_page, "doi": doi, "ld": ld}
 
 
-def redirect_page(renderer: Renderer, rel: PurePosixPath, summary: PaperSummary) -> bytes:
-    """The redirect page of one alias: ``redirect.html`` with the paper's values filled in."""
-    return renderer.stamped_page(
+def redirect_pages(renderer: Renderer, rels: Sequence[PurePosixPath], summary: PaperSummary) -> list[bytes]:
+    """The redirect page of each alias directory in ``rels``: ``redirect.html`` with the paper's values filled in."""
+    return renderer.stamped_pages(
         "redirect.html",
-        rel,
+        rels,
         {"pith_number": summary.pith_number, "suffix": summary.suffix, "title": summary.title},
         lambda values: {
             "paper": replace(

@@ -208,6 +208,8 @@ class VisibleMarkup(Markup):
 
 def html_text(value: object) -> Markup:
     """What a template prints for ``{{ value }}``: control and bidi characters replaced, then escaped."""
+    if type(value) is str and value.isprintable():  # the usual case: nothing for _visible to replace
+        return escape(value)
     return escape(_visible(value))
 
 
@@ -351,40 +353,46 @@ class Renderer:
 
         return self.template(name).render(root=root, link=link, page_dir=page_dir, **context)
 
-    def stamped_page(
+    def stamped_pages(
         self,
         name: str,
-        page_dir: PurePosixPath | str,
+        page_dirs: Sequence[PurePosixPath | str],
         values: Mapping[str, str],
         context: Callable[[Mapping[str, str]], Mapping[str, object]],
         shape: Hashable = (),
-    ) -> bytes:
-        """``page(name, page_dir, **context(values))``, rendered once and then only filled in.
+    ) -> list[bytes]:
+        """``page(name, page_dir, **context(values))`` for each of ``page_dirs``, rendered once and then only filled in.
 
         For small pages made by the thousand (alias redirects): the template is rendered
         once per ``shape``, depth of ``page_dir`` and set of value names, with a placeholder
-        for each value and for ``page_dir``; each call puts the escaped, ``_visible`` values
-        where their placeholders were, which is what Jinja prints for ``{{ value }}``. So
-        the template must show each value (and ``page_dir``) only as plain text, and
-        everything else it shows must depend on ``shape`` and the site alone; a value
-        passed through a filter is refused, and ``link()`` may only be given values that
-        need no percent-encoding.
+        for each value and for ``page_dir``; each page gets the escaped, ``_visible`` values
+        where their placeholders were, which is what Jinja prints for ``{{ value }}`` (each
+        value escaped once for all the pages). So the template must show each value (and
+        ``page_dir``) only as plain text, and everything else it shows must depend on
+        ``shape`` and the site alone; a value passed through a filter is refused, and
+        ``link()`` may only be given values that need no percent-encoding.
 
         Raises:
             BuildError: the template transforms a placeholder.
         """
-        root = root_prefix(page_dir)
-        key = (name, root, shape, tuple(values))
-        stamp = self._stamps.get(key)
-        if stamp is None:
-            stamp = self._stamps[key] = self._stamp(name, root, values, context)
-        literals, slots, names = stamp
-        printed = [html_text(str(page_dir) if field == "page_dir" else values[field]) for field in names]
-        out = [literals[0]]
-        for slot, literal in zip(slots, literals[1:], strict=True):
-            out.append(printed[slot])
-            out.append(literal)
-        return "".join(out).encode("utf-8")
+        printed_values = {field: html_text(value) for field, value in values.items()}
+        pages = []
+        for page_dir in page_dirs:
+            root = root_prefix(page_dir)
+            key = (name, root, shape, tuple(values))
+            stamp = self._stamps.get(key)
+            if stamp is None:
+                stamp = self._stamps[key] = self._stamp(name, root, values, context)
+            literals, slots, names = stamp
+            printed = [
+                html_text(str(page_dir)) if field == "page_dir" else printed_values[field] for field in names
+            ]
+            out = [literals[0]]
+            for slot, literal in zip(slots, literals[1:], strict=True):
+                out.append(printed[slot])
+                out.append(literal)
+            pages.append("".join(out).encode("utf-8"))
+        return pages
 
     def _stamp(
         self,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
-from sitegen.paper import PaperSummary, redirect_page
+from sitegen.paper import PaperSummary, redirect_pages
 from sitegen.render import TEMPLATES_DIR, Renderer
 from sitegen.report import Verdict
 
@@ -45,17 +45,19 @@ _hostile_text = st.lists(
     pith_number=_hostile_text,
     suffix=st.text(st.sampled_from("ABCXYZ234567"), min_size=1, max_size=26),
     verdict=st.sampled_from(list(Verdict)),
-    page_dir=st.sampled_from(
-        ["pith/ABCDEFGH", "arxiv/2401.00001", "arxiv/hep-th/9901001", "doi/10.1/a/b(c)"]
+    page_dirs=st.lists(
+        st.sampled_from(["pith/ABCDEFGH", "arxiv/2401.00001", "arxiv/hep-th/9901001", "doi/10.1/a/b(c)"]),
+        min_size=1,
+        max_size=4,
     ),
 )
-def test_redirect_page_filled_in_equals_a_full_render(
-    title: str, pith_number: str, suffix: str, verdict: Verdict, page_dir: str
+def test_redirect_pages_filled_in_equal_full_renders(
+    title: str, pith_number: str, suffix: str, verdict: Verdict, page_dirs: list[str]
 ) -> None:
-    """Markup, control and bidi characters in any value end up exactly as a full render prints them."""
+    """Markup, control and bidi characters in any value, at any depth, end up exactly as a full render prints them."""
     summary = replace(_SUMMARY, title=title, pith_number=pith_number, suffix=suffix, verdict=verdict)
-    stamped = redirect_page(_RENDERER, PurePosixPath(page_dir), summary)
-    assert stamped == _RENDERER.page("redirect.html", PurePosixPath(page_dir), paper=summary)
+    stamped = redirect_pages(_RENDERER, [PurePosixPath(d) for d in page_dirs], summary)
+    assert stamped == [_RENDERER.page("redirect.html", PurePosixPath(d), paper=summary) for d in page_dirs]
 
 
 def test_a_template_that_transforms_a_value_is_refused(tmp_path: Path) -> None:
@@ -64,4 +66,4 @@ def test_a_template_that_transforms_a_value_is_refused(tmp_path: Path) -> None:
     (tmp_path / "upper.html").write_text("<p>{{ name|upper }}</p>\n")
     renderer = Renderer(SiteConfig(), templates_dir=tmp_path)
     with pytest.raises(BuildError, match="transforms a value"):
-        renderer.stamped_page("upper.html", "a", {"name": "x"}, lambda values: dict(values))
+        renderer.stamped_pages("upper.html", ["a"], {"name": "x"}, lambda values: dict(values))
