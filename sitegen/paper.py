@@ -302,7 +302,8 @@ def _write_paper(
     if has_digest:  # else the hash check failed and says so
         writer.write(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
     writer.write(f"{base}/integrity.json", _integrity_endpoint(current, signed))
-    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(summary, report)))
+    check_status = {c.id: c.status.value for c in report.checks}
+    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(summary, report, check_status)))
     writer.write(
         f"{base}/graph.json",
         json_bytes(
@@ -317,7 +318,7 @@ def _write_paper(
     )
     writer.write(f"{base}/verification.json", report_json)
     routes = alias_paths(summary)
-    routed = {rel for _, _, rel in routes if rel is not None}
+    routed = {str(rel) for _, _, rel in routes if rel is not None}
     short = short_forms(summary.suffix)
     writer.write(
         f"{base}/index.html",
@@ -332,8 +333,9 @@ def _write_paper(
             signed_integrity=signed,
             key=ctx.keyring.get(state.receipt.key_id),
             short=short,
-            short_links=[(value, PurePosixPath("pith", value) in routed) for value in short.values()],
+            short_links=[(value, f"pith/{value}" in routed) for value in short.values()],
             alias_rows=routes,
+            check_status=check_status,
             has_signature=signature is not None,
             has_digest=has_digest,
         ),
@@ -369,13 +371,14 @@ def paper_page(
     report: InputReport,
     short_links: list[tuple[str, bool]],
     alias_rows: list[tuple[str, str, PurePosixPath | None]],
+    check_status: dict[str, str],
     **context: object,
 ) -> bytes:
     """The paper page: ``paper.html`` with ``context``, the values ``_page_facts`` makes and the rows
     of its tables and lists (``short_links``: short form and whether it has a page; ``alias_rows``:
-    kind, value and redirect directory of each alias), built by ``paper_html``.
+    kind, value and redirect directory of each alias; ``check_status``: the status of each check id),
+    built by ``paper_html``.
     """
-    check_status = {c.id: c.status.value for c in report.checks}
     snapshot = state.latest_snapshot
     root = root_prefix(page_dir)
     rows = {
@@ -502,8 +505,9 @@ def _integrity_endpoint(current: dict[str, JSONValue], signed: IntegrityInput | 
     )
 
 
-def _aliases_document(summary: PaperSummary, report: InputReport) -> dict[str, object]:
-    checks = {c.id: c.status.value for c in report.checks}
+def _aliases_document(
+    summary: PaperSummary, report: InputReport, checks: dict[str, str]
+) -> dict[str, object]:
     return {
         "pith_number": summary.pith_number,
         "status": report.verdict.value,
