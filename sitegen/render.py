@@ -303,6 +303,8 @@ class Renderer:
         )
         self.env.globals.update(
             site=config,
+            absolute_base=config.absolute_base,  # properties that parse the URL: read once a build, not a page
+            base_path=config.base_path,
             verdict_words=VERDICT_WORDS,
             Status=Status,
             safe_link=safe_link,

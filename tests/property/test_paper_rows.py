@@ -227,3 +227,18 @@ def test_event_rows_equal_the_original_rows(first: Event, later: list[Event]) ->
     html = paper_html.event_rows([first, *later])
     original = _original(ORIGINAL_EVENTS, first=first, snapshots=[_Snapshot(e) for e in later])
     assert _printed(html) == original
+
+
+ld_keys = st.sampled_from(["@context", "@type", "abstract", "headline", "name", "license", "url", "zz", "a"])
+ld_values = hostile | st.just('"author": []') | st.lists(hostile | st.just('"author": []'), max_size=2)
+
+
+@given(
+    ld=st.dictionaries(ld_keys, ld_values, max_size=6),
+    authors=st.lists(hostile | st.just('"author": []') | st.just("Ada \u00e9\U0001f600"), max_size=5),
+)
+def test_json_ld_equals_tojson_of_the_whole_document(ld: dict[str, Any], authors: list[str]) -> None:
+    """The authors written in place of the empty list give exactly ``{{ ld|tojson }}`` of the full document."""
+    full = {**ld, "author": [{"@type": "Person", "name": name} for name in authors]}
+    expected = _RENDERER.env.from_string("{{ ld|tojson }}").render(ld=full)
+    assert _printed(paper_html.json_ld(ld, authors), inline=True) == expected
