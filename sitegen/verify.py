@@ -27,6 +27,7 @@ What ``verified`` means, and what it does not:
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Mapping
 
@@ -208,11 +209,14 @@ def check_canonical_sha256(raw: Mapping[str, JSONValue], state: StateFile) -> tu
     ), recomputed
 
 
-def check_current_record(raw: Mapping[str, JSONValue]) -> Check:
-    """``current.canonical_record`` must be the record the receipt signed, canonically."""
+def check_current_record(raw: Mapping[str, JSONValue], signed_hex: str) -> Check:
+    """``current.canonical_record`` must be the record the receipt signed, canonically.
+
+    ``signed_hex`` is the signed record's canonical hash, as ``check_canonical_sha256`` recomputed it.
+    """
     current = _raw_at(raw, "current", "canonical_record")
     signed = _raw_at(raw, "current", "record_created", "payload", "canonical_record")
-    current_hex, signed_hex = canonical_sha256_hex(current), canonical_sha256_hex(signed)
+    current_hex = canonical_sha256_hex(current)
     if current_hex == signed_hex:
         return _check(
             "record.current_matches_created",
@@ -234,9 +238,8 @@ def check_current_record(raw: Mapping[str, JSONValue]) -> Check:
     )
 
 
-def check_pith_number(state: StateFile, digest_hex: str) -> list[Check]:
-    """The stated Pith number must be ``pith:YEAR:SUFFIX`` derived from the signed record."""
-    derived_suffix = pith_suffix(bytes.fromhex(digest_hex))
+def check_pith_number(state: StateFile, derived_suffix: str) -> list[Check]:
+    """The stated Pith number must be ``pith:YEAR:SUFFIX`` derived from the signed record (``derived_suffix``)."""
     record = state.signed_record
     parts = split_pith_number(state.pith_number)
     if parts is None:
@@ -280,10 +283,9 @@ def check_pith_number(state: StateFile, digest_hex: str) -> list[Check]:
     return checks
 
 
-def check_aliases(state: StateFile, digest_hex: str) -> list[Check]:
+def check_aliases(state: StateFile, derived_suffix: str) -> list[Check]:
     """Short aliases derive from the recomputed suffix; arXiv and DOI aliases from the signed source."""
-    suffix = pith_suffix(bytes.fromhex(digest_hex))
-    derived: dict[str, str] = {f"pith_short_{n}": v for n, v in short_forms(suffix).items()}
+    derived: dict[str, str] = {f"pith_short_{n}": v for n, v in short_forms(derived_suffix).items()}
     record = state.signed_record
     if record.source_kind == "arxiv":
         derived["arxiv"] = record.source_id
@@ -334,10 +336,16 @@ def check_ed25519(key: RegistryKey, digest: bytes, signature_b64: str) -> tuple[
     if len(signature) != 64:
         return Status.FAILED, f"an Ed25519 signature has 64 bytes, got {len(signature)}"
     try:
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, digest)
+        _ed25519_key(key.public_key).verify(signature, digest)
     except InvalidSignature:
         return Status.FAILED, f"signature does not verify with trusted key {key.key_id}"
     return Status.VERIFIED, f"signature verifies with trusted key {key.key_id}"
+
+
+@functools.lru_cache(maxsize=64)
+def _ed25519_key(public_key: bytes) -> Ed25519PublicKey:
+    """The key object of 32 raw key bytes, made once a process for each trusted key, not once a paper."""
+    return Ed25519PublicKey.from_public_bytes(public_key)
 
 
 def public_key_pem(key: RegistryKey) -> bytes:
@@ -583,9 +591,10 @@ def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> Inpu
 def _state_checks(parsed: ParsedState, keyring: Keyring) -> list[Check]:
     state, raw = parsed.state, parsed.raw
     hash_check, digest_hex = check_canonical_sha256(raw, state)
-    checks: list[Check] = [hash_check, check_current_record(raw)]
-    checks += check_pith_number(state, digest_hex)
-    checks += check_aliases(state, digest_hex)
+    checks: list[Check] = [hash_check, check_current_record(raw, digest_hex)]
+    derived_suffix = pith_suffix(bytes.fromhex(digest_hex))
+    checks += check_pith_number(state, derived_suffix)
+    checks += check_aliases(state, derived_suffix)
     checks += check_receipt(state, digest_hex, keyring)
     checks.append(check_state_sha256(raw, state))
     checks.append(check_title(state))
