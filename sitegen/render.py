@@ -23,6 +23,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
+from sitegen.canonical import is_plain_json
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.report import Status, Verdict
@@ -71,7 +72,7 @@ def json_bytes(value: object) -> bytes:
     differently, subclasses, enums), and what orjson refuses (ints past 64 bits, keys that
     are not strings, lone surrogates), goes through ``json`` as before.
     """
-    if _plain(value):
+    if is_plain_json(value):
         try:
             return orjson.dumps(value, option=_ORJSON_INDENTED)
         except orjson.JSONEncodeError:
@@ -80,23 +81,6 @@ def json_bytes(value: object) -> bytes:
 
 
 _ORJSON_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
-
-
-def _plain(value: object) -> bool:
-    """True when ``value`` holds only dicts, lists, tuples, str, int, bool and None (exact types)."""
-    pending: list[Any] = [value]
-    pop, extend = pending.pop, pending.extend
-    while pending:
-        item = pop()
-        kind = type(item)
-        if kind is dict:
-            extend(item.values())
-        elif kind is list or kind is tuple:
-            extend(item)
-        elif kind not in _PLAIN_SCALARS:
-            return False
-    return True
 
 
 def write_json(value: object, handle: IO[bytes]) -> None:
@@ -185,7 +169,7 @@ def compact_json(value: object) -> bytes:
     The bytes of ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``;
     made by orjson under the same condition as ``json_bytes``.
     """
-    if _plain(value):
+    if is_plain_json(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
