@@ -23,7 +23,7 @@ from sitegen.canonical import canonical_bytes, sha256_hex
 from sitegen.config import SiteConfig
 from sitegen.errors import InputError, ParseError
 from sitegen.keys import Keyring
-from sitegen.model import JSONValue, StateFile
+from sitegen.model import JSONValue, RegistryKey, StateFile
 from sitegen.output import TreeWriter
 from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
@@ -372,6 +372,7 @@ def paper_page(
     short_links: list[tuple[str, bool]],
     alias_rows: list[tuple[str, str, PurePosixPath | None]],
     check_status: dict[str, str],
+    key: RegistryKey | None,
     **context: object,
 ) -> bytes:
     """The paper page: ``paper.html`` with ``context``, the values ``_page_facts`` makes and the rows
@@ -396,10 +397,24 @@ def paper_page(
         "completeness": paper_html.completeness_items(state.completeness, renderer.completeness_item),
         "events": paper_html.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
     }
+    expected_fp = key.fingerprint_hex if key else state.receipt.public_key_fingerprint
+    recipe = renderer.stamped_text(
+        "_recipe.sh",
+        {
+            "suffix": summary.suffix,
+            "pith_number": summary.pith_number,
+            "year": summary.pith_number.split(":")[1],
+            "hex64": _hex_or_note(state.record_canonical_sha256, 64),
+            "fp32": _hex_or_note(expected_fp, 32),
+        },
+    )
     return renderer.page(
         "paper.html",
         page_dir,
         state=state,
+        key=key,
+        expected_fp=expected_fp,
+        recipe=recipe,
         summary=summary,
         report=report,
         check_status=check_status,
@@ -408,6 +423,13 @@ def paper_page(
         **context,
         **_page_facts(config, state, summary),
     )
+
+
+def _hex_or_note(value: str, digits: int) -> str:
+    """``value`` when it is ``digits`` lower-case hex digits, else a note saying it is not (for the recipe)."""
+    if len(value) == digits and not value.strip("0123456789abcdef"):
+        return value
+    return f"(not stated as {digits} hex digits)"
 
 
 def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> dict[str, object]:
