@@ -307,6 +307,7 @@ class Renderer:
             keep_trailing_newline=True,
             finalize=_visible,
             auto_reload=False,  # templates do not change during a build: no stat() per extends and include
+            cache_size=-1,  # a plain dict for the few templates, not a locked LRU cache per extends
         )
         self.env.globals.update(
             site=config,
