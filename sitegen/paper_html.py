@@ -18,8 +18,7 @@ from pathlib import PurePosixPath
 from markupsafe import Markup
 
 from sitegen.model import Claim, Event, Finding, Reference
-from sitegen.render import VisibleMarkup
-from sitegen.render import html_text as escape
+from sitegen.render import VisibleMarkup, html_text
 from sitegen.urls import href
 
 __all__ = [
@@ -43,16 +42,18 @@ def _markup(html: str) -> Markup:
 
 def author_meta(authors: Iterable[str]) -> Markup:
     """One ``citation_author`` meta tag a line."""
-    return _markup("".join(f'<meta name="citation_author" content="{escape(a)}">\n' for a in authors))
+    return _markup("".join(f'<meta name="citation_author" content="{html_text(a)}">\n' for a in authors))
 
 
 def short_form_links(short_links: Iterable[tuple[str, bool]], root: str) -> Markup:
     """The short forms, each a link to its redirect page when one is written."""
     parts = []
     for value, routed in short_links:
-        code = f"<code>{escape(value)}</code>"
+        code = f"<code>{html_text(value)}</code>"
         parts.append(
-            f'<a href="{escape(href(root, "pith/" + value, directory=True))}">{code}</a>' if routed else code
+            f'<a href="{html_text(href(root, "pith/" + value, directory=True))}">{code}</a>'
+            if routed
+            else code
         )
     return _markup(", ".join(parts))
 
@@ -67,7 +68,7 @@ def _external_link(kind: str, value: str, safe_link: Callable[[str], str | None]
         return ""
     if not safe_link(url):
         return ""
-    return f' · <a href="{escape(url)}" rel="external noopener">{label}</a>'
+    return f' · <a href="{html_text(url)}" rel="external noopener">{label}</a>'
 
 
 def alias_rows(
@@ -84,11 +85,11 @@ def alias_rows(
         status = check_status.get("alias." + kind)
         check = status_badges[status] if status else stated_note
         if route:
-            here = f'<a href="{escape(href(root, route, directory=True))}">on this mirror</a>'
+            here = f'<a href="{html_text(href(root, route, directory=True))}">on this mirror</a>'
         else:
             here = '<span class="muted">no page here</span>'
         parts.append(
-            f"    <tr>\n      <td>{escape(kind)}</td>\n      <td><code>{escape(value)}</code></td>\n"
+            f"    <tr>\n      <td>{html_text(kind)}</td>\n      <td><code>{html_text(value)}</code></td>\n"
             f"      <td>{check}</td>\n      <td>{here}{_external_link(kind, value, safe_link)}</td>\n    </tr>\n"
         )
     return _markup("".join(parts))
@@ -109,36 +110,36 @@ def finding_items(findings: Iterable[Finding]) -> Markup:
     parts = []
     for f in findings:
         parts.append(
-            f'  <li class="severity-{escape(f.severity)}"><strong>{escape(f.severity or "unrated")}</strong>'
-            f" · {escape(f.detector)} · {escape(f.finding_type)}"
+            f'  <li class="severity-{html_text(f.severity)}"><strong>{html_text(f.severity or "unrated")}</strong>'
+            f" · {html_text(f.detector)} · {html_text(f.finding_type)}"
         )
         if f.verdict_class:
-            parts.append(f" ({escape(f.verdict_class)})")
+            parts.append(f" ({html_text(f.verdict_class)})")
         if f.ref_index is not None:
-            parts.append(f", reference {escape(f.ref_index)}")
-        parts.append(f"<br>{escape(f.note)}")
+            parts.append(f", reference {html_text(f.ref_index)}")
+        parts.append(f"<br>{html_text(f.note)}")
         if f.detected_doi:
-            parts.append(f"<br>DOI seen: <code>{escape(f.detected_doi)}</code>")
+            parts.append(f"<br>DOI seen: <code>{html_text(f.detected_doi)}</code>")
         if f.detected_arxiv_id:
-            parts.append(f"<br>arXiv id seen: <code>{escape(f.detected_arxiv_id)}</code>")
+            parts.append(f"<br>arXiv id seen: <code>{html_text(f.detected_arxiv_id)}</code>")
         parts.append("</li>\n")
     return _markup("".join(parts))
 
 
 def claim_items(claims: Iterable[Claim]) -> Markup:
     """One list item a claim."""
-    return _markup("".join([f"<li>{escape(c.text)}</li>" for c in claims]))
+    return _markup("".join([f"<li>{html_text(c.text)}</li>" for c in claims]))
 
 
 def reference_items(references: Iterable[Reference]) -> Markup:
     """One list item a sampled reference, with its DOI and arXiv id when stated."""
     parts = []
     for r in references:
-        parts.append(f"<li>{escape(r.text)}")
+        parts.append(f"<li>{html_text(r.text)}")
         if r.doi:
-            parts.append(f" · DOI <code>{escape(r.doi)}</code>")
+            parts.append(f" · DOI <code>{html_text(r.doi)}</code>")
         if r.arxiv_id:
-            parts.append(f" · arXiv <code>{escape(r.arxiv_id)}</code>")
+            parts.append(f" · arXiv <code>{html_text(r.arxiv_id)}</code>")
         parts.append("</li>")
     return _markup("".join(parts))
 
@@ -171,9 +172,9 @@ def event_rows(events: Sequence[Event]) -> Markup:
     return _markup(
         "".join(
             [
-                f'  <tr><td><code class="hash">{escape(e.event_id)}</code></td><td>{escape(e.target)}</td>'
-                f"<td>{escape(e.signer.signer_id)} (<code>{escape(e.signer.key_id)}</code>)</td>"
-                f'<td><time datetime="{(at := escape(e.created_at))}">{at}</time></td></tr>\n'
+                f'  <tr><td><code class="hash">{html_text(e.event_id)}</code></td><td>{html_text(e.target)}</td>'
+                f"<td>{html_text(e.signer.signer_id)} (<code>{html_text(e.signer.key_id)}</code>)</td>"
+                f'<td><time datetime="{(at := html_text(e.created_at))}">{at}</time></td></tr>\n'
                 for e in events
             ]
         )
