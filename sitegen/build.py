@@ -716,7 +716,7 @@ def _runs(keys: list[bytes]) -> Iterator[list[bytes]]:
 
 
 _ENCODE = json.encoder.encode_basestring
-"""``json``'s string encoder for ``ensure_ascii=False``, the one ``render.json_bytes`` uses."""
+"""``json``'s string encoder for ``ensure_ascii=False``: the bytes ``render.json_bytes`` writes for a string (orjson's are the same)."""
 
 
 def _json_text(value: str | None) -> str:

@@ -23,7 +23,6 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
-from sitegen.canonical import is_plain_json
 from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
 from sitegen.report import Status, Verdict
@@ -35,6 +34,7 @@ __all__ = [
     "VisibleMarkup",
     "compact_json",
     "html_text",
+    "is_plain_json",
     "json_bytes",
     "safe_link",
     "write_json",
@@ -59,6 +59,33 @@ VERDICT_WORDS: Mapping[str, tuple[str, str]] = {
     ),
     Verdict.REJECTED.value: ("Rejected", "The file could not be read as a state file at all."),
 }
+
+
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def is_plain_json(value: object) -> bool:
+    """True when ``value`` holds only dicts, lists, tuples, str, int, bool and None (exact types).
+
+    For such values orjson (``OPT_SORT_KEYS``, and ``OPT_INDENT_2`` for the indented form)
+    writes the very bytes of ``json.dumps`` with ``ensure_ascii=False`` and sorted keys, or
+    refuses. Floats are left out (orjson writes some in another form, ``1e-7`` for ``1e-07``),
+    and so are subclasses and enums, whose encoding ``json`` decides otherwise. Only the
+    endpoints' encoding uses this: the hashes that verification checks keep the standard
+    library's recipe (``canonical.py``), so what is verified never rests on a second encoder.
+    """
+    pending: list[Any] = [value]
+    pop, extend = pending.pop, pending.extend
+    while pending:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
 
 
 def json_bytes(value: object) -> bytes:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.render import compact_json, json_bytes, write_json
+from sitegen.render import compact_json, is_plain_json, json_bytes, write_json
 
 _hostile = st.text(
     st.sampled_from("\"\\/<>&'\x00\x07\x1f\x7f\x85\u2028\u2029\u202e\ufeff\U0001f600é\n\t"), max_size=8
@@ -96,3 +96,10 @@ def test_write_json_streams_the_same_bytes(value: object) -> None:
     handle.write(b"before")
     write_json(value, handle)
     assert handle.getvalue() == b"before" + _reference(value)
+
+
+def test_the_fast_path_takes_only_json_own_types() -> None:
+    """Floats and subclasses of str are not plain JSON; plain containers of JSON's own types are."""
+    assert is_plain_json({"a": [1, "x", None, True, {"b": ()}]})
+    assert not is_plain_json({"a": [1.5]})
+    assert not is_plain_json({"a": type("S", (str,), {})("x")})
