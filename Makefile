@@ -65,7 +65,7 @@ fuzz: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m sitegen.bench
 
-## Delete the trees the bench measured (kept so that no timed run follows a large deletion).
+## Delete the trees an interrupted bench left (a finished bench deletes its own).
 clean-bench:
 	rm -rf bench/work/out-*
 

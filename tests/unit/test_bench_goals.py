@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitegen.bench.__main__ import goal_lines
+from sitegen.bench.__main__ import RUNS, goal_lines, markdown
 
 
 def _run(wall: float, rss: float, **extra: float) -> dict[str, Any]:
-    return {"wall_s": wall, "peak_rss_mb": rss, "papers_per_s": 1.0, "load_average": [0.5, 0.5, 0.5], **extra}
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": rss,
+        "tree_rss_mb": rss,
+        "papers_per_s": 1.0,
+        "load_average": [0.5, 0.5, 0.5],
+        **extra,
+    }
 
 
 def _results(*, one_at_100k: float | None) -> dict[str, Any]:
@@ -46,3 +53,31 @@ def test_a_size_not_run_is_not_measured_rather_than_met() -> None:
     rows = _rows(goal_lines(_results(one_at_100k=None)))
     assert rows["1 state changed at 100,000: wall time"][1:] == ["not measured", ""]
     assert rows["peak RSS at 100,000"][1:] == ["not measured", ""]
+
+
+def test_a_size_skipped_for_disk_space_says_why_in_every_row() -> None:
+    """A size the disk cannot hold shows its reason on each run's row, and its goals are not measured."""
+    reason = "needs about 44 GB of disk, 20 GB free"
+    names = ("hugo", "floor", *(run for run, _ in RUNS))
+    results = _results(one_at_100k=None)
+    results["sizes"].append({"papers": 100_000, **{f"{name}_skipped": reason for name in names}})
+    results.update(
+        finished="2026-11-25 19:36 UTC",
+        load_before=[0.5, 0.5, 0.5],
+        load_after=[0.5, 0.5, 0.5],
+        incremental_note="Rebuilds use the build's incremental cache.",
+        machine={
+            "cpu": "cpu",
+            "cores": 2,
+            "memory_gb": 23.5,
+            "system": "Linux",
+            "python": "3.11",
+            "hugo": "hugo",
+            "sitegen": "0.1.0",
+        },
+    )
+    table = markdown(results)
+    skipped = [line for line in table.splitlines() if line.startswith("| 100,000 |")]
+    assert len(skipped) == len(names)
+    assert all(f"skipped: {reason}" in line for line in skipped)
+    assert "| peak RSS at 100,000 | under 300 MB | not measured | |" in table
