@@ -48,7 +48,7 @@ from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
 from sitegen.search import search_files
 from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
-from sitegen.sources import ContentFiles, discover, load_keyring, read_input, read_site_yaml
+from sitegen.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.spill import LAST_RECORD, SummarySpill, order_key, order_texts, record_numbers
 from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
@@ -340,7 +340,9 @@ def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> It
     with multiprocessing.get_context(method).Pool(jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
         pending: deque[AsyncResult[list[StateOutcome | None]]] = deque()
         for start in range(0, len(rels), chunk):
-            pending.append(pool.apply_async(_work, (rels[start : start + chunk],)))
+            part = rels[start : start + chunk]
+            prefetch(ctx.content_root, part)
+            pending.append(pool.apply_async(_work, (part,)))
             if len(pending) >= _CHUNKS_IN_FLIGHT * jobs:
                 yield from pending.popleft().get()
         while pending:
