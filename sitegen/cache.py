@@ -487,7 +487,7 @@ class BuildCache:
 
 
 def _last_line(handle: IO[bytes]) -> bytes:
-    """The file's last line, read backwards from its end (the index line can be tens of megabytes)."""
+    """The file's last line (the header), read backwards from its end a block at a time."""
     end = handle.seek(0, os.SEEK_END)
     blocks: list[bytes] = []
     position = end
@@ -510,7 +510,10 @@ def _stat_tuple(values: list[int]) -> StatKey:
 
 
 def _unpack_stat(packed: bytes | None) -> StatKey | None:
-    return None if packed is None else _stat_tuple(list(_PACKED_STAT.unpack(packed)))
+    if packed is None:
+        return None
+    size, mtime_ns, ctime_ns, inode = _PACKED_STAT.unpack(packed)
+    return (size, mtime_ns, ctime_ns, inode)
 
 
 def _parse_header(line: bytes) -> _Header:

@@ -204,10 +204,9 @@ class ForkedStep:
         self._child: multiprocessing.process.BaseProcess | None = None
         self._results: Connection | None = None
         if parallel and "fork" in multiprocessing.get_all_start_methods():
-            results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
-            child = multiprocessing.get_context("fork").Process(
-                target=_run_forked, args=(writer, step, sender), daemon=True
-            )
+            fork = multiprocessing.get_context("fork")
+            results, sender = fork.Pipe(duplex=False)
+            child = fork.Process(target=_run_forked, args=(writer, step, sender), daemon=True)
             child.start()
             sender.close()
             self._child, self._results = child, results
