@@ -649,9 +649,10 @@ def _write_integrity_paths(
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
     """
     unsafe: list[tuple[str, int]] = []
-    doubtful: list[tuple[str, str, str, int, list[str]]] = []
+    doubtful: list[tuple[str, PaperSummary, int, list[str]]] = []
     wanted: list[bytes] = []
-    """Sort keys: the case-folded endpoint, the input; then the endpoint and the suffix (read back, not decoded again)."""
+    """Sort keys: the case-folded endpoint, the input; then the endpoint, the suffix and the
+    file's SHA-256 (read back, not decoded again)."""
     for number, summary in enumerate(spill):
         if not summary.integrity_endpoint:
             continue
@@ -661,20 +662,18 @@ def _write_integrity_paths(
             continue
         parents = [fold(parent) for parent in _parents(rel)]
         if any(claims.maybe_claimed(parent) for parent in parents):
-            doubtful.append((rel, summary.input, summary.suffix, number, parents))
+            doubtful.append((rel, summary, number, parents))
         else:
-            wanted.append(
-                order_key(fold(rel), summary.input, rel, summary.suffix) + number.to_bytes(4, "big")
-            )
+            wanted.append(_endpoint_key(rel, summary, number))
     if doubtful:
         claimed = claims.claimed(
             {p for *_, parents in doubtful for p in parents}, lambda n: _claimed_paths(spill[n])
         )
-        for rel, name, suffix, number, parents in doubtful:
+        for rel, summary, number, parents in doubtful:
             if any(parent in claimed for parent in parents):
-                unsafe.append((name, number))
+                unsafe.append((summary.input, number))
             else:
-                wanted.append(order_key(fold(rel), name, rel, suffix) + number.to_bytes(4, "big"))
+                wanted.append(_endpoint_key(rel, summary, number))
     for _, number in sorted(unsafe):
         summary = spill[number]
         result.warnings.append(
@@ -690,10 +689,16 @@ def _write_integrity_paths(
             rel = order_texts(run[0][:-4])[2]
             result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
             continue
-        _, _, rel, suffix = order_texts(run[0][:-4])
+        _, _, rel, suffix, sha256 = order_texts(run[0][:-4])
         own = str(paper_dir(suffix))
         if own not in collided:  # else the paper's files gave way to a collision page
-            site.write(rel, site.read_bytes(f"{own}/integrity.json"))
+            site.link(f"{own}/integrity.json", rel, sha256)
+
+
+def _endpoint_key(rel: str, summary: PaperSummary, number: int) -> bytes:
+    return order_key(
+        fold(rel), summary.input, rel, summary.suffix, summary.integrity_sha256
+    ) + number.to_bytes(4, "big")
 
 
 def _parents(path: str) -> list[str]:

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+import orjson
+
 from sitegen import __version__
 from sitegen.errors import InputError, ParseError
 from sitegen.output import StagedSite, file_sha256, manifest_paths
@@ -64,7 +66,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v5"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v6"
 _CODE_DIR = Path(__file__).resolve().parent
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -295,7 +297,7 @@ class BuildCache:
 
     def _meta(self, entry: _Indexed) -> dict[str, Any]:
         meta_text, _, _ = self._line(entry).partition(b"\t")
-        doc: dict[str, Any] = json.loads(meta_text)
+        doc: dict[str, Any] = orjson.loads(meta_text)
         return doc
 
     # -- planning ---------------------------------------------------------------------
@@ -382,7 +384,7 @@ class BuildCache:
         entry = self._index.states[str(rel)]
         line = self._line(entry)
         meta_text, _, report_line = line.partition(b"\t")
-        meta = json.loads(meta_text)
+        meta = orjson.loads(meta_text)
         sha256 = entry.sha256.hex()
         stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
         self._append(rel, sha256, stat, entry.verdict, entry.pith_number, entry.source_id, line)
@@ -405,7 +407,7 @@ class BuildCache:
         report = outcome.report
         meta = {
             "input": report.input,
-            "report": report.to_json(),
+            "report": None if report.verdict is Verdict.VERIFIED else report.to_json(),  # see slim_report
             "summary": None if outcome.summary is None else summary_doc(outcome.summary),
             "warnings": list(outcome.warnings),
             "manifest": outcome.manifest,
@@ -542,7 +544,7 @@ def _read_index(handle: IO[bytes], header: _Header) -> _Index:
         line = handle.readline()
         if not line.endswith(b"\n"):
             raise ValueError("the index ends early")
-        name, sha256, stat, offset, length, verdict, pith_number, source_id = json.loads(line)
+        name, sha256, stat, offset, length, verdict, pith_number, source_id = orjson.loads(line)
         states[name] = _Indexed(
             sha256=bytes.fromhex(sha256),
             stat=None if stat is None else _PACKED_STAT.pack(*stat),

@@ -57,6 +57,8 @@ _UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]|(?:^|/)\.{0,2}(?:/|$)")
 _DIRS_REMEMBERED = 4096
 """Directories a writer remembers having made; forgetting one costs only a ``mkdir`` that finds it."""
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_NO_LINKS = frozenset({errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP})
+"""What ``link`` gets from a file system that will not make this hard link; it copies instead."""
 
 
 def _os_error_text(exc: OSError) -> str:
@@ -143,12 +145,7 @@ class TreeWriter:
         _refuse_unsafe(text)
         path = f"{self.root_text}/{text}"
         try:
-            directory = text.rpartition("/")[0]
-            if directory not in self._dirs:
-                _make_dir(f"{self.root_text}/{directory}" if directory else self.root_text)
-                if len(self._dirs) >= _DIRS_REMEMBERED:  # the site-wide writer makes one per paper
-                    self._dirs.clear()
-                self._dirs.add(directory)
+            self._make_parent(text)
             try:
                 fd = os.open(path, _NEW_FILE, 0o644)
             except FileExistsError:
@@ -161,14 +158,52 @@ class TreeWriter:
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {text}\n")
         self.seconds += time.perf_counter() - started
 
+    def link(self, source: str, rel: str, sha256: str) -> None:
+        """Put the file at ``source`` (a path, holding bytes whose SHA-256 is ``sha256``) at ``rel`` too.
+
+        A hard link: no byte is read or written, which matters for a file served under
+        a second name for every paper. Where the file system refuses links, a copy.
+        """
+        started = time.perf_counter()
+        _refuse_unsafe(rel)
+        path = f"{self.root_text}/{rel}"
+        try:
+            self._make_parent(rel)
+            try:
+                os.link(source, path, follow_symlinks=False)
+            except FileExistsError:
+                temporary = f"{path}.{os.getpid()}.link"
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+                os.link(source, temporary, follow_symlinks=False)
+                os.replace(temporary, path)
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+                with open(source, "rb") as original:
+                    _replace_file(path, original.read())
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot link {source}: {exc.strerror or exc}") from exc
+        self.count += 1
+        self._lines.append(f"{sha256}  {rel}\n")
+        self.seconds += time.perf_counter() - started
+
+    def _make_parent(self, text: str) -> None:
+        directory = text.rpartition("/")[0]
+        if directory not in self._dirs:
+            _make_dir(f"{self.root_text}/{directory}" if directory else self.root_text)
+            if len(self._dirs) >= _DIRS_REMEMBERED:  # the site-wide writer makes one per paper
+                self._dirs.clear()
+            self._dirs.add(directory)
+
     def record(self, rel: PurePosixPath) -> None:
         """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means."""
         self.count += 1
         self._lines.append(f"{file_sha256(safe_join(self.root, rel))}  {rel}\n")
 
-    def keep(self, rel: PurePosixPath | str, data: bytes) -> None:
-        """Add the ``SHA256SUMS`` line of ``data``, a file already in place elsewhere (not written, not counted)."""
-        self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+    def keep(self, rel: PurePosixPath | str, sha256: str) -> None:
+        """Add the ``SHA256SUMS`` line of a file already in place elsewhere (not written, not counted)."""
+        self._lines.append(f"{sha256}  {rel}\n")
 
     def manifest(self) -> str:
         """The ``SHA256SUMS`` lines of the files written so far, in write order."""
@@ -394,19 +429,6 @@ class StagedSite:
     def path(self, rel: PurePosixPath) -> Path:
         return safe_join(self.root, rel)
 
-    def read_bytes(self, rel: PurePosixPath | str) -> bytes:
-        """A file of the new site: staged by this build, or (patching) kept from the live site."""
-        text = str(rel)
-        _refuse_unsafe(text)
-        try:
-            with open(f"{self.writer.root_text}/{text}", "rb") as staged:
-                return staged.read()
-        except FileNotFoundError:
-            if self._stale is None:
-                raise
-        with open(f"{self.target}/{text}", "rb") as live:
-            return live.read()
-
     def patch_live(self, stale: frozenset[str]) -> None:
         """Publish by patching the live site rather than swapping a whole new tree in.
 
@@ -427,9 +449,25 @@ class StagedSite:
             text = str(rel)
             _refuse_unsafe(text)
             if _has_bytes(f"{self.target}/{text}", data):
-                self.writer.keep(text, data)
+                self.writer.keep(text, hashlib.sha256(data).hexdigest())
                 return
         self.writer.write(rel, data)
+
+    def link(self, source: str, rel: str, sha256: str) -> None:
+        """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).
+
+        When patching, a ``source`` this build did not stage is the live one, unchanged;
+        a live ``rel`` that is already a link of it is kept as it is, without a read.
+        """
+        _refuse_unsafe(source)
+        staged = f"{self.writer.root_text}/{source}"
+        if self._stale is not None and not os.path.lexists(staged):
+            staged = f"{self.target}/{source}"
+            _refuse_unsafe(rel)
+            if _same_file(staged, f"{self.target}/{rel}"):
+                self.writer.keep(rel, sha256)
+                return
+        self.writer.link(staged, rel, sha256)
 
     @property
     def files_written(self) -> int:
@@ -595,6 +633,15 @@ def _listed(root: Path) -> Iterator[str]:
     """The paths ``root/SHA256SUMS`` lists."""
     with open(root / "SHA256SUMS", encoding="utf-8") as listing:
         yield from manifest_paths(listing)
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one regular file (hard links of each other; symlinks are not followed)."""
+    try:
+        first, second = os.lstat(a), os.lstat(b)
+    except OSError:
+        return False
+    return stat.S_ISREG(first.st_mode) and (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def _has_bytes(path: Path | str, data: bytes) -> bool:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -67,6 +67,9 @@ class PaperSummary:
     canonical_sha256: str
     aliases: tuple[tuple[str, str], ...]
     integrity_endpoint: str
+    integrity_sha256: str
+    """SHA-256 of the paper's own ``integrity.json``: the site-wide step serves that file again
+    at ``integrity_endpoint`` as a hard link, and lists it without reading it back."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,8 +163,11 @@ def alias_paths(summary: PaperSummary) -> list[tuple[str, str, PurePosixPath | N
     return [(kind, value, alias_path(kind, value)) for kind, value in summary.aliases]
 
 
-def paper_summary(parsed: ParsedState, report: InputReport) -> PaperSummary | None:
-    """The summary of a parsed state, or None when its Pith number cannot name a page."""
+def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: bytes) -> PaperSummary | None:
+    """The summary of a parsed state, or None when its Pith number cannot name a page.
+
+    ``integrity_json``: the bytes of the paper's ``integrity.json`` (see ``_integrity_document``).
+    """
     state = parsed.state
     parts = split_pith_number(state.pith_number)
     if parts is None or not is_suffix(parts[1]):
@@ -184,6 +190,7 @@ def paper_summary(parsed: ParsedState, report: InputReport) -> PaperSummary | No
         canonical_sha256=state.record_canonical_sha256,
         aliases=tuple((a.kind, a.value) for a in state.aliases),
         integrity_endpoint=integrity.endpoint if integrity else "",
+        integrity_sha256=sha256_hex(integrity_json),
     )
 
 
@@ -227,7 +234,9 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
     verified = time.perf_counter()
     report_doc = report.to_json()
     report_line = compact_json(report_doc)
-    summary = paper_summary(parsed, report)
+    signed = _load_integrity(ctx, ctx.integrity.get(parsed.state.canonical_record.source_id))
+    integrity_json = _integrity_document(parsed.raw, signed)
+    summary = paper_summary(parsed, report, integrity_json)
     if summary is None:
         warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
         return StateOutcome(
@@ -239,7 +248,9 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
             files=0,
         )
     writer = TreeWriter(ctx.out_root)
-    warnings = _write_paper(writer, _renderer(ctx), ctx, parsed, report, json_bytes(report_doc), summary)
+    warnings = _write_paper(
+        writer, _renderer(ctx), ctx, parsed, report, json_bytes(report_doc), summary, signed, integrity_json
+    )
     rendered = time.perf_counter() - verified - writer.seconds
     return StateOutcome(
         report=slim_report(report),
@@ -279,6 +290,8 @@ def _write_paper(
     report: InputReport,
     report_json: bytes,
     summary: PaperSummary,
+    signed: IntegrityInput | None,
+    integrity_json: bytes,
 ) -> list[str]:
     state, raw = parsed.state, parsed.raw
     base_path = paper_dir(summary.suffix)
@@ -291,7 +304,6 @@ def _write_paper(
     assert isinstance(payload, dict)
     record_bytes = canonical_bytes(payload["canonical_record"])
     ref = ctx.integrity.get(summary.source_id)
-    signed = _load_integrity(ctx, ref)
     writer.write(f"{base}/state.json", parsed.data)
     writer.write(f"{base}/record.json", record_bytes)
     writer.write(f"{base}/receipt.json", json_bytes(payload["receipt"]))
@@ -301,7 +313,7 @@ def _write_paper(
     has_digest = _HEX64.fullmatch(state.record_canonical_sha256) is not None
     if has_digest:  # else the hash check failed and says so
         writer.write(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
-    writer.write(f"{base}/integrity.json", _integrity_endpoint(current, signed))
+    writer.write(f"{base}/integrity.json", integrity_json)
     check_status = {c.id: c.status.value for c in report.checks}
     writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(summary, report, check_status)))
     writer.write(
@@ -513,11 +525,13 @@ def _load_integrity(ctx: PaperContext, ref: IntegrityRef | None) -> IntegrityInp
         return None
 
 
-def _integrity_endpoint(current: dict[str, JSONValue], signed: IntegrityInput | None) -> bytes:
-    """The signed integrity file when the content has one, else the snapshot's unsigned findings."""
+def _integrity_document(raw: Mapping[str, JSONValue], signed: IntegrityInput | None) -> bytes:
+    """A paper's ``integrity.json``: the signed integrity file when the content has one, else
+    the latest snapshot's unsigned findings."""
     if signed is not None:
         return signed.parsed.data
-    snapshots = current.get("graph_snapshots")
+    current = raw.get("current")
+    snapshots = current.get("graph_snapshots") if isinstance(current, dict) else None
     latest: JSONValue = None
     if isinstance(snapshots, list) and snapshots:
         last = snapshots[-1]

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 SHARD_LOG = "sitegen-shard.jsonl"
-SHARD_SCHEMA = "pith-sitegen/shard-log/v1"
+SHARD_SCHEMA = "pith-sitegen/shard-log/v2"
 
 ShardHeader = dict[str, Any]
 
@@ -70,14 +70,13 @@ def summary_doc(summary: PaperSummary) -> dict[str, object]:
     return doc
 
 
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
 def summary_from_doc(doc: dict[str, Any]) -> PaperSummary:
-    """The inverse of ``summary_doc``."""
-    values = {name: _tuples(value) for name, value in doc.items()}
+    """The inverse of ``summary_doc`` (JSON's lists back to the summary's tuples)."""
+    values = dict(doc)
     values["verdict"] = Verdict(doc["verdict"])
+    values["authors"] = tuple(doc["authors"])
+    values["cross_cats"] = tuple(doc["cross_cats"])
+    values["aliases"] = tuple(tuple(alias) for alias in doc["aliases"])
     return PaperSummary(**values)
 
 

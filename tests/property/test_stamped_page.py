@@ -31,6 +31,7 @@ _SUMMARY = PaperSummary(
     canonical_sha256="0" * 64,
     aliases=(),
     integrity_endpoint="",
+    integrity_sha256="0" * 64,
 )
 _hostile_text = st.lists(
     st.sampled_from(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from pathlib import Path, PurePosixPath
@@ -114,3 +115,66 @@ def test_a_journal_naming_a_path_outside_the_site_is_refused(live: Path) -> None
     ):
         StagedSite(live).__enter__()
     assert (live.parent / "victim").read_bytes() == b"keep me"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_served_second_name_is_a_hard_link_listed_with_the_given_digest(tmp_path: Path) -> None:
+    """A whole build links the second name to the staged file: one inode, its SHA256SUMS line from the digest."""
+    target = tmp_path / "site"
+    with StagedSite(target) as site:
+        site.write(PurePosixPath("pith/A/integrity.json"), b"findings")
+        site.link("pith/A/integrity.json", "pith/2607.1/integrity.json", _sha(b"findings"))
+        lines = site.writer.manifest().splitlines()
+        site.commit()
+    assert os.path.samefile(target / "pith/A/integrity.json", target / "pith/2607.1/integrity.json")
+    assert lines == [
+        f"{_sha(b'findings')}  pith/A/integrity.json",
+        f"{_sha(b'findings')}  pith/2607.1/integrity.json",
+    ]
+
+
+def test_patching_keeps_a_live_link_of_an_unchanged_file_and_relinks_a_changed_one(live: Path) -> None:
+    """An unchanged paper's second name is kept without a read; a changed paper's is linked to its new file."""
+    with StagedSite(live) as site:
+        site.write(PurePosixPath("pith/A/integrity.json"), b"one")
+        site.link("pith/A/integrity.json", "e/a.json", _sha(b"one"))
+        site.write(PurePosixPath("pith/B/integrity.json"), b"two")
+        site.link("pith/B/integrity.json", "e/b.json", _sha(b"two"))
+        site.commit()
+    inode = os.stat(live / "e/a.json").st_ino
+    with StagedSite(live) as site:
+        site.patch_live(frozenset({"pith/B/integrity.json", "e/b.json"}))
+        site.link("pith/A/integrity.json", "e/a.json", _sha(b"one"))
+        site.write(PurePosixPath("pith/B/integrity.json"), b"three")
+        site.link("pith/B/integrity.json", "e/b.json", _sha(b"three"))
+        assert site.writer.count == 2  # the new file and its link; the kept link is only listed
+        assert f"{_sha(b'one')}  e/a.json" in site.writer.manifest().splitlines()
+        site.write(PurePosixPath("SHA256SUMS"), site.writer.manifest().encode())
+        site.commit()
+    assert os.stat(live / "e/a.json").st_ino == inode
+    assert (live / "e/b.json").read_bytes() == b"three"
+    assert os.path.samefile(live / "pith/B/integrity.json", live / "e/b.json")
+
+
+def test_a_file_system_without_hard_links_gets_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    target = tmp_path / "site"
+    with StagedSite(target) as site:
+        site.write(PurePosixPath("a.json"), b"data")
+        monkeypatch.setattr(sitegen.output.os, "link", refuse)
+        site.link("a.json", "b/a.json", _sha(b"data"))
+        site.commit()
+    assert (target / "b/a.json").read_bytes() == b"data"
+    assert not os.path.samefile(target / "a.json", target / "b/a.json")
+
+
+def test_a_link_that_cannot_be_made_is_an_output_error(tmp_path: Path) -> None:
+    with StagedSite(tmp_path / "site") as site, pytest.raises(OutputError, match=r"b\.json: cannot link"):
+        site.link("missing.json", "b.json", _sha(b""))
