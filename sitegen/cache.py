@@ -413,7 +413,7 @@ class BuildCache:
             "manifest": outcome.manifest,
         }
         rel = PurePosixPath(report.input)
-        line = compact_json(meta) + b"\t" + outcome.report_line
+        line = orjson.dumps(meta) + b"\t" + outcome.report_line
         stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
             rel, outcome.input_sha256, stat, report.verdict, report.pith_number, report.source_id, line
@@ -443,7 +443,7 @@ class BuildCache:
             pith_number,
             source_id,
         ]
-        self._next_index.write(compact_json(entry) + b"\n")
+        self._next_index.write(orjson.dumps(entry) + b"\n")  # read only by this module: no canonical form needed
         self._next_recorded.add(str(rel))
         self._next.write(line + b"\n")
         self._next_offset += len(line) + 1

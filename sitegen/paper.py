@@ -12,7 +12,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -27,7 +27,7 @@ from sitegen.model import JSONValue, RegistryKey, StateFile
 from sitegen.output import TreeWriter
 from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
-from sitegen.render import Renderer, compact_json, json_bytes, safe_link
+from sitegen.render import Renderer, compact_json, is_plain_json, json_bytes, safe_link
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
@@ -233,9 +233,10 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
     report = verify_state(parsed, ctx.keyring, name)
     verified = time.perf_counter()
     report_doc = report.to_json()
-    report_line = compact_json(report_doc)
+    report_plain = is_plain_json(report_doc)
+    report_line = compact_json(report_doc, plain=report_plain)
     signed = _load_integrity(ctx, ctx.integrity.get(parsed.state.canonical_record.source_id))
-    integrity_json = _integrity_document(parsed.raw, signed)
+    integrity_json = _integrity_document(parsed, signed)
     summary = paper_summary(parsed, report, integrity_json)
     if summary is None:
         warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
@@ -249,7 +250,15 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
         )
     writer = TreeWriter(ctx.out_root)
     warnings = _write_paper(
-        writer, _renderer(ctx), ctx, parsed, report, json_bytes(report_doc), summary, signed, integrity_json
+        writer,
+        _renderer(ctx),
+        ctx,
+        parsed,
+        report,
+        json_bytes(report_doc, plain=report_plain),
+        summary,
+        signed,
+        integrity_json,
     )
     rendered = time.perf_counter() - verified - writer.seconds
     return StateOutcome(
@@ -306,7 +315,8 @@ def _write_paper(
     ref = ctx.integrity.get(summary.source_id)
     writer.write(f"{base}/state.json", parsed.data)
     writer.write(f"{base}/record.json", record_bytes)
-    writer.write(f"{base}/receipt.json", json_bytes(payload["receipt"]))
+    plain = not parsed.has_floats  # the raw values below, with strings of this module's
+    writer.write(f"{base}/receipt.json", json_bytes(payload["receipt"], plain=plain))
     signature = _signature_bytes(state.receipt.signature_b64)
     if signature is not None:
         writer.write(f"{base}/signature.bin", signature)
@@ -325,7 +335,8 @@ def _write_paper(
                 "stated_by": "registry",
                 "note": "Graph snapshot events as the registry states them; they carry no signature a mirror can check.",
                 "graph_snapshots": current.get("graph_snapshots", []),
-            }
+            },
+            plain=plain,
         ),
     )
     writer.write(f"{base}/verification.json", report_json)
@@ -525,12 +536,12 @@ def _load_integrity(ctx: PaperContext, ref: IntegrityRef | None) -> IntegrityInp
         return None
 
 
-def _integrity_document(raw: Mapping[str, JSONValue], signed: IntegrityInput | None) -> bytes:
+def _integrity_document(parsed: ParsedState, signed: IntegrityInput | None) -> bytes:
     """A paper's ``integrity.json``: the signed integrity file when the content has one, else
     the latest snapshot's unsigned findings."""
     if signed is not None:
         return signed.parsed.data
-    current = raw.get("current")
+    current = parsed.raw.get("current")
     snapshots = current.get("graph_snapshots") if isinstance(current, dict) else None
     latest: JSONValue = None
     if isinstance(snapshots, list) and snapshots:
@@ -545,7 +556,8 @@ def _integrity_document(raw: Mapping[str, JSONValue], signed: IntegrityInput | N
             "stated_by": "registry",
             "note": "Findings stated by the registry in the graph snapshot; not signed, not verified here.",
             "integrity": latest,
-        }
+        },
+        plain=not parsed.has_floats,
     )
 
 

@@ -94,6 +94,10 @@ class ParsedState:
     state: StateFile
     raw: Mapping[str, JSONValue]
     data: bytes
+    has_floats: bool
+    """Whether ``raw`` holds a number with a fraction or exponent. Without one, every value
+    in it is a dict, list, str, int, bool or None, which the endpoints' encoder need not
+    check again (``render.json_bytes(..., plain=True)``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +199,11 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         ParseError: with check ``json.size``, ``json.utf8``, ``json.syntax``,
             ``json.duplicate_key``, ``json.constant``, ``json.depth`` or ``json.string``.
     """
+    return _load_json(data, source, limits)[0]
+
+
+def _load_json(data: bytes, source: str, limits: Limits) -> tuple[JSONValue, bool]:
+    """``load_json``, and whether the document holds a float (see ``ParsedState.has_floats``)."""
     if len(data) > limits.max_bytes:
         raise ParseError(
             source, "", "json.size", f"file has {len(data)} bytes, the limit is {limits.max_bytes}"
@@ -207,12 +216,18 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         raise ParseError(source, "", "json.utf8", f"not UTF-8: invalid byte at offset {exc.start}") from exc
     if text.startswith("\ufeff"):
         raise ParseError(source, "", "json.utf8", "file starts with a byte order mark")
+    floats: list[float] = []
+
+    def parse_float(literal: str) -> float:
+        floats.append(value := _finite_float(literal))
+        return value
+
     try:
         value: JSONValue = json.loads(
             text,
             object_pairs_hook=_pairs_without_duplicates,
             parse_constant=_refuse_constant,
-            parse_float=_finite_float,
+            parse_float=parse_float,
         )
     except _DuplicateKey as exc:
         raise ParseError(
@@ -233,7 +248,7 @@ def load_json(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> JSON
         detail = "an integer has too many digits" if "integer string conversion" in str(exc) else str(exc)
         raise ParseError(source, _constant_path(text), "json.constant", detail) from exc
     _check_depth_and_strings(value, text, source, limits)
-    return value
+    return value, bool(floats)
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -516,7 +531,7 @@ def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Pa
         ParseError: the bytes are not strict JSON, or not a state file of a known
             type and version with every field the site relies on, of the right type.
     """
-    value = load_json(data, source, limits)
+    value, has_floats = _load_json(data, source, limits)
     if not isinstance(value, dict):
         raise ParseError(source, "(top level)", "state.type", f"expected an object, got {_kind(value)}")
     top = _Fields(value, source, "")
@@ -564,7 +579,7 @@ def parse_state(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Pa
         state_sha256=top.text("state_sha256"),
         extra_fields=tuple(extra),
     )
-    return ParsedState(state=state, raw=value, data=data)
+    return ParsedState(state=state, raw=value, data=data, has_floats=has_floats)
 
 
 def _canonical_record(f: _Fields) -> CanonicalRecord:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sitegen.parse import DEFAULT_LIMITS, _load_json
 from sitegen.render import compact_json, is_plain_json, json_bytes, write_json
 
 _hostile = st.text(
@@ -103,3 +104,28 @@ def test_the_fast_path_takes_only_json_own_types() -> None:
     assert is_plain_json({"a": [1, "x", None, True, {"b": ()}]})
     assert not is_plain_json({"a": [1.5]})
     assert not is_plain_json({"a": type("S", (str,), {})("x")})
+
+
+_parsed_documents = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(_parsed_documents)
+def test_a_parsed_document_without_floats_is_plain_so_the_endpoints_need_not_walk_it(value: object) -> None:
+    """``ParsedState.has_floats`` is False exactly when the parsed value is plain JSON (what ``plain=`` vouches)."""
+
+    data = json.dumps({"document": value}, ensure_ascii=False).encode("utf-8")
+    parsed, has_floats = _load_json(data, "doc.json", DEFAULT_LIMITS)
+    assert has_floats is (not is_plain_json(parsed))
+    if not has_floats:
+        assert json_bytes(parsed, plain=True) == _reference(parsed)
+        assert compact_json(parsed, plain=True) == _compact_reference(parsed)
