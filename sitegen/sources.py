@@ -12,6 +12,8 @@ names its input, and such a name could not be written or could forge a line.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import stat
@@ -128,9 +130,12 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
 def discover(content: Path) -> ContentFiles:
     """List the state files, integrity files and pages under ``content``.
 
+    Starts a build: the directories ``read_input`` resolved for an earlier one are forgotten.
+
     Raises:
         InputError: ``content`` is not a readable directory.
     """
+    _real_dir.cache_clear()
     if not content.is_dir():
         raise InputError(str(content), "content directory does not exist or is not a directory")
     root = content.resolve()
@@ -190,7 +195,10 @@ def read_named_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
         resolved = path.resolve()  # a symlink the user names is theirs to follow
     except (OSError, RuntimeError) as exc:
         raise InputError(str(path), "cannot resolve the path") from exc
-    return _within_limit(_read_bounded(resolved, str(path), limits.max_bytes), str(path), limits)
+    data = _read_bounded(resolved, str(path), limits.max_bytes)
+    if isinstance(data, _Symlink):  # swapped for a symlink since it was resolved
+        raise InputError(str(path), "the path changed while it was read")
+    return _within_limit(data, str(path), limits)
 
 
 def _within_limit(data: bytes | None, name: str, limits: Limits) -> bytes:
@@ -202,19 +210,51 @@ def _within_limit(data: bytes | None, name: str, limits: Limits) -> bytes:
 def _read_regular(root: Path, path: Path, name: str, max_bytes: int) -> bytes | None:
     """At most ``max_bytes`` of a regular file inside ``root``; None when the file is larger.
 
+    Its directory must resolve inside ``root``; the file itself is opened without
+    following a symlink, and a symlink there is resolved and must stay inside ``root`` too.
+
     Raises:
         InputError: outside ``root`` (check ``input.symlink``), not a regular file, unreadable.
     """
     try:
+        root_real = _real_dir(os.fspath(root))
+        inside = _is_within(_real_dir(os.path.dirname(os.fspath(path))), root_real)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(name, "cannot resolve the path", check="input.symlink") from exc
+    if inside:
+        data = _read_bounded(path, name, max_bytes)
+        if not isinstance(data, _Symlink):
+            return data
+    try:
         resolved = path.resolve()
     except (OSError, RuntimeError) as exc:
         raise InputError(name, "cannot resolve the path", check="input.symlink") from exc
-    if not resolved.is_relative_to(root.resolve()):
+    if not _is_within(os.fspath(resolved), root_real):
         raise InputError(name, "path resolves outside the content directory", check="input.symlink")
-    return _read_bounded(resolved, name, max_bytes)
+    data = _read_bounded(resolved, name, max_bytes)
+    if isinstance(data, _Symlink):  # swapped for a symlink since it was resolved
+        raise InputError(name, "the path changed while it was read", check="input.symlink")
+    return data
 
 
-def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | None:
+@functools.lru_cache(maxsize=4096)
+def _real_dir(directory: str) -> str:
+    """``os.path.realpath``, once per directory per build (``discover`` forgets them)."""
+    return os.path.realpath(directory, strict=True)
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+_READ_CHUNK = 1 << 16
+
+
+class _Symlink:
+    """What ``_read_bounded`` returns for a path whose last part is a symlink (not opened)."""
+
+
+def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | _Symlink | None:
     """At most ``max_bytes`` of the regular file ``path``; None when the file is larger.
 
     Raises:
@@ -227,10 +267,13 @@ def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | None:
     except FileNotFoundError as exc:
         raise InputError(name, "no such file") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return _Symlink()
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
-        data = _read_at_most(fd, max_bytes + 1) if regular else b""
+        status = os.fstat(fd)
+        regular = stat.S_ISREG(status.st_mode)
+        data = _read_at_most(fd, max_bytes + 1, status.st_size) if regular else b""
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from exc
     finally:
@@ -240,15 +283,21 @@ def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | None:
     return data if len(data) <= max_bytes else None
 
 
-def _read_at_most(fd: int, limit: int) -> bytes:
+def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd``, first asking for its ``expected`` size and one more byte.
+
+    Asking for the whole limit at once would allocate it (4 MB) for every small file.
+    """
     chunks: list[bytes] = []
     size = 0
+    request = expected + 1
     while size < limit:
-        chunk = os.read(fd, limit - size)
+        chunk = os.read(fd, min(request, limit - size))
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
+        request = _READ_CHUNK
     return b"".join(chunks)
 
 
