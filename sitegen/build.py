@@ -649,7 +649,8 @@ def _write_integrity_paths(
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
     """
     unsafe: list[tuple[str, int]] = []
-    doubtful: list[tuple[str, PaperSummary, int, list[str]]] = []
+    doubtful: list[tuple[str, str, str, str, int, list[str]]] = []
+    """(endpoint, input, suffix, SHA-256, record number, folded parents): not whole summaries."""
     wanted: list[bytes] = []
     """Sort keys: the case-folded endpoint, the input; then the endpoint, the suffix and the
     file's SHA-256 (read back, not decoded again)."""
@@ -662,18 +663,18 @@ def _write_integrity_paths(
             continue
         parents = [fold(parent) for parent in _parents(rel)]
         if any(claims.maybe_claimed(parent) for parent in parents):
-            doubtful.append((rel, summary, number, parents))
+            doubtful.append((rel, summary.input, summary.suffix, summary.integrity_sha256, number, parents))
         else:
-            wanted.append(_endpoint_key(rel, summary, number))
+            wanted.append(_endpoint_key(rel, summary.input, summary.suffix, summary.integrity_sha256, number))
     if doubtful:
         claimed = claims.claimed(
             {p for *_, parents in doubtful for p in parents}, lambda n: _claimed_paths(spill[n])
         )
-        for rel, summary, number, parents in doubtful:
+        for rel, name, suffix, sha256, number, parents in doubtful:
             if any(parent in claimed for parent in parents):
-                unsafe.append((summary.input, number))
+                unsafe.append((name, number))
             else:
-                wanted.append(_endpoint_key(rel, summary, number))
+                wanted.append(_endpoint_key(rel, name, suffix, sha256, number))
     for _, number in sorted(unsafe):
         summary = spill[number]
         result.warnings.append(
@@ -695,10 +696,8 @@ def _write_integrity_paths(
             site.link(f"{own}/integrity.json", rel, sha256)
 
 
-def _endpoint_key(rel: str, summary: PaperSummary, number: int) -> bytes:
-    return order_key(
-        fold(rel), summary.input, rel, summary.suffix, summary.integrity_sha256
-    ) + number.to_bytes(4, "big")
+def _endpoint_key(rel: str, name: str, suffix: str, sha256: str, number: int) -> bytes:
+    return order_key(fold(rel), name, rel, suffix, sha256) + number.to_bytes(4, "big")
 
 
 def _parents(path: str) -> list[str]:
