@@ -236,6 +236,7 @@ def build_site(
                     site.patch_live(plan.stale_files)
                 else:
                     cache.seed(site)
+            del plan  # its set of reusable names is the cache's until the outcomes are in
             integrity, states = process_shared_inputs(inputs, collected)
             ctx = PaperContext(
                 content_root=inputs.files.root,

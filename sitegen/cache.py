@@ -378,6 +378,9 @@ class BuildCache:
                 outcome = next(fresh)
                 self._record(outcome)
                 yield outcome
+        # the site-wide step comes next: its peak need not hold the old index and plan too
+        self._index, self._reusable = None, frozenset()
+        self._stats.clear()
 
     def _reused_outcome(self, rel: PurePosixPath) -> StateOutcome:
         assert self._index is not None
