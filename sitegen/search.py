@@ -129,8 +129,7 @@ def _doi(summary: Searchable) -> str:
 def paper_terms(summary: Searchable) -> set[str]:
     """Every term a paper is found by: title and author words, and its identifiers."""
     terms = set(words(summary.title))
-    for author in summary.authors:
-        terms.update(words(author))
+    terms.update(words("\n".join(summary.authors)))  # one pass: no word spans a line break
     terms.add("pith:" + summary.suffix[:8].lower())
     for kind, value in summary.aliases:
         if kind in ("arxiv", "arxiv_version"):
@@ -158,16 +157,6 @@ def _record(summary: Searchable) -> list[object]:
 Postings = Union[int, "array[int]"]
 """A term's paper numbers, ascending: most terms (identifiers, rare names) are in one paper,
 held as that number; an ``array`` of 4-byte numbers once there are more, not a list of ints."""
-
-
-def _add_posting(postings: dict[str, Postings], term: str, number: int) -> None:
-    found = postings.get(term)
-    if found is None:
-        postings[term] = number
-    elif isinstance(found, int):
-        postings[term] = array("I", (found, number))
-    else:
-        found.append(number)
 
 
 def _count(numbers: Postings) -> int:
@@ -201,9 +190,16 @@ def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath,
     in memory is the postings, a few bytes per term and paper.
     """
     postings: dict[str, Postings] = {}
+    find = postings.get
     for number, summary in enumerate(ordered):
-        for term in paper_terms(summary):
-            _add_posting(postings, term, number)
+        for term in paper_terms(summary):  # inline: a call per term and paper cost a fifth of the step
+            found = find(term)
+            if found is None:
+                postings[term] = number
+            elif isinstance(found, int):
+                postings[term] = array("I", (found, number))
+            else:
+                found.append(number)
     term_shards = max(1, -(-_estimated_bytes(postings) // TERM_SHARD_BYTES))
     paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
     yield (
@@ -224,7 +220,8 @@ def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath,
     )
     for shard in range(paper_shards):
         chunk = ordered[shard * PAPER_SHARD_SIZE : (shard + 1) * PAPER_SHARD_SIZE]
-        yield _file("papers", f"{shard}.json"), compact_json([_record(s) for s in chunk]) + b"\n"
+        records = [_record(s) for s in chunk]  # strings, lists of strings and ints: plain JSON
+        yield _file("papers", f"{shard}.json"), compact_json(records, plain=True) + b"\n"
     common = sorted(term for term, numbers in postings.items() if _count(numbers) > OWN_FILE_POSTINGS)
     common_file = {term: number for number, term in enumerate(common)}
     shard_terms: list[list[str]] = [[] for _ in range(term_shards)]
@@ -232,6 +229,6 @@ def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath,
         shard_terms[term_hash(term) % term_shards].append(term)
     for shard, terms in enumerate(shard_terms):
         bucket = {t: common_file[t] if t in common_file else _deltas(postings[t]) for t in terms}
-        yield _file("terms", f"{shard}.json"), compact_json(bucket) + b"\n"
+        yield _file("terms", f"{shard}.json"), compact_json(bucket, plain=True) + b"\n"
     for number, term in enumerate(common):
-        yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term])) + b"\n"
+        yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term]), plain=True) + b"\n"
