@@ -68,10 +68,9 @@ class PathClaims:
         self._seen = None
 
     def _mask(self) -> int:
-        bits = 64
-        while bits < _BITS_PER_PATH * len(self._hashes):
-            bits *= 2
-        return bits - 1
+        """One less than the table's size in bits: the least power of two, at least 64, holding them all."""
+        needed = _BITS_PER_PATH * len(self._hashes)
+        return max(64, 1 << max(0, needed - 1).bit_length()) - 1
 
     def _table(self) -> bytearray:
         """The bit table of every hash, built on first use (and the hashes seen twice on the way)."""
