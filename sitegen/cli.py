@@ -107,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
     build.add_argument("--json", action="store_true", help="print the verification report on stdout")
     build.add_argument("--quiet", action="store_true", help="no progress and no per-input lines")
-    build.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    build.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: one per core, plus one)"
+    )
     build.add_argument(
         "--strict", action="store_true", help="also exit 1 on warnings (e.g. an alias claimed twice)"
     )

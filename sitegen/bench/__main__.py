@@ -42,7 +42,7 @@ from typing import Any
 from sitegen import __version__
 from sitegen.bench.corpus import generate_corpus, rewrite_papers
 from sitegen.bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
-from sitegen.build import default_jobs
+from sitegen.build import default_jobs, usable_cores
 
 __all__ = ["main"]
 
@@ -69,7 +69,10 @@ class Settings:
     sizes: tuple[int, ...]
     quick: bool
     settle: float
+    cores: int
+    """The floor loop's processes: the unavoidable work on every core."""
     jobs: int
+    """sitegen's worker processes: its default (``build.default_jobs``)."""
     work: Path
 
 
@@ -81,6 +84,7 @@ def _settings() -> Settings:
         sizes=sizes,
         quick=quick,
         settle=float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "120")),
+        cores=usable_cores(),
         jobs=default_jobs(),
         work=Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work"),
     )
@@ -177,7 +181,7 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
         entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")])
         entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
 
-    _log(f"{size}: floor loop on {settings.jobs} processes")
+    _log(f"{size}: floor loop on {settings.cores} processes")
     entry["floor"] = _measure(
         [
             sys.executable,
@@ -187,7 +191,7 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
             str(outputs / "floor"),
             str(size),
             "--jobs",
-            str(settings.jobs),
+            str(settings.cores),
         ]
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
@@ -249,7 +253,7 @@ def _machine(hugo: str) -> dict[str, Any]:
     ).stdout.strip()
     return {
         "cpu": cpu,
-        "cores": default_jobs(),
+        "cores": usable_cores(),
         "memory_gb": round(memory_kib / 1024 / 1024, 1),
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),

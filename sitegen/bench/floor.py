@@ -24,7 +24,7 @@ from typing import Any
 from unittest import mock
 
 from sitegen import paper as paper_module
-from sitegen.build import default_jobs, load_inputs_config
+from sitegen.build import load_inputs_config, usable_cores
 from sitegen.paper import PaperContext, paper_page, process_state
 from sitegen.parse import parse_state
 from sitegen.render import Renderer
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("content", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("count", type=int)
-    parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--jobs", type=int, default=usable_cores())
     args = parser.parse_args(argv)
     seconds = run_floor(args.content, args.out, args.count, args.jobs)
     print(f"floor: {args.count} papers in {seconds:.2f} s with {args.jobs} processes ({os.getpid()})")
