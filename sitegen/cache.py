@@ -446,9 +446,8 @@ class BuildCache:
             pith_number,
             source_id,
         ]
-        self._next_index.write(
-            orjson.dumps(entry) + b"\n"
-        )  # read only by this module: no canonical form needed
+        # read only by this module: no canonical form needed
+        self._next_index.write(orjson.dumps(entry) + b"\n")
         self._next_recorded.add(str(rel))
         self._next.write(line + b"\n")
         self._next_offset += len(line) + 1

@@ -216,11 +216,12 @@ def _load_json(data: bytes, source: str, limits: Limits) -> tuple[JSONValue, boo
         raise ParseError(source, "", "json.utf8", f"not UTF-8: invalid byte at offset {exc.start}") from exc
     if text.startswith("\ufeff"):
         raise ParseError(source, "", "json.utf8", "file starts with a byte order mark")
-    floats: list[float] = []
+    has_floats = False
 
     def parse_float(literal: str) -> float:
-        floats.append(value := _finite_float(literal))
-        return value
+        nonlocal has_floats
+        has_floats = True
+        return _finite_float(literal)
 
     try:
         value: JSONValue = json.loads(
@@ -248,7 +249,7 @@ def _load_json(data: bytes, source: str, limits: Limits) -> tuple[JSONValue, boo
         detail = "an integer has too many digits" if "integer string conversion" in str(exc) else str(exc)
         raise ParseError(source, _constant_path(text), "json.constant", detail) from exc
     _check_depth_and_strings(value, text, source, limits)
-    return value, bool(floats)
+    return value, has_floats
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

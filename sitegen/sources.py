@@ -195,10 +195,7 @@ def read_named_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
         resolved = path.resolve()  # a symlink the user names is theirs to follow
     except (OSError, RuntimeError) as exc:
         raise InputError(str(path), "cannot resolve the path") from exc
-    data = _read_bounded(resolved, str(path), limits.max_bytes)
-    if isinstance(data, _Symlink):  # swapped for a symlink since it was resolved
-        raise InputError(str(path), "the path changed while it was read")
-    return _within_limit(data, str(path), limits)
+    return _within_limit(_read_resolved(resolved, str(path), limits.max_bytes), str(path), limits)
 
 
 def _within_limit(data: bytes | None, name: str, limits: Limits) -> bytes:
@@ -231,8 +228,13 @@ def _read_regular(root: Path, path: Path, name: str, max_bytes: int) -> bytes | 
         raise InputError(name, "cannot resolve the path", check="input.symlink") from exc
     if not _is_within(os.fspath(resolved), root_real):
         raise InputError(name, "path resolves outside the content directory", check="input.symlink")
+    return _read_resolved(resolved, name, max_bytes)
+
+
+def _read_resolved(resolved: Path, name: str, max_bytes: int) -> bytes | None:
+    """``_read_bounded`` of a path already resolved: a symlink there now was swapped in since."""
     data = _read_bounded(resolved, name, max_bytes)
-    if isinstance(data, _Symlink):  # swapped for a symlink since it was resolved
+    if isinstance(data, _Symlink):
         raise InputError(name, "the path changed while it was read", check="input.symlink")
     return data
 
