@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import shutil
-import tempfile
 import time
 from array import array
 from collections import deque
@@ -22,9 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
-from typing import IO
 
-from sitegen.cache import BuildCache, CachedBuild, ReusePlan, build_key
+from sitegen.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
 from sitegen.canonical import sha256_hex
 from sitegen.claims import PathClaims, fold, path_order
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
@@ -49,7 +46,7 @@ from sitegen.search import search_files
 from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
-from sitegen.spill import LAST_RECORD, SummarySpill, order_key, order_texts, record_numbers
+from sitegen.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
 from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
@@ -170,39 +167,60 @@ def read_site_inputs(content: Path, result: BuildResult) -> SiteInputs:
 class Collected:
     """What the site-wide step needs of the per-input work, gathered in input order.
 
-    Slim reports stay in memory (in ``result``); paper summaries, full report entries
-    and ``SHA256SUMS`` lines go to temporary files, so memory grows by a few bytes a
-    paper, not with the size of the papers.
+    Slim reports stay in memory (in ``result``); full report lines, ``SHA256SUMS`` lines
+    and paper summaries go to files (``Streams``: the incremental cache's, in a whole
+    build), so memory grows by a few bytes a paper, not with the size of the papers.
+    Each report line is written with the separator that follows it in the report.
     """
 
-    def __init__(self, result: BuildResult) -> None:
+    def __init__(self, result: BuildResult, streams: Streams | None = None) -> None:
         self.result = result
-        self.summaries = SummarySpill()
-        self.reports: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self.manifest: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self.first_report = True
+        self.streams = Streams.temporary() if streams is None else streams
+        self.summaries = SummarySpill(self.streams.summaries)
+        self.reports_end = 0
+        self.manifest_end = 0
 
-    def add(self, outcome: StateOutcome) -> None:
-        """Take one state file's outcome (in input order)."""
+    def add(self, outcome: StateOutcome) -> Spans:
+        """Take one state file's outcome (in input order); returns where its bytes went."""
         result = self.result
         result.reports.append(outcome.report)
         result.warnings.extend(outcome.warnings)
         result.files_written += outcome.files
         for stage, seconds in zip(STAGES, outcome.seconds, strict=True):
             result.stages[stage] = result.stages.get(stage, 0.0) + seconds
+        report_at, manifest_at, summary_at = self.reports_end, self.manifest_end, self.summaries.end
         self.add_report(outcome.report_line)
-        self.manifest.write(outcome.manifest.encode("utf-8"))
-        if outcome.summary is not None:
-            self.summaries.append(outcome.summary)
+        manifest = outcome.manifest.encode("utf-8")
+        self.streams.manifest.write(manifest)
+        self.manifest_end += len(manifest)
+        summary_length = 0 if outcome.summary is None else self.summaries.append(outcome.summary)
+        return (
+            report_at,
+            self.reports_end - report_at,
+            manifest_at,
+            len(manifest),
+            summary_at,
+            summary_length,
+        )
+
+    def add_reused(self, run: ReusedRun) -> tuple[int, int, int]:
+        """Take a run of states reused from the previous build; returns where their bytes start."""
+        self.result.reports.extend(run.reports)
+        self.result.warnings.extend(run.warnings)
+        starts = (self.reports_end, self.manifest_end, self.summaries.end)
+        copy_range(run.sources[0], self.streams.reports, run.starts[0], run.lengths[0])
+        copy_range(run.sources[1], self.streams.manifest, run.starts[1], run.lengths[1])
+        self.summaries.copy_records(run.sources[2], run.starts[2], run.summary_lengths)
+        self.reports_end += run.lengths[0]
+        self.manifest_end += run.lengths[1]
+        return starts
 
     def add_report(self, line: bytes) -> None:
-        self.reports.write(line if self.first_report else b",\n" + line)
-        self.first_report = False
+        self.streams.reports.write(line + b",\n")
+        self.reports_end += len(line) + 2
 
     def close(self) -> None:
-        self.reports.close()
-        self.manifest.close()
-        self.summaries.close()
+        self.streams.close()
 
 
 def build_site(
@@ -230,26 +248,26 @@ def build_site(
     inputs = read_site_inputs(content, result)
     refuse_unsafe_target(out, content=content, marker=REPORT_NAME if shard is None else SHARD_LOG)
     key = build_key(inputs.files, TEMPLATES_DIR)
-    collected = Collected(result)
     whole = shard is None
-    try:
-        with (
-            BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
-            StagedSite(out) as site,
-        ):
-            plan = cache.plan(site.target) if whole else None
-            if isinstance(plan, CachedBuild):
-                result.reports.extend(plan.reports)
-                result.warnings = list(plan.warnings)
-                result.papers, result.reused = plan.papers, cache.reused
-                result.seconds = time.monotonic() - started
-                return result
-            if isinstance(plan, ReusePlan):
-                if 2 * len(plan.reusable) >= len(inputs.files.states):
-                    site.patch_live(plan.stale_files)
-                else:
-                    cache.seed(site)
-            del plan  # its set of reusable names is the cache's until the outcomes are in
+    with (
+        BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
+        StagedSite(out) as site,
+    ):
+        plan = cache.plan(site.target) if whole else None
+        if isinstance(plan, CachedBuild):
+            result.reports.extend(plan.reports)
+            result.warnings = list(plan.warnings)
+            result.papers, result.reused = plan.papers, cache.reused
+            result.seconds = time.monotonic() - started
+            return result
+        if isinstance(plan, ReusePlan):
+            if 2 * len(plan.reusable) >= len(inputs.files.states):
+                site.patch_live(plan.stale_files)
+            else:
+                cache.seed(site)
+        del plan  # its set of reusable names is the cache's until the outcomes are in
+        collected = Collected(result, cache.streams() if whole else None)
+        try:
             integrity, states = process_shared_inputs(inputs, collected)
             ctx = PaperContext(
                 content_root=inputs.files.root,
@@ -260,25 +278,21 @@ def build_site(
                 nav_pages=inputs.nav,
                 shard=shard,
             )
-            log = ShardLog(site, shard, content_fingerprint(inputs.files)) if shard is not None else None
-            total = len(states)
-            outcomes = (
-                cache.outcomes(states, lambda rels: _owned(ctx, rels, jobs or default_jobs()))
-                if whole
-                else _outcomes(ctx, states, jobs or default_jobs())
-            )
-            for done, outcome in enumerate(outcomes, start=1):
-                if outcome is not None:
-                    collected.add(outcome)
-                    if log is not None:
-                        log.add(outcome)
-                if progress is not None:
-                    progress(done, total)
-            if log is not None:
-                log.close()
-                result.papers = len(collected.summaries)
+            workers = jobs or default_jobs()
+            if whole:
+                _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
+                write_site_wide(site, inputs, collected, jobs=workers)
             else:
-                write_site_wide(site, inputs, collected, jobs=jobs or default_jobs())
+                assert shard is not None
+                _collect_shard(
+                    ShardLog(site, shard, content_fingerprint(inputs.files)),
+                    collected,
+                    ctx,
+                    states,
+                    workers,
+                    progress,
+                )
+                result.papers = len(collected.summaries)
             result.files_written += site.files_written
             site.commit()
             if whole:
@@ -294,10 +308,48 @@ def build_site(
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
-    finally:
-        collected.close()
+        finally:
+            collected.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _collect_whole(
+    cache: BuildCache,
+    collected: Collected,
+    states: Sequence[PurePosixPath],
+    render: Callable[[Sequence[PurePosixPath]], Iterator[StateOutcome]],
+    progress: Progress | None,
+) -> None:
+    """Gather every state's outcome, fresh or reused, and index each in the next cache."""
+    done = 0
+    for item in cache.outcomes(states, render):
+        if isinstance(item, ReusedRun):
+            cache.record_run(item, collected.add_reused(item))
+            done += len(item)
+        else:
+            cache.record(item, collected.add(item))
+            done += 1
+        if progress is not None:
+            progress(done, len(states))
+
+
+def _collect_shard(
+    log: ShardLog,
+    collected: Collected,
+    ctx: PaperContext,
+    states: Sequence[PurePosixPath],
+    jobs: int,
+    progress: Progress | None,
+) -> None:
+    """Gather this shard's outcomes and log each for the merge."""
+    for done, outcome in enumerate(_outcomes(ctx, states, jobs), start=1):
+        if outcome is not None:
+            collected.add(outcome)
+            log.add(outcome)
+        if progress is not None:
+            progress(done, len(states))
+    log.close()
 
 
 def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected, *, jobs: int) -> None:
@@ -594,14 +646,16 @@ def _write_rest(
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
 
 
-def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> None:
+def _write_report(site: StagedSite, collected: Collected, result: BuildResult) -> None:
     """``verification-report.json``: schema, counts, one entry per input (one line each), warnings."""
     counts = result.counts()
     path = site.path(PurePosixPath(REPORT_NAME))
     with path.open("wb") as out:
         out.write(b'{"counts": ' + compact_json(counts) + b',\n"inputs": [\n')
-        streams.reports.seek(0)
-        shutil.copyfileobj(streams.reports, out)
+        reports = collected.streams.reports
+        reports.flush()
+        # every line is followed by its separator: all but the last one's are copied
+        copy_range(reports.fileno(), out, 0, max(0, collected.reports_end - 2))
         tail = {
             "errors": sorted(result.errors),
             "schema": REPORT_SCHEMA,
@@ -612,17 +666,22 @@ def _write_report(site: StagedSite, streams: Collected, result: BuildResult) -> 
     site.writer.record(PurePosixPath(REPORT_NAME))
 
 
-def _write_manifest(site: StagedSite, streams: Collected, replaced: set[str]) -> None:
+def _write_manifest(site: StagedSite, collected: Collected, replaced: set[str]) -> None:
     """``SHA256SUMS`` for every other file: per-paper lines in input order, then site-wide files."""
     path = site.path(PurePosixPath(MANIFEST_NAME))
     dirs = tuple(r for r in replaced if r.endswith("/"))
+    manifest = collected.streams.manifest
+    manifest.flush()
     with path.open("wb") as out:
-        streams.manifest.seek(0)
-        for raw in streams.manifest:
-            name = raw[66:].decode("utf-8").rstrip("\n")
-            if name in replaced or name.startswith(dirs):
-                continue
-            out.write(raw)
+        if replaced:
+            manifest.seek(0)
+            for raw in manifest:
+                name = raw[66:].decode("utf-8").rstrip("\n")
+                if name in replaced or name.startswith(dirs):
+                    continue
+                out.write(raw)
+        else:  # nothing gave way to a collision page: every line stays
+            copy_range(manifest.fileno(), out, 0, collected.manifest_end)
         out.write(site.writer.manifest().encode("utf-8"))
 
 

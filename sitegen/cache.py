@@ -20,13 +20,18 @@ its ``SHA256SUMS`` lists while that file is the one recorded (same ``stat``, or 
 bytes after a restore from a CI cache; anything that rewrites the site rewrites it). ``python -m sitegen check DIR`` audits every file
 against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 
-The cache is one JSON-lines file beside the output (``.<out>.cache.jsonl``), never
-served: one line per state (metadata, a tab, the full report line), then one index
-line per state (its name, digest, stat, verdict and where its line is), then a header
-line last (the key, the live ``SHA256SUMS``'s stat and digest, the warnings, and where
-the index lines start). A build reads the header, streams the index lines into a
-compact table (a few hundred bytes a state), and reads the lines of the states it
-reuses. A missing, unreadable or foreign cache only means a clean build.
+The cache is a directory beside the output (``.<out>.cache/``), never served. A build
+writes one *generation* of files there: the streams the site-wide step reads anyway
+(``G.reports``: every input's full report line; ``G.manifest``: the ``SHA256SUMS``
+lines; ``G.summaries``: the papers' summaries, see ``spill.py``), in input order, and
+``G.index``: one line per state (its name, digest, stat, verdict, warnings and where
+its bytes are in the three streams). ``HEAD`` says which generation is current, with
+the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
+last, atomically, and the older generation deleted after. The next build reads
+``HEAD`` and the index into a compact table (a few hundred bytes a state) and copies
+the streams of the states it reuses a run at a time (``copy_file_range``: the bytes
+never pass through Python), so a small change costs a copy of the streams, not a decode
+of every reused state. A missing, unreadable or foreign cache only means a clean build.
 """
 
 from __future__ import annotations
@@ -35,25 +40,23 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO
 
 import orjson
 
 from sitegen import __version__
 from sitegen.errors import InputError, ParseError
 from sitegen.output import StagedSite, file_sha256, manifest_paths
-from sitegen.paper import StateOutcome
+from sitegen.paper import StateOutcome, slim_report
 from sitegen.parse import Limits
 from sitegen.render import compact_json
 from sitegen.report import InputReport, Verdict, report_from_json
-from sitegen.shardlog import summary_doc, summary_from_doc
 from sitegen.sources import ContentFiles, read_input
 
 __all__ = [
@@ -62,26 +65,35 @@ __all__ = [
     "CachedBuild",
     "ManifestWitness",
     "ReusePlan",
+    "ReusedRun",
+    "Streams",
     "build_key",
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v6"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v7"
 _CODE_DIR = Path(__file__).resolve().parent
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
-_TAIL_BLOCK = 1 << 20
+_HEAD = "HEAD"
+_STREAMS = ("reports", "manifest", "summaries")
+_RUN_STATES = 4096
+"""States per reused run at most: runs are copied whole, and progress is reported after each."""
 
 StatKey = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file: any write or ``touch`` changes one of them."""
 _PACKED_STAT = struct.Struct("<4q")
 """A ``StatKey`` as the index table holds it: 32 bytes instead of a tuple of four integers."""
+Spans = tuple[int, int, int, int, int, int]
+"""Where one state's bytes are in the three streams: offset and length in ``reports``,
+``manifest`` and ``summaries``, in that order."""
+_PACKED_SPANS = struct.Struct("<6Q")
 
 
 def cache_path(out: Path) -> Path:
-    """Where the cache of output directory ``out`` lives: beside it, never inside it."""
+    """The cache directory of output directory ``out``: beside it, never inside it."""
     target = out.absolute()
-    return target.parent / f".{target.name}.cache.jsonl"
+    return target.parent / f".{target.name}.cache"
 
 
 def _stat_key(path: Path | str) -> StatKey | None:
@@ -161,37 +173,29 @@ def build_key(files: ContentFiles, templates_dir: Path) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Indexed:
-    """One state as the previous build left it: enough to decide reuse without reading its line."""
+    """One state as the previous build left it: enough to decide reuse and copy its bytes."""
 
     sha256: bytes
     stat: bytes | None
     """The packed ``StatKey``; None when the state was modified too close to that build to trust it."""
-    offset: int
-    length: int
+    spans: bytes
+    """The packed ``Spans``."""
     verdict: Verdict
     pith_number: str | None
     source_id: str | None
+    warnings: tuple[str, ...]
     displaced: bool
     """Another paper claimed one of its paths, so some of its files are not in the live site."""
-
-    def slim_report(self, name: str, read_line: Callable[[_Indexed], dict[str, Any]]) -> InputReport:
-        """The report kept in memory for this state: rebuilt from the index when it verified."""
-        if self.verdict is Verdict.VERIFIED:
-            return InputReport(
-                input=name,
-                kind="state",
-                verdict=self.verdict,
-                pith_number=self.pith_number,
-                source_id=self.source_id,
-            )
-        return report_from_json(read_line(self)["report"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Header:
-    """The cache's last line: everything but the per-state index lines, and where they start."""
+    """``HEAD``: everything but the per-state index lines, and which generation holds them."""
 
     key: str
+    generation: str
+    sizes: tuple[int, int, int]
+    """The bytes of the generation's three streams: a shorter file means a damaged cache."""
     manifest: ManifestWitness | None
     papers: int
     warnings: tuple[str, ...]
@@ -200,7 +204,6 @@ class _Header:
     extra_reports: tuple[InputReport, ...]
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
     displaced: frozenset[str]
-    entries_at: int
     entries: int
 
 
@@ -208,6 +211,8 @@ class _Header:
 class _Index:
     header: _Header
     states: dict[str, _Indexed]
+    streams: tuple[int, int, int]
+    """Open descriptors of the generation's ``reports``, ``manifest`` and ``summaries``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,10 +235,51 @@ class ReusePlan:
     what a patched site must delete unless this build writes them again."""
 
 
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """The files a build streams its reports, ``SHA256SUMS`` lines and summaries into, in input order."""
+
+    reports: IO[bytes]
+    manifest: IO[bytes]
+    summaries: IO[bytes]
+
+    @classmethod
+    def temporary(cls) -> Streams:
+        """Anonymous files, for builds that keep no cache (a shard, a merge)."""
+        return cls(tempfile.TemporaryFile(), tempfile.TemporaryFile(), tempfile.TemporaryFile())
+
+    def close(self) -> None:
+        for stream in (self.reports, self.manifest, self.summaries):
+            stream.close()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReusedRun:
+    """States reused from the previous build, consecutive in input order and in its streams.
+
+    Their bytes are ``lengths[i]`` bytes from ``starts[i]`` in ``sources[i]`` for each stream;
+    ``summary_lengths`` splits the summaries' bytes into records.
+    """
+
+    rels: list[PurePosixPath]
+    entries: list[_Indexed]
+    reports: list[InputReport]
+    warnings: list[str]
+    sources: tuple[int, int, int]
+    starts: tuple[int, int, int]
+    lengths: tuple[int, int, int]
+    summary_lengths: list[int]
+
+    def __len__(self) -> int:
+        return len(self.rels)
+
+
 class BuildCache:
     """The previous build's cache, the reuse plan for this build, and the next cache being written.
 
-    Use as a context manager around the build; ``commit`` after the site is published.
+    Use as a context manager around the build; ``streams`` gives the files the build's
+    streams go to, ``record`` and ``record_run`` index what went there, and ``commit``
+    makes it the current generation after the site is published.
     """
 
     def __init__(self, out: Path, files: ContentFiles, limits: Limits, key: str, *, reuse: bool) -> None:
@@ -243,7 +289,6 @@ class BuildCache:
         self.key = key
         self.limits = limits
         self.started_ns = time.time_ns()
-        self._handle: IO[bytes] | None = None
         self._index: _Index | None = None
         if reuse:
             self._read()
@@ -251,11 +296,10 @@ class BuildCache:
         """This build's ``stat`` of the states whose ``stat`` is not the one their index line has."""
         self._reusable: frozenset[str] = frozenset()
         """The names of the states taken from the previous build (a path's text is kept on the path)."""
-        self._next: IO[bytes] | None = None
-        self._next_path: Path | None = None
-        self._next_offset = 0
-        self._next_index: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
-        """The next index's per-state entries, spooled to disk as they come (memory stays flat)."""
+        self._generation = f"{time.time_ns():x}-{os.getpid()}"
+        self._next: Streams | None = None
+        self._next_index: IO[bytes] | None = None
+        self._next_error: OSError | None = None
         self._next_recorded: set[str] = set()
         self.reused = 0
         self.rendered = 0
@@ -264,41 +308,57 @@ class BuildCache:
 
     def _read(self) -> None:
         try:
-            handle = self.path.open("rb")
-        except OSError:
-            return
-        try:
-            header = _parse_header(_last_line(handle))
-            index = _read_index(handle, header) if header.key == self.key else None
+            header = _parse_header((self.path / _HEAD).read_bytes())
+            if header.key != self.key:
+                return
+            self._index = _read_index(self.path, header)
         except (ValueError, KeyError, TypeError, IndexError, OSError, struct.error):
-            index = None
-        if index is None:
-            handle.close()
-            return
-        self._handle, self._index = handle, index
+            self._index = None
 
     def __enter__(self) -> BuildCache:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._next_index.close()
-        if self._handle is not None:
-            self._handle.close()
-        if self._next is not None:
+        self._close_previous()
+        if self._next is not None:  # not committed: this generation is not the cache
             self._next.close()
-            assert self._next_path is not None
-            with contextlib.suppress(OSError):
-                self._next_path.unlink()
+            assert self._next_index is not None
+            self._next_index.close()
+            for name in self._generation_files():
+                with contextlib.suppress(OSError):
+                    (self.path / name).unlink()
 
-    def _line(self, entry: _Indexed) -> bytes:
-        assert self._handle is not None
-        self._handle.seek(entry.offset)
-        return self._handle.read(entry.length)
+    def _close_previous(self) -> None:
+        if self._index is not None:
+            for fd in self._index.streams:
+                os.close(fd)
+            self._index = None
 
-    def _meta(self, entry: _Indexed) -> dict[str, Any]:
-        meta_text, _, _ = self._line(entry).partition(b"\t")
-        doc: dict[str, Any] = orjson.loads(meta_text)
-        return doc
+    def _generation_files(self) -> list[str]:
+        return [f"{self._generation}.{name}" for name in (*_STREAMS, "index")]
+
+    def _report_line(self, entry: _Indexed) -> bytes:
+        """The state's full report line as the previous build wrote it (without the separator)."""
+        assert self._index is not None
+        offset, length = _PACKED_SPANS.unpack(entry.spans)[0:2]
+        return os.pread(self._index.streams[0], length, offset)[:-2]
+
+    def _manifest_paths(self, entry: _Indexed) -> Iterator[str]:
+        assert self._index is not None
+        offset, length = _PACKED_SPANS.unpack(entry.spans)[2:4]
+        return manifest_paths(os.pread(self._index.streams[1], length, offset).decode("utf-8").splitlines())
+
+    def _slim_report(self, name: str, entry: _Indexed) -> InputReport:
+        """The report kept in memory for a state: made from the index when it verified."""
+        if entry.verdict is Verdict.VERIFIED:
+            return InputReport(
+                input=name,
+                kind="state",
+                verdict=entry.verdict,
+                pith_number=entry.pith_number,
+                source_id=entry.source_id,
+            )
+        return slim_report(report_from_json(orjson.loads(self._report_line(entry))))
 
     # -- planning ---------------------------------------------------------------------
 
@@ -329,7 +389,7 @@ class BuildCache:
             self.reused = len(unchanged)
             reports = [
                 *index.header.extra_reports,
-                *(index.states[str(rel)].slim_report(str(rel), self._meta) for rel in self.files.states),
+                *(self._slim_report(str(rel), index.states[str(rel)]) for rel in self.files.states),
             ]
             return CachedBuild(
                 reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
@@ -339,7 +399,7 @@ class BuildCache:
         stale = set(index.header.site_files)
         for name, entry in index.states.items():
             if name not in reusable:
-                stale.update(manifest_paths(self._meta(entry)["manifest"].splitlines()))
+                stale.update(self._manifest_paths(entry))
         self._reusable = reusable
         return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
 
@@ -352,8 +412,7 @@ class BuildCache:
         assert self._index is not None
         kept = set()
         for name in sorted(self._reusable):
-            paths = list(manifest_paths(self._meta(self._index.states[name])["manifest"].splitlines()))
-            if site.link_from_live(paths):
+            if site.link_from_live(list(self._manifest_paths(self._index.states[name]))):
                 kept.add(name)
         self._reusable = frozenset(kept)
 
@@ -363,94 +422,140 @@ class BuildCache:
         self,
         rels: Sequence[PurePosixPath],
         render: Callable[[Sequence[PurePosixPath]], Iterator[StateOutcome]],
-    ) -> Iterator[StateOutcome]:
-        """Every state's outcome in input order: reused ones from the cache, the rest from ``render``.
+    ) -> Iterator[StateOutcome | ReusedRun]:
+        """Every state in input order: a fresh outcome from ``render``, or runs of reused states.
 
-        Each is remembered for the next build as it passes (once: a reused state's line is copied).
+        Index each with ``record`` or ``record_run`` once its bytes are in the streams.
         """
         fresh = render([rel for rel in rels if str(rel) not in self._reusable])
+        run: list[PurePosixPath] = []
         for rel in rels:
             if str(rel) in self._reusable:
-                self.reused += 1
-                yield self._reused_outcome(rel)
-            else:
-                self.rendered += 1
-                outcome = next(fresh)
-                self._record(outcome)
-                yield outcome
+                if run and (len(run) >= _RUN_STATES or not self._follows(run[-1], rel)):
+                    yield self._run(run)
+                    run = []
+                run.append(rel)
+                continue
+            if run:
+                yield self._run(run)
+                run = []
+            self.rendered += 1
+            yield next(fresh)
+        if run:
+            yield self._run(run)
         # the site-wide step comes next: its peak need not hold the old index and plan too
-        self._index, self._reusable = None, frozenset()
+        self._close_previous()
+        self._reusable = frozenset()
         self._stats.clear()
 
-    def _reused_outcome(self, rel: PurePosixPath) -> StateOutcome:
+    def _follows(self, before: PurePosixPath, rel: PurePosixPath) -> bool:
+        """Whether ``rel``'s bytes come right after ``before``'s in each of the previous streams."""
         assert self._index is not None
-        entry = self._index.states[str(rel)]
-        line = self._line(entry)
-        meta_text, _, report_line = line.partition(b"\t")
-        meta = orjson.loads(meta_text)
-        sha256 = entry.sha256.hex()
-        stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
-        self._append(rel, sha256, stat, entry.verdict, entry.pith_number, entry.source_id, line)
-        return StateOutcome(
-            report=entry.slim_report(str(rel), lambda _: meta),  # shares the index's strings
-            report_line=report_line,
-            summary=None if meta["summary"] is None else summary_from_doc(meta["summary"]),
-            warnings=tuple(meta["warnings"]),
-            manifest=meta["manifest"],
-            files=0,
-            input_sha256=sha256,
+        first = _PACKED_SPANS.unpack(self._index.states[str(before)].spans)
+        second = _PACKED_SPANS.unpack(self._index.states[str(rel)].spans)
+        return all(first[i] + first[i + 1] == second[i] for i in (0, 2, 4))
+
+    def _run(self, rels: list[PurePosixPath]) -> ReusedRun:
+        assert self._index is not None
+        states = self._index.states
+        entries = [states[str(rel)] for rel in rels]
+        first = _PACKED_SPANS.unpack(entries[0].spans)
+        last = _PACKED_SPANS.unpack(entries[-1].spans)
+        starts = (first[0], first[2], first[4])
+        self.reused += len(rels)
+        return ReusedRun(
+            rels=rels,
+            entries=entries,
+            reports=[self._slim_report(str(rel), entry) for rel, entry in zip(rels, entries, strict=True)],
+            warnings=[warning for entry in entries for warning in entry.warnings],
+            sources=self._index.streams,
+            starts=starts,
+            lengths=(
+                last[0] + last[1] - starts[0],
+                last[2] + last[3] - starts[1],
+                last[4] + last[5] - starts[2],
+            ),
+            summary_lengths=[_PACKED_SPANS.unpack(entry.spans)[5] for entry in entries],
         )
 
     # -- writing the next cache ---------------------------------------------------------
 
-    def _record(self, outcome: StateOutcome) -> None:
-        """Remember a freshly rendered state's outcome for the next build (unreadable inputs are not)."""
+    def streams(self) -> Streams:
+        """The files of this build's generation, for the build's streams (anonymous ones if the
+        cache directory cannot be written: the build goes on, and ``commit`` says why it failed)."""
+        if self._next is None:
+            try:
+                self.path.mkdir(exist_ok=True)
+                opened = [(self.path / name).open("w+b") for name in self._generation_files()]
+            except OSError as exc:
+                self._next_error = exc
+                return Streams.temporary()
+            self._next = Streams(*opened[:3])
+            self._next_index = opened[3]
+        return self._next
+
+    def record(self, outcome: StateOutcome, spans: Spans) -> None:
+        """Index a freshly rendered state whose bytes are at ``spans`` (unreadable inputs are not)."""
         if not outcome.input_sha256:
             return
         report = outcome.report
-        meta = {
-            "input": report.input,
-            "report": None if report.verdict is Verdict.VERIFIED else report.to_json(),  # see slim_report
-            "summary": None if outcome.summary is None else summary_doc(outcome.summary),
-            "warnings": list(outcome.warnings),
-            "manifest": outcome.manifest,
-        }
         rel = PurePosixPath(report.input)
-        line = orjson.dumps(meta) + b"\t" + outcome.report_line
         stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
-            rel, outcome.input_sha256, stat, report.verdict, report.pith_number, report.source_id, line
+            report.input,
+            outcome.input_sha256,
+            stat,
+            report.verdict,
+            report.pith_number,
+            report.source_id,
+            outcome.warnings,
+            spans,
         )
+
+    def record_run(self, run: ReusedRun, starts: tuple[int, int, int]) -> None:
+        """Index a reused run whose bytes were copied to ``starts`` in this build's streams."""
+        shift = [starts[i] - run.starts[i] for i in range(3)]
+        for rel, entry in zip(run.rels, run.entries, strict=True):
+            at = _PACKED_SPANS.unpack(entry.spans)
+            stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
+            self._append(
+                str(rel),
+                entry.sha256.hex(),
+                stat,
+                entry.verdict,
+                entry.pith_number,
+                entry.source_id,
+                entry.warnings,
+                (at[0] + shift[0], at[1], at[2] + shift[1], at[3], at[4] + shift[2], at[5]),
+            )
 
     def _append(
         self,
-        rel: PurePosixPath,
+        name: str,
         sha256: str,
         stat: StatKey | None,
         verdict: Verdict,
         pith_number: str | None,
         source_id: str | None,
-        line: bytes,
+        warnings: Sequence[str],
+        spans: Spans,
     ) -> None:
-        if self._next is None:
-            fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
+        if self._next_index is None:
+            return  # the streams are anonymous files: there is no next cache to index
         trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
         entry = [
-            str(rel),
+            name,
             sha256,
             list(stat) if trusted and stat else None,
-            self._next_offset,
-            len(line),
             verdict.value,
             pith_number,
             source_id,
+            list(warnings),
+            list(spans),
         ]
         # read only by this module: no canonical form needed
         self._next_index.write(orjson.dumps(entry) + b"\n")
-        self._next_recorded.add(str(rel))
-        self._next.write(line + b"\n")
-        self._next_offset += len(line) + 1
+        self._next_recorded.add(name)
 
     def commit(
         self,
@@ -461,53 +566,53 @@ class BuildCache:
         site_manifest: str,
         displaced: Iterable[str],
     ) -> None:
-        """Put the next cache in place; call after the site was published. Failure only costs speed.
+        """Make this build's generation the cache; call after the site was published. Failure only costs speed.
 
         ``reports``: every input's report (those of inputs with no line are kept); ``site_manifest``: the
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
         page displaced (rendered afresh next time).
+
+        Raises:
+            OSError: the cache could not be written (the previous one is left as it was).
         """
+        next_streams = self.streams()
+        if self._next_error is not None:
+            raise self._next_error
+        index = self._next_index
+        assert index is not None
+        sizes = []
+        for stream in (next_streams.reports, next_streams.manifest, next_streams.summaries):
+            stream.flush()
+            sizes.append(os.fstat(stream.fileno()).st_size)
+        index.flush()
         witness = ManifestWitness.of(live)
         header = {
             "schema": CACHE_SCHEMA,
             "key": self.key,
+            "generation": self._generation,
+            "sizes": sizes,
             "manifest": None if witness is None else [list(witness.stat), witness.sha256],
             "papers": papers,
             "warnings": sorted(warnings),
             "site_files": list(manifest_paths(site_manifest.splitlines())),
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
-            "entries_at": self._next_offset,
             "entries": len(self._next_recorded),
         }
-        if self._next is None:
-            fd, name = tempfile.mkstemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            self._next, self._next_path = os.fdopen(fd, "wb"), Path(name)
-        assert self._next_path is not None
-        self._next_index.seek(0)
-        shutil.copyfileobj(self._next_index, self._next)
-        self._next.write(compact_json(header) + b"\n")
-        self._next.close()
-        self._next = None
-        os.replace(self._next_path, self.path)
-
-
-def _last_line(handle: IO[bytes]) -> bytes:
-    """The file's last line (the header), read backwards from its end a block at a time."""
-    end = handle.seek(0, os.SEEK_END)
-    blocks: list[bytes] = []
-    position = end
-    while position > 0:
-        step = min(_TAIL_BLOCK, position)
-        position -= step
-        handle.seek(position)
-        block = handle.read(step)
-        cut = block.rfind(b"\n", 0, len(block) - 1 if not blocks else len(block))
-        if cut >= 0:
-            blocks.append(block[cut + 1 :])
-            break
-        blocks.append(block)
-    return b"".join(reversed(blocks))
+        fd, name = tempfile.mkstemp(prefix=f"{_HEAD}.", suffix=".tmp", dir=self.path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(compact_json(header) + b"\n")
+        os.replace(name, self.path / _HEAD)
+        next_streams.close()
+        index.close()
+        self._next, self._next_index = None, None
+        current = {_HEAD, *self._generation_files()}
+        for old in os.listdir(self.path):
+            if old not in current:
+                with contextlib.suppress(OSError):
+                    (self.path / old).unlink()
+        with contextlib.suppress(OSError):  # the single-file cache of versions before v7
+            self.path.with_name(f"{self.path.name}.jsonl").unlink()
 
 
 def _stat_tuple(values: list[int]) -> StatKey:
@@ -527,36 +632,64 @@ def _parse_header(line: bytes) -> _Header:
     if doc["schema"] != CACHE_SCHEMA:
         raise ValueError("not this version's cache")
     manifest = doc["manifest"]
+    reports, manifest_size, summaries = doc["sizes"]
     return _Header(
         key=doc["key"],
+        generation=doc["generation"],
+        sizes=(reports, manifest_size, summaries),
         manifest=None if manifest is None else ManifestWitness(_stat_tuple(manifest[0]), manifest[1]),
         papers=doc["papers"],
         warnings=tuple(doc["warnings"]),
         site_files=tuple(doc["site_files"]),
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
         displaced=frozenset(doc["displaced"]),
-        entries_at=doc["entries_at"],
         entries=doc["entries"],
     )
 
 
-def _read_index(handle: IO[bytes], header: _Header) -> _Index:
-    """The per-state index lines, one at a time (a single JSON document would need its whole text and tree in memory)."""
-    handle.seek(header.entries_at)
+def _read_index(directory: Path, header: _Header) -> _Index:
+    """Open the generation's streams and read its index lines one at a time into a compact table.
+
+    Raises:
+        OSError, ValueError: a file is missing, shorter than ``HEAD`` says, or not an index.
+    """
+    if "/" in header.generation or header.generation.startswith("."):
+        raise ValueError("not a generation name")
+    streams: list[int] = []
+    try:
+        for name, size in zip(_STREAMS, header.sizes, strict=True):
+            fd = os.open(directory / f"{header.generation}.{name}", os.O_RDONLY | os.O_CLOEXEC)
+            streams.append(fd)
+            if os.fstat(fd).st_size != size:
+                raise ValueError(f"the {name} stream is not the size HEAD says")
+        states = _read_entries(directory / f"{header.generation}.index", header)
+    except BaseException:
+        for fd in streams:
+            os.close(fd)
+        raise
+    return _Index(header=header, states=states, streams=(streams[0], streams[1], streams[2]))
+
+
+def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
     states: dict[str, _Indexed] = {}
-    for _ in range(header.entries):
-        line = handle.readline()
-        if not line.endswith(b"\n"):
-            raise ValueError("the index ends early")
-        name, sha256, stat, offset, length, verdict, pith_number, source_id = orjson.loads(line)
-        states[name] = _Indexed(
-            sha256=bytes.fromhex(sha256),
-            stat=None if stat is None else _PACKED_STAT.pack(*stat),
-            offset=offset,
-            length=length,
-            verdict=Verdict(verdict),
-            pith_number=pith_number,
-            source_id=source_id,
-            displaced=name in header.displaced,
-        )
-    return _Index(header=header, states=states)
+    no_warnings: tuple[str, ...] = ()
+    limits = header.sizes
+    with path.open("rb") as handle:
+        for _ in range(header.entries):
+            line = handle.readline()
+            if not line.endswith(b"\n"):
+                raise ValueError("the index ends early")
+            name, sha256, stat, verdict, pith_number, source_id, warnings, spans = orjson.loads(line)
+            if any(spans[i] + spans[i + 1] > limits[i // 2] for i in (0, 2, 4)):
+                raise ValueError("a span runs past its stream")
+            states[name] = _Indexed(
+                sha256=bytes.fromhex(sha256),
+                stat=None if stat is None else _PACKED_STAT.pack(*stat),
+                spans=_PACKED_SPANS.pack(*spans),
+                verdict=Verdict(verdict),
+                pith_number=pith_number,
+                source_id=source_id,
+                warnings=tuple(warnings) if warnings else no_warnings,
+                displaced=name in header.displaced,
+            )
+    return states

@@ -133,7 +133,7 @@ def test_a_site_and_cache_restored_elsewhere_are_reused(
     restored = tmp_path / "restored"
     shutil.copytree(content, restored / "content")
     shutil.copytree(tmp_path / "site", restored / "site")
-    shutil.copyfile(tmp_path / ".site.cache.jsonl", restored / ".site.cache.jsonl")
+    shutil.copytree(tmp_path / ".site.cache", restored / ".site.cache")
     again = run_cli("build", "--content", restored / "content", "--out", restored / "site")
     assert again.returncode == 0, again.stderr
     assert _rendered(summary_line(again.stderr)) == (0, 2)
@@ -168,7 +168,7 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
     """Rebuild after rebuild, the cache holds each state once: it does not grow with the number of builds."""
     content = papers(3)
     site = tmp_path / "site"
-    cache = tmp_path / ".site.cache.jsonl"
+    cache = tmp_path / ".site.cache"
     for revision in range(3):
         (content / "states" / "a.state.json").write_bytes(
             new_paper(signing_key, "2607.10001", f"Paper A, revision {revision}")
@@ -176,5 +176,9 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         built = run_cli("build", "--content", content, "--out", site)
         assert built.returncode == 0, built.stderr
         assert _rendered(summary_line(built.stderr)) == ((3, 0) if revision == 0 else (1, 2))
-        lines = cache.read_bytes().splitlines()
-        assert len(lines) == 2 * 3 + 1  # a line per state, an index line per state, the header
+        (index,) = cache.glob("*.index")  # one generation: the previous one is deleted
+        generation = index.name.removesuffix(".index")
+        streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries")}
+        assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
+        assert len(index.read_bytes().splitlines()) == 3  # an index line per state
+        assert (cache / f"{generation}.reports").read_bytes().count(b",\n") == 3  # a report line per state
