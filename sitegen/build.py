@@ -25,7 +25,7 @@ from sitegen.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, 
 from sitegen.canonical import sha256_hex
 from sitegen.claims import PathClaims, fold, path_order
 from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
-from sitegen.errors import InputError, ParseError, SitegenError
+from sitegen.errors import InputError, OutputError, ParseError, SitegenError
 from sitegen.feeds import mirror_files, no_host_warning
 from sitegen.keys import Keyring
 from sitegen.model import RegistryKey
@@ -208,9 +208,14 @@ class Collected:
         self.result.reports.extend(run.reports)
         self.result.warnings.extend(run.warnings)
         starts = (self.reports_end, self.manifest_end, self.summaries.end)
-        copy_range(run.sources[0], self.streams.reports, run.starts[0], run.lengths[0])
-        copy_range(run.sources[1], self.streams.manifest, run.starts[1], run.lengths[1])
-        self.summaries.copy_records(run.sources[2], run.starts[2], run.summary_lengths)
+        try:
+            copy_range(run.sources[0], self.streams.reports, run.starts[0], run.lengths[0])
+            copy_range(run.sources[1], self.streams.manifest, run.starts[1], run.lengths[1])
+            self.summaries.copy_records(run.sources[2], run.starts[2], run.summary_lengths)
+        except OSError as exc:
+            raise OutputError(
+                f"{run.origin}: cannot copy reused papers from the cache: {exc.strerror or exc}"
+            ) from exc
         self.reports_end += run.lengths[0]
         self.manifest_end += run.lengths[1]
         return starts

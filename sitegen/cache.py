@@ -51,7 +51,7 @@ from typing import IO
 import orjson
 
 from sitegen import __version__
-from sitegen.errors import InputError, ParseError
+from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.output import StagedSite, file_sha256, manifest_paths
 from sitegen.paper import StateOutcome, slim_report
 from sitegen.parse import Limits
@@ -77,6 +77,8 @@ _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
 _HEAD = "HEAD"
 _STREAMS = ("reports", "manifest", "summaries")
+_DAMAGED = (ValueError, KeyError, TypeError, IndexError, OSError)
+"""What reading a damaged cache raises (orjson's errors are ``ValueError``s)."""
 _RUN_STATES = 4096
 """States per reused run at most: runs are copied whole, and progress is reported after each."""
 
@@ -261,6 +263,8 @@ class ReusedRun:
     ``summary_lengths`` splits the summaries' bytes into records.
     """
 
+    origin: Path
+    """The cache directory the run is copied from (for messages)."""
     rels: list[PurePosixPath]
     entries: list[_Indexed]
     reports: list[InputReport]
@@ -312,7 +316,7 @@ class BuildCache:
             if header.key != self.key:
                 return
             self._index = _read_index(self.path, header)
-        except (ValueError, KeyError, TypeError, IndexError, OSError, struct.error):
+        except (*_DAMAGED, struct.error):
             self._index = None
 
     def __enter__(self) -> BuildCache:
@@ -386,16 +390,25 @@ class BuildCache:
             return None
         unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))]
         if len(unchanged) == len(self.files.states) == len(index.states):
+            try:
+                reports = [
+                    *index.header.extra_reports,
+                    *(self._slim_report(str(rel), index.states[str(rel)]) for rel in self.files.states),
+                ]
+            except _DAMAGED:
+                return None  # a report line that is not one: build afresh
             self.reused = len(unchanged)
-            reports = [
-                *index.header.extra_reports,
-                *(self._slim_report(str(rel), index.states[str(rel)]) for rel in self.files.states),
-            ]
             return CachedBuild(
                 reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
             )
         reusable = frozenset(name for name in map(str, unchanged) if not index.states[name].displaced)
         del unchanged
+        try:  # the reports of reused states that did not verify are read from the cache: check them now
+            for name in reusable:
+                if index.states[name].verdict is not Verdict.VERIFIED:
+                    self._slim_report(name, index.states[name])
+        except _DAMAGED:
+            return None
         stale = set(index.header.site_files)
         for name, entry in index.states.items():
             if name not in reusable:
@@ -462,11 +475,19 @@ class BuildCache:
         first = _PACKED_SPANS.unpack(entries[0].spans)
         last = _PACKED_SPANS.unpack(entries[-1].spans)
         starts = (first[0], first[2], first[4])
+        try:
+            reports = [self._slim_report(str(rel), entry) for rel, entry in zip(rels, entries, strict=True)]
+        except _DAMAGED as exc:  # it was whole when planned: it changed during the build
+            raise OutputError(
+                f"{self.path}: the incremental cache changed during the build ({exc!r} in a report line); "
+                "build again, or with --no-cache"
+            ) from exc
         self.reused += len(rels)
         return ReusedRun(
+            origin=self.path,
             rels=rels,
             entries=entries,
-            reports=[self._slim_report(str(rel), entry) for rel, entry in zip(rels, entries, strict=True)],
+            reports=reports,
             warnings=[warning for entry in entries for warning in entry.warnings],
             sources=self._index.streams,
             starts=starts,

@@ -182,3 +182,32 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
         assert len(index.read_bytes().splitlines()) == 3  # an index line per state
         assert (cache / f"{generation}.reports").read_bytes().count(b",\n") == 3  # a report line per state
+
+
+def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A report line garbled in place, or a stream shorter than ``HEAD`` says: every input is rendered again."""
+    good = new_paper(signing_key, "2607.10001", "Paper A")
+    failed = new_paper(signing_key, "2607.10002", "Paper B").replace(b"Paper B", b"Paper Z")
+    content = make_content({"a.state.json": good, "b.state.json": failed}, keys=[signing_key])
+    assert _rendered(_build_both(content, tmp_path, "first")) == (2, 0)
+    cache = tmp_path / ".site.cache"
+
+    (reports,) = cache.glob("*.reports")
+    data = reports.read_bytes()
+    assert data.count(b'"kind":"state"') == 2 and b'"status":"failed"' in data
+    reports.write_bytes(data.replace(b'"kind":"state"', b'"kind":"state!'))  # same size, not JSON
+    assert _rendered(_build_both(content, tmp_path, "garbled")) == (2, 0)
+
+    (content / "states" / "a.state.json").write_bytes(new_paper(signing_key, "2607.10001", "Paper A, v2"))
+    (reports,) = cache.glob("*.reports")
+    reports.write_bytes(reports.read_bytes().replace(b'"kind":"state"', b'"kind":"state!'))
+    assert _rendered(_build_both(content, tmp_path, "garbled-change")) == (2, 0)
+
+    (summaries,) = cache.glob("*.summaries")
+    summaries.write_bytes(summaries.read_bytes()[:-1])
+    assert _rendered(_build_both(content, tmp_path, "truncated")) == (2, 0)
