@@ -47,7 +47,7 @@ from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
-from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, safe_relpath
+from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, paper_dir_text, safe_relpath
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
 __all__ = [
@@ -517,7 +517,7 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, Int
 
 def _claimed_paths(summary: PaperSummary) -> set[str]:
     """The page paths a paper claims: its own directory and one per routable alias."""
-    paths = {str(paper_dir(summary.suffix))}
+    paths = {paper_dir_text(summary.suffix)}
     for kind, value in summary.aliases:
         rel = alias_path_text(kind, value)
         if rel is not None:
@@ -769,7 +769,7 @@ def _write_integrity_paths(
             result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
             continue
         _, _, rel, suffix, sha256 = order_texts(run[0][:-4])
-        own = str(paper_dir(suffix))
+        own = paper_dir_text(suffix)
         if own not in collided:  # else the paper's files gave way to a collision page
             site.link(f"{own}/integrity.json", rel, sha256)
 

@@ -19,6 +19,7 @@ __all__ = [
     "href",
     "integrity_endpoint_path",
     "paper_dir",
+    "paper_dir_text",
     "root_prefix",
     "safe_relpath",
 ]
@@ -73,7 +74,16 @@ def _unsafe(text: str, max_parts: int) -> bool:
 
 def paper_dir(suffix: str) -> PurePosixPath:
     """``pith/<SUFFIX>``; callers pass a validated 26-character base32 suffix."""
-    return PurePosixPath("pith", suffix)
+    return PurePosixPath(paper_dir_text(suffix))
+
+
+def paper_dir_text(suffix: str) -> str:
+    """``str(paper_dir(suffix))`` without a path object: the site-wide step asks it of every paper twice.
+
+    >>> paper_dir_text("3BA52NFJTLFMVFHQMNWVXCSHM7")
+    'pith/3BA52NFJTLFMVFHQMNWVXCSHM7'
+    """
+    return f"pith/{suffix}"
 
 
 def alias_path(kind: str, value: str) -> PurePosixPath | None:
