@@ -10,9 +10,12 @@ written into a staging directory and swapped in at the end (see ``output.py``).
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from array import array
 from collections import deque
@@ -367,17 +370,19 @@ def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected, 
     started = time.perf_counter()
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
-    replaced = _write_site_pages(
-        site,
-        renderer,
-        inputs.config,
-        inputs.keyring,
-        collected.summaries,
-        inputs.pages,
-        result,
-        parallel=jobs > 1,
-    )
-    _write_report(site, collected, result)
+    with _ReportWriter(site, collected, result.counts()) as report:
+        replaced = _write_site_pages(
+            site,
+            renderer,
+            inputs.config,
+            inputs.keyring,
+            collected.summaries,
+            inputs.pages,
+            result,
+            parallel=jobs > 1,
+            meanwhile=report.start,
+        )
+        report.finish(result)
     _write_manifest(site, collected, replaced)
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
 
@@ -569,11 +574,13 @@ def _write_site_pages(
     result: BuildResult,
     *,
     parallel: bool,
+    meanwhile: Callable[[], None],
 ) -> set[str]:
     """Write every page that depends on more than one paper; return the paths that replace per-paper files.
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes).
+    ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     orders = _site_orders(spill)
     collided = _resolve_claims(spill, orders.claims, result)
@@ -596,6 +603,7 @@ def _write_site_pages(
             site.write(rel, data)
 
     with ForkedStep(site.writer, listings, parallel=parallel) as beside:
+        meanwhile()  # after the fork: the forked process never holds another thread's locks
         _write_alias_map(site, spill, orders.by_suffix, collided)
         _write_integrity_paths(site, spill, orders.claims, collided, result)
         beside.here()
@@ -651,24 +659,79 @@ def _write_rest(
             site.write(PurePosixPath("assets", asset.name), asset.read_bytes())
 
 
-def _write_report(site: StagedSite, collected: Collected, result: BuildResult) -> None:
-    """``verification-report.json``: schema, counts, one entry per input (one line each), warnings."""
-    counts = result.counts()
-    path = site.path(PurePosixPath(REPORT_NAME))
-    with path.open("wb") as out:
-        out.write(b'{"counts": ' + compact_json(counts) + b',\n"inputs": [\n')
+class _ReportWriter:
+    """``verification-report.json``: counts, one entry per input (one line each), then errors and warnings.
+
+    The entries are the report stream (hundreds of megabytes for a large corpus). A
+    thread copies and hashes them while the site-wide pages are made (reads, writes
+    and hashing release the GIL); ``finish`` adds the tail, which needs the warnings
+    the site-wide step adds, and lists the file with the digest the thread computed.
+    """
+
+    def __init__(self, site: StagedSite, collected: Collected, counts: dict[str, int]) -> None:
+        self._site = site
+        self._counts = counts
+        self._out = site.path(PurePosixPath(REPORT_NAME)).open("wb")  # closed by finish or __exit__
+        self._digest = hashlib.sha256()
+        self._error: BaseException | None = None
         reports = collected.streams.reports
         reports.flush()
-        # every line is followed by its separator: all but the last one's are copied
-        copy_range(reports.fileno(), out, 0, max(0, collected.reports_end - 2))
+        self._thread = threading.Thread(
+            target=self._copy,
+            args=(reports.fileno(), max(0, collected.reports_end - 2)),  # no separator after the last
+            name="report",
+            daemon=True,
+        )
+
+    def __enter__(self) -> _ReportWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+        self._out.close()
+
+    def start(self) -> None:
+        self._put(b'{"counts": ' + compact_json(self._counts) + b',\n"inputs": [\n')
+        self._thread.start()
+
+    def _put(self, data: bytes) -> None:
+        self._out.write(data)
+        self._digest.update(data)
+
+    def _copy(self, source: int, count: int) -> None:
+        try:
+            offset = 0
+            while offset < count:
+                block = os.pread(source, min(_REPORT_BLOCK, count - offset), offset)
+                if not block:
+                    raise OSError(errno.EIO, "the report stream ends early")
+                self._put(block)
+                offset += len(block)
+        except BaseException as exc:  # handed to the main thread by finish
+            self._error = exc
+
+    def finish(self, result: BuildResult) -> None:
+        """Wait for the entries, then close the report with its errors and warnings.
+
+        Raises:
+            OSError: the entries could not be copied.
+        """
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
         tail = {
             "errors": sorted(result.errors),
             "schema": REPORT_SCHEMA,
-            "total": sum(counts.values()),
+            "total": sum(self._counts.values()),
             "warnings": sorted(result.warnings),
         }
-        out.write(b"\n],\n" + compact_json(tail)[1:] + b"\n")
-    site.writer.record(PurePosixPath(REPORT_NAME))
+        self._put(b"\n],\n" + compact_json(tail)[1:] + b"\n")
+        self._out.close()
+        self._site.writer.record(PurePosixPath(REPORT_NAME), self._digest.hexdigest())
+
+
+_REPORT_BLOCK = 1 << 20
 
 
 def _write_manifest(site: StagedSite, collected: Collected, replaced: set[str]) -> None:

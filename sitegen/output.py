@@ -196,10 +196,11 @@ class TreeWriter:
                 self._dirs.clear()
             self._dirs.add(directory)
 
-    def record(self, rel: PurePosixPath) -> None:
-        """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means."""
+    def record(self, rel: PurePosixPath, sha256: str | None = None) -> None:
+        """Add the ``SHA256SUMS`` line of a file written under ``root`` by other means
+        (``sha256``: its digest, when the writer computed it; else the file is read)."""
         self.count += 1
-        self._lines.append(f"{file_sha256(safe_join(self.root, rel))}  {rel}\n")
+        self._lines.append(f"{sha256 or file_sha256(safe_join(self.root, rel))}  {rel}\n")
 
     def keep(self, rel: PurePosixPath | str, sha256: str) -> None:
         """Add the ``SHA256SUMS`` line of a file already in place elsewhere (not written, not counted)."""
