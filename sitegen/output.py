@@ -567,7 +567,10 @@ class StagedSite:
             for directory, _, names in os.walk(live_dir):
                 gone.update(os.path.join(directory, n)[prefix:].replace(os.sep, "/") for n in names)
         gone -= staged
-        gone.difference_update(_listed(self.root))
+        # Kept in place: the site-wide files with unchanged bytes, listed by this process's writer.
+        # No reused paper's file is among the stale ones: a path is listed once in a SHA256SUMS,
+        # and a paper that shared one with another was displaced, so it is not reused.
+        gone.difference_update(manifest_paths(self.writer.manifest().splitlines()))
         for move in moves:
             live = os.path.join(self.target, move)
             if os.path.isdir(live) and not os.path.islink(live):
