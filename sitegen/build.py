@@ -19,7 +19,7 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
@@ -520,10 +520,10 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, Int
 # of record numbers, so memory holds a few bytes a paper and one page at a time.
 
 
-def _claimed_paths(summary: PaperSummary) -> set[str]:
+def _claimed_paths(suffix: str, aliases: Iterable[Sequence[str]]) -> set[str]:
     """The page paths a paper claims: its own directory and one per routable alias."""
-    paths = {paper_dir_text(summary.suffix)}
-    for kind, value in summary.aliases:
+    paths = {paper_dir_text(suffix)}
+    for kind, value in aliases:
         rel = alias_path_text(kind, value)
         if rel is not None:
             paths.add(rel)
@@ -543,18 +543,22 @@ class _SiteOrders:
     """Papers by verdict."""
 
 
+def _claims_of(spill: SummarySpill, number: int) -> set[str]:
+    summary = spill[number]
+    return _claimed_paths(summary.suffix, summary.aliases)
+
+
 def _site_orders(spill: SummarySpill) -> _SiteOrders:
     claims = PathClaims()
     newest: list[bytes] = []
     by_suffix: list[bytes] = []
     counts = {v.value: 0 for v in Verdict}
-    for number, summary in enumerate(spill):
-        claims.add(number, _claimed_paths(summary))
-        newest.append(
-            order_key(summary.submitted_at, summary.suffix) + (LAST_RECORD - number).to_bytes(4, "big")
-        )
-        by_suffix.append(order_key(summary.suffix, summary.input) + number.to_bytes(4, "big"))
-        counts[summary.verdict.value] += 1
+    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "aliases")
+    for number, (submitted_at, suffix, name, verdict, aliases) in enumerate(papers):
+        claims.add(number, _claimed_paths(suffix, aliases))
+        newest.append(order_key(submitted_at, suffix) + (LAST_RECORD - number).to_bytes(4, "big"))
+        by_suffix.append(order_key(suffix, name) + number.to_bytes(4, "big"))
+        counts[verdict] += 1
     newest.sort(reverse=True)  # equal keys keep input order: the greater the 4 bytes, the earlier
     newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
     del newest
@@ -763,7 +767,7 @@ def _resolve_claims(
     The paths are in ``PurePosixPath`` order.
     """
     collided: dict[str, tuple[int, ...]] = {}
-    for collision in claims.collisions(lambda n: _claimed_paths(spill[n])):
+    for collision in claims.collisions(lambda n: _claims_of(spill, n)):
         claimants = [spill[n] for n in collision.claimants]
         for path in collision.spellings:
             collided[path] = collision.claimants
@@ -795,21 +799,22 @@ def _write_integrity_paths(
     wanted: list[bytes] = []
     """Sort keys: the case-folded endpoint, the input; then the endpoint, the suffix and the
     file's SHA-256 (read back, not decoded again)."""
-    for number, summary in enumerate(spill):
-        if not summary.integrity_endpoint:
+    papers = spill.fields("integrity_endpoint", "input", "suffix", "integrity_sha256")
+    for number, (endpoint, name, suffix, sha256) in enumerate(papers):
+        if not endpoint:
             continue
-        rel = integrity_endpoint_path(summary.integrity_endpoint)
+        rel = integrity_endpoint_path(endpoint)
         if rel is None:
-            unsafe.append((summary.input, number))
+            unsafe.append((name, number))
             continue
         parents = [fold(parent) for parent in _parents(rel)]
         if any(claims.maybe_claimed(parent) for parent in parents):
-            doubtful.append((rel, summary.input, summary.suffix, summary.integrity_sha256, number, parents))
+            doubtful.append((rel, name, suffix, sha256, number, parents))
         else:
-            wanted.append(_endpoint_key(rel, summary.input, summary.suffix, summary.integrity_sha256, number))
+            wanted.append(_endpoint_key(rel, name, suffix, sha256, number))
     if doubtful:
         claimed = claims.claimed(
-            {p for *_, parents in doubtful for p in parents}, lambda n: _claimed_paths(spill[n])
+            {p for *_, parents in doubtful for p in parents}, lambda n: _claims_of(spill, n)
         )
         for rel, name, suffix, sha256, number, parents in doubtful:
             if any(parent in claimed for parent in parents):
@@ -870,16 +875,16 @@ def _json_text(value: str | None) -> str:
     return "null" if value is None else _ENCODE(value)
 
 
-def _alias_entry(kind: str, value: str, summary: PaperSummary, path: str | None) -> str:
-    """One entry of the alias map's ``aliases`` list, as ``json_bytes`` indents it there."""
+def _alias_entry(kind: str, value: str, paper: tuple[str, str], path: str | None) -> str:
+    """One entry of the alias map's ``aliases`` list, as ``json_bytes`` indents it there
+    (``paper``: the entry's input, Pith number and status lines, the same for all its aliases)."""
     return (
         "{\n"
         f'      "alias_kind": {_json_text(kind)},\n'
         f'      "alias_value": {_json_text(value)},\n'
-        f'      "input": {_json_text(summary.input)},\n'
+        f"{paper[0]}"
         f'      "path": {_json_text(path)},\n'
-        f'      "pith_number": {_json_text(summary.pith_number)},\n'
-        f'      "status": {_json_text(summary.verdict.value)}\n'
+        f"{paper[1]}"
         "    }"
     )
 
@@ -896,14 +901,17 @@ def _write_alias_map(
     with site.path(rel).open("wb") as out:
         out.write(b'{\n  "aliases": ')
         separator = "[\n    "
-        for summary in spill.view(by_suffix):
+        papers = spill.view(by_suffix).fields("aliases", "input", "pith_number", "verdict")
+        for aliases, name, pith_number, verdict in papers:
+            paper = (
+                f'      "input": {_json_text(name)},\n',
+                f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
+            )
             entries = []
-            for kind, value in summary.aliases:
+            for kind, value in aliases:
                 path = alias_path_text(kind, value)
                 entries.append(
-                    _alias_entry(
-                        kind, value, summary, None if path is None or path in collided else f"{path}/"
-                    )
+                    _alias_entry(kind, value, paper, None if path is None or path in collided else f"{path}/")
                 )
             if entries:
                 out.write((separator + ",\n    ".join(entries)).encode("utf-8"))

@@ -19,9 +19,10 @@ import errno
 import os
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
-from typing import IO, overload
+from operator import itemgetter
+from typing import IO, Any, overload
 
 import orjson
 
@@ -133,12 +134,20 @@ class SummarySpill:
         return os.pread(self._file.fileno(), end - start, start)
 
     def __getitem__(self, number: int) -> PaperSummary:
-        if not 0 <= number < len(self):
-            raise IndexError(number)
-        return _decode(self._read(self._offsets[number], self._offsets[number + 1]))
+        return _decode(self.record(number))
 
     def __iter__(self) -> Iterator[PaperSummary]:
         """Every summary in input order, read a block at a time."""
+        return map(_decode, self._records())
+
+    def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
+        """The fields ``names`` of every summary in input order, as JSON has them (lists for
+        tuples, the verdict's value): a pass that needs a few fields skips making whole
+        summaries, about a third of the cost of reading them."""
+        pick = _picker(names)
+        return (pick(orjson.loads(record)) for record in self._records())
+
+    def _records(self) -> Iterator[bytes]:
         offsets = self._offsets
         number = 0
         while number < len(self):
@@ -149,8 +158,14 @@ class SummarySpill:
             last = max(last, number + 1)  # a record larger than a block is read alone
             block = self._read(block_start, offsets[last])
             for at in range(number, last):
-                yield _decode(block[offsets[at] - block_start : offsets[at + 1] - block_start])
+                yield block[offsets[at] - block_start : offsets[at + 1] - block_start]
             number = last
+
+    def record(self, number: int) -> bytes:
+        """The encoded record of summary ``number``."""
+        if not 0 <= number < len(self):
+            raise IndexError(number)
+        return self._read(self._offsets[number], self._offsets[number + 1])
 
     def view(self, order: array[int]) -> SummaryView:
         """The summaries in the order of the record numbers ``order``, read as they are asked for."""
@@ -183,6 +198,21 @@ class SummaryView(Sequence[PaperSummary]):
         spill = self._spill
         for number in self._order:
             yield spill[number]
+
+    def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
+        """``SummarySpill.fields`` in this view's order."""
+        pick, record = _picker(names), self._spill.record
+        return (pick(orjson.loads(record(number))) for number in self._order)
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function taking the fields ``names`` (in that order) out of a record's decoded list."""
+    indices = [_FIELDS.index(name) for name in names]
+    if len(indices) == 1:
+        (only,) = indices
+        return lambda values: (values[only],)
+    pick: Callable[[list[Any]], tuple[Any, ...]] = itemgetter(*indices)
+    return pick
 
 
 def order_key(*texts: str) -> bytes:
