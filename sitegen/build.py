@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 
+from sitegen import paper_html
 from sitegen.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
 from sitegen.canonical import sha256_hex
 from sitegen.claims import PathClaims, fold, path_order
@@ -50,7 +51,14 @@ from sitegen.shard import Shard
 from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
-from sitegen.urls import alias_path_text, integrity_endpoint_path, paper_dir, paper_dir_text, safe_relpath
+from sitegen.urls import (
+    alias_path_text,
+    integrity_endpoint_path,
+    paper_dir,
+    paper_dir_text,
+    root_prefix,
+    safe_relpath,
+)
 from sitegen.verify import public_key_pem, verify_integrity_bytes
 
 __all__ = [
@@ -960,12 +968,14 @@ def _write_index(
     for number in range(1, page_count + 1):
         rel = PurePosixPath(".") if number == 1 else PurePosixPath("papers", str(number))
         out = PurePosixPath("index.html") if number == 1 else rel / "index.html"
+        papers = ordered[(number - 1) * per_page : number * per_page]
         site.write(
             out,
             renderer.page(
                 "index.html",
                 rel,
-                papers=ordered[(number - 1) * per_page : number * per_page],
+                papers=papers,
+                rows=paper_html.index_rows(papers, root_prefix(rel), renderer.verdict_badges),
                 page_number=number,
                 page_count=page_count,
                 total=len(ordered),

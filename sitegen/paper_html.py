@@ -1,6 +1,7 @@
-"""The paper page's repeated rows, built in Python (layer 4): authors, aliases, checks, findings, ...
+"""The paper page's repeated rows, and the index pages', built in Python (layer 4).
 
-In ``paper.html`` these loops cost about half of a page's render: Jinja spends a
+In ``paper.html`` these loops cost about half of a page's render (and the index pages'
+table most of theirs): Jinja spends a
 context lookup, an attribute call, ``finalize`` and an escape on every value of every
 row. Each function here returns the text its loop printed: every value goes through
 ``html_text`` (``finalize``'s replacement of control and bidi characters, then
@@ -14,11 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from markupsafe import Markup
 
 from sitegen.model import Claim, Event, Finding, Reference
 from sitegen.render import VisibleMarkup, html_text
+from sitegen.report import Verdict
 from sitegen.urls import href
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "completeness_items",
     "event_rows",
     "finding_items",
+    "index_rows",
     "json_ld",
     "reference_items",
     "short_form_links",
@@ -179,3 +183,46 @@ def event_rows(events: Sequence[Event]) -> Markup:
             ]
         )
     )
+
+
+class Listed(Protocol):
+    """What an index row shows of a paper; ``paper.PaperSummary`` has it (kept apart to stay in layer 4)."""
+
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def suffix(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def authors(self) -> tuple[str, ...]: ...
+    @property
+    def primary_cat(self) -> str: ...
+    @property
+    def cross_cats(self) -> tuple[str, ...]: ...
+    @property
+    def submitted_at(self) -> str: ...
+
+
+def index_rows(papers: Iterable[Listed], root: str, verdict_badges: Mapping[str, Markup]) -> Markup:
+    """The index table's rows: verdict, title linking to the paper's page, authors, categories, date, Pith prefix."""
+    parts = []
+    for paper in papers:
+        verdict = paper.verdict.value
+        link = html_text(href(root, "pith/" + paper.suffix, directory=True))
+        cross = (
+            f' <span class="muted">({html_text(", ".join(paper.cross_cats))})</span>'
+            if paper.cross_cats
+            else ""
+        )
+        parts.append(
+            f'      <tr class="row-{html_text(verdict)}">\n'
+            f"        <td>{verdict_badges[verdict]}</td>\n"
+            f'        <td><a href="{link}">{html_text(paper.title)}</a><br>'
+            f'<span class="authors">{html_text(", ".join(paper.authors))}</span></td>\n'
+            f"        <td>{html_text(paper.primary_cat)}{cross}</td>\n"
+            f'        <td><time datetime="{html_text(paper.submitted_at)}">{html_text(paper.submitted_at[:10])}</time></td>\n'
+            f"        <td><code>pith:{html_text(paper.suffix[:8])}</code></td>\n"
+            "      </tr>\n"
+        )
+    return _markup("".join(parts))

@@ -355,9 +355,10 @@ class Renderer:
         }
         """Each badge rendered once: a macro call per use costs more than the page."""
         self.stated_note: Markup = macros.stated()
+        self.verdict_badges: Mapping[str, Markup] = {v.value: macros.verdict_badge(v.value) for v in Verdict}
         self.env.globals.update(
             status_badges=self.status_badges,
-            verdict_badges={v.value: macros.verdict_badge(v.value) for v in Verdict},
+            verdict_badges=self.verdict_badges,
             big_verdict_badges={v.value: macros.verdict_badge(v.value, big=True) for v in Verdict},
             stated_note=self.stated_note,
         )

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from sitegen import paper_html
 from sitegen.config import SiteConfig
 from sitegen.model import Claim, Event, Finding, Reference, Signer
+from sitegen.paper import PaperSummary
 from sitegen.render import Renderer, safe_link
-from sitegen.report import Status
+from sitegen.report import Status, Verdict
 from sitegen.urls import href
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e"))
@@ -86,6 +87,16 @@ ORIGINAL_EVENTS = """  <tr><td><code class="hash">{{ first.event_id }}</code></t
   {% for s in snapshots %}
   <tr><td><code class="hash">{{ s.event.event_id }}</code></td><td>{{ s.event.target }}</td><td>{{ s.event.signer.signer_id }} (<code>{{ s.event.signer.key_id }}</code>)</td><td><time datetime="{{ s.event.created_at }}">{{ s.event.created_at }}</time></td></tr>
   {% endfor %}
+"""
+ORIGINAL_INDEX_ROWS = """    {% for p in papers %}
+      <tr class="row-{{ p.verdict.value }}">
+        <td>{{ verdict_badges[p.verdict.value] }}</td>
+        <td><a href="{{ link('pith/' ~ p.suffix) }}">{{ p.title }}</a><br><span class="authors">{{ p.authors|join(', ') }}</span></td>
+        <td>{{ p.primary_cat }}{% if p.cross_cats %} <span class="muted">({{ p.cross_cats|join(', ') }})</span>{% endif %}</td>
+        <td><time datetime="{{ p.submitted_at }}">{{ p.submitted_at[:10] }}</time></td>
+        <td><code>pith:{{ p.suffix[:8] }}</code></td>
+      </tr>
+    {% endfor %}
 """
 NEW_ROW = "{{ row }}{# as paper.html prints a row fragment #}\n"
 
@@ -242,3 +253,30 @@ def test_json_ld_equals_tojson_of_the_whole_document(ld: dict[str, Any], authors
     full = {**ld, "author": [{"@type": "Person", "name": name} for name in authors]}
     expected = _RENDERER.env.from_string("{{ ld|tojson }}").render(ld=full)
     assert _printed(paper_html.json_ld(ld, authors), inline=True) == expected
+
+
+listed_papers = st.builds(
+    PaperSummary,
+    input=st.just("states/x.state.json"),
+    verdict=st.sampled_from(list(Verdict)),
+    suffix=hostile,
+    pith_number=hostile,
+    title=hostile,
+    authors=st.lists(hostile, max_size=3).map(tuple),
+    primary_cat=hostile,
+    cross_cats=st.lists(hostile, max_size=2).map(tuple),
+    submitted_at=hostile,
+    source_id=hostile,
+    canonical_sha256=hostile,
+    aliases=st.just(()),
+    integrity_endpoint=st.just(""),
+    integrity_sha256=st.just(""),
+)
+
+
+@settings(max_examples=200)
+@given(papers=st.lists(listed_papers, max_size=4))
+def test_index_rows_equal_the_original_loop(papers: list[PaperSummary]) -> None:
+    """Verdict badge, linked title, authors, categories, date and Pith prefix, all escaped."""
+    html = paper_html.index_rows(papers, _ROOT, _RENDERER.verdict_badges)
+    assert _printed(html) == _original(ORIGINAL_INDEX_ROWS, papers=papers)
