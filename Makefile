@@ -70,4 +70,4 @@ clean-bench:
 	rm -rf bench/work/out-*
 
 clean:
-	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .$(OUT).cache.jsonl .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz
+	rm -rf $(OUT) .$(OUT).staging-* .$(OUT).lock .$(OUT).cache .pytest_cache .mypy_cache .ruff_cache .hypothesis _fuzz

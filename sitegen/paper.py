@@ -31,7 +31,7 @@ from sitegen.render import Renderer, compact_json, is_plain_json, json_bytes, sa
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
-from sitegen.urls import alias_path, paper_dir, root_prefix
+from sitegen.urls import alias_path_text, paper_dir, root_prefix
 from sitegen.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
 
 __all__ = [
@@ -158,9 +158,9 @@ def slim_report(report: InputReport) -> InputReport:
     return replace(report, checks=report.failed_checks or tuple(unchecked))
 
 
-def alias_paths(summary: PaperSummary) -> list[tuple[str, str, PurePosixPath | None]]:
+def alias_paths(summary: PaperSummary) -> list[tuple[str, str, str | None]]:
     """(kind, value, redirect directory or None when unsafe or unrouted) for each alias."""
-    return [(kind, value, alias_path(kind, value)) for kind, value in summary.aliases]
+    return [(kind, value, alias_path_text(kind, value)) for kind, value in summary.aliases]
 
 
 def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: bytes) -> PaperSummary | None:
@@ -341,7 +341,7 @@ def _write_paper(
     )
     writer.write(f"{base}/verification.json", report_json)
     routes = alias_paths(summary)
-    routed = {str(rel) for _, _, rel in routes if rel is not None}
+    routed = {rel for _, _, rel in routes if rel is not None}
     short = short_forms(summary.suffix)
     writer.write(
         f"{base}/index.html",
@@ -377,7 +377,7 @@ def _write_paper(
                     f"{summary.input}: current.source_aliases[{index}].alias_value: alias.path: "
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
-        elif rel != base_path:
+        elif rel != base:
             redirects.append(rel)
     for rel, page in zip(redirects, redirect_pages(renderer, redirects, summary), strict=True):
         writer.write(f"{rel}/index.html", page)
@@ -393,7 +393,7 @@ def paper_page(
     summary: PaperSummary,
     report: InputReport,
     short_links: list[tuple[str, bool]],
-    alias_rows: list[tuple[str, str, PurePosixPath | None]],
+    alias_rows: list[tuple[str, str, str | None]],
     check_status: dict[str, str],
     key: RegistryKey | None,
     **context: object,
@@ -506,7 +506,7 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
     }
 
 
-def redirect_pages(renderer: Renderer, rels: Sequence[PurePosixPath], summary: PaperSummary) -> list[bytes]:
+def redirect_pages(renderer: Renderer, rels: Sequence[str], summary: PaperSummary) -> list[bytes]:
     """The redirect page of each alias directory in ``rels``: ``redirect.html`` with the paper's values filled in."""
     return renderer.stamped_pages(
         "redirect.html",

@@ -76,7 +76,7 @@ def _external_link(kind: str, value: str, safe_link: Callable[[str], str | None]
 
 
 def alias_rows(
-    rows: Iterable[tuple[str, str, PurePosixPath | None]],
+    rows: Iterable[tuple[str, str, PurePosixPath | str | None]],
     check_status: Mapping[str, str],
     status_badges: Mapping[str, Markup],
     stated_note: Markup,

@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 __all__ = [
     "PAPER_FILES",
-    "alias_path",
     "alias_path_text",
     "href",
     "integrity_endpoint_path",
@@ -86,26 +85,19 @@ def paper_dir_text(suffix: str) -> str:
     return f"pith/{suffix}"
 
 
-def alias_path(kind: str, value: str) -> PurePosixPath | None:
-    """Directory of an alias's redirect page, or None when its kind has no route or it is unsafe.
+def alias_path_text(kind: str, value: str) -> str | None:
+    """Directory of an alias's redirect page (``/``-separated text), or None when its kind has no route or it is unsafe.
 
     A short alias must be 8, 12 or 16 base32 characters as its kind says, so it can never
-    name a paper's own directory (26 characters).
+    name a paper's own directory (26 characters). Text, not a path object: every paper
+    asks it of each alias, and the site-wide step again.
 
-    >>> alias_path("arxiv", "hep-lat/0305021")
-    PurePosixPath('arxiv/hep-lat/0305021')
-    >>> alias_path("pith_short_8", "3BA52NFJTLFMVFHQMNWVXCSHM7") is None
-    True
-    """
-    text = alias_path_text(kind, value)
-    return None if text is None else PurePosixPath(text)
-
-
-def alias_path_text(kind: str, value: str) -> str | None:
-    """``str(alias_path(kind, value))`` without a path object: the site-wide step asks it of every alias.
-
+    >>> alias_path_text("arxiv", "hep-lat/0305021")
+    'arxiv/hep-lat/0305021'
     >>> alias_path_text("doi", "10.48550/arxiv.2401.00001")
     'doi/10.48550/arxiv.2401.00001'
+    >>> alias_path_text("pith_short_8", "3BA52NFJTLFMVFHQMNWVXCSHM7") is None
+    True
     >>> alias_path_text("arxiv", "../x") is None
     True
     """
