@@ -160,6 +160,10 @@ def _clear_leftovers(settings: Settings) -> None:
 
 def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     corpus = _corpus(settings, size)
+    one, one_percent = [size // 2], list(range(50 % size, size, 100))
+    rewrite_papers(
+        corpus, sorted({*one, *one_percent}), SEED, revision=0
+    )  # as an interrupted bench may not have
     project = settings.work / f"hugo-project-{size}"
     if not (project / ".complete").exists():
         _log(f"writing the Hugo project for {size} papers")
@@ -197,7 +201,6 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
     site = outputs / "site"
-    one, one_percent = [size // 2], list(range(50 % size, size, 100))
     _log(f"{size}: sitegen full build")
     entry["full"] = _build(corpus, site, settings.jobs)
     _log(f"{size}: sitegen no-op rebuild")
@@ -205,15 +208,29 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     try:
         rewrite_papers(corpus, one, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after 1 state changed")
-        entry["one"] = _build(corpus, site, settings.jobs)
+        entry["one"] = _rebuilt(_build(corpus, site, settings.jobs), len(one))
         rewrite_papers(corpus, one_percent, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
-        entry["one_percent"] = _build(corpus, site, settings.jobs)
+        entry["one_percent"] = _rebuilt(_build(corpus, site, settings.jobs), len(one_percent))
         entry["one_percent"]["changed"] = len(one_percent)
     finally:
         rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
     _add_ratios(entry)
     return entry
+
+
+def _rebuilt(run: dict[str, Any], changed: int) -> dict[str, Any]:
+    """``run``, after checking that it rendered exactly the ``changed`` states: else it measured something else.
+
+    Raises:
+        RuntimeError: it rendered another number of states.
+    """
+    if run["rendered"] != changed:
+        raise RuntimeError(
+            f"the rebuild after {changed} changed states rendered {run['rendered']}: "
+            "its figures would not measure what the table says"
+        )
+    return run
 
 
 def _available_mb() -> float:

@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         "counts": result.counts(),
         "warnings": len(result.warnings),
         "jobs": args.jobs,
+        "rendered": result.rendered,
+        "reused": result.reused,
         "build_s": round(result.seconds, 3),
         "stages_s": {stage: round(seconds, 3) for stage, seconds in result.stages.items()},
     }

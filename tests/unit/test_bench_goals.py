@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitegen.bench.__main__ import RUNS, goal_lines, markdown
+import pytest
+
+from sitegen.bench.__main__ import RUNS, _rebuilt, goal_lines, markdown
 
 
 def _run(wall: float, rss: float, **extra: float) -> dict[str, Any]:
@@ -81,3 +83,10 @@ def test_a_size_skipped_for_disk_space_says_why_in_every_row() -> None:
     assert len(skipped) == len(names)
     assert all(f"skipped: {reason}" in line for line in skipped)
     assert "| peak RSS at 100,000 | under 300 MB | not measured | |" in table
+
+
+def test_a_rebuild_that_rendered_other_than_the_changed_states_is_refused() -> None:
+    """A corpus left changed by an interrupted bench makes the "1 state changed" run a no-op: never reported as one."""
+    assert _rebuilt(_run(1.0, 50.0, rendered=1), 1)["wall_s"] == 1.0
+    with pytest.raises(RuntimeError, match="after 1 changed states rendered 0"):
+        _rebuilt(_run(0.2, 40.0, rendered=0), 1)
