@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from sitegen.model import Claim, Event, Finding, Reference
 from sitegen.render import VisibleMarkup, html_text
-from sitegen.report import Verdict
+from sitegen.search import Searchable
 from sitegen.urls import href
 
 __all__ = [
@@ -185,23 +185,13 @@ def event_rows(events: Sequence[Event]) -> Markup:
     )
 
 
-class Listed(Protocol):
-    """What an index row shows of a paper; ``paper.PaperSummary`` has it (kept apart to stay in layer 4)."""
+class Listed(Searchable, Protocol):
+    """What an index row shows of a paper: the search index's fields and the categories."""
 
-    @property
-    def verdict(self) -> Verdict: ...
-    @property
-    def suffix(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def authors(self) -> tuple[str, ...]: ...
     @property
     def primary_cat(self) -> str: ...
     @property
     def cross_cats(self) -> tuple[str, ...]: ...
-    @property
-    def submitted_at(self) -> str: ...
 
 
 def index_rows(papers: Iterable[Listed], root: str, verdict_badges: Mapping[str, Markup]) -> Markup:

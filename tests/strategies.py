@@ -10,6 +10,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from sitegen.canonical import canonical_bytes
+from sitegen.paper import PaperSummary
+from sitegen.report import Verdict
 from sitegen.synth import SigningKey, resign_state
 from tests.conftest import SEED_PATH
 
@@ -28,6 +30,27 @@ json_values = st.recursive(
     max_leaves=12,
 )
 """Any JSON value ``json.loads`` can return from strict JSON."""
+
+
+def summaries(text: st.SearchStrategy[str] = texts) -> st.SearchStrategy[PaperSummary]:
+    """Paper summaries whose every text is drawn from ``text``."""
+    return st.builds(
+        PaperSummary,
+        input=text,
+        verdict=st.sampled_from(list(Verdict)),
+        suffix=text,
+        pith_number=text,
+        title=text,
+        authors=st.lists(text, max_size=5).map(tuple),
+        primary_cat=text,
+        cross_cats=st.lists(text, max_size=3).map(tuple),
+        submitted_at=text,
+        source_id=text,
+        canonical_sha256=text,
+        aliases=st.lists(st.tuples(text, text), max_size=4).map(tuple),
+        integrity_endpoint=text,
+        integrity_sha256=text,
+    )
 
 
 def signed_seed() -> dict[str, Any]:

@@ -18,8 +18,9 @@ from sitegen.config import SiteConfig
 from sitegen.model import Claim, Event, Finding, Reference, Signer
 from sitegen.paper import PaperSummary
 from sitegen.render import Renderer, safe_link
-from sitegen.report import Status, Verdict
+from sitegen.report import Status
 from sitegen.urls import href
+from tests.strategies import summaries
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e"))
 _ROOT = "../../"
@@ -255,27 +256,8 @@ def test_json_ld_equals_tojson_of_the_whole_document(ld: dict[str, Any], authors
     assert _printed(paper_html.json_ld(ld, authors), inline=True) == expected
 
 
-listed_papers = st.builds(
-    PaperSummary,
-    input=st.just("states/x.state.json"),
-    verdict=st.sampled_from(list(Verdict)),
-    suffix=hostile,
-    pith_number=hostile,
-    title=hostile,
-    authors=st.lists(hostile, max_size=3).map(tuple),
-    primary_cat=hostile,
-    cross_cats=st.lists(hostile, max_size=2).map(tuple),
-    submitted_at=hostile,
-    source_id=hostile,
-    canonical_sha256=hostile,
-    aliases=st.just(()),
-    integrity_endpoint=st.just(""),
-    integrity_sha256=st.just(""),
-)
-
-
 @settings(max_examples=200)
-@given(papers=st.lists(listed_papers, max_size=4))
+@given(papers=st.lists(summaries(hostile), max_size=4))
 def test_index_rows_equal_the_original_loop(papers: list[PaperSummary]) -> None:
     """Verdict badge, linked title, authors, categories, date and Pith prefix, all escaped."""
     html = paper_html.index_rows(papers, _ROOT, _RENDERER.verdict_badges)

@@ -17,29 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.paper import PaperSummary
-from sitegen.report import Verdict
 from sitegen.spill import SummarySpill, copy_range
+from tests.strategies import summaries
 
-_UTF8_TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+_SUMMARIES = summaries()
 """Any text a summary can hold: the parser refuses lone surrogates, and input names must be UTF-8."""
-
-_SUMMARIES = st.builds(
-    PaperSummary,
-    input=_UTF8_TEXT,
-    verdict=st.sampled_from(list(Verdict)),
-    suffix=_UTF8_TEXT,
-    pith_number=_UTF8_TEXT,
-    title=_UTF8_TEXT,
-    authors=st.lists(_UTF8_TEXT, max_size=5).map(tuple),
-    primary_cat=_UTF8_TEXT,
-    cross_cats=st.lists(_UTF8_TEXT, max_size=3).map(tuple),
-    submitted_at=_UTF8_TEXT,
-    source_id=_UTF8_TEXT,
-    canonical_sha256=_UTF8_TEXT,
-    aliases=st.lists(st.tuples(_UTF8_TEXT, _UTF8_TEXT), max_size=4).map(tuple),
-    integrity_endpoint=_UTF8_TEXT,
-    integrity_sha256=_UTF8_TEXT,
-)
 
 
 def _refuse_copy_file_range(*_: object) -> int:
