@@ -267,6 +267,7 @@ class ReusedRun:
     """The cache directory the run is copied from (for messages)."""
     rels: list[PurePosixPath]
     entries: list[_Indexed]
+    spans: list[Spans]
     reports: list[InputReport]
     warnings: list[str]
     sources: tuple[int, int, int]
@@ -441,13 +442,17 @@ class BuildCache:
         Index each with ``record`` or ``record_run`` once its bytes are in the streams.
         """
         fresh = render([rel for rel in rels if str(rel) not in self._reusable])
-        run: list[PurePosixPath] = []
+        run: list[tuple[PurePosixPath, _Indexed, Spans]] = []
+        states = self._index.states if self._index is not None else {}
         for rel in rels:
-            if str(rel) in self._reusable:
-                if run and (len(run) >= _RUN_STATES or not self._follows(run[-1], rel)):
+            name = str(rel)
+            if name in self._reusable:
+                entry = states[name]
+                spans: Spans = _PACKED_SPANS.unpack(entry.spans)
+                if run and (len(run) >= _RUN_STATES or not _follows(run[-1][2], spans)):
                     yield self._run(run)
                     run = []
-                run.append(rel)
+                run.append((rel, entry, spans))
                 continue
             if run:
                 yield self._run(run)
@@ -461,32 +466,24 @@ class BuildCache:
         self._reusable = frozenset()
         self._stats.clear()
 
-    def _follows(self, before: PurePosixPath, rel: PurePosixPath) -> bool:
-        """Whether ``rel``'s bytes come right after ``before``'s in each of the previous streams."""
+    def _run(self, run: list[tuple[PurePosixPath, _Indexed, Spans]]) -> ReusedRun:
         assert self._index is not None
-        first = _PACKED_SPANS.unpack(self._index.states[str(before)].spans)
-        second = _PACKED_SPANS.unpack(self._index.states[str(rel)].spans)
-        return all(first[i] + first[i + 1] == second[i] for i in (0, 2, 4))
-
-    def _run(self, rels: list[PurePosixPath]) -> ReusedRun:
-        assert self._index is not None
-        states = self._index.states
-        entries = [states[str(rel)] for rel in rels]
-        first = _PACKED_SPANS.unpack(entries[0].spans)
-        last = _PACKED_SPANS.unpack(entries[-1].spans)
+        rels, entries, spans = (list(column) for column in zip(*run, strict=True))
+        first, last = spans[0], spans[-1]
         starts = (first[0], first[2], first[4])
         try:
-            reports = [self._slim_report(str(rel), entry) for rel, entry in zip(rels, entries, strict=True)]
+            reports = [self._slim_report(str(rel), entry) for rel, entry, _ in run]
         except _DAMAGED as exc:  # it was whole when planned: it changed during the build
             raise OutputError(
                 f"{self.path}: the incremental cache changed during the build ({exc!r} in a report line); "
                 "build again, or with --no-cache"
             ) from exc
-        self.reused += len(rels)
+        self.reused += len(run)
         return ReusedRun(
             origin=self.path,
             rels=rels,
             entries=entries,
+            spans=spans,
             reports=reports,
             warnings=[warning for entry in entries for warning in entry.warnings],
             sources=self._index.streams,
@@ -496,7 +493,7 @@ class BuildCache:
                 last[2] + last[3] - starts[1],
                 last[4] + last[5] - starts[2],
             ),
-            summary_lengths=[_PACKED_SPANS.unpack(entry.spans)[5] for entry in entries],
+            summary_lengths=[at[5] for at in spans],
         )
 
     # -- writing the next cache ---------------------------------------------------------
@@ -536,8 +533,7 @@ class BuildCache:
     def record_run(self, run: ReusedRun, starts: tuple[int, int, int]) -> None:
         """Index a reused run whose bytes were copied to ``starts`` in this build's streams."""
         shift = [starts[i] - run.starts[i] for i in range(3)]
-        for rel, entry in zip(run.rels, run.entries, strict=True):
-            at = _PACKED_SPANS.unpack(entry.spans)
+        for rel, entry, at in zip(run.rels, run.entries, run.spans, strict=True):
             stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
             self._append(
                 str(rel),
@@ -634,6 +630,15 @@ class BuildCache:
                     (self.path / old).unlink()
         with contextlib.suppress(OSError):  # the single-file cache of versions before v7
             self.path.with_name(f"{self.path.name}.jsonl").unlink()
+
+
+def _follows(before: Spans, spans: Spans) -> bool:
+    """Whether a state's bytes (at ``spans``) come right after another's (at ``before``) in each stream."""
+    return (
+        before[0] + before[1] == spans[0]
+        and before[2] + before[3] == spans[2]
+        and before[4] + before[5] == spans[4]
+    )
 
 
 def _stat_tuple(values: list[int]) -> StatKey:
