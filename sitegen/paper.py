@@ -27,7 +27,7 @@ from sitegen.model import JSONValue, RegistryKey, StateFile
 from sitegen.output import TreeWriter
 from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pithnum import is_suffix, short_forms, split_pith_number
-from sitegen.render import Renderer, compact_json, is_plain_json, json_bytes, safe_link
+from sitegen.render import Renderer, compact_json, json_bytes, safe_link
 from sitegen.report import InputReport, Status, Verdict
 from sitegen.shard import Shard
 from sitegen.sources import read_input
@@ -233,8 +233,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
     report = verify_state(parsed, ctx.keyring, name)
     verified = time.perf_counter()
     report_doc = report.to_json()
-    report_plain = is_plain_json(report_doc)
-    report_line = compact_json(report_doc, plain=report_plain)
+    report_line = compact_json(report_doc, plain=True)
     signed = _load_integrity(ctx, ctx.integrity.get(parsed.state.canonical_record.source_id))
     integrity_json = _integrity_document(parsed, signed)
     summary = paper_summary(parsed, report, integrity_json)
@@ -255,7 +254,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
         ctx,
         parsed,
         report,
-        json_bytes(report_doc, plain=report_plain),
+        json_bytes(report_doc, plain=True),
         summary,
         signed,
         integrity_json,

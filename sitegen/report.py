@@ -119,6 +119,8 @@ class InputReport:
         return tuple(c for c in self.checks if c.status is Status.FAILED)
 
     def to_json(self) -> dict[str, object]:
+        """The report entry: plain JSON (only ``str``, ``None``, lists and dicts; see
+        ``render.is_plain_json``), so the writers need not walk it to know."""
         return {
             "input": self.input,
             "kind": self.kind,

@@ -552,17 +552,21 @@ def check_counts(state: StateFile) -> Check:
     return _check("events.counts", Status.VERIFIED, "event counts agree with the lists", "event_count")
 
 
-_UNCHECKABLE = (
-    ("events.signatures", "state files carry no per-event signatures", "current.graph_snapshots"),
-    ("events.id_derivation", "the event id derivation is not published", "applied_event_ids"),
-    ("graph.snapshot_sha256", "what snapshot_sha256 covers is not published", "current.graph_snapshots"),
-    (
-        "record.abstract_canon_sha256",
-        "a state file holds only an abstract excerpt",
-        "current.canonical_record.metadata.abstract_canon_sha256",
-    ),
-    ("state.merge_rules", "the rules of the merge version are not published", "merge_version"),
+_UNCHECKABLE = tuple(
+    _check(check_id, Status.NOT_CHECKABLE, why, json_path)
+    for check_id, why, json_path in (
+        ("events.signatures", "state files carry no per-event signatures", "current.graph_snapshots"),
+        ("events.id_derivation", "the event id derivation is not published", "applied_event_ids"),
+        ("graph.snapshot_sha256", "what snapshot_sha256 covers is not published", "current.graph_snapshots"),
+        (
+            "record.abstract_canon_sha256",
+            "a state file holds only an abstract excerpt",
+            "current.canonical_record.metadata.abstract_canon_sha256",
+        ),
+        ("state.merge_rules", "the rules of the merge version are not published", "merge_version"),
+    )
 )
+"""The checks no state file can pass or fail: the same (immutable) objects in every report."""
 
 
 def verify_state(parsed: ParsedState, keyring: Keyring, input_name: str) -> InputReport:
@@ -600,7 +604,7 @@ def _state_checks(parsed: ParsedState, keyring: Keyring) -> list[Check]:
     checks.append(check_title(state))
     checks += check_event_ids(state)
     checks.append(check_counts(state))
-    checks += [_check(cid, Status.NOT_CHECKABLE, why, path) for cid, why, path in _UNCHECKABLE]
+    checks += _UNCHECKABLE
     return checks
 
 
