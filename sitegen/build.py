@@ -72,6 +72,7 @@ __all__ = [
     "process_integrity",
     "process_shared_inputs",
     "read_site_inputs",
+    "state_outcomes",
     "usable_cores",
     "write_site_wide",
 ]
@@ -359,7 +360,7 @@ def _collect_shard(
     progress: Progress | None,
 ) -> None:
     """Gather this shard's outcomes and log each for the merge."""
-    for done, outcome in enumerate(_outcomes(ctx, states, jobs), start=1):
+    for done, outcome in enumerate(state_outcomes(ctx, states, jobs), start=1):
         if outcome is not None:
             collected.add(outcome)
             log.add(outcome)
@@ -410,10 +411,12 @@ def _work(rels: Sequence[PurePosixPath]) -> list[StateOutcome | None]:
 
 def _owned(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
     """The outcomes of a whole (unsharded) build, where every input is this build's."""
-    return (outcome for outcome in _outcomes(ctx, rels, jobs) if outcome is not None)
+    return (outcome for outcome in state_outcomes(ctx, rels, jobs) if outcome is not None)
 
 
-def _outcomes(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome | None]:
+def state_outcomes(
+    ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int
+) -> Iterator[StateOutcome | None]:
     """Outcomes in input order (None for another shard's input), from a process pool when it pays off."""
     if jobs <= 1 or len(rels) < 4 * jobs:
         for rel in rels:

@@ -6,6 +6,8 @@ then measures, each in a fresh process through ``sitegen.bench.measure``:
 
 - Hugo building the same page set from the same data, into a fresh directory;
 - the floor loop (``sitegen.bench.floor``) over all cores, into a fresh directory;
+- the per-paper work alone (``sitegen.bench.perpaper``: every paper through the build's
+  pool, nothing else), into a fresh directory;
 - sitegen: a full build into a fresh directory, a no-op rebuild, a rebuild after
   one state changed, and after 1 % changed (the corpus is restored afterwards).
 
@@ -26,6 +28,7 @@ and puts it into the README again (after a change to the table's format).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -56,6 +59,13 @@ DISK_MB_PER_PAPER = 0.45
 41 GB at 100,000 papers here."""
 HUGO_MB_PER_PAPER = 0.15
 """Hugo 0.111 held about 1.4 GB for 10,000 papers here: a size it cannot fit is skipped, not swapped."""
+REFERENCES = (
+    ("hugo", "Hugo (renders only)"),
+    ("floor", "floor loop"),
+    ("per_paper", "per-paper work only"),
+)
+"""The runs that are not sitegen builds: what the builds are compared with, and where their time goes."""
+
 RUNS = (
     ("full", "full build"),
     ("noop", "no-op rebuild"),
@@ -200,6 +210,19 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
+    _log(f"{size}: per-paper work alone on {settings.jobs} processes")
+    entry["per_paper"] = _measure(
+        [
+            sys.executable,
+            "-m",
+            "sitegen.bench.perpaper",
+            str(corpus),
+            str(outputs / "per-paper"),
+            "--jobs",
+            str(settings.jobs),
+        ]
+    )
+
     site = outputs / "site"
     _log(f"{size}: sitegen full build")
     entry["full"] = _build(corpus, site, settings.jobs)
@@ -242,7 +265,7 @@ def _available_mb() -> float:
 
 def _add_ratios(entry: dict[str, Any]) -> None:
     """Each run's papers per second, and its wall time and peak RSS as ratios to Hugo's and the floor's."""
-    for name in ("hugo", "floor", *(run for run, _ in RUNS)):
+    for name, _ in (*REFERENCES, *RUNS):
         run = entry.get(name)
         if run is None:
             continue
@@ -296,15 +319,14 @@ def markdown(results: dict[str, Any]) -> str:
         "| RSS × Hugo | RSS × floor | read | parse | verify | render | write | site | load |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    labels = [("hugo", "Hugo (renders only)"), ("floor", "floor loop"), *RUNS]
+    labels = [*REFERENCES, *RUNS]
     for entry in results["sizes"]:
         for name, label in labels:
             run = entry.get(name)
             if run is None:
-                lines.append(
-                    f"| {entry['papers']:,} | {label} | skipped: {entry.get(name + '_skipped', '')} |"
-                )
-                continue
+                if name + "_skipped" in entry:
+                    lines.append(f"| {entry['papers']:,} | {label} | skipped: {entry[name + '_skipped']} |")
+                continue  # else a run that bench did not have when these results were saved
             stages = run.get("stages_s", {})
             stage_cells = " | ".join(
                 _fmt(stages[s]) if s in stages else ""
@@ -330,7 +352,10 @@ def markdown(results: dict[str, Any]) -> str:
         "1-minute load average when the run ended (2 cores; above 2, other work competed). Hugo builds the same page "
         "set from the same data but verifies nothing; it has no incremental command-line build. "
         "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
-        "Jinja render of the paper page, writing the paper's files) in a tight loop on every core.",
+        "Jinja render of the paper page, writing the paper's files) in a tight loop on every core. "
+        "The per-paper work alone is every paper through the build's pool (every check, endpoint, "
+        "redirect page and file hash) and nothing else: no report, cache or site-wide pages; "
+        "the floor leaves out the part of it above the floor, the full build adds the part above it.",
         "",
         results["incremental_note"],
         "",
@@ -346,7 +371,7 @@ def _load_note(results: dict[str, Any]) -> str:
     busy = [
         f"{entry['papers']:,} {name}"
         for entry in results["sizes"]
-        for name in ("hugo", "floor", *(run for run, _ in RUNS))
+        for name, _ in (*REFERENCES, *RUNS)
         if name in entry and entry[name]["load_average"][0] > cores
     ]
     if not busy:
@@ -415,9 +440,20 @@ def _update_readme(table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--table"] and len(args) == 2:
-        table = markdown(json.loads(Path(args[1]).read_text(encoding="utf-8")))
+    parser = argparse.ArgumentParser(
+        prog="python -m sitegen.bench",
+        description="Run the bench (sizes from BENCH_SIZES, QUICK=1 for a small run, BENCH_SETTLE, "
+        "BENCH_WORK); see the module's docstring.",
+    )
+    parser.add_argument(
+        "--table",
+        type=Path,
+        metavar="RESULTS.json",
+        help="print the table of saved results and put it in the README",
+    )
+    args = parser.parse_args(argv)
+    if args.table is not None:
+        table = markdown(json.loads(args.table.read_text(encoding="utf-8")))
         sys.stdout.write(table)
         _update_readme(table)
         return 0
@@ -445,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         if needed_gb > free_gb:
             reason = f"needs about {needed_gb:.0f} GB of disk, {free_gb:.0f} GB free"
             _log(f"{size}: skipping every run: {reason}")
-            names = ("hugo", "floor", *(run for run, _ in RUNS))
+            names = tuple(name for name, _ in (*REFERENCES, *RUNS))
             results["sizes"].append({"papers": size, **{f"{name}_skipped": reason for name in names}})
             continue
         results["sizes"].append(_bench_size(settings, size, hugo))

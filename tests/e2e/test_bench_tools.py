@@ -1,4 +1,4 @@
-"""The bench's tools: the corpus, the Hugo project and the floor do what the bench table claims."""
+"""The bench's tools: the corpus, the Hugo project, the floor and the per-paper run do what the bench table claims."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from sitegen.bench.corpus import generate_corpus
 from sitegen.bench.floor import run_floor
 from sitegen.bench.hugo import write_project
+from sitegen.bench.perpaper import run_per_paper
 from tests.conftest import ROOT
 
 
@@ -86,3 +87,16 @@ def test_floor_writes_each_papers_file_set(corpus: Path, site: Path, tmp_path: P
         "record.json",
     }
     assert all(_files(tmp_path / "floor" / c) == one for c in copies)
+
+
+def test_per_paper_work_writes_each_papers_files_and_nothing_site_wide(
+    corpus: Path, site: Path, tmp_path: Path
+) -> None:
+    """The per-paper run writes every paper's own files, byte for byte as the build does, and no site-wide file."""
+    papers, _ = run_per_paper(corpus, tmp_path / "per-paper", jobs=2)
+    assert papers == 16
+    written = _files(tmp_path / "per-paper")
+    assert len({f for f in written if f.startswith("pith/") and f.endswith("/state.json")}) == 16
+    assert written < _files(site)
+    assert all((tmp_path / "per-paper" / f).read_bytes() == (site / f).read_bytes() for f in written)
+    assert not written & {"index.html", "aliases.json", "SHA256SUMS", "verification-report.json"}

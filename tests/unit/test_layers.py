@@ -47,6 +47,7 @@ LAYERS = {
     "sitegen.bench.floor": 6,
     "sitegen.bench.hugo": 6,
     "sitegen.bench.measure": 6,
+    "sitegen.bench.perpaper": 6,
     "sitegen.bench.runbuild": 6,
     "sitegen.shard": 0,
     "sitegen.shardlog": 6,
