@@ -20,7 +20,9 @@ are deleted (about 45 GB and 5 million files after a 100,000-paper run, which ta
 minutes here); trees an interrupted bench left are deleted first, followed by a wait of
 ``BENCH_SETTLE`` seconds (default 120; 0 in quick mode). A size whose trees would not
 fit in the free disk space is skipped with a note. Each timed run starts after
-``sync``, so the previous run's unwritten pages are not charged to it.
+``sync``, so the previous run's unwritten pages are not charged to it, and once the
+disk is quiet (I/O pressure at most 5 % over the last 10 s, waiting at most 5 minutes;
+the results keep the pressure each run started from).
 
 ``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
 and puts it into the README again (after a change to the table's format).
@@ -45,6 +47,7 @@ from typing import Any
 from sitegen import __version__
 from sitegen.bench.corpus import generate_corpus, rewrite_papers
 from sitegen.bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
+from sitegen.bench.measure import wait_for_quiet_disk
 from sitegen.build import default_jobs, usable_cores
 
 __all__ = ["main"]
@@ -105,12 +108,16 @@ def _log(message: str) -> None:
 
 
 def _measure(command: list[str]) -> dict[str, Any]:
-    """Run ``command`` through ``sitegen.bench.measure``; its wall time, CPU and peak memory."""
+    """Run ``command`` through ``sitegen.bench.measure``, once the disk is quiet; its wall time, CPU and peak memory."""
     os.sync()
+    pressure, waited = wait_for_quiet_disk()
+    if waited:
+        _log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "measure.json"
         subprocess.run([sys.executable, "-m", "sitegen.bench.measure", str(out), "--", *command], check=False)
         measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    measured.update(io_pressure_before=pressure, settle_wait_s=waited)
     if measured["returncode"] not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} exited with {measured['returncode']}")
     return measured

@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["main", "tree_rss_kib"]
+__all__ = ["io_pressure", "main", "tree_rss_kib", "wait_for_quiet_disk"]
 
 _SAMPLE_SECONDS = 0.05
 
@@ -52,6 +52,45 @@ def tree_rss_kib(pid: int) -> int:
         total += _rss_kib(current)
         todo.extend(_children(current))
     return total
+
+
+def io_pressure(text: str) -> float | None:
+    """The share (in %) of the last 10 s in which some task waited for I/O: ``some avg10`` of ``/proc/pressure/io``.
+
+    >>> io_pressure("some avg10=25.54 avg60=22.30 avg300=8.92 total=846\\nfull avg10=19.27 avg60=17.07 avg300=6.85 total=576\\n")
+    25.54
+    >>> io_pressure("") is None
+    True
+    """
+    for line in text.splitlines():
+        if line.startswith("some "):
+            for field in line.split()[1:]:
+                key, _, value = field.partition("=")
+                if key == "avg10":
+                    return float(value)
+    return None
+
+
+def wait_for_quiet_disk(threshold: float = 5.0, timeout: float = 300.0) -> tuple[float | None, float]:
+    """Wait until the I/O pressure is at most ``threshold`` % (for at most ``timeout`` s).
+
+    Returns the pressure when the wait began (None where the kernel does not report it)
+    and the seconds waited. After many files were deleted or written, this machine's
+    disk stays busy (discards, writeback) for minutes, and a run timed then is slower
+    for reasons of its own.
+    """
+    started = time.monotonic()
+    first: float | None = None
+    while True:
+        try:
+            pressure = io_pressure(Path("/proc/pressure/io").read_text(encoding="ascii"))
+        except OSError:
+            pressure = None
+        first = pressure if first is None else first
+        waited = time.monotonic() - started
+        if pressure is None or pressure <= threshold or waited >= timeout:
+            return first, round(waited, 1)
+        time.sleep(2)
 
 
 def main(argv: list[str] | None = None) -> int:
