@@ -376,9 +376,9 @@ def markdown(results: dict[str, Any]) -> str:
 def _load_note(results: dict[str, Any]) -> str:
     cores = results["machine"]["cores"]
     busy = [
-        f"{entry['papers']:,} {name}"
+        f"{entry['papers']:,} {label}"
         for entry in results["sizes"]
-        for name, _ in (*REFERENCES, *RUNS)
+        for name, label in (*REFERENCES, *RUNS)
         if name in entry and entry[name]["load_average"][0] > cores
     ]
     if not busy:
