@@ -69,6 +69,12 @@ REFERENCES = (
 )
 """The runs that are not sitegen builds: what the builds are compared with, and where their time goes."""
 
+QUIET_WAIT_S = 300.0
+"""How long a timed run waits at most for the disk to be quiet (see ``measure.wait_for_quiet_disk``)."""
+
+WHOLE_FILES = ("verification-report.json", "SHA256SUMS")
+"""Site-wide files that change with any paper and are written whole: a floor under every rebuild."""
+
 RUNS = (
     ("full", "full build"),
     ("noop", "no-op rebuild"),
@@ -87,19 +93,23 @@ class Settings:
     jobs: int
     """sitegen's worker processes: its default (``build.default_jobs``)."""
     work: Path
+    quiet_wait: float
+    """The most seconds a timed run waits for a quiet disk: none with ``BENCH_SETTLE=0`` (and quick mode)."""
 
 
 def _settings() -> Settings:
     quick = os.environ.get("QUICK", "") not in ("", "0")
     default_sizes = "300" if quick else "1000,10000,100000"
     sizes = tuple(int(s) for s in (os.environ.get("BENCH_SIZES") or default_sizes).split(",") if s.strip())
+    settle = float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "120"))
     return Settings(
         sizes=sizes,
         quick=quick,
-        settle=float(os.environ.get("BENCH_SETTLE") or ("0" if quick else "120")),
+        settle=settle,
         cores=usable_cores(),
         jobs=default_jobs(),
         work=Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work"),
+        quiet_wait=QUIET_WAIT_S if settle else 0.0,
     )
 
 
@@ -107,10 +117,11 @@ def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _measure(command: list[str]) -> dict[str, Any]:
-    """Run ``command`` through ``sitegen.bench.measure``, once the disk is quiet; its wall time, CPU and peak memory."""
+def _measure(command: list[str], quiet_wait: float) -> dict[str, Any]:
+    """Run ``command`` through ``sitegen.bench.measure`` once the disk is quiet (waiting at most
+    ``quiet_wait`` s); its wall time, CPU and peak memory."""
     os.sync()
-    pressure, waited = wait_for_quiet_disk()
+    pressure, waited = wait_for_quiet_disk(timeout=quiet_wait)
     if waited:
         _log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
     with tempfile.TemporaryDirectory() as scratch:
@@ -123,7 +134,7 @@ def _measure(command: list[str]) -> dict[str, Any]:
     return measured
 
 
-def _build(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
+def _build(corpus: Path, out: Path, settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         stats_path = Path(scratch) / "stats.json"
         measured = _measure(
@@ -135,8 +146,9 @@ def _build(corpus: Path, out: Path, jobs: int) -> dict[str, Any]:
                 str(out),
                 str(stats_path),
                 "--jobs",
-                str(jobs),
-            ]
+                str(settings.jobs),
+            ],
+            settings.quiet_wait,
         )
         measured.update(json.loads(stats_path.read_text(encoding="utf-8")))
     return measured
@@ -177,7 +189,8 @@ def _clear_leftovers(settings: Settings) -> None:
 
 def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     corpus = _corpus(settings, size)
-    one, one_percent = [size // 2], list(range(50 % size, size, 100))
+    one = [size // 2]
+    one_percent = [i for i in range(50 % size, size, 100) if i not in one]  # else it would not change again
     rewrite_papers(
         corpus, sorted({*one, *one_percent}), SEED, revision=0
     )  # as an interrupted bench may not have
@@ -199,7 +212,9 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
         entry["hugo_skipped"] = f"needs about {needed_mb:.0f} MB of memory, {available_mb:.0f} MB available"
     else:
         _log(f"{size}: Hugo")
-        entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")])
+        entry["hugo"] = _measure(
+            [hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")], settings.quiet_wait
+        )
         entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
 
     _log(f"{size}: floor loop on {settings.cores} processes")
@@ -213,7 +228,8 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
             str(size),
             "--jobs",
             str(settings.cores),
-        ]
+        ],
+        settings.quiet_wait,
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
@@ -227,21 +243,25 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
             str(outputs / "per-paper"),
             "--jobs",
             str(settings.jobs),
-        ]
+        ],
+        settings.quiet_wait,
     )
 
     site = outputs / "site"
     _log(f"{size}: sitegen full build")
-    entry["full"] = _build(corpus, site, settings.jobs)
+    entry["full"] = _build(corpus, site, settings)
+    entry["full"]["whole_files_mb"] = {
+        name: round((site / name).stat().st_size / 2**20, 1) for name in WHOLE_FILES
+    }
     _log(f"{size}: sitegen no-op rebuild")
-    entry["noop"] = _build(corpus, site, settings.jobs)
+    entry["noop"] = _build(corpus, site, settings)
     try:
         rewrite_papers(corpus, one, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after 1 state changed")
-        entry["one"] = _rebuilt(_build(corpus, site, settings.jobs), len(one))
+        entry["one"] = _rebuilt(_build(corpus, site, settings), len(one))
         rewrite_papers(corpus, one_percent, SEED, revision=1)
         _log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
-        entry["one_percent"] = _rebuilt(_build(corpus, site, settings.jobs), len(one_percent))
+        entry["one_percent"] = _rebuilt(_build(corpus, site, settings), len(one_percent))
         entry["one_percent"]["changed"] = len(one_percent)
     finally:
         rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
@@ -432,6 +452,17 @@ def goal_lines(results: dict[str, Any]) -> list[str]:
     if len(rates) > 1:
         steps = ", ".join(f"{size:,}: {rate:,.0f}" for size, rate in rates)
         lines += ["", f"Full-build papers per second by corpus size (flat means linear growth): {steps}."]
+    sizes = [
+        (e["papers"], e["full"]["whole_files_mb"])
+        for e in results["sizes"]
+        if "whole_files_mb" in e.get("full", {})
+    ]
+    if sizes:
+        listed = "; ".join(
+            f"{papers:,}: " + ", ".join(f"`{name}` {mb:,.1f} MB" for name, mb in files.items())
+            for papers, files in sizes
+        )
+        lines += ["", f"Site-wide files any rebuild writes whole, by corpus size: {listed}."]
     return lines
 
 

@@ -90,3 +90,15 @@ def test_a_rebuild_that_rendered_other_than_the_changed_states_is_refused() -> N
     assert _rebuilt(_run(1.0, 50.0, rendered=1), 1)["wall_s"] == 1.0
     with pytest.raises(RuntimeError, match="after 1 changed states rendered 0"):
         _rebuilt(_run(0.2, 40.0, rendered=0), 1)
+
+
+def test_the_site_wide_files_written_whole_are_listed_by_size() -> None:
+    """The sizes of the files every rebuild writes whole are shown, for the sizes that recorded them."""
+    results = _results(one_at_100k=20.0)
+    results["sizes"][1]["full"]["whole_files_mb"] = {"verification-report.json": 490.4, "SHA256SUMS": 171.0}
+    (line,) = [line for line in goal_lines(results) if line.startswith("Site-wide files")]
+    assert line == (
+        "Site-wide files any rebuild writes whole, by corpus size: "
+        "100,000: `verification-report.json` 490.4 MB, `SHA256SUMS` 171.0 MB."
+    )
+    assert not [line for line in goal_lines(_results(one_at_100k=None)) if line.startswith("Site-wide files")]
