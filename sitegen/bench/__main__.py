@@ -21,8 +21,9 @@ minutes here); trees an interrupted bench left are deleted first, followed by a 
 ``BENCH_SETTLE`` seconds (default 120; 0 in quick mode). A size whose trees would not
 fit in the free disk space is skipped with a note. Each timed run starts after
 ``sync``, so the previous run's unwritten pages are not charged to it, and once the
-disk is quiet (I/O pressure at most 5 % over the last 10 s, waiting at most 5 minutes;
-the results keep the pressure each run started from).
+disk is quiet (I/O pressure at most 5 % over the last 10 s, waiting at most 5 minutes,
+not at all when ``BENCH_SETTLE`` is 0; the results keep the pressure each run started
+from). The results also keep the sizes of the site-wide files every rebuild writes whole.
 
 ``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
 and puts it into the README again (after a change to the table's format).
