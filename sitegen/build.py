@@ -69,6 +69,7 @@ __all__ = [
     "build_site",
     "default_jobs",
     "load_inputs_config",
+    "paper_context",
     "process_integrity",
     "process_shared_inputs",
     "read_site_inputs",
@@ -286,15 +287,7 @@ def build_site(
         collected = Collected(result, cache.streams() if whole else None)
         try:
             integrity, states = process_shared_inputs(inputs, collected)
-            ctx = PaperContext(
-                content_root=inputs.files.root,
-                out_root=site.root,
-                config=inputs.config,
-                keyring=inputs.keyring,
-                integrity=integrity,
-                nav_pages=inputs.nav,
-                shard=shard,
-            )
+            ctx = paper_context(inputs, integrity, site.root, shard)
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
@@ -443,6 +436,21 @@ with the corpus (hundreds of megabytes at 100,000 papers); this bounds it to a f
 
 
 # -- per-input work ------------------------------------------------------------------
+
+
+def paper_context(
+    inputs: SiteInputs, integrity: dict[str, IntegrityRef], out_root: Path, shard: Shard | None = None
+) -> PaperContext:
+    """What every paper's work needs from the build's shared inputs, writing under ``out_root``."""
+    return PaperContext(
+        content_root=inputs.files.root,
+        out_root=out_root,
+        config=inputs.config,
+        keyring=inputs.keyring,
+        integrity=integrity,
+        nav_pages=inputs.nav,
+        shard=shard,
+    )
 
 
 def process_shared_inputs(

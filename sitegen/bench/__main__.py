@@ -118,16 +118,16 @@ def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _measure(command: list[str], quiet_wait: float) -> dict[str, Any]:
+def _measure(command: list[str], settings: Settings) -> dict[str, Any]:
     """Run ``command`` through ``sitegen.bench.measure`` once the disk is quiet (waiting at most
-    ``quiet_wait`` s); its wall time, CPU and peak memory."""
+    ``settings.quiet_wait`` s); its wall time, CPU and peak memory."""
     os.sync()
-    pressure, waited = wait_for_quiet_disk(timeout=quiet_wait)
+    pressure, waited = wait_for_quiet_disk(timeout=settings.quiet_wait)
     if waited:
         _log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "measure.json"
-        subprocess.run([sys.executable, "-m", "sitegen.bench.measure", str(out), "--", *command], check=False)
+        subprocess.run([*_python("sitegen.bench.measure", out, "--"), *command], check=False)
         measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     measured.update(io_pressure_before=pressure, settle_wait_s=waited)
     if measured["returncode"] not in (0, 1):
@@ -135,21 +135,16 @@ def _measure(command: list[str], quiet_wait: float) -> dict[str, Any]:
     return measured
 
 
+def _python(module: str, *args: object) -> list[str]:
+    """The command that runs ``module`` of this project with ``args``, in this interpreter."""
+    return [sys.executable, "-m", module, *map(str, args)]
+
+
 def _build(corpus: Path, out: Path, settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         stats_path = Path(scratch) / "stats.json"
         measured = _measure(
-            [
-                sys.executable,
-                "-m",
-                "sitegen.bench.runbuild",
-                str(corpus),
-                str(out),
-                str(stats_path),
-                "--jobs",
-                str(settings.jobs),
-            ],
-            settings.quiet_wait,
+            _python("sitegen.bench.runbuild", corpus, out, stats_path, "--jobs", settings.jobs), settings
         )
         measured.update(json.loads(stats_path.read_text(encoding="utf-8")))
     return measured
@@ -213,39 +208,18 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
         entry["hugo_skipped"] = f"needs about {needed_mb:.0f} MB of memory, {available_mb:.0f} MB available"
     else:
         _log(f"{size}: Hugo")
-        entry["hugo"] = _measure(
-            [hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")], settings.quiet_wait
-        )
+        entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")], settings)
         entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
 
     _log(f"{size}: floor loop on {settings.cores} processes")
     entry["floor"] = _measure(
-        [
-            sys.executable,
-            "-m",
-            "sitegen.bench.floor",
-            str(corpus),
-            str(outputs / "floor"),
-            str(size),
-            "--jobs",
-            str(settings.cores),
-        ],
-        settings.quiet_wait,
+        _python("sitegen.bench.floor", corpus, outputs / "floor", size, "--jobs", settings.cores), settings
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
     _log(f"{size}: per-paper work alone on {settings.jobs} processes")
     entry["per_paper"] = _measure(
-        [
-            sys.executable,
-            "-m",
-            "sitegen.bench.perpaper",
-            str(corpus),
-            str(outputs / "per-paper"),
-            "--jobs",
-            str(settings.jobs),
-        ],
-        settings.quiet_wait,
+        _python("sitegen.bench.perpaper", corpus, outputs / "per-paper", "--jobs", settings.jobs), settings
     )
 
     site = outputs / "site"

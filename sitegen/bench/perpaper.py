@@ -22,11 +22,11 @@ from sitegen.build import (
     BuildResult,
     Collected,
     default_jobs,
+    paper_context,
     process_shared_inputs,
     read_site_inputs,
     state_outcomes,
 )
-from sitegen.paper import PaperContext
 
 __all__ = ["main", "run_per_paper"]
 
@@ -41,14 +41,7 @@ def run_per_paper(content: Path, out: Path, jobs: int) -> tuple[int, float]:
     finally:
         collected.close()
     out.mkdir(parents=True, exist_ok=True)
-    ctx = PaperContext(
-        content_root=inputs.files.root,
-        out_root=out,
-        config=inputs.config,
-        keyring=inputs.keyring,
-        integrity=integrity,
-        nav_pages=inputs.nav,
-    )
+    ctx = paper_context(inputs, integrity, out)
     started = time.perf_counter()
     papers = sum(1 for outcome in state_outcomes(ctx, states, jobs) if outcome is not None)
     return papers, time.perf_counter() - started
