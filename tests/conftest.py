@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from sitegen.synth import SigningKey, dump_state, make_state
 
@@ -26,6 +27,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+# No test here is timed: on a busy machine a property test's first example (which compiles a
+# template) can pass Hypothesis's default 200 ms deadline, and that made a CI run fail.
+settings.register_profile("sitegen", deadline=None)
+settings.load_profile("sitegen")
 
 
 @pytest.fixture
