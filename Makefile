@@ -23,13 +23,13 @@ site: $(VENV)/.site-installed
 
 ## Lint, type-check and run the whole test suite.
 test: $(VENV)/.test-installed
-	$(BIN)/ruff check sitegen tests
-	$(BIN)/ruff format --check sitegen tests
+	$(BIN)/ruff check sitegen tests bench
+	$(BIN)/ruff format --check sitegen tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n 2 --doctest-modules sitegen tests
+	$(BIN)/python -m pytest -q -n 2 --doctest-modules sitegen tests bench
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check sitegen tests
+	$(BIN)/ruff check sitegen tests bench
 	$(BIN)/mypy
 
 ## Regenerate the signed negative test vectors (commit the result).
@@ -63,7 +63,7 @@ fuzz: $(VENV)/.test-installed
 
 ## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run).
 bench: $(VENV)/.test-installed
-	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m sitegen.bench
+	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m bench
 
 ## Delete the trees an interrupted bench left (a finished bench deletes its own).
 clean-bench:

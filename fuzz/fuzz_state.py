@@ -18,10 +18,10 @@ from pathlib import Path, PurePosixPath
 import atheris
 
 with atheris.instrument_imports(include=["sitegen"]):
-    from sitegen.config import SiteConfig
-    from sitegen.paper import PaperContext, process_state
-    from sitegen.report import Verdict
-    from sitegen.sources import load_keyring
+    from sitegen.site.config import SiteConfig
+    from sitegen.build.paper_job import PaperContext, process_state
+    from sitegen.pith.report import Verdict
+    from sitegen.fs.sources import load_keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = Path(tempfile.mkdtemp(prefix="sitegen-fuzz-"))

@@ -17,16 +17,14 @@ from pathlib import Path
 from typing import TextIO
 
 from sitegen import __version__
-from sitegen.build import REPORT_NAME, BuildResult, build_site, load_inputs_config
+from sitegen.build.merge import merge_shards
+from sitegen.build.pipeline import REPORT_NAME, BuildResult, build_site, load_inputs_config
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
-from sitegen.junit import junit_xml
-from sitegen.keys import Keyring
-from sitegen.merge import merge_shards
-from sitegen.parse import DEFAULT_LIMITS, Limits
-from sitegen.report import InputReport, Verdict, printable, report_document
-from sitegen.shard import Shard
-from sitegen.sources import load_keyring, read_named_file
-from sitegen.verify import (
+from sitegen.fs.sources import load_keyring, read_named_file
+from sitegen.pith.keys import Keyring
+from sitegen.pith.parse import DEFAULT_LIMITS, Limits
+from sitegen.pith.report import InputReport, Verdict, printable, report_document
+from sitegen.pith.verify import (
     INTEGRITY_SIGNATURE_CHECK,
     SIGNATURE_CHECK,
     check_message,
@@ -34,6 +32,8 @@ from sitegen.verify import (
     verify_integrity_bytes,
     verify_state_bytes,
 )
+from sitegen.render.junit import junit_xml
+from sitegen.site.shard import Shard
 
 __all__ = ["main"]
 
@@ -347,7 +347,7 @@ def _finish(args: argparse.Namespace, result: BuildResult, note: str) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from sitegen.serve import SiteServer
+    from sitegen.commands.serve import SiteServer
 
     def report(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -369,7 +369,13 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _pull_sources(args: argparse.Namespace) -> list[str]:
-    from sitegen.pull import FetchError, PullOptions, fetch_url, sources_from_base, sources_from_manifest
+    from sitegen.commands.pull import (
+        FetchError,
+        PullOptions,
+        fetch_url,
+        sources_from_base,
+        sources_from_manifest,
+    )
 
     if args.base_url is not None:
         return sources_from_base(args.base_url)
@@ -390,7 +396,7 @@ def _pull_sources(args: argparse.Namespace) -> list[str]:
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    from sitegen.pull import PullOptions, pull_all, read_ids_file
+    from sitegen.commands.pull import PullOptions, pull_all, read_ids_file
 
     ids = list(args.ids) + (read_ids_file(args.ids_file) if args.ids_file is not None else [])
     if not ids:
@@ -415,7 +421,7 @@ def _run_pull(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from sitegen.audit import check_site
+    from sitegen.commands.check import check_site
 
     keyring = load_keyring(args.keys)
     result = check_site(args.site, keyring, timeout=args.timeout)

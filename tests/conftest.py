@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from sitegen.synth import SigningKey, dump_state, make_state
+from tests.synth import SigningKey, dump_state, make_state
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

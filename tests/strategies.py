@@ -9,11 +9,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sitegen.canonical import canonical_bytes
-from sitegen.paper import PaperSummary
-from sitegen.report import Verdict
-from sitegen.synth import SigningKey, resign_state
+from sitegen.build.paper_job import PaperSummary
+from sitegen.pith.canonical import canonical_bytes
+from sitegen.pith.report import Verdict
 from tests.conftest import SEED_PATH
+from tests.synth import SigningKey, resign_state
 
 SEED: dict[str, Any] = json.loads(SEED_PATH.read_text(encoding="utf-8"))
 TEST_KEY = SigningKey.from_seed(b"pith-sitegen property tests", "property-test-key")

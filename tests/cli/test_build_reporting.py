@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from sitegen.synth import SigningKey
 from tests.cli.helpers import run_cli, summary_line
 from tests.conftest import ROOT
+from tests.synth import SigningKey
 
 
 def _mixed_content(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.cli.helpers import run_cli, static_server, summary_line
+from tests.synth import SigningKey
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.cli.helpers import run_cli, summary_line, tree_differences
+from tests.synth import SigningKey
 
 
 def _build_both(content: Path, tmp_path: Path, step: str) -> str:

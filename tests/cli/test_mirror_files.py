@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from sitegen.feeds import current_key
-from sitegen.keys import Keyring, parse_key
-from sitegen.synth import SigningKey
+from sitegen.pith.keys import Keyring, parse_key
+from sitegen.render.mirror_files import current_key
 from tests.cli.helpers import run_cli, static_server, summary_line
 from tests.conftest import REGISTRY_KEY_PATH
+from tests.synth import SigningKey
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

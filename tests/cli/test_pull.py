@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey, dump_state, restate_hash
 from tests.cli.helpers import run_cli, summary_line, tree
+from tests.synth import SigningKey, dump_state, restate_hash
 
 MAX_BYTES = 200_000
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.cli.helpers import serve_process
+from tests.synth import SigningKey
 
 
 def _get(url: str) -> tuple[int, str, bytes]:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.e2e.visitor_site import Served, chromium, seed_paper, serve_seed_site
+from tests.synth import SigningKey
 
 
 @pytest.fixture(scope="module")

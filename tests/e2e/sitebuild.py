@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sitegen.synth import SigningKey, dump_state, restate_hash
 from tests.conftest import ROOT
+from tests.synth import SigningKey, dump_state, restate_hash
 
 __all__ = [
     "SEED_SUFFIX",

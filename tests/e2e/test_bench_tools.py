@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.bench.corpus import generate_corpus
-from sitegen.bench.floor import run_floor
-from sitegen.bench.hugo import write_project
-from sitegen.bench.perpaper import run_per_paper
+from bench.corpus import generate_corpus
+from bench.floor import run_floor
+from bench.hugo import write_project
+from bench.perpaper import run_per_paper
 from tests.conftest import ROOT
 
 

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sitegen.synth import SigningKey
 from tests.conftest import alias_target
 from tests.e2e.visitor_site import (
     BROWSER_TEST,
@@ -19,6 +18,7 @@ from tests.e2e.visitor_site import (
     Visit,
     visit,
 )
+from tests.synth import SigningKey
 
 pytestmark = BROWSER_TEST
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from sitegen.search import term_hash, words
-from sitegen.synth import SigningKey
+from sitegen.render.search_index import term_hash, words
 from tests.e2e.visitor_site import (
     BROWSER_TEST,
     SEED_SUFFIX,
@@ -18,6 +17,7 @@ from tests.e2e.visitor_site import (
     serve_seed_site,
     visit,
 )
+from tests.synth import SigningKey
 
 pytestmark = BROWSER_TEST
 
@@ -146,7 +146,7 @@ TRICKY = [
 
 
 def test_browser_and_build_split_words_and_hash_terms_alike(served: Served, chromium_browser: Any) -> None:
-    """search.js and sitegen.search agree on the words of tricky titles and on each term's hash."""
+    """search.js and sitegen.render.search_index agree on the words of tricky titles and on each term's hash."""
     seen = visit(chromium_browser, served.mirror)
     got = seen.page.evaluate(
         """async (texts) => {

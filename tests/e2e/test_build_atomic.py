@@ -13,12 +13,12 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from sitegen import output
-from sitegen.build import build_site
+from sitegen.build.pipeline import build_site
 from sitegen.errors import OutputError
-from sitegen.synth import SigningKey
+from sitegen.fs import staging as output
 from tests.conftest import ROOT, SEED_PATH
 from tests.e2e.sitebuild import build, tree
+from tests.synth import SigningKey
 
 
 @pytest.fixture
@@ -92,7 +92,8 @@ def test_build_killed_half_way_leaves_the_previous_site(live: tuple[Path, Path, 
     script = textwrap.dedent(
         """
         import os, signal, sys
-        from sitegen import cli, output
+        from sitegen import cli
+        from sitegen.fs import staging as output
         real, calls = output.TreeWriter.write, [0]
         def write(self, rel, data):
             calls[0] += 1

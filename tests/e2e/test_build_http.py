@@ -18,9 +18,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, tamper
+from tests.synth import SigningKey
 
 PREFIX = "/mirror/"
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sitegen.canonical import canonical_bytes
-from sitegen.synth import SigningKey
+from sitegen.pith.canonical import canonical_bytes
 from tests.conftest import SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
+from tests.synth import SigningKey
 
 FINDING = {
     "detector": "doi_compliance",

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from sitegen.synth import SigningKey
-from sitegen.urls import PAPER_FILES
+from sitegen.site.urls import PAPER_FILES
 from tests.conftest import ROOT, SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
+from tests.synth import SigningKey
 
 SEED_INPUT = "states/2607.01083.state.json"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.e2e.sitebuild import build, report_entries, tamper
+from tests.synth import SigningKey
 
 
 def _set_alias(kind: str, value: str) -> Callable[[dict[str, Any]], None]:

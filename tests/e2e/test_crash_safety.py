@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from sitegen.build import build_site
+from sitegen.build.pipeline import build_site
 from sitegen.errors import OutputError
-from sitegen.synth import SigningKey, dump_state, make_state
 from tests.conftest import ROOT
 from tests.e2e.sitebuild import build_command, file_hashes
+from tests.synth import SigningKey, dump_state, make_state
 
 PAPERS = 40
 KEY = SigningKey.from_seed(b"crash-safety", "crash-key")

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sitegen.build import build_site
-from sitegen.report import Verdict
-from sitegen.synth import SigningKey, dump_state, make_state, resign_state
+from sitegen.build.pipeline import build_site
+from sitegen.pith.report import Verdict
+from tests.synth import SigningKey, dump_state, make_state, resign_state
 
 KEY = SigningKey.from_seed(b"hostile-output", "hostile-output-key")
 

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sitegen.build import build_site
-from sitegen.synth import SigningKey
+from sitegen.build.pipeline import build_site
 from tests.e2e.visitor_site import seed_content, seed_paper
+from tests.synth import SigningKey
 
 # Attributes that make a browser fetch something, by tag (links are fetched only for these rels).
 FETCHING = {

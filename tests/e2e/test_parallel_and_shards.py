@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.bench.corpus import generate_corpus, load_template, paper_bytes, state_name
-from sitegen.shard import Shard
-from sitegen.synth import SigningKey, dump_state, make_state
+from bench.corpus import generate_corpus, load_template, paper_bytes, state_name
+from sitegen.site.shard import Shard
 from tests.cli.helpers import run_cli
+from tests.synth import SigningKey, dump_state, make_state
 
 SHARDS = 3
 

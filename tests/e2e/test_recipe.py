@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.conftest import SEED_PATH
 from tests.e2e.visitor_site import (
     PLACEHOLDER_SITE,
@@ -22,6 +21,7 @@ from tests.e2e.visitor_site import (
     Served,
     serve_seed_site,
 )
+from tests.synth import SigningKey
 
 TOOLS = ("bash", "curl", "sha256sum", "base32", "openssl", "python3", "cut", "tail")
 pytestmark = [

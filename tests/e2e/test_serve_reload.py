@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.synth import SigningKey
 from tests.cli.helpers import serve_process
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.synth import SigningKey
 
 pytestmark = [
     pytest.mark.e2e,

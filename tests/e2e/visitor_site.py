@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sitegen.build import build_site
-from sitegen.synth import SigningKey, dump_state, make_state
+from sitegen.build.pipeline import build_site
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REGISTRY_KEY_PATH, SEED_PATH
+from tests.synth import SigningKey, dump_state, make_state
 
 SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 SEED_PITH = f"pith:2026:{SEED_SUFFIX}"

@@ -21,8 +21,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sitegen.build import build_site
-from sitegen.synth import SigningKey, dump_state, make_state, restate_hash
+from sitegen.build.pipeline import build_site
+from tests.synth import SigningKey, dump_state, make_state, restate_hash
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sitegen.synth import SigningKey, dump_state, make_state, resign_state, restate_hash
+from tests.synth import SigningKey, dump_state, make_state, resign_state, restate_hash
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -10,8 +10,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.canonical import canonical_bytes, sha256_hex
-from sitegen.pithnum import (
+from sitegen.pith.canonical import canonical_bytes, sha256_hex
+from sitegen.pith.numbers import (
     SUFFIX_LENGTH,
     base32_nopad,
     fingerprint_hex,

@@ -20,14 +20,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sitegen.build import build_site, load_inputs_config
-from sitegen.config import SiteConfig
-from sitegen.keys import Keyring
-from sitegen.paper import PaperContext, process_state
-from sitegen.report import InputReport, Status, Verdict
-from sitegen.synth import SigningKey, resign_state, restate_hash
-from sitegen.verify import verify_state_bytes
+from sitegen.build.paper_job import PaperContext, process_state
+from sitegen.build.pipeline import build_site, load_inputs_config
+from sitegen.pith.keys import Keyring
+from sitegen.pith.report import InputReport, Status, Verdict
+from sitegen.pith.verify import verify_state_bytes
+from sitegen.site.config import SiteConfig
 from tests.conftest import SEED_PATH
+from tests.synth import SigningKey, resign_state, restate_hash
 
 KEY = SigningKey.from_seed(b"fuzz", "fuzz-key")
 SEED: dict[str, Any] = json.loads(SEED_PATH.read_text(encoding="utf-8"))

@@ -14,8 +14,8 @@ from collections import OrderedDict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.parse import DEFAULT_LIMITS, _load_json
-from sitegen.render import compact_json, is_plain_json, json_bytes, write_json
+from sitegen.pith.parse import DEFAULT_LIMITS, _load_json
+from sitegen.render.templates import compact_json, is_plain_json, json_bytes, write_json
 
 _hostile = st.text(
     st.sampled_from("\"\\/<>&'\x00\x07\x1f\x7f\x85\u2028\u2029\u202e\ufeff\U0001f600é\n\t"), max_size=8

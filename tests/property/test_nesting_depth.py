@@ -8,7 +8,7 @@ from itertools import accumulate
 
 from hypothesis import given, settings
 
-from sitegen.parse import _deepest_nesting
+from sitegen.pith.parse import _deepest_nesting
 from tests.strategies import json_values
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')

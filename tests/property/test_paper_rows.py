@@ -1,7 +1,7 @@
 """The paper page's rows built in Python print exactly what the template's original loops printed.
 
 Each ``ORIGINAL_*`` is the loop as ``paper.html`` had it before the rows moved to
-``sitegen.paper_html``; both sides are rendered by the same environment (autoescape,
+``sitegen.render.paper_rows``; both sides are rendered by the same environment (autoescape,
 ``finalize``), with values full of markup, quotes, control and bidi characters.
 """
 
@@ -13,13 +13,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen import paper_html
-from sitegen.config import SiteConfig
-from sitegen.model import Claim, Event, Finding, Reference, Signer
-from sitegen.paper import PaperSummary
-from sitegen.render import Renderer, safe_link
-from sitegen.report import Status
-from sitegen.urls import href
+from sitegen.build.paper_job import PaperSummary
+from sitegen.pith.model import Claim, Event, Finding, Reference, Signer
+from sitegen.pith.report import Status
+from sitegen.render import paper_rows
+from sitegen.render.templates import Renderer, safe_link
+from sitegen.site.config import SiteConfig
+from sitegen.site.urls import href
 from tests.strategies import summaries
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e"))
@@ -148,13 +148,13 @@ events = st.builds(
 @given(authors=st.lists(hostile, max_size=4))
 def test_author_meta_equals_the_original_loop(authors: list[str]) -> None:
     """One escaped meta tag a line, nothing when there are no authors."""
-    assert _printed(paper_html.author_meta(authors)) == _original(ORIGINAL_AUTHOR_META, authors=authors)
+    assert _printed(paper_rows.author_meta(authors)) == _original(ORIGINAL_AUTHOR_META, authors=authors)
 
 
 @given(short_links=st.lists(st.tuples(hostile, st.booleans()), max_size=3))
 def test_short_form_links_equal_the_original_loop(short_links: list[tuple[str, bool]]) -> None:
     """Escaped codes, percent-encoded links, comma-separated."""
-    html = paper_html.short_form_links(short_links, _ROOT)
+    html = paper_rows.short_form_links(short_links, _ROOT)
     assert _printed(html, inline=True) == _original(ORIGINAL_SHORT_FORMS, short_links=short_links)
 
 
@@ -167,7 +167,7 @@ def test_alias_rows_equal_the_original_loop(
     rows: list[tuple[str, str, PurePosixPath | None]], checks: dict[str, str]
 ) -> None:
     """Kind, value, check badge or "stated", mirror link and a safe external link only."""
-    html = paper_html.alias_rows(
+    html = paper_rows.alias_rows(
         rows, checks, _RENDERER.status_badges, _RENDERER.stated_note, _ROOT, safe_link
     )
     original = _original(
@@ -181,7 +181,7 @@ def test_alias_rows_equal_the_original_loop(
 @given(rows=st.lists(st.tuples(hostile, statuses, hostile, hostile), max_size=4))
 def test_check_rows_equal_the_original_loop(rows: list[tuple[str, str, str, str]]) -> None:
     """The check_row macro's rows, joined."""
-    html = paper_html.check_rows(rows, _RENDERER.check_row)
+    html = paper_rows.check_rows(rows, _RENDERER.check_row)
     assert _printed(html) == _original(ORIGINAL_CHECKS, check_rows=rows, check_row=_RENDERER.check_row)
 
 
@@ -204,13 +204,13 @@ def test_check_rows_equal_the_original_loop(rows: list[tuple[str, str, str, str]
 )
 def test_finding_items_equal_the_original_loop(findings: list[Finding]) -> None:
     """Every field of a finding escaped, optional ones only when present."""
-    assert _printed(paper_html.finding_items(findings)) == _original(ORIGINAL_FINDINGS, findings=findings)
+    assert _printed(paper_rows.finding_items(findings)) == _original(ORIGINAL_FINDINGS, findings=findings)
 
 
 @given(claims=st.lists(st.builds(Claim, text=hostile), max_size=3))
 def test_claim_items_equal_the_original_loop(claims: list[Claim]) -> None:
     """One escaped list item a claim."""
-    html = paper_html.claim_items(claims)
+    html = paper_rows.claim_items(claims)
     assert _printed(html, inline=True) == _original(ORIGINAL_CLAIMS, claims=claims)
 
 
@@ -219,14 +219,14 @@ def test_claim_items_equal_the_original_loop(claims: list[Claim]) -> None:
 )
 def test_reference_items_equal_the_original_loop(references: list[Reference]) -> None:
     """Text, DOI and arXiv id escaped, the last two only when present."""
-    html = paper_html.reference_items(references)
+    html = paper_rows.reference_items(references)
     assert _printed(html, inline=True) == _original(ORIGINAL_REFERENCES, references=references)
 
 
 @given(counts=st.lists(st.tuples(hostile | st.just("author_attestations"), st.integers(0, 5)), max_size=4))
 def test_completeness_items_equal_the_original_loop(counts: list[tuple[str, int]]) -> None:
     """The completeness_item macro's items, joined."""
-    html = paper_html.completeness_items(counts, _RENDERER.completeness_item)
+    html = paper_rows.completeness_items(counts, _RENDERER.completeness_item)
     original = _original(
         ORIGINAL_COMPLETENESS, completeness=counts, completeness_item=_RENDERER.completeness_item
     )
@@ -236,7 +236,7 @@ def test_completeness_items_equal_the_original_loop(counts: list[tuple[str, int]
 @given(first=events, later=st.lists(events, max_size=3))
 def test_event_rows_equal_the_original_rows(first: Event, later: list[Event]) -> None:
     """The record's creation and each snapshot's event, every field escaped."""
-    html = paper_html.event_rows([first, *later])
+    html = paper_rows.event_rows([first, *later])
     original = _original(ORIGINAL_EVENTS, first=first, snapshots=[_Snapshot(e) for e in later])
     assert _printed(html) == original
 
@@ -253,12 +253,12 @@ def test_json_ld_equals_tojson_of_the_whole_document(ld: dict[str, Any], authors
     """The authors written in place of the empty list give exactly ``{{ ld|tojson }}`` of the full document."""
     full = {**ld, "author": [{"@type": "Person", "name": name} for name in authors]}
     expected = _RENDERER.env.from_string("{{ ld|tojson }}").render(ld=full)
-    assert _printed(paper_html.json_ld(ld, authors), inline=True) == expected
+    assert _printed(paper_rows.json_ld(ld, authors), inline=True) == expected
 
 
 @settings(max_examples=200)
 @given(papers=st.lists(summaries(hostile), max_size=4))
 def test_index_rows_equal_the_original_loop(papers: list[PaperSummary]) -> None:
     """Verdict badge, linked title, authors, categories, date and Pith prefix, all escaped."""
-    html = paper_html.index_rows(papers, _ROOT, _RENDERER.verdict_badges)
+    html = paper_rows.index_rows(papers, _ROOT, _RENDERER.verdict_badges)
     assert _printed(html) == _original(ORIGINAL_INDEX_ROWS, papers=papers)

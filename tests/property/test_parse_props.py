@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.errors import ConfigError, ParseError
-from sitegen.keys import parse_key
-from sitegen.parse import Limits, load_json, parse_integrity
+from sitegen.pith.keys import parse_key
+from sitegen.pith.parse import Limits, load_json, parse_integrity
 from tests.conftest import REGISTRY_KEY_PATH
 from tests.strategies import json_values, texts
 

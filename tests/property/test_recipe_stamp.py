@@ -10,9 +10,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.config import SiteConfig
-from sitegen.paper import _hex_or_note
-from sitegen.render import Renderer
+from sitegen.build.paper_job import _hex_or_note
+from sitegen.render.templates import Renderer
+from sitegen.site.config import SiteConfig
 
 _RENDERERS = [
     Renderer(SiteConfig()),

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.paper import PaperSummary
-from sitegen.spill import SummarySpill, copy_range
+from sitegen.build.paper_job import PaperSummary
+from sitegen.build.spill import SummarySpill, copy_range
 from tests.strategies import summaries
 
 _SUMMARIES = summaries()

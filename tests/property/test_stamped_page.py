@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.config import SiteConfig
+from sitegen.build.paper_job import PaperSummary, redirect_pages
 from sitegen.errors import BuildError
-from sitegen.paper import PaperSummary, redirect_pages
-from sitegen.render import TEMPLATES_DIR, Renderer
-from sitegen.report import Verdict
+from sitegen.pith.report import Verdict
+from sitegen.render.templates import TEMPLATES_DIR, Renderer
+from sitegen.site.config import SiteConfig
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e", base_url="https://m.example/x/"))
 _SUMMARY = PaperSummary(

@@ -8,11 +8,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegen.keys import Keyring, parse_key
-from sitegen.report import Status, Verdict
-from sitegen.sources import load_keyring
-from sitegen.synth import dump_state, restate_hash
-from sitegen.verify import verify_integrity_bytes, verify_state_bytes
+from sitegen.fs.sources import load_keyring
+from sitegen.pith.keys import Keyring, parse_key
+from sitegen.pith.report import Status, Verdict
+from sitegen.pith.verify import verify_integrity_bytes, verify_state_bytes
 from tests.conftest import REGISTRY_KEY_PATH
 from tests.strategies import (
     SIGNED_RECORD,
@@ -24,6 +23,7 @@ from tests.strategies import (
     set_at,
     signed_seed,
 )
+from tests.synth import dump_state, restate_hash
 
 REGISTRY = load_keyring(REGISTRY_KEY_PATH.parent)
 KEYRING = Keyring.of([parse_key(TEST_KEY.key_document(), "keys/property-test-key.json")])

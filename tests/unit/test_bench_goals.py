@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sitegen.bench.__main__ import RUNS, _rebuilt, goal_lines, markdown
+from bench.__main__ import RUNS, _rebuilt, goal_lines, markdown
 
 
 def _run(wall: float, rss: float, **extra: float) -> dict[str, Any]:

@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from sitegen.canonical import (
+from sitegen.pith.canonical import (
     canonical_bytes,
     canonical_sha256_hex,
     sha256_hex,
     state_sha256_hex,
     title_canon_sha256_hex,
 )
-from sitegen.model import RegistryKey
-from sitegen.pithnum import fingerprint_b32, fingerprint_hex
-from sitegen.report import Status
-from sitegen.verify import check_ed25519
+from sitegen.pith.model import RegistryKey
+from sitegen.pith.numbers import fingerprint_b32, fingerprint_hex
+from sitegen.pith.report import Status
+from sitegen.pith.verify import check_ed25519
 from tests.conftest import SEED_PATH
 from tests.realdata import REGISTRY, SEED
 

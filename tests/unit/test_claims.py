@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen import claims
-from sitegen.claims import Collision, PathClaims
+from sitegen.site import claims
+from sitegen.site.claims import Collision, PathClaims
 
 PAPERS = [
     {"pith/AAAA", "arxiv/2401.00001"},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import ConfigError
-from sitegen.parse import Limits
+from sitegen.pith.parse import Limits
+from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 
 SOURCE = "content/site.yaml"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.errors import BuildError, OutputError
-from sitegen.output import ForkedStep, TreeWriter
+from sitegen.fs.staging import ForkedStep, TreeWriter
 
 
 def _write_site(root: Path, *, parallel: bool) -> str:

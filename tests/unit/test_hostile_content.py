@@ -10,13 +10,13 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from sitegen.build import build_site, load_inputs_config
+from sitegen.build.paper_job import IntegrityRef, PaperContext, process_state
+from sitegen.build.pipeline import build_site, load_inputs_config
 from sitegen.cli import main
-from sitegen.config import SiteConfig
-from sitegen.paper import IntegrityRef, PaperContext, process_state
-from sitegen.synth import SigningKey
-from sitegen.verify import verify_integrity_bytes
+from sitegen.pith.verify import verify_integrity_bytes
+from sitegen.site.config import SiteConfig
 from tests.conftest import SEED_PATH
+from tests.synth import SigningKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from sitegen.errors import ConfigError
-from sitegen.keys import Keyring, parse_key
-from sitegen.parse import parse_state
-from sitegen.report import Status, Verdict
-from sitegen.sources import load_keyring
-from sitegen.synth import SigningKey, dump_state, resign_state
-from sitegen.verify import verify_state
+from sitegen.fs.sources import load_keyring
+from sitegen.pith.keys import Keyring, parse_key
+from sitegen.pith.parse import parse_state
+from sitegen.pith.report import Status, Verdict
+from sitegen.pith.verify import verify_state
 from tests.conftest import DATA, REGISTRY_KEY_PATH
+from tests.synth import SigningKey, dump_state, resign_state
 
 REGISTRY_DOC: dict[str, Any] = json.loads(REGISTRY_KEY_PATH.read_text(encoding="utf-8"))
 

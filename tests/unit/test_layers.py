@@ -14,57 +14,27 @@ PACKAGE = ROOT / "sitegen"
 LAYERS = {
     "sitegen": 0,
     "sitegen.errors": 0,
-    "sitegen.canonical": 0,
-    "sitegen.xmlout": 0,
-    "sitegen.pithnum": 0,
-    "sitegen.model": 1,
-    "sitegen.report": 1,
-    "sitegen.junit": 1,
-    "sitegen.parse": 2,
-    "sitegen.config": 2,
-    "sitegen.keys": 2,
-    "sitegen.verify": 3,
-    "sitegen.urls": 4,
-    "sitegen.render": 4,
-    "sitegen.paper_html": 4,
-    "sitegen.search": 4,
-    "sitegen.claims": 4,
-    "sitegen.feeds": 4,
-    "sitegen.sources": 5,
-    "sitegen.output": 5,
-    "sitegen.pull": 5,
-    "sitegen.audit": 5,
-    "sitegen.paper": 6,
-    "sitegen.build": 6,
-    "sitegen.cache": 6,
-    "sitegen.serve": 6,
-    "sitegen.cli": 6,
-    "sitegen.__main__": 6,
-    "sitegen.synth": 6,
-    "sitegen.bench": 6,
-    "sitegen.bench.corpus": 6,
-    "sitegen.bench.__main__": 6,
-    "sitegen.bench.floor": 6,
-    "sitegen.bench.hugo": 6,
-    "sitegen.bench.measure": 6,
-    "sitegen.bench.perpaper": 6,
-    "sitegen.bench.runbuild": 6,
-    "sitegen.shard": 0,
-    "sitegen.shardlog": 6,
-    "sitegen.merge": 6,
-    "sitegen.spill": 6,
+    "sitegen.pith": 1,
+    "sitegen.site": 2,
+    "sitegen.render": 3,
+    "sitegen.fs": 4,
+    "sitegen.build": 5,
+    "sitegen.commands": 6,
+    "sitegen.cli": 7,
+    "sitegen.__main__": 7,
 }
-"""Layer of every module: 0 format, 1 model, 2 parse, 3 verify, 4 site, 5 I/O, 6 CLI and tools."""
+"""Layer of every package (and top-level module): 0 errors, 1 the Pith format, 2 the site's shape,
+3 rendering, 4 the file system, 5 the build pipeline, 6 the other commands, 7 the command line.
+A module may import its own package and any lower layer, never a higher one."""
 
-PURE = ("sitegen.errors", "sitegen.canonical", "sitegen.pithnum", "sitegen.model", "sitegen.report")
-PURE += ("sitegen.parse", "sitegen.keys", "sitegen.verify", "sitegen.urls", "sitegen.shard", "sitegen.claims")
-"""Modules that do no I/O: they take values and return values."""
+PURE_PACKAGES = ("sitegen.pith", "sitegen.site")
+"""Packages that do no I/O: they take values and return values."""
 
 IO_MODULES = {"os", "io", "shutil", "tempfile", "subprocess", "socket", "multiprocessing", "fcntl", "ctypes"}
 IO_MODULES |= {"sys", "http", "urllib.request", "glob", "logging"}
 IO_NAMES = {("pathlib", "Path"), ("builtins", "open")}
 IO_CALLS = {"open", "print", "input"}
-CRYPTOGRAPHY_IMPORTERS = {"sitegen.verify", "sitegen.synth"}
+CRYPTOGRAPHY_IMPORTERS = {"sitegen.pith.verify"}
 
 
 def _module_name(path: Path) -> str:
@@ -99,24 +69,57 @@ def _sitegen_imports(path: Path) -> set[str]:
     return targets
 
 
+def _layer_of(module: str) -> str | None:
+    """The LAYERS entry a module belongs to: its package, or itself for a top-level module."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        if name in LAYERS and (end > 1 or module == "sitegen"):
+            return name
+    return None
+
+
 def test_every_module_has_a_layer_and_every_layer_entry_a_module() -> None:
-    """A new module must be placed in the layer table; a removed one must leave it."""
-    assert sorted(MODULES.keys() - LAYERS.keys()) == []
+    """A new package or top-level module must be placed in the layer table; a removed one must leave it."""
+    assert sorted(m for m in MODULES if _layer_of(m) is None) == []
     assert sorted(LAYERS.keys() - MODULES.keys()) == []
 
 
 @pytest.mark.parametrize("module", sorted(MODULES), ids=str)
 def test_module_imports_only_its_own_or_lower_layers(module: str) -> None:
-    """No module reaches up the stack: verification never depends on rendering, I/O or the CLI."""
-    if module not in LAYERS:
-        pytest.fail(f"{module} is not in the layer table LAYERS: give it a layer")
-    upward = {t: LAYERS[t] for t in _sitegen_imports(MODULES[module]) if LAYERS.get(t, 99) > LAYERS[module]}
-    assert upward == {}, f"{module} (layer {LAYERS[module]}) imports higher layers"
+    """No module reaches up the stack: the format never depends on the site, rendering, I/O or the CLI."""
+    own = _layer_of(module)
+    assert own is not None, f"{module} is not in a package of the layer table LAYERS"
+    upward = {}
+    for target in _sitegen_imports(MODULES[module]):
+        layer = _layer_of(target)
+        assert layer is not None, f"{module} imports {target}, which has no layer"
+        if LAYERS[layer] > LAYERS[own]:
+            upward[target] = f"{layer} (layer {LAYERS[layer]})"
+    assert upward == {}, f"{module} ({own}, layer {LAYERS[own]}) imports higher layers"
+
+
+def test_layers_are_a_strict_order_of_packages() -> None:
+    """Two packages never share a layer, so "lower" always means one direction."""
+    packages = [name for name in LAYERS if name not in ("sitegen", "sitegen.errors", "sitegen.__main__")]
+    assert len({LAYERS[name] for name in packages}) == len(packages)
+
+
+def test_the_package_never_imports_the_bench_or_the_tests() -> None:
+    """The bench and the test signers live outside the installed package."""
+    offenders = {
+        name: sorted(m for m, _ in _imports(path) if m.split(".")[0] in ("bench", "tests"))
+        for name, path in MODULES.items()
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+PURE = tuple(name for name in MODULES if _layer_of(name) in PURE_PACKAGES)
 
 
 @pytest.mark.parametrize("module", PURE, ids=str)
 def test_pure_modules_do_no_io(module: str) -> None:
-    """Derivation, parsing and verification modules import no I/O and never open, print or read input."""
+    """Derivation, parsing, verification and site-shape modules import no I/O and never open, print or read input."""
     path = MODULES[module]
     imports = _imports(path)
     assert [m for m, _ in imports if m in IO_MODULES or m.split(".")[0] in IO_MODULES - {"urllib"}] == []
@@ -129,8 +132,8 @@ def test_pure_modules_do_no_io(module: str) -> None:
     assert calls == []
 
 
-def test_only_verify_and_synth_import_cryptography() -> None:
-    """verify.py is the one place signatures are checked; synth.py signs test states; nothing else touches keys."""
+def test_only_verify_imports_cryptography() -> None:
+    """verify.py is the one place signatures are checked; the test signer lives under tests/."""
     importers = {
         name
         for name, path in MODULES.items()
@@ -141,4 +144,6 @@ def test_only_verify_and_synth_import_cryptography() -> None:
 
 def test_the_layer_walk_sees_imports() -> None:
     """The walk is not vacuous: verify.py is seen importing parse and report."""
-    assert {"sitegen.parse", "sitegen.report", "sitegen.keys"} <= _sitegen_imports(MODULES["sitegen.verify"])
+    assert {"sitegen.pith.parse", "sitegen.pith.report", "sitegen.pith.keys"} <= _sitegen_imports(
+        MODULES["sitegen.pith.verify"]
+    )

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from sitegen.build import build_site
-from sitegen.config import load_site_config
+from sitegen.build.pipeline import build_site
 from sitegen.errors import ConfigError, ParseError
-from sitegen.keys import Keyring
-from sitegen.parse import DEFAULT_LIMITS, Limits, parse_integrity
-from sitegen.report import Verdict
-from sitegen.sources import load_keyring
-from sitegen.synth import SigningKey, dump_state, restate_hash
-from sitegen.verify import verify_state_bytes
+from sitegen.fs.sources import load_keyring
+from sitegen.pith.keys import Keyring
+from sitegen.pith.parse import DEFAULT_LIMITS, Limits, parse_integrity
+from sitegen.pith.report import Verdict
+from sitegen.pith.verify import verify_state_bytes
+from sitegen.site.config import load_site_config
 from tests.conftest import REGISTRY_KEY_PATH
+from tests.synth import SigningKey, dump_state, restate_hash
 
 SEED_DEPTH = 9
 """Nesting of the real seed (the top object is level 1)."""

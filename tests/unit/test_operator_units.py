@@ -6,11 +6,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sitegen.audit import _link_target
+from sitegen.commands.check import _link_target
+from sitegen.commands.pull import parse_id, sources_from_manifest, state_file_name
 from sitegen.errors import ConfigError
-from sitegen.junit import junit_xml
-from sitegen.pull import parse_id, sources_from_manifest, state_file_name
-from sitegen.report import Check, InputReport, Status, Verdict
+from sitegen.pith.report import Check, InputReport, Status, Verdict
+from sitegen.render.junit import junit_xml
 from tests.conftest import DATA
 
 

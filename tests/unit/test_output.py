@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sitegen.errors import BuildError, OutputError
-from sitegen.output import StagedSite, TreeWriter, refuse_unsafe_target, safe_join
+from sitegen.fs.staging import StagedSite, TreeWriter, refuse_unsafe_target, safe_join
 
 
 @pytest.mark.parametrize(

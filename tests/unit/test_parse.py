@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from sitegen.errors import ParseError, SitegenError
-from sitegen.parse import DEFAULT_LIMITS, Limits, load_json, parse_integrity, parse_state
-from sitegen.synth import dump_state
+from sitegen.pith.parse import DEFAULT_LIMITS, Limits, load_json, parse_integrity, parse_state
+from tests.synth import dump_state
 from tests.vectors.make_vectors import HERE as VECTORS
 
 

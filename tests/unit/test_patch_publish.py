@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-import sitegen.output
+import sitegen.fs.staging
 from sitegen.errors import OutputError
-from sitegen.output import StagedSite
+from sitegen.fs.staging import StagedSite
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -84,19 +84,19 @@ def test_a_patch_stopped_part_way_is_finished_by_the_next_build(
 ) -> None:
     """A failure mid-patch names the cause; every file is whole; the next build's start completes the patch."""
     wanted = {"pith/A/index.html": b"a2", "pith/B/index.html": b"b", "index.html": b"i2"}
-    carry_out = sitegen.output._carry_out
+    carry_out = sitegen.fs.staging._carry_out
 
-    def stop_after_one_move(target: Path, staging: Path, patch: sitegen.output.Patch) -> None:
+    def stop_after_one_move(target: Path, staging: Path, patch: sitegen.fs.staging.Patch) -> None:
         carry_out(target, staging, {**patch, "moves": patch["moves"][:1], "deletes": []})
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(sitegen.output, "_carry_out", stop_after_one_move)
+    monkeypatch.setattr(sitegen.fs.staging, "_carry_out", stop_after_one_move)
     stale = frozenset({"doi/10.1/x/index.html", "pith/A/state.json", "index.html"})
     with pytest.raises(OutputError, match=r"stopped part-way .*Input/output error.*next build finishes"):
         _publish(live, {**wanted, "SHA256SUMS": _sums(wanted)}, stale=stale)
     assert (live / "pith/A/index.html").read_bytes() == b"a2"
     assert (live / "index.html").read_bytes() == b"i1", "not yet moved"
-    monkeypatch.setattr(sitegen.output, "_carry_out", carry_out)
+    monkeypatch.setattr(sitegen.fs.staging, "_carry_out", carry_out)
     with StagedSite(live):
         pass
     assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
@@ -168,7 +168,7 @@ def test_a_file_system_without_hard_links_gets_a_copy(
     target = tmp_path / "site"
     with StagedSite(target) as site:
         site.write(PurePosixPath("a.json"), b"data")
-        monkeypatch.setattr(sitegen.output.os, "link", refuse)
+        monkeypatch.setattr(sitegen.fs.staging.os, "link", refuse)
         site.link("a.json", "b/a.json", _sha(b"data"))
         site.commit()
     assert (target / "b/a.json").read_bytes() == b"data"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sitegen.canonical import canonical_sha256_hex
-from sitegen.pithnum import (
+from sitegen.pith.canonical import canonical_sha256_hex
+from sitegen.pith.numbers import (
     base32_nopad,
     fingerprint_b32,
     fingerprint_hex,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from sitegen.sources import prefetch
+from sitegen.fs.sources import prefetch
 
 
 def test_prefetch_passes_over_fifos_missing_files_and_symlinks(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from sitegen.errors import InputError, ParseError
-from sitegen.parse import Limits
-from sitegen.sources import discover, read_input
+from sitegen.fs.sources import discover, read_input
+from sitegen.pith.parse import Limits
 
 
 @pytest.fixture

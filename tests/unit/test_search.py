@@ -9,9 +9,15 @@ import subprocess
 import sys
 from itertools import accumulate
 
-from sitegen.paper import PaperSummary
-from sitegen.report import Verdict
-from sitegen.search import OWN_FILE_POSTINGS, PAPER_SHARD_SIZE, paper_terms, search_files, term_hash
+from sitegen.build.paper_job import PaperSummary
+from sitegen.pith.report import Verdict
+from sitegen.render.search_index import (
+    OWN_FILE_POSTINGS,
+    PAPER_SHARD_SIZE,
+    paper_terms,
+    search_files,
+    term_hash,
+)
 from tests.conftest import ROOT
 
 WORDS = ["learning", "scaling", "quantum", "lattice", "gauge", "graph", "protein", "optimal", "transport"]
@@ -98,7 +104,7 @@ def test_index_bytes_do_not_depend_on_hash_randomisation() -> None:
     script = (
         "import hashlib, sys\n"
         "from tests.unit.test_search import summary\n"
-        "from sitegen.search import search_files\n"
+        "from sitegen.render.search_index import search_files\n"
         "h = hashlib.sha256()\n"
         "for path, data in search_files([summary(n) for n in range(3000)]):\n"
         "    h.update(str(path).encode() + b'\\0' + data)\n"

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from sitegen import feeds
-from sitegen.config import load_site_config
-from sitegen.keys import Keyring
+from sitegen.pith.keys import Keyring
+from sitegen.render import mirror_files as feeds
+from sitegen.site.config import load_site_config
 from tests.unit.test_search import summary
 
 

@@ -7,9 +7,9 @@ from array import array
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.paper import PaperSummary
-from sitegen.report import Verdict
-from sitegen.spill import SummarySpill, order_key, order_texts, record_numbers
+from sitegen.build.paper_job import PaperSummary
+from sitegen.build.spill import SummarySpill, order_key, order_texts, record_numbers
+from sitegen.pith.report import Verdict
 
 
 def _summary(n: int, authors: int = 3) -> PaperSummary:

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.urls import alias_path_text, href, integrity_endpoint_path, paper_dir, root_prefix, safe_relpath
+from sitegen.site.urls import (
+    alias_path_text,
+    href,
+    integrity_endpoint_path,
+    paper_dir,
+    root_prefix,
+    safe_relpath,
+)
 
 UNSAFE = [
     "",

@@ -13,11 +13,10 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from sitegen.keys import Keyring
-from sitegen.report import InputReport, Status
-from sitegen.sources import load_keyring
-from sitegen.synth import SigningKey
-from sitegen.verify import (
+from sitegen.fs.sources import load_keyring
+from sitegen.pith.keys import Keyring
+from sitegen.pith.report import InputReport, Status
+from sitegen.pith.verify import (
     CHECK_EXPLANATIONS,
     INTEGRITY_SIGNATURE_CHECK,
     SIGNATURE_CHECK,
@@ -25,6 +24,7 @@ from sitegen.verify import (
     verify_integrity_bytes,
     verify_state_bytes,
 )
+from tests.synth import SigningKey
 from tests.vectors.make_vectors import (
     CURRENT,
     HERE,

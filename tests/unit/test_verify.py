@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from sitegen.canonical import canonical_sha256_hex, sha256_hex
-from sitegen.keys import Keyring, parse_key
-from sitegen.parse import Limits, parse_integrity, parse_state
-from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict
-from sitegen.sources import load_keyring
-from sitegen.synth import SigningKey, dump_state, resign_state
-from sitegen.verify import CHECK_EXPLANATIONS, verify_integrity, verify_state, verify_state_bytes
+from sitegen.fs.sources import load_keyring
+from sitegen.pith.canonical import canonical_sha256_hex, sha256_hex
+from sitegen.pith.keys import Keyring, parse_key
+from sitegen.pith.parse import Limits, parse_integrity, parse_state
+from sitegen.pith.report import Check, InputReport, Status, Verdict, decide_verdict
+from sitegen.pith.verify import CHECK_EXPLANATIONS, verify_integrity, verify_state, verify_state_bytes
 from tests.conftest import REGISTRY_KEY_PATH, ROOT
+from tests.synth import SigningKey, dump_state, resign_state
 from tests.vectors.make_vectors import HERE as VECTORS
 
 SEED_CHECKS = [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.build import build_site
-from sitegen.synth import SigningKey
+from sitegen.build.pipeline import build_site
 from tests.conftest import alias_target
 from tests.e2e.visitor_site import seed_content, seed_paper
+from tests.synth import SigningKey
 
 SEED_SUFFIX = "3BA52NFJTLFMVFHQMNWVXCSHM7"
 SEED_AUTHORS = [

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.canonical import title_canon_sha256_hex
-from sitegen.parse import Limits
-from sitegen.synth import SigningKey, dump_state, make_state, resign_state, restate_hash
+from sitegen.pith.canonical import title_canon_sha256_hex
+from sitegen.pith.parse import Limits
+from tests.synth import SigningKey, dump_state, make_state, resign_state, restate_hash
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -27,12 +27,12 @@ from pathlib import PurePosixPath
 from typing import Protocol
 from urllib.parse import quote
 
-from sitegen.config import SiteConfig
-from sitegen.keys import Keyring
-from sitegen.model import RegistryKey
-from sitegen.render import json_bytes
-from sitegen.search import Searchable
-from sitegen.xmlout import xml_bytes, xml_safe
+from sitegen.pith.keys import Keyring
+from sitegen.pith.model import RegistryKey
+from sitegen.render.search_index import Searchable
+from sitegen.render.templates import json_bytes
+from sitegen.render.xmlbytes import xml_bytes, xml_safe
+from sitegen.site.config import SiteConfig
 
 __all__ = [
     "FEED_ENTRIES",

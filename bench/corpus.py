@@ -1,6 +1,6 @@
 """Deterministic synthetic corpora of really signed state files.
 
-``python -m sitegen.bench.corpus N DIR [--seed S]`` writes ``DIR/site.yaml``,
+``python -m bench.corpus N DIR [--seed S]`` writes ``DIR/site.yaml``,
 ``DIR/keys/bench-key.json`` and N state files under ``DIR/states/``, signed with a
 bench key derived from the seed. Papers are realistic in size and shape: long
 author lists, integrity findings, claims, references, every alias kind, old-style
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sitegen.synth import SigningKey, dump_state, make_state
+from tests.synth import SigningKey, dump_state, make_state
 
 __all__ = [
     "bench_key",
@@ -261,7 +261,7 @@ def generate_corpus(count: int, directory: Path, seed: int = 1) -> Iterator[int]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.corpus", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.corpus", description=__doc__)
     parser.add_argument("count", type=int)
     parser.add_argument("directory", type=Path)
     parser.add_argument("--seed", type=int, default=1)

@@ -23,10 +23,10 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
-from sitegen.config import SiteConfig
 from sitegen.errors import BuildError
-from sitegen.report import Status, Verdict
-from sitegen.urls import href, root_prefix
+from sitegen.pith.report import Status, Verdict
+from sitegen.site.config import SiteConfig
+from sitegen.site.urls import href, root_prefix
 
 __all__ = [
     "TEMPLATES_DIR",
@@ -40,7 +40,7 @@ __all__ = [
     "write_json",
 ]
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
 """``json``'s own string encoder for ``ensure_ascii=False`` (the C one where available)."""
 

@@ -19,10 +19,10 @@ from typing import Protocol
 
 from markupsafe import Markup
 
-from sitegen.model import Claim, Event, Finding, Reference
-from sitegen.render import VisibleMarkup, html_text
-from sitegen.search import Searchable
-from sitegen.urls import href
+from sitegen.pith.model import Claim, Event, Finding, Reference
+from sitegen.render.search_index import Searchable
+from sitegen.render.templates import VisibleMarkup, html_text
+from sitegen.site.urls import href
 
 __all__ = [
     "alias_rows",

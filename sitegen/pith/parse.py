@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import ParseError
-from sitegen.model import (
+from sitegen.pith.model import (
     COMPLETENESS_LISTS,
     Alias,
     CanonicalRecord,

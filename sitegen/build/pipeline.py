@@ -24,17 +24,17 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 
-from sitegen import paper_html
-from sitegen.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
-from sitegen.canonical import sha256_hex
-from sitegen.claims import PathClaims, fold, path_order
-from sitegen.config import PageMeta, SiteConfig, load_site_config, split_front_matter
+from sitegen.render import paper_rows
+from sitegen.build.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
+from sitegen.pith.canonical import sha256_hex
+from sitegen.site.claims import PathClaims, fold, path_order
+from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.errors import InputError, OutputError, ParseError, SitegenError
-from sitegen.feeds import mirror_files, no_host_warning
-from sitegen.keys import Keyring
-from sitegen.model import RegistryKey
-from sitegen.output import ForkedStep, StagedSite, refuse_unsafe_target
-from sitegen.paper import (
+from sitegen.render.mirror_files import mirror_files, no_host_warning
+from sitegen.pith.keys import Keyring
+from sitegen.pith.model import RegistryKey
+from sitegen.fs.staging import ForkedStep, StagedSite, refuse_unsafe_target
+from sitegen.build.paper_job import (
     STAGES,
     IntegrityRef,
     PaperContext,
@@ -44,14 +44,14 @@ from sitegen.paper import (
     slim_report,
     unreadable_report,
 )
-from sitegen.render import TEMPLATES_DIR, Renderer, compact_json, json_bytes
-from sitegen.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
-from sitegen.search import search_files
-from sitegen.shard import Shard
-from sitegen.shardlog import SHARD_LOG, ShardLog, content_fingerprint
-from sitegen.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
-from sitegen.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
-from sitegen.urls import (
+from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
+from sitegen.pith.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
+from sitegen.render.search_index import search_files
+from sitegen.site.shard import Shard
+from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
+from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
+from sitegen.build.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
+from sitegen.site.urls import (
     alias_path_text,
     integrity_endpoint_path,
     paper_dir,
@@ -59,7 +59,7 @@ from sitegen.urls import (
     root_prefix,
     safe_relpath,
 )
-from sitegen.verify import public_key_pem, verify_integrity_bytes
+from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 
 __all__ = [
     "BuildResult",
@@ -78,7 +78,7 @@ __all__ = [
     "write_site_wide",
 ]
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "templates" / "assets"
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
 REPORT_NAME = "verification-report.json"
 ALIASES_SCHEMA = "pith-sitegen/aliases/v1"
@@ -986,7 +986,7 @@ def _write_index(
                 "index.html",
                 rel,
                 papers=papers,
-                rows=paper_html.index_rows(papers, root_prefix(rel), renderer.verdict_badges),
+                rows=paper_rows.index_rows(papers, root_prefix(rel), renderer.verdict_badges),
                 page_number=number,
                 page_count=page_count,
                 total=len(ordered),

@@ -26,11 +26,11 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+from sitegen.commands.pull import FetchError, PullOptions, fetch_url
 from sitegen.errors import BuildError, InputError
-from sitegen.keys import Keyring
-from sitegen.output import safe_join
-from sitegen.pull import FetchError, PullOptions, fetch_url
-from sitegen.verify import verify_state_bytes
+from sitegen.fs.staging import safe_join
+from sitegen.pith.keys import Keyring
+from sitegen.pith.verify import verify_state_bytes
 
 __all__ = ["AuditResult", "Problem", "check_site"]
 

@@ -1,6 +1,6 @@
 """Run one command and measure it: wall time, CPU time and peak memory of its process tree.
 
-``python -m sitegen.bench.measure RESULT.json -- COMMAND...`` runs COMMAND as its only
+``python -m bench.measure RESULT.json -- COMMAND...`` runs COMMAND as its only
 child, so ``getrusage(RUSAGE_CHILDREN)`` afterwards covers exactly that command and
 every process it waited for (a build's pool workers, Hugo's threads): ``peak_rss_mb``
 is the largest resident set any one of them reached. ``tree_rss_mb`` is the largest
@@ -96,7 +96,7 @@ def wait_for_quiet_disk(threshold: float = 5.0, timeout: float = 300.0) -> tuple
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 3 or args[1] != "--":
-        print("usage: python -m sitegen.bench.measure RESULT.json -- COMMAND...", file=sys.stderr)
+        print("usage: python -m bench.measure RESULT.json -- COMMAND...", file=sys.stderr)
         return 2
     result_path, command = Path(args[0]), args[2:]
     started = time.perf_counter()

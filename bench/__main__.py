@@ -2,11 +2,11 @@
 
 For each corpus size (``BENCH_SIZES``, default 1000,10000,100000; ``QUICK=1`` for a
 small development run) it generates the corpus once (kept in the work directory),
-then measures, each in a fresh process through ``sitegen.bench.measure``:
+then measures, each in a fresh process through ``bench.measure``:
 
 - Hugo building the same page set from the same data, into a fresh directory;
-- the floor loop (``sitegen.bench.floor``) over all cores, into a fresh directory;
-- the per-paper work alone (``sitegen.bench.perpaper``: every paper through the build's
+- the floor loop (``bench.floor``) over all cores, into a fresh directory;
+- the per-paper work alone (``bench.perpaper``: every paper through the build's
   pool, nothing else), into a fresh directory;
 - sitegen: a full build into a fresh directory, a no-op rebuild, a rebuild after
   one state changed, and after 1 % changed (the corpus is restored afterwards).
@@ -25,7 +25,7 @@ disk is quiet (I/O pressure at most 5 % over the last 10 s, waiting at most 5 mi
 not at all when ``BENCH_SETTLE`` is 0; the results keep the pressure each run started
 from). The results also keep the sizes of the site-wide files every rebuild writes whole.
 
-``python -m sitegen.bench --table RESULTS.json`` prints the table of saved results
+``python -m bench --table RESULTS.json`` prints the table of saved results
 and puts it into the README again (after a change to the table's format).
 """
 
@@ -45,15 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import generate_corpus, rewrite_papers
+from bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
+from bench.measure import wait_for_quiet_disk
 from sitegen import __version__
-from sitegen.bench.corpus import generate_corpus, rewrite_papers
-from sitegen.bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
-from sitegen.bench.measure import wait_for_quiet_disk
-from sitegen.build import default_jobs, usable_cores
+from sitegen.build.pipeline import default_jobs, usable_cores
 
 __all__ = ["main"]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -119,7 +119,7 @@ def _log(message: str) -> None:
 
 
 def _measure(command: list[str], settings: Settings) -> dict[str, Any]:
-    """Run ``command`` through ``sitegen.bench.measure`` once the disk is quiet (waiting at most
+    """Run ``command`` through ``bench.measure`` once the disk is quiet (waiting at most
     ``settings.quiet_wait`` s); its wall time, CPU and peak memory."""
     os.sync()
     pressure, waited = wait_for_quiet_disk(timeout=settings.quiet_wait)
@@ -127,7 +127,7 @@ def _measure(command: list[str], settings: Settings) -> dict[str, Any]:
         _log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "measure.json"
-        subprocess.run([*_python("sitegen.bench.measure", out, "--"), *command], check=False)
+        subprocess.run([*_python("bench.measure", out, "--"), *command], check=False)
         measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     measured.update(io_pressure_before=pressure, settle_wait_s=waited)
     if measured["returncode"] not in (0, 1):
@@ -144,7 +144,7 @@ def _build(corpus: Path, out: Path, settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         stats_path = Path(scratch) / "stats.json"
         measured = _measure(
-            _python("sitegen.bench.runbuild", corpus, out, stats_path, "--jobs", settings.jobs), settings
+            _python("bench.runbuild", corpus, out, stats_path, "--jobs", settings.jobs), settings
         )
         measured.update(json.loads(stats_path.read_text(encoding="utf-8")))
     return measured
@@ -213,13 +213,13 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
 
     _log(f"{size}: floor loop on {settings.cores} processes")
     entry["floor"] = _measure(
-        _python("sitegen.bench.floor", corpus, outputs / "floor", size, "--jobs", settings.cores), settings
+        _python("bench.floor", corpus, outputs / "floor", size, "--jobs", settings.cores), settings
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
     _log(f"{size}: per-paper work alone on {settings.jobs} processes")
     entry["per_paper"] = _measure(
-        _python("sitegen.bench.perpaper", corpus, outputs / "per-paper", "--jobs", settings.jobs), settings
+        _python("bench.perpaper", corpus, outputs / "per-paper", "--jobs", settings.jobs), settings
     )
 
     site = outputs / "site"
@@ -454,7 +454,7 @@ def _update_readme(table: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sitegen.bench",
+        prog="python -m bench",
         description="Run the bench (sizes from BENCH_SIZES, QUICK=1 for a small run, BENCH_SETTLE, "
         "BENCH_WORK); see the module's docstring.",
     )
@@ -479,13 +479,13 @@ def main(argv: list[str] | None = None) -> int:
     settings.work.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(settings)
     results: dict[str, Any] = {
-        "schema": "pith-sitegen/bench/v1",
+        "schema": "pith-bench/v1",
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": _machine(hugo),
         "quick": settings.quick,
         "settle_s": settings.settle,
         "load_before": [round(x, 2) for x in os.getloadavg()],
-        "incremental_note": "Rebuilds use the build's incremental cache (sitegen/cache.py).",
+        "incremental_note": "Rebuilds use the build's incremental cache (sitegen/build/cache.py).",
         "sizes": [],
     }
     for size in settings.sizes:

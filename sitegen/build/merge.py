@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from sitegen.build import (
+from sitegen.build.pipeline import (
     REPORT_NAME,
     BuildResult,
     Collected,
@@ -29,9 +29,9 @@ from sitegen.build import (
     write_site_wide,
 )
 from sitegen.errors import InputError, OutputError
-from sitegen.output import StagedSite, refuse_unsafe_target
-from sitegen.shard import Shard
-from sitegen.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
+from sitegen.fs.staging import StagedSite, refuse_unsafe_target
+from sitegen.site.shard import Shard
+from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 
 __all__ = ["merge_shards"]
 

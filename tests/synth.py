@@ -21,8 +21,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from sitegen.canonical import canonical_sha256_hex, sha256_hex, state_sha256_hex, title_canon_sha256_hex
-from sitegen.pithnum import fingerprint_b32, fingerprint_hex, pith_number, short_forms
+from sitegen.pith.canonical import canonical_sha256_hex, sha256_hex, state_sha256_hex, title_canon_sha256_hex
+from sitegen.pith.numbers import fingerprint_b32, fingerprint_hex, pith_number, short_forms
 
 __all__ = ["SigningKey", "dump_state", "make_state", "resign_state", "restate_hash"]
 

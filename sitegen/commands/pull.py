@@ -35,10 +35,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from sitegen import __version__
 from sitegen.errors import ConfigError, InputError
-from sitegen.keys import Keyring
-from sitegen.parse import Limits
-from sitegen.report import Status, Verdict
-from sitegen.verify import verify_state_bytes
+from sitegen.pith.keys import Keyring
+from sitegen.pith.parse import Limits
+from sitegen.pith.report import Status, Verdict
+from sitegen.pith.verify import verify_state_bytes
 
 __all__ = [
     "FetchError",

@@ -19,12 +19,12 @@ from typing import IO, Any
 
 from sitegen import __version__
 from sitegen.errors import InputError
-from sitegen.output import StagedSite
-from sitegen.paper import STAGES, PaperSummary, StateOutcome, slim_report
-from sitegen.render import compact_json
-from sitegen.report import Verdict, report_from_json
-from sitegen.shard import Shard
-from sitegen.sources import ContentFiles
+from sitegen.fs.staging import StagedSite
+from sitegen.build.paper_job import STAGES, PaperSummary, StateOutcome, slim_report
+from sitegen.render.templates import compact_json
+from sitegen.pith.report import Verdict, report_from_json
+from sitegen.site.shard import Shard
+from sitegen.fs.sources import ContentFiles
 
 __all__ = [
     "SHARD_LOG",

@@ -18,21 +18,21 @@ from pathlib import Path, PurePosixPath
 
 from jinja2.filters import do_urlencode
 
-from sitegen import paper_html
-from sitegen.canonical import canonical_bytes, sha256_hex
-from sitegen.config import SiteConfig
+from sitegen.render import paper_rows
+from sitegen.pith.canonical import canonical_bytes, sha256_hex
+from sitegen.site.config import SiteConfig
 from sitegen.errors import InputError, ParseError
-from sitegen.keys import Keyring
-from sitegen.model import JSONValue, RegistryKey, StateFile
-from sitegen.output import TreeWriter
-from sitegen.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
-from sitegen.pithnum import is_suffix, short_forms, split_pith_number
-from sitegen.render import Renderer, compact_json, json_bytes, safe_link
-from sitegen.report import InputReport, Status, Verdict
-from sitegen.shard import Shard
-from sitegen.sources import read_input
-from sitegen.urls import alias_path_text, paper_dir, root_prefix
-from sitegen.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
+from sitegen.pith.keys import Keyring
+from sitegen.pith.model import JSONValue, RegistryKey, StateFile
+from sitegen.fs.staging import TreeWriter
+from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
+from sitegen.pith.numbers import is_suffix, short_forms, split_pith_number
+from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
+from sitegen.pith.report import InputReport, Status, Verdict
+from sitegen.site.shard import Shard
+from sitegen.fs.sources import read_input
+from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
+from sitegen.pith.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
 
 __all__ = [
     "STAGES",
@@ -405,19 +405,19 @@ def paper_page(
     snapshot = state.latest_snapshot
     root = root_prefix(page_dir)
     rows = {
-        "author_meta": paper_html.author_meta(summary.authors),
-        "short_forms": paper_html.short_form_links(short_links, root),
-        "aliases": paper_html.alias_rows(
+        "author_meta": paper_rows.author_meta(summary.authors),
+        "short_forms": paper_rows.short_form_links(short_links, root),
+        "aliases": paper_rows.alias_rows(
             alias_rows, check_status, renderer.status_badges, renderer.stated_note, root, safe_link
         ),
-        "checks": paper_html.check_rows(
+        "checks": paper_rows.check_rows(
             [(c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks],
             renderer.check_row,
         ),
-        "claims": paper_html.claim_items(snapshot.claims if snapshot else ()),
-        "references": paper_html.reference_items(snapshot.references_sample if snapshot else ()),
-        "completeness": paper_html.completeness_items(state.completeness, renderer.completeness_item),
-        "events": paper_html.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
+        "claims": paper_rows.claim_items(snapshot.claims if snapshot else ()),
+        "references": paper_rows.reference_items(snapshot.references_sample if snapshot else ()),
+        "completeness": paper_rows.completeness_items(state.completeness, renderer.completeness_item),
+        "events": paper_rows.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
     }
     expected_fp = key.fingerprint_hex if key else state.receipt.public_key_fingerprint
     recipe = renderer.stamped_text(
@@ -441,7 +441,7 @@ def paper_page(
         report=report,
         check_status=check_status,
         rows=rows,
-        finding_items=paper_html.finding_items,
+        finding_items=paper_rows.finding_items,
         **context,
         **_page_facts(config, state, summary),
     )
@@ -499,7 +499,7 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
         "title": title,
         "registry_page": registry_page,
         "doi": doi,
-        "ld_json": paper_html.json_ld(ld, summary.authors),
+        "ld_json": paper_rows.json_ld(ld, summary.authors),
         "authors_text": ", ".join(summary.authors),
         "license_link": safe_link(record.license) if record.license else None,
     }

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sitegen.errors import ConfigError
-from sitegen.model import JSONValue, RegistryKey
-from sitegen.pithnum import fingerprint_b32, fingerprint_hex
+from sitegen.pith.model import JSONValue, RegistryKey
+from sitegen.pith.numbers import fingerprint_b32, fingerprint_hex
 
 __all__ = ["Keyring", "format_timestamp", "parse_key", "parse_timestamp"]
 

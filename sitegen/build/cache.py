@@ -52,12 +52,12 @@ import orjson
 
 from sitegen import __version__
 from sitegen.errors import InputError, OutputError, ParseError
-from sitegen.output import StagedSite, file_sha256, manifest_paths
-from sitegen.paper import StateOutcome, slim_report
-from sitegen.parse import Limits
-from sitegen.render import compact_json
-from sitegen.report import InputReport, Verdict, report_from_json
-from sitegen.sources import ContentFiles, read_input
+from sitegen.fs.staging import StagedSite, file_sha256, manifest_paths
+from sitegen.build.paper_job import StateOutcome, slim_report
+from sitegen.pith.parse import Limits
+from sitegen.render.templates import compact_json
+from sitegen.pith.report import InputReport, Verdict, report_from_json
+from sitegen.fs.sources import ContentFiles, read_input
 
 __all__ = [
     "CACHE_SCHEMA",
@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 CACHE_SCHEMA = "pith-sitegen/build-cache/v7"
-_CODE_DIR = Path(__file__).resolve().parent
+_CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
 _HEAD = "HEAD"

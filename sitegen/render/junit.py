@@ -14,8 +14,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from sitegen.report import InputReport, Status, Verdict
-from sitegen.xmlout import xml_bytes, xml_safe
+from sitegen.pith.report import InputReport, Status, Verdict
+from sitegen.render.xmlbytes import xml_bytes, xml_safe
 
 __all__ = ["junit_xml"]
 

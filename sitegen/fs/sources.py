@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import ConfigError, InputError, ParseError
-from sitegen.keys import Keyring, parse_key
-from sitegen.parse import DEFAULT_LIMITS, Limits, load_json
+from sitegen.pith.keys import Keyring, parse_key
+from sitegen.pith.parse import DEFAULT_LIMITS, Limits, load_json
 
 __all__ = [
     "ContentFiles",

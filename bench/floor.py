@@ -1,6 +1,6 @@
 """The floor: the least work any verifying generator must do per paper, in a tight loop.
 
-``python -m sitegen.bench.floor CONTENT OUT COUNT [--jobs J]`` takes the first state
+``python -m bench.floor CONTENT OUT COUNT [--jobs J]`` takes the first state
 file of CONTENT and, COUNT times split over J processes, does for it what cannot be
 avoided: the strict parse, the canonical record hash and the state hash, the Ed25519
 signature check, one render of the real paper page (``paper_page``: its Python-made
@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from sitegen import paper as paper_module
-from sitegen.build import load_inputs_config, usable_cores
-from sitegen.paper import PaperContext, paper_page, process_state
-from sitegen.parse import parse_state
-from sitegen.render import Renderer
-from sitegen.report import Status
-from sitegen.sources import discover, read_input
-from sitegen.verify import check_canonical_sha256, check_ed25519, check_state_sha256
+from sitegen.build import paper_job as paper_module
+from sitegen.build.paper_job import PaperContext, paper_page, process_state
+from sitegen.build.pipeline import load_inputs_config, usable_cores
+from sitegen.fs.sources import discover, read_input
+from sitegen.pith.parse import parse_state
+from sitegen.pith.report import Status
+from sitegen.pith.verify import check_canonical_sha256, check_ed25519, check_state_sha256
+from sitegen.render.templates import Renderer
 
 __all__ = ["main", "run_floor"]
 
@@ -117,7 +117,7 @@ def run_floor(content: Path, out: Path, count: int, jobs: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.floor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
     parser.add_argument("content", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("count", type=int)

@@ -26,8 +26,8 @@ from typing import IO, Any, overload
 
 import orjson
 
-from sitegen.paper import PaperSummary
-from sitegen.report import Verdict
+from sitegen.build.paper_job import PaperSummary
+from sitegen.pith.report import Verdict
 
 __all__ = [
     "LAST_RECORD",

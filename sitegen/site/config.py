@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from sitegen.errors import ConfigError
-from sitegen.parse import Limits
+from sitegen.pith.parse import Limits
 
 __all__ = ["PageMeta", "SiteConfig", "load_site_config", "split_front_matter"]
 

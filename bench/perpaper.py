@@ -1,6 +1,6 @@
 """The per-paper work alone: what a build does for its papers, without the rest of the build.
 
-``python -m sitegen.bench.perpaper CONTENT OUT [--jobs J]`` runs every state file of
+``python -m bench.perpaper CONTENT OUT [--jobs J]`` runs every state file of
 CONTENT through ``process_state`` (read, strict parse, every check, every endpoint
 and redirect page, each file hashed for ``SHA256SUMS``) on J worker processes, with
 the build's own pool, writing into OUT. It drops the outcomes as they arrive: no
@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from sitegen.build import (
+from sitegen.build.pipeline import (
     BuildResult,
     Collected,
     default_jobs,
@@ -48,7 +48,7 @@ def run_per_paper(content: Path, out: Path, jobs: int) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.perpaper", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.perpaper", description=__doc__)
     parser.add_argument("content", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--jobs", type=int, default=default_jobs())

@@ -35,16 +35,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from sitegen.canonical import (
+from sitegen.errors import InputError, ParseError
+from sitegen.pith.canonical import (
     canonical_bytes,
     canonical_sha256_hex,
     state_sha256_hex,
     title_canon_sha256_hex,
 )
-from sitegen.errors import InputError, ParseError
-from sitegen.keys import Keyring, format_timestamp, parse_timestamp
-from sitegen.model import IntegrityEvent, JSONValue, RegistryKey, StateFile
-from sitegen.parse import (
+from sitegen.pith.keys import Keyring, format_timestamp, parse_timestamp
+from sitegen.pith.model import IntegrityEvent, JSONValue, RegistryKey, StateFile
+from sitegen.pith.numbers import SHORT_LENGTHS, pith_suffix, short_forms, split_pith_number
+from sitegen.pith.parse import (
     DEFAULT_LIMITS,
     Limits,
     ParsedIntegrity,
@@ -52,8 +53,7 @@ from sitegen.parse import (
     parse_integrity,
     parse_state,
 )
-from sitegen.pithnum import SHORT_LENGTHS, pith_suffix, short_forms, split_pith_number
-from sitegen.report import Check, InputReport, Status, Verdict, decide_verdict, printable
+from sitegen.pith.report import Check, InputReport, Status, Verdict, decide_verdict, printable
 
 __all__ = [
     "CHECK_EXPLANATIONS",

@@ -36,8 +36,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Protocol, Union
 
-from sitegen.render import compact_json
-from sitegen.report import Verdict
+from sitegen.pith.report import Verdict
+from sitegen.render.templates import compact_json
 
 __all__ = [
     "PAPER_SHARD_SIZE",

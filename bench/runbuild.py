@@ -1,4 +1,4 @@
-"""One build for the bench: ``python -m sitegen.bench.runbuild CONTENT OUT STATS.json [--jobs J]``.
+"""One build for the bench: ``python -m bench.runbuild CONTENT OUT STATS.json [--jobs J]``.
 
 The same ``build_site`` call as ``python -m sitegen build``, plus what the command
 line does not print: the seconds per stage, summed over the workers.
@@ -10,13 +10,13 @@ import argparse
 import json
 from pathlib import Path
 
-from sitegen.build import build_site, default_jobs
+from sitegen.build.pipeline import build_site, default_jobs
 
 __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sitegen.bench.runbuild", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.runbuild", description=__doc__)
     parser.add_argument("content", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("stats", type=Path)

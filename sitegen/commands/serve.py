@@ -19,9 +19,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sitegen.build import BuildResult, build_site
+from sitegen.build.pipeline import BuildResult, build_site
 from sitegen.errors import SitegenError
-from sitegen.render import TEMPLATES_DIR
+from sitegen.render.templates import TEMPLATES_DIR
 
 __all__ = ["SiteServer", "tree_snapshot"]
 
