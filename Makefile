@@ -34,7 +34,7 @@ lint: $(VENV)/.test-installed
 
 ## Regenerate the signed negative test vectors (commit the result).
 vectors: $(VENV)/.test-installed
-	$(BIN)/python tests/vectors/make_vectors.py
+	$(BIN)/python -m tests.vectors.make_vectors
 
 ## Regenerate tests/golden/ (content and expected build); commit it with the change that caused it.
 golden: $(VENV)/.test-installed
@@ -49,7 +49,7 @@ serve: $(VENV)/.site-installed
 
 ## Regenerate the hostile corpus in tests/hostile/ (commit the result).
 hostile: $(VENV)/.test-installed
-	$(BIN)/python tests/hostile/make_hostile.py
+	$(BIN)/python -m tests.hostile.make_hostile
 
 ## Coverage-guided fuzzing (atheris) of the state loader, verifier and per-paper build.
 ## atheris is installed into the venv by this target only; crashes land in _fuzz/crashes/.

@@ -25,8 +25,6 @@ from sitegen.pith.keys import Keyring
 from sitegen.pith.parse import DEFAULT_LIMITS, Limits
 from sitegen.pith.report import InputReport, Verdict, printable, report_document
 from sitegen.pith.verify import (
-    INTEGRITY_SIGNATURE_CHECK,
-    SIGNATURE_CHECK,
     check_message,
     rejected_report,
     verify_integrity_bytes,
@@ -254,9 +252,8 @@ def _run_verify(args: argparse.Namespace) -> int:
         for message in report.errors:
             print(f"    {message}", file=human)
         if report.verdict is Verdict.UNVERIFIABLE:
-            for check in report.checks:
-                if check.id in (SIGNATURE_CHECK, INTEGRITY_SIGNATURE_CHECK):
-                    print(f"    {check_message(report.input, check)}", file=human)
+            for check in report.reasons:
+                print(f"    {check_message(report.input, check)}", file=human)
     print(_summary(_counts(reports)), file=human)
     if args.json:
         json.dump(report_document(reports), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)

@@ -28,7 +28,7 @@ from sitegen.fs.staging import TreeWriter
 from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pith.numbers import is_suffix, short_forms, split_pith_number
 from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
-from sitegen.pith.report import InputReport, Status, Verdict
+from sitegen.pith.report import InputReport, Status, Verdict, alias_status
 from sitegen.site.shard import Shard
 from sitegen.fs.sources import read_input
 from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
@@ -82,17 +82,16 @@ class IntegrityInput:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntegrityRef:
-    """An integrity file as the whole build keeps it: where it is and what it was, not its parse.
+    """An integrity file as the whole build keeps it: its bytes, read and verified once per build.
 
-    Keeping every parsed file would hold the whole integrity corpus in memory (and copy it
-    to every worker). The paper page re-reads the file and shows it only if its bytes still
-    have ``sha256``, so a file swapped during the build is never shown under another's verdict.
+    Workers parse the bytes again for the page (integrity files are few and small), so no
+    worker reads the file itself and none can see other bytes than the ones verified.
     """
 
     report: InputReport
     """The verdict, with only its first (summary) check."""
     rel: PurePosixPath
-    sha256: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +102,8 @@ class PaperContext:
     out_root: Path
     config: SiteConfig
     keyring: Keyring
-    integrity: dict[str, IntegrityRef] = field(default_factory=dict)
+    integrity: dict[str, tuple[IntegrityRef, ...]] = field(default_factory=dict)
+    """The usable integrity files by the arXiv id they name (several may name one paper)."""
     nav_pages: tuple[tuple[str, str], ...] = ()
     """(slug, title) of the Markdown pages, for the navigation of every page."""
     shard: Shard | None = None
@@ -166,6 +166,9 @@ def alias_paths(summary: PaperSummary) -> list[tuple[str, str, str | None]]:
 def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: bytes) -> PaperSummary | None:
     """The summary of a parsed state, or None when its Pith number cannot name a page.
 
+    Its aliases are those a check derived from the record: the only ones routed, searched and
+    listed in the site-wide alias map (the page and ``aliases.json`` show every alias).
+
     ``integrity_json``: the bytes of the paper's ``integrity.json`` (see ``_integrity_document``).
     """
     state = parsed.state
@@ -176,6 +179,7 @@ def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: byte
     paper = snapshot.paper if snapshot else None
     integrity = snapshot.integrity if snapshot else None
     record = state.canonical_record
+    derived = {c.id for c in report.checks if c.id.startswith("alias.") and c.status is Status.VERIFIED}
     return PaperSummary(
         input=report.input,
         verdict=report.verdict,
@@ -188,7 +192,7 @@ def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: byte
         submitted_at=record.submitted_at,
         source_id=record.source_id,
         canonical_sha256=state.record_canonical_sha256,
-        aliases=tuple((a.kind, a.value) for a in state.aliases),
+        aliases=tuple((a.kind, a.value) for a in state.aliases if f"alias.{a.kind}" in derived),
         integrity_endpoint=integrity.endpoint if integrity else "",
         integrity_sha256=sha256_hex(integrity_json),
     )
@@ -234,8 +238,8 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
     verified = time.perf_counter()
     report_doc = report.to_json()
     report_line = compact_json(report_doc, plain=True)
-    signed = _load_integrity(ctx, ctx.integrity.get(parsed.state.canonical_record.source_id))
-    integrity_json = _integrity_document(parsed, signed)
+    integrity_files = _integrity_inputs(ctx, parsed.state.canonical_record.source_id)
+    integrity_json = _integrity_document(parsed, integrity_files)
     summary = paper_summary(parsed, report, integrity_json)
     if summary is None:
         warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
@@ -256,7 +260,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
         report,
         json_bytes(report_doc, plain=True),
         summary,
-        signed,
+        integrity_files,
         integrity_json,
     )
     rendered = time.perf_counter() - verified - writer.seconds
@@ -298,7 +302,7 @@ def _write_paper(
     report: InputReport,
     report_json: bytes,
     summary: PaperSummary,
-    signed: IntegrityInput | None,
+    integrity_files: tuple[IntegrityInput, ...],
     integrity_json: bytes,
 ) -> list[str]:
     state, raw = parsed.state, parsed.raw
@@ -311,7 +315,6 @@ def _write_paper(
     payload = created["payload"]
     assert isinstance(payload, dict)
     record_bytes = canonical_bytes(payload["canonical_record"])
-    ref = ctx.integrity.get(summary.source_id)
     writer.write(f"{base}/state.json", parsed.data)
     writer.write(f"{base}/record.json", record_bytes)
     plain = not parsed.has_floats  # the raw values below, with strings of this module's
@@ -324,7 +327,7 @@ def _write_paper(
         writer.write(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
     writer.write(f"{base}/integrity.json", integrity_json)
     check_status = {c.id: c.status.value for c in report.checks}
-    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(summary, report, check_status)))
+    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(state, report, check_status)))
     writer.write(
         f"{base}/graph.json",
         json_bytes(
@@ -341,6 +344,11 @@ def _write_paper(
     writer.write(f"{base}/verification.json", report_json)
     routes = alias_paths(summary)
     routed = {rel for _, _, rel in routes if rel is not None}
+    derived = set(summary.aliases)
+    alias_rows = [
+        (a.kind, a.value, alias_path_text(a.kind, a.value) if (a.kind, a.value) in derived else None)
+        for a in state.aliases
+    ]
     short = short_forms(summary.suffix)
     writer.write(
         f"{base}/index.html",
@@ -352,22 +360,17 @@ def _write_paper(
             summary=summary,
             report=report,
             snapshot=state.latest_snapshot,
-            signed_integrity=signed,
+            integrity_files=integrity_files,
             key=ctx.keyring.get(state.receipt.key_id),
             short=short,
             short_links=[(value, f"pith/{value}" in routed) for value in short.values()],
-            alias_rows=routes,
+            alias_rows=alias_rows,
             check_status=check_status,
             has_signature=signature is not None,
             has_digest=has_digest,
         ),
     )
     warnings = []
-    if ref is not None and signed is None:
-        warnings.append(
-            f"{ref.rel}: integrity.changed: the file changed or vanished during the build; "
-            f"not shown on {summary.pith_number}"
-        )
     redirects = []
     for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
@@ -405,10 +408,14 @@ def paper_page(
     snapshot = state.latest_snapshot
     root = root_prefix(page_dir)
     rows = {
-        "author_meta": paper_rows.author_meta(summary.authors),
         "short_forms": paper_rows.short_form_links(short_links, root),
         "aliases": paper_rows.alias_rows(
-            alias_rows, check_status, renderer.status_badges, renderer.stated_note, root, safe_link
+            alias_rows,
+            {f"alias.{kind}": alias_status(kind, check_status, report.verdict).value for kind, _, _ in alias_rows},
+            renderer.status_badges,
+            renderer.stated_note,
+            root,
+            safe_link,
         ),
         "checks": paper_rows.check_rows(
             [(c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks],
@@ -455,11 +462,13 @@ def _hex_or_note(value: str, digits: int) -> str:
 
 
 def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> dict[str, object]:
-    """The paper page's title, canonical link, DOI, schema.org JSON-LD (``ld_json``), author line and
-    license link, made in Python.
+    """The paper page's title, canonical link, DOI, schema.org JSON-LD (``ld``), description, author
+    line and license link.
 
-    Building the JSON-LD with ``{% set %}`` and ``append`` in the template, once per author,
-    cost a tenth of the page's render.
+    The JSON-LD and the description are what search engines and link previews show: they hold
+    only values this build verified (the title, up to case; the signed record's date, license
+    and identifiers), plus the abstract excerpt in the description, labelled as stated. The
+    template shows them only for verified papers.
     """
     record = state.canonical_record
     snapshot = state.latest_snapshot
@@ -484,22 +493,24 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
         "@type": "ScholarlyArticle",
         "name": title,
         "headline": title,
-        "author": [],  # json_ld fills in the authors
         "datePublished": record.submitted_at[:10],
         "url": registry_page,
         "mainEntityOfPage": registry_page,
         "identifier": identifiers,
         "sameAs": same_as,
     }
-    if paper and paper.abstract_excerpt:
-        ld["abstract"] = paper.abstract_excerpt
     if record.license:
         ld["license"] = record.license
+    abstract = paper.abstract_excerpt if paper else ""
+    description = f"Verified Pith record {summary.pith_number} of {record.source_id}."
+    if abstract:
+        description += f" Abstract excerpt, stated by the registry (not signed): {abstract}"
     return {
         "title": title,
         "registry_page": registry_page,
         "doi": doi,
-        "ld_json": paper_rows.json_ld(ld, summary.authors),
+        "ld": ld,
+        "meta_description": description,
         "authors_text": ", ".join(summary.authors),
         "license_link": safe_link(record.license) if record.license else None,
     }
@@ -520,26 +531,20 @@ def redirect_pages(renderer: Renderer, rels: Sequence[str], summary: PaperSummar
     )
 
 
-def _load_integrity(ctx: PaperContext, ref: IntegrityRef | None) -> IntegrityInput | None:
-    """The integrity file ``ref`` names, parsed again, when its bytes are still the ones verified."""
-    if ref is None:
-        return None
-    try:
-        data = read_input(ctx.content_root, ref.rel, ctx.config.limits)
-        if sha256_hex(data) != ref.sha256:
-            return None
-        return IntegrityInput(
-            report=ref.report, parsed=parse_integrity(data, str(ref.rel), ctx.config.limits)
-        )
-    except (InputError, ParseError):
-        return None
+def _integrity_inputs(ctx: PaperContext, source_id: str) -> tuple[IntegrityInput, ...]:
+    """The integrity files naming this paper, parsed from the bytes the build verified."""
+    return tuple(
+        IntegrityInput(report=ref.report, parsed=parse_integrity(ref.data, str(ref.rel), ctx.config.limits))
+        for ref in ctx.integrity.get(source_id, ())
+    )
 
 
-def _integrity_document(parsed: ParsedState, signed: IntegrityInput | None) -> bytes:
-    """A paper's ``integrity.json``: the signed integrity file when the content has one, else
-    the latest snapshot's unsigned findings."""
-    if signed is not None:
-        return signed.parsed.data
+def _integrity_document(parsed: ParsedState, integrity_files: tuple[IntegrityInput, ...]) -> bytes:
+    """A paper's ``integrity.json``: the registry's integrity file when exactly one names the paper
+    (the file this mirror copies from the registry's own endpoint), else the latest snapshot's
+    findings; both are stated by the registry, and the page says so."""
+    if len(integrity_files) == 1:
+        return integrity_files[0].parsed.data
     current = parsed.raw.get("current")
     snapshots = current.get("graph_snapshots") if isinstance(current, dict) else None
     latest: JSONValue = None
@@ -560,18 +565,18 @@ def _integrity_document(parsed: ParsedState, signed: IntegrityInput | None) -> b
     )
 
 
-def _aliases_document(
-    summary: PaperSummary, report: InputReport, checks: dict[str, str]
-) -> dict[str, object]:
+def _aliases_document(state: StateFile, report: InputReport, checks: dict[str, str]) -> dict[str, object]:
+    """A paper's ``aliases.json``: every alias the state lists, each with what it may be called
+    (``alias_status``: verified only when it derives from a verified record)."""
     return {
-        "pith_number": summary.pith_number,
+        "pith_number": state.pith_number,
         "status": report.verdict.value,
         "aliases": [
             {
-                "alias_kind": kind,
-                "alias_value": value,
-                "check": checks.get(f"alias.{kind}", Status.NOT_CHECKABLE.value),
+                "alias_kind": alias.kind,
+                "alias_value": alias.value,
+                "check": alias_status(alias.kind, checks, report.verdict).value,
             }
-            for kind, value in summary.aliases
+            for alias in state.aliases
         ],
     }

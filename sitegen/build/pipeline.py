@@ -439,7 +439,10 @@ with the corpus (hundreds of megabytes at 100,000 papers); this bounds it to a f
 
 
 def paper_context(
-    inputs: SiteInputs, integrity: dict[str, IntegrityRef], out_root: Path, shard: Shard | None = None
+    inputs: SiteInputs,
+    integrity: dict[str, tuple[IntegrityRef, ...]],
+    out_root: Path,
+    shard: Shard | None = None,
 ) -> PaperContext:
     """What every paper's work needs from the build's shared inputs, writing under ``out_root``."""
     return PaperContext(
@@ -455,7 +458,7 @@ def paper_context(
 
 def process_shared_inputs(
     inputs: SiteInputs, collected: Collected
-) -> tuple[dict[str, IntegrityRef], tuple[PurePosixPath, ...]]:
+) -> tuple[dict[str, tuple[IntegrityRef, ...]], tuple[PurePosixPath, ...]]:
     """What every build and every shard does before the state files, in this order (and a merge again):
     verify the integrity files, reject refused inputs and those over the limit.
 
@@ -497,11 +500,15 @@ def _states_within_limit(
     return files.states[:limit]
 
 
-def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, IntegrityRef]:
-    """Verify every integrity file (every shard does: they are few); keep a small reference to each usable one, by its arXiv id."""
+def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tuple[IntegrityRef, ...]]:
+    """Read and verify every integrity file once (every shard does: they are few); keep each usable
+    one, with its bytes, under the arXiv id it names.
+
+    A failed file is reported and shown beside no paper. Several files naming one paper are all
+    kept (each is shown on that paper's page, beside the findings of its own snapshot) and warned of.
+    """
     files, keyring, config, result = inputs.files, inputs.keyring, inputs.config, collected.result
-    by_source: dict[str, IntegrityRef] = {}
-    ambiguous: set[str] = set()
+    by_source: dict[str, list[IntegrityRef]] = {}
     for rel in files.integrity:
         name = str(rel)
         try:
@@ -513,23 +520,19 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, Int
             report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
         result.reports.append(slim_report(report))
         collected.add_report(compact_json(report.to_json()))
-        if parsed is None or report.verdict is Verdict.FAILED:  # a failed file is shown beside no paper
+        if parsed is None or report.verdict is Verdict.FAILED:
             continue
-        source_id = parsed.integrity.arxiv_id
-        if source_id in ambiguous:
-            continue
-        other = by_source.pop(source_id, None)
-        if other is not None:
-            ambiguous.add(source_id)
-            result.warnings.append(
-                f"{name}: arxiv_id: integrity.duplicate: {source_id} is also the subject "
-                f"of {other.report.input}; neither is shown"
-            )
-            continue
-        by_source[source_id] = IntegrityRef(
-            report=replace(report, checks=report.checks[:1]), rel=rel, sha256=sha256_hex(parsed.data)
+        by_source.setdefault(parsed.integrity.arxiv_id, []).append(
+            IntegrityRef(report=replace(report, checks=report.checks[:1]), rel=rel, data=parsed.data)
         )
-    return by_source
+    for source_id, refs in sorted(by_source.items()):
+        if len(refs) > 1:
+            names = ", ".join(str(ref.rel) for ref in refs)
+            result.warnings.append(
+                f"{names}: arxiv_id: integrity.several: {len(refs)} integrity files name {source_id}; "
+                "each is listed on its paper's page, and none is served as its integrity.json"
+            )
+    return {source_id: tuple(refs) for source_id, refs in by_source.items()}
 
 
 # -- site-wide pages -----------------------------------------------------------------
@@ -630,7 +633,17 @@ def _write_site_pages(
         _write_alias_map(site, spill, orders.by_suffix, collided)
         _write_integrity_paths(site, spill, orders.claims, collided, result)
         beside.here()
-        _write_rest(site, renderer, config, keyring, ordered, spill.view(orders.by_suffix), pages, result)
+        _write_rest(
+            site,
+            renderer,
+            config,
+            keyring,
+            ordered,
+            spill.view(orders.by_suffix),
+            pages,
+            result,
+            verified_papers=orders.counts[Verdict.VERIFIED.value],
+        )
     result.papers = len(spill)
     return replaced
 
@@ -644,11 +657,13 @@ def _write_rest(
     by_suffix: Sequence[PaperSummary],
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
+    *,
+    verified_papers: int,
 ) -> None:
     """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
     index_pages = max(1, -(-len(ordered) // config.papers_per_page))
     slugs = [m.slug for m, _ in pages]
-    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, index_pages):
+    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, index_pages, verified_papers):
         site.write(rel, data)
     if (warning := no_host_warning(config)) is not None:
         result.warnings.append(warning)
@@ -656,7 +671,7 @@ def _write_rest(
         rel = PurePosixPath(meta.slug)
         site.write(rel / "index.html", renderer.page("page.html", rel, meta=meta, body_html=body_html))
     not_verified = [
-        (r, _reasons(r))
+        (r, r.reasons)
         for r in sorted(result.reports, key=lambda r: r.input)
         if r.verdict is not Verdict.VERIFIED
     ]
@@ -950,18 +965,6 @@ def _write_alias_map(
         out.write(b',\n  "collisions": ' + indented + b",\n  ")
         out.write(b'"schema": ' + _json_text(ALIASES_SCHEMA).encode("utf-8") + b"\n}\n")
     site.writer.record(rel)
-
-
-def _reasons(report: InputReport) -> tuple[Check, ...]:
-    """The checks that explain why an input is not verified: the failed ones, else the signature's."""
-    if report.failed_checks:
-        return report.failed_checks
-    signature = tuple(
-        c
-        for c in report.checks
-        if c.status is not Status.VERIFIED and (c.id.startswith("receipt.") or c.id == "integrity.signatures")
-    )
-    return signature or tuple(c for c in report.checks if c.status is not Status.VERIFIED)[:1]
 
 
 def _write_index(

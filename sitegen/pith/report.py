@@ -85,6 +85,21 @@ class Check:
         return doc
 
 
+def alias_status(kind: str, checks: Mapping[str, str], verdict: Verdict) -> Status:
+    """What a paper's alias of ``kind`` may be called, from its ``alias.<kind>`` check and the verdict.
+
+    ``verified`` only when the alias derives from the record (its check verified) and the record
+    is verified; an alias that derives from a record that is not verified, or of a kind with no
+    rule, is ``not_checkable``; a failed derivation stays ``failed``.
+    """
+    status = checks.get(f"alias.{kind}")
+    if status == Status.FAILED.value:
+        return Status.FAILED
+    if status == Status.VERIFIED.value and verdict is Verdict.VERIFIED:
+        return Status.VERIFIED
+    return Status.NOT_CHECKABLE
+
+
 def decide_verdict(checks: Iterable[Check], signature_check_id: str) -> Verdict:
     """``failed`` if any check failed; ``verified`` only if the signature check verified too.
 
@@ -98,6 +113,11 @@ def decide_verdict(checks: Iterable[Check], signature_check_id: str) -> Verdict:
         if check.id == signature_check_id and check.status is Status.VERIFIED:
             signature_verified = True
     return Verdict.VERIFIED if signature_verified else Verdict.UNVERIFIABLE
+
+
+VERDICT_CHECKS = frozenset({"receipt.signature", "integrity.signatures", "integrity.payload_sha256"})
+"""The checks that decide whether an input that failed nothing is ``verified``: a state's receipt
+signature; an integrity file's signatures and the link from their digests to the payloads."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +137,18 @@ class InputReport:
     @property
     def failed_checks(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.status is Status.FAILED)
+
+    @property
+    def reasons(self) -> tuple[Check, ...]:
+        """The checks that explain why the input is not verified: the failed ones, else those
+        that decide a verdict (``VERDICT_CHECKS``) and were not verified, else the first check not verified. Empty when verified."""
+        if self.verdict is Verdict.VERIFIED:
+            return ()
+        if failed := self.failed_checks:
+            return failed
+        unverified = tuple(c for c in self.checks if c.status is not Status.VERIFIED)
+        deciding = tuple(c for c in unverified if c.id in VERDICT_CHECKS)
+        return deciding or unverified[:1]
 
     def to_json(self) -> dict[str, object]:
         """The report entry: plain JSON (only ``str``, ``None``, lists and dicts; see

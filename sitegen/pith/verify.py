@@ -43,7 +43,7 @@ from sitegen.pith.canonical import (
     title_canon_sha256_hex,
 )
 from sitegen.pith.keys import Keyring, format_timestamp, parse_timestamp
-from sitegen.pith.model import IntegrityEvent, JSONValue, RegistryKey, StateFile
+from sitegen.pith.model import IntegrityEvent, IntegrityFile, JSONValue, RegistryKey, StateFile
 from sitegen.pith.numbers import SHORT_LENGTHS, pith_suffix, short_forms, split_pith_number
 from sitegen.pith.parse import (
     DEFAULT_LIMITS,
@@ -58,7 +58,9 @@ from sitegen.pith.report import Check, InputReport, Status, Verdict, decide_verd
 __all__ = [
     "CHECK_EXPLANATIONS",
     "INTEGRITY_EVENT_CHECK",
+    "INTEGRITY_LINK_CHECK",
     "INTEGRITY_SIGNATURE_CHECK",
+    "INTEGRITY_SUBJECT_CHECK",
     "SIGNATURE_CHECK",
     "check_ed25519",
     "check_message",
@@ -73,6 +75,8 @@ __all__ = [
 SIGNATURE_CHECK = "receipt.signature"
 INTEGRITY_SIGNATURE_CHECK = "integrity.signatures"
 INTEGRITY_EVENT_CHECK = "integrity.event_signature"
+INTEGRITY_SUBJECT_CHECK = "integrity.event_subject"
+INTEGRITY_LINK_CHECK = "integrity.payload_sha256"
 
 _RECORD = "current.record_created.payload"
 _RECEIPT = f"{_RECORD}.receipt"
@@ -106,9 +110,10 @@ CHECK_EXPLANATIONS: Mapping[str, str] = {
     "record.abstract_canon_sha256": "A state file holds only an excerpt of the abstract, so the abstract hash cannot be recomputed.",
     "state.merge_rules": "The registry's merge rules are not published, so the merged state cannot be recomputed.",
     "integrity.parse": "The file could be read as a registry integrity file.",
-    "integrity.signatures": "Every integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key.",
-    "integrity.event_signature": "This integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key.",
-    "integrity.payload_sha256": "Each event's payload digest is recomputed from its payload (the recipe is not published, so usually not checkable).",
+    "integrity.signatures": "Every integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key. That proves the registry signed those digests, and nothing else: while the digest's recipe is unknown it binds neither the payloads, nor the findings, nor the paper the file names.",
+    "integrity.event_signature": "This integrity event's Ed25519 signature over its stated payload digest verifies with a trusted key (it binds the digest only).",
+    "integrity.event_subject": "Every event's payload names the paper the file names (a consistency check: a signed event copied from another paper's file fails it).",
+    "integrity.payload_sha256": "Each event's payload digest is recomputed from its payload (the recipe is not published, so usually not checkable); until it is, no finding is bound to a signature.",
 }
 
 
@@ -284,7 +289,11 @@ def check_pith_number(state: StateFile, derived_suffix: str) -> list[Check]:
 
 
 def check_aliases(state: StateFile, derived_suffix: str) -> list[Check]:
-    """Short aliases derive from the recomputed suffix; arXiv and DOI aliases from the signed source."""
+    """Short aliases derive from the recomputed suffix; arXiv and DOI aliases from the signed source.
+
+    An arXiv or DOI alias of a record whose source is not arXiv derives from nothing: it is
+    reported not checkable (and so never routed). Kinds with no rule get no check at all.
+    """
     derived: dict[str, str] = {f"pith_short_{n}": v for n, v in short_forms(derived_suffix).items()}
     record = state.signed_record
     if record.source_kind == "arxiv":
@@ -296,6 +305,18 @@ def check_aliases(state: StateFile, derived_suffix: str) -> list[Check]:
         by_kind.setdefault(alias.kind, []).append((index, alias.value))
     checks = []
     order = [f"pith_short_{n}" for n in SHORT_LENGTHS] + ["arxiv", "arxiv_version", "doi"]
+    for kind in (k for k in order if k not in derived and k in by_kind):
+        index, value = by_kind[kind][0]
+        checks.append(
+            _check(
+                f"alias.{kind}",
+                Status.NOT_CHECKABLE,
+                f"the signed record's source is {record.source_kind!r}, not arXiv, so no {kind} alias "
+                f"derives from it; {value!r} is not routed",
+                f"current.source_aliases[{index}].alias_value",
+                observed=value,
+            )
+        )
     for kind in (k for k in order if k in derived):
         check_id = f"alias.{kind}"
         found = by_kind.get(kind, [])
@@ -639,7 +660,12 @@ def verify_integrity(parsed: ParsedIntegrity, keyring: Keyring, input_name: str)
 
     The first check summarises the events (``integrity.signatures``): verified only
     when every event is signed by a trusted key; failed when any signature fails;
-    not checkable when some key is not trusted or there are no events.
+    not checkable when some key is not trusted or there are no events. An event whose
+    payload names another paper than the file fails ``integrity.event_subject``.
+
+    The verdict is never ``verified`` while the digest-to-payload link is not checkable:
+    a signature over a stated digest then binds nothing in the file, so its findings are
+    only stated by the registry.
     """
     checks: list[Check] = []
     for index, event in enumerate(parsed.integrity.events):
@@ -679,11 +705,15 @@ def verify_integrity(parsed: ParsedIntegrity, keyring: Keyring, input_name: str)
             "this site does not trust",
             "events",
         )
-    all_checks = [summary, *checks, _payload_digest_check(parsed.integrity.events)]
+    link = _payload_digest_check(parsed.integrity.events)
+    all_checks = [summary, *checks, _event_subject_check(parsed.integrity), link]
+    verdict = decide_verdict(all_checks, INTEGRITY_SIGNATURE_CHECK)
+    if verdict is Verdict.VERIFIED and link.status is not Status.VERIFIED:
+        verdict = Verdict.UNVERIFIABLE  # signed digests bind nothing in the file while the link is unknown
     return InputReport(
         input=input_name,
         kind="integrity",
-        verdict=decide_verdict(all_checks, INTEGRITY_SIGNATURE_CHECK),
+        verdict=verdict,
         checks=tuple(all_checks),
         errors=tuple(_messages(input_name, all_checks)),
         source_id=parsed.integrity.arxiv_id,
@@ -697,6 +727,45 @@ def _integrity_event_status(event: IntegrityEvent, keyring: Keyring) -> tuple[St
     if _HEX64.fullmatch(event.payload_sha256) is None:
         return Status.FAILED, f"payload_sha256 is not 64 lower-case hex digits: {event.payload_sha256!r}"
     return check_ed25519(key, bytes.fromhex(event.payload_sha256), event.signature_b64)
+
+
+def _event_subject_check(integrity: IntegrityFile) -> Check:
+    """Each event's payload must name the file's paper: a real signed event copied from another
+    paper's file is caught here, since its signature binds only its digest."""
+    others = []
+    unnamed = 0
+    for index, event in enumerate(integrity.events):
+        named = event.payload.get("arxiv_id") if event.payload is not None else None
+        if not isinstance(named, str):
+            unnamed += 1
+        elif named != integrity.arxiv_id:
+            others.append((index, event.event_id, named))
+    if others:
+        index, event_id, named = others[0]
+        return _check(
+            INTEGRITY_SUBJECT_CHECK,
+            Status.FAILED,
+            f"{len(others)} of {len(integrity.events)} events name another paper than the file's "
+            f"{integrity.arxiv_id!r}: event {event_id} names {named!r}",
+            f"events[{index}].payload.arxiv_id",
+            expected=integrity.arxiv_id,
+            observed=named,
+        )
+    if not integrity.events or unnamed:
+        return _check(
+            INTEGRITY_SUBJECT_CHECK,
+            Status.NOT_CHECKABLE,
+            f"{unnamed} of {len(integrity.events)} events name no paper in their payload"
+            if integrity.events
+            else "the file has no events",
+            "events",
+        )
+    return _check(
+        INTEGRITY_SUBJECT_CHECK,
+        Status.VERIFIED,
+        f"all {len(integrity.events)} events name {integrity.arxiv_id!r}, as the file does",
+        "events",
+    )
 
 
 def _payload_digest_check(events: tuple[IntegrityEvent, ...]) -> Check:

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
+from sitegen.pith.report import Verdict
 from sitegen.render.search_index import Searchable
 from sitegen.render.templates import json_bytes
 from sitegen.render.xmlbytes import xml_bytes, xml_safe
@@ -125,12 +126,13 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
 def _page_urls(
     config: SiteConfig, by_suffix: Iterable[Searchable], slugs: Sequence[str], index_pages: int
 ) -> Iterator[str]:
-    """Every page's URL: the site's own pages, then the papers' (``by_suffix`` is sorted by suffix)."""
+    """Every page's URL: the site's own pages, then the verified papers' (``by_suffix`` is sorted by
+    suffix); pages of papers that are not verified are kept out of search engines' indexes."""
     base = _base(config)
     yield from (f"{base}/", f"{base}/verification/")
     yield from (f"{base}/papers/{n}/" for n in range(2, index_pages + 1))
     yield from (f"{base}/{quote(slug)}/" for slug in slugs)
-    yield from (f"{base}/pith/{p.suffix}/" for p in by_suffix)
+    yield from (f"{base}/pith/{p.suffix}/" for p in by_suffix if p.verdict is Verdict.VERIFIED)
 
 
 def _urlset(urls: Iterable[str]) -> bytes:
@@ -163,7 +165,8 @@ def _feed(config: SiteConfig, ordered: Sequence[FeedPaper]) -> bytes:
     ET.SubElement(feed, "link", rel="self", href=f"{base}/feed.xml", type="application/atom+xml")
     ET.SubElement(feed, "link", rel="alternate", href=f"{base}/", type="text/html")
     ET.SubElement(ET.SubElement(feed, "author"), "name").text = xml_safe(config.title)
-    for paper in ordered[:FEED_ENTRIES]:
+    verified = (paper for paper in ordered if paper.verdict is Verdict.VERIFIED)
+    for paper in itertools.islice(verified, FEED_ENTRIES):
         url = f"{base}/pith/{paper.suffix}/"
         entry = ET.SubElement(feed, "entry")
         ET.SubElement(entry, "id").text = url
@@ -171,12 +174,16 @@ def _feed(config: SiteConfig, ordered: Sequence[FeedPaper]) -> bytes:
         ET.SubElement(entry, "link", rel="alternate", href=url, type="text/html")
         ET.SubElement(entry, "updated").text = paper.submitted_at
         ET.SubElement(entry, "published").text = paper.submitted_at
-        for author in paper.authors:
-            ET.SubElement(ET.SubElement(entry, "author"), "name").text = xml_safe(author)
         ET.SubElement(entry, "category", term=xml_safe(paper.primary_cat))
+        authors = (
+            f" Authors, stated by the registry (not signed): {', '.join(paper.authors)}."
+            if paper.authors
+            else ""
+        )
         ET.SubElement(entry, "summary").text = xml_safe(
-            f"{paper.pith_number} ({paper.verdict.value}); source {paper.source_id}; "
-            f"canonical SHA-256 {paper.canonical_sha256}"
+            f"{paper.pith_number}, verified by this mirror: the canonical record of {paper.source_id} "
+            f"(SHA-256 {paper.canonical_sha256}) and the registry's signature over it were checked; "
+            f"the title is bound up to case.{authors}"
         )
         ET.SubElement(
             entry,
@@ -196,9 +203,11 @@ def mirror_files(
     by_suffix: Iterable[Searchable],
     page_slugs: Sequence[str],
     index_pages: int,
+    verified_papers: int,
 ) -> Iterator[tuple[PurePosixPath, bytes]]:
     """The files this module describes; ``ordered`` is newest first, as on the index, and
-    ``by_suffix`` the same papers sorted by suffix, as the sitemap lists them.
+    ``by_suffix`` the same papers sorted by suffix, as the sitemap lists them. The sitemap and the
+    feed hold verified papers only (``verified_papers`` of them).
 
     Only ``ordered``'s first ``FEED_ENTRIES`` are read and ``by_suffix`` is read once, in order,
     so both can be views of papers kept on disk.
@@ -211,7 +220,7 @@ def mirror_files(
     if config.absolute_base is not None:
         base = _base(config)
         robots += f"Sitemap: {base}/sitemap.xml\n"
-        count = 1 + index_pages + len(page_slugs) + len(ordered)
+        count = 1 + index_pages + len(page_slugs) + verified_papers
         yield from _sitemaps(base, _page_urls(config, by_suffix, page_slugs, index_pages), count)
         yield PurePosixPath("feed.xml"), _feed(config, ordered)
     yield PurePosixPath("robots.txt"), robots.encode("utf-8")

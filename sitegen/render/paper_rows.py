@@ -12,7 +12,6 @@ that the template prints as it is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -26,14 +25,12 @@ from sitegen.site.urls import href
 
 __all__ = [
     "alias_rows",
-    "author_meta",
     "check_rows",
     "claim_items",
     "completeness_items",
     "event_rows",
     "finding_items",
     "index_rows",
-    "json_ld",
     "reference_items",
     "short_form_links",
 ]
@@ -42,11 +39,6 @@ __all__ = [
 def _markup(html: str) -> Markup:
     """``html``, made only of literals, ``html_text`` values and rows the macros made, marked safe."""
     return VisibleMarkup(html)
-
-
-def author_meta(authors: Iterable[str]) -> Markup:
-    """One ``citation_author`` meta tag a line."""
-    return _markup("".join(f'<meta name="citation_author" content="{html_text(a)}">\n' for a in authors))
 
 
 def short_form_links(short_links: Iterable[tuple[str, bool]], root: str) -> Markup:
@@ -148,29 +140,6 @@ def reference_items(references: Iterable[Reference]) -> Markup:
     return _markup("".join(parts))
 
 
-_encode_ascii: Callable[[str], str] = json.encoder.encode_basestring_ascii
-"""``json``'s own string encoder for ``ensure_ascii=True`` (the one ``json.dumps`` uses)."""
-_EMPTY_AUTHORS = '"author": []'
-
-
-def json_ld(ld: Mapping[str, object], authors: Sequence[str]) -> Markup:
-    """``{{ ld|tojson }}`` for ``ld`` with ``author`` set to a schema.org Person for each of ``authors``.
-
-    ``json.dumps`` spends most of the JSON-LD's time on the Person objects of a long author
-    list; here each is written as text with ``json``'s own string encoder, in the place of
-    an empty list. A string ``json`` encodes never holds an unescaped ``"``, so the first
-    ``"author": []`` of the text is the key's own. Then the characters ``tojson`` escapes
-    for HTML (``htmlsafe_json_dumps``) are escaped the same way.
-    """
-    text = json.dumps({**ld, "author": []}, sort_keys=True)
-    people = ", ".join(['{"@type": "Person", "name": ' + _encode_ascii(name) + "}" for name in authors])
-    text = text.replace(_EMPTY_AUTHORS, '"author": [' + people + "]", 1)
-    escaped = (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
-    )
-    return _markup(escaped)
-
-
 def event_rows(events: Sequence[Event]) -> Markup:
     """The events table's rows: id, target, signer and time of each event."""
     return _markup(
@@ -194,6 +163,10 @@ class Listed(Searchable, Protocol):
     def cross_cats(self) -> tuple[str, ...]: ...
 
 
+_STATED_MARK = ' <span class="stated-mark" title="stated by the registry, not verified here">†</span>'
+"""The index rows' marker for values stated by the registry (the legend under the table explains it)."""
+
+
 def index_rows(papers: Iterable[Listed], root: str, verdict_badges: Mapping[str, Markup]) -> Markup:
     """The index table's rows: verdict, title linking to the paper's page, authors, categories, date, Pith prefix."""
     parts = []
@@ -209,7 +182,7 @@ def index_rows(papers: Iterable[Listed], root: str, verdict_badges: Mapping[str,
             f'      <tr class="row-{html_text(verdict)}">\n'
             f"        <td>{verdict_badges[verdict]}</td>\n"
             f'        <td><a href="{link}">{html_text(paper.title)}</a><br>'
-            f'<span class="authors">{html_text(", ".join(paper.authors))}</span></td>\n'
+            f'<span class="authors">{html_text(", ".join(paper.authors))}{_STATED_MARK if paper.authors else ""}</span></td>\n'
             f"        <td>{html_text(paper.primary_cat)}{cross}</td>\n"
             f'        <td><time datetime="{html_text(paper.submitted_at)}">{html_text(paper.submitted_at[:10])}</time></td>\n'
             f"        <td><code>pith:{html_text(paper.suffix[:8])}</code></td>\n"

@@ -76,7 +76,10 @@ def test_manifest_key_sitemap_robots_and_feed(
     ]
     for entry, name in zip(entries, ["new.state.json", "seed.state.json", "old.state.json"], strict=True):
         digest = json.loads(states[name])["current"]["record_created"]["payload"]["canonical_sha256"]
-        assert f"canonical SHA-256 {digest}" in (entry.findtext(f"{ATOM}summary") or "")
+        summary = entry.findtext(f"{ATOM}summary") or ""
+        assert f"(SHA-256 {digest}) and the registry's signature over it were checked" in summary
+        assert "Authors, stated by the registry (not signed): " in summary
+        assert entry.findall(f"{ATOM}author") == []
 
 
 def test_path_only_base_url_warns_and_writes_no_absolute_url_files(

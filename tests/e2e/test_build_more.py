@@ -76,7 +76,9 @@ def test_signed_integrity_files_are_verified_and_shown_beside_their_paper(
     signing_key: SigningKey,
     tmp_path: Path,
 ) -> None:
-    """A good signed integrity file is served as the paper's integrity.json; a badly signed one is failed and shown nowhere."""
+    """An integrity file whose payloads recompute to their signed digests is verified and served as the
+    paper's integrity.json, its findings still labelled as stated; a badly signed one is failed and
+    shown nowhere."""
     papers = {
         "old.state.json": new_paper(signing_key, "hep-lat/0305021", findings=[FINDING]),
         "other.state.json": new_paper(signing_key, "2607.00003", title="Other"),
@@ -101,10 +103,11 @@ def test_signed_integrity_files_are_verified_and_shown_beside_their_paper(
     assert (out / "pith" / "hep-lat" / "0305021" / "integrity.json").read_bytes() == good
     assert json.loads((out / "pith" / other / "integrity.json").read_bytes())["signed"] is False
     page = (out / "pith" / old / "index.html").read_text(encoding="utf-8")
-    assert "Signed integrity file from the registry (<code>integrity/hep-lat-0305021.json</code>)" in page
-    assert "These findings carry the registry's verified signature." in page
+    assert "Integrity file <code>integrity/hep-lat-0305021.json</code>" in page
+    assert "payloads are bound to the registry's signature" in page
+    assert 'the file\'s own summary of them, <span class="stated">stated by the registry' in page
     assert "DOI in the bibliography is split &lt;by&gt; a line break." in page and "reference 19" in page
-    assert "Signed integrity file" not in (out / "pith" / other / "index.html").read_text(encoding="utf-8")
+    assert "Integrity file <code>" not in (out / "pith" / other / "index.html").read_text(encoding="utf-8")
     verification = (out / "verification" / "index.html").read_text(encoding="utf-8")
     assert "<code>integrity/2607.00003.json</code>" in verification
     _manifest_matches(out)

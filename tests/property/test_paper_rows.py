@@ -52,10 +52,6 @@ hostile = st.lists(
 """Text that would break out of an element or attribute, or hide itself, if printed unescaped."""
 maybe_empty = st.just("") | hostile
 
-ORIGINAL_AUTHOR_META = """{% for a in authors %}
-<meta name="citation_author" content="{{ a }}">
-{% endfor %}
-"""
 ORIGINAL_SHORT_FORMS = (
     "{% for value, routed in short_links %}{% if routed %}<a href=\"{{ link('pith/' ~ value) }}\">"
     "<code>{{ value }}</code></a>{% else %}<code>{{ value }}</code>{% endif %}"
@@ -92,7 +88,7 @@ ORIGINAL_EVENTS = """  <tr><td><code class="hash">{{ first.event_id }}</code></t
 ORIGINAL_INDEX_ROWS = """    {% for p in papers %}
       <tr class="row-{{ p.verdict.value }}">
         <td>{{ verdict_badges[p.verdict.value] }}</td>
-        <td><a href="{{ link('pith/' ~ p.suffix) }}">{{ p.title }}</a><br><span class="authors">{{ p.authors|join(', ') }}</span></td>
+        <td><a href="{{ link('pith/' ~ p.suffix) }}">{{ p.title }}</a><br><span class="authors">{{ p.authors|join(', ') }}{% if p.authors %} <span class="stated-mark" title="stated by the registry, not verified here">†</span>{% endif %}</span></td>
         <td>{{ p.primary_cat }}{% if p.cross_cats %} <span class="muted">({{ p.cross_cats|join(', ') }})</span>{% endif %}</td>
         <td><time datetime="{{ p.submitted_at }}">{{ p.submitted_at[:10] }}</time></td>
         <td><code>pith:{{ p.suffix[:8] }}</code></td>
@@ -143,12 +139,6 @@ events = st.builds(
         Signer, key_id=hostile, public_key_fingerprint=hostile, signer_id=hostile, signer_type=hostile
     ),
 )
-
-
-@given(authors=st.lists(hostile, max_size=4))
-def test_author_meta_equals_the_original_loop(authors: list[str]) -> None:
-    """One escaped meta tag a line, nothing when there are no authors."""
-    assert _printed(paper_rows.author_meta(authors)) == _original(ORIGINAL_AUTHOR_META, authors=authors)
 
 
 @given(short_links=st.lists(st.tuples(hostile, st.booleans()), max_size=3))
@@ -239,21 +229,6 @@ def test_event_rows_equal_the_original_rows(first: Event, later: list[Event]) ->
     html = paper_rows.event_rows([first, *later])
     original = _original(ORIGINAL_EVENTS, first=first, snapshots=[_Snapshot(e) for e in later])
     assert _printed(html) == original
-
-
-ld_keys = st.sampled_from(["@context", "@type", "abstract", "headline", "name", "license", "url", "zz", "a"])
-ld_values = hostile | st.just('"author": []') | st.lists(hostile | st.just('"author": []'), max_size=2)
-
-
-@given(
-    ld=st.dictionaries(ld_keys, ld_values, max_size=6),
-    authors=st.lists(hostile | st.just('"author": []') | st.just("Ada \u00e9\U0001f600"), max_size=5),
-)
-def test_json_ld_equals_tojson_of_the_whole_document(ld: dict[str, Any], authors: list[str]) -> None:
-    """The authors written in place of the empty list give exactly ``{{ ld|tojson }}`` of the full document."""
-    full = {**ld, "author": [{"@type": "Person", "name": name} for name in authors]}
-    expected = _RENDERER.env.from_string("{{ ld|tojson }}").render(ld=full)
-    assert _printed(paper_rows.json_ld(ld, authors), inline=True) == expected
 
 
 @settings(max_examples=200)

@@ -107,11 +107,16 @@ def test_every_vector_at_once_gets_the_verdicts_of_its_table() -> None:
     }
 
 
-def test_integrity_file_is_verified_by_its_name() -> None:
-    """A file named *.integrity.json is checked as a registry integrity file."""
+def test_integrity_file_is_checked_by_its_name_and_never_called_verified() -> None:
+    """A file named *.integrity.json is checked as a registry integrity file: its real signature
+    verifies, but binds nothing in the file, so it is unverifiable and the line says why (exit 1)."""
     proc = _verify(VECTORS / "registry_signed_event.integrity.json")
-    assert proc.returncode == 0, proc.stdout
-    assert proc.stdout.startswith("verified ")
+    assert proc.returncode == 1, proc.stdout
+    assert proc.stdout.startswith("unverifiable ")
+    assert (
+        "integrity.payload_sha256: how payload_sha256 is derived from the payload is not published"
+        in proc.stdout
+    )
 
 
 def test_missing_keyring_directory_exits_2(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def test_sitemap_parts_list_every_url_once_in_order(monkeypatch: pytest.MonkeyPa
     by_suffix = sorted(papers, key=lambda p: p.suffix)
     files = {
         str(rel): data.decode()
-        for rel, data in feeds.mirror_files(config, Keyring(), papers, by_suffix, [], 2)
+        for rel, data in feeds.mirror_files(config, Keyring(), papers, by_suffix, [], 2, len(papers))
     }
     base = "https://mirror.example/m"
     want = [f"{base}/", f"{base}/verification/", f"{base}/papers/2/"]

@@ -299,7 +299,30 @@ def test_integrity_payload_digest_is_verified_only_when_it_recomputes() -> None:
         parse_integrity(json.dumps(document).encode(), "i.json"), _trusting(key), "i.json"
     )
     assert report.checks[-1].status is Status.NOT_CHECKABLE
-    assert report.verdict is Verdict.VERIFIED
+    assert report.verdict is Verdict.UNVERIFIABLE  # signed digests bind nothing while the link is unknown
+
+
+def test_a_real_signed_event_never_makes_an_integrity_file_verified(registry: Keyring) -> None:
+    """The registry's real signature over a stated digest verifies, but the digest is not linked to
+    anything in the file: the file is unverifiable, and the signature check says what it proves."""
+    document = json.loads((VECTORS / "registry_signed_event.integrity.json").read_bytes())
+    report = verify_integrity(parse_integrity(json.dumps(document).encode(), "i.json"), registry, "i.json")
+    assert report.checks[0].id == "integrity.signatures"
+    assert report.checks[0].status is Status.VERIFIED
+    assert report.verdict is Verdict.UNVERIFIABLE
+    assert {c.id: c.status for c in report.checks}["integrity.payload_sha256"] is Status.NOT_CHECKABLE
+
+
+def test_an_event_copied_from_another_papers_file_fails_the_subject_check(registry: Keyring) -> None:
+    """A real registry-signed event whose payload names another paper, in a file about this one: failed."""
+    document = json.loads((VECTORS / "registry_signed_event.integrity.json").read_bytes())
+    document["events"][0]["payload"] = {"arxiv_id": "2605.06340", "severity": "critical"}
+    report = verify_integrity(parse_integrity(json.dumps(document).encode(), "i.json"), registry, "i.json")
+    subject = {c.id: c for c in report.checks}["integrity.event_subject"]
+    assert subject.status is Status.FAILED
+    assert subject.expected == document["arxiv_id"] and subject.observed == "2605.06340"
+    assert report.verdict is Verdict.FAILED
+    assert any("integrity.event_subject" in e and "2605.06340" in e for e in report.errors)
 
 
 def test_report_json_names_verdict_checks_and_errors(seed_bytes: bytes) -> None:

@@ -726,10 +726,12 @@ VECTORS: tuple[Vector, ...] = (
     Vector(
         name="registry_signed_event",
         kind="integrity",
-        change="the registry's real signed event 3600 of 2604.23340, its payload omitted (null)",
-        verdict="verified",
+        change="the registry's real signed event 3600 of 2604.23340, its payload omitted (null): "
+        "the signature verifies, but binds nothing in the file, so the file is not verified",
+        verdict="unverifiable",
         failing=(),
-        message="",
+        message=f"{_FILE}: events: integrity.payload_sha256: how payload_sha256 is derived from the "
+        "payload is not published, so the signed digests are not linked to the payloads shown",
         build=_integrity(),
     ),
     Vector(
@@ -759,6 +761,16 @@ VECTORS: tuple[Vector, ...] = (
         message=f"{_FILE}: events: integrity.signatures: "
         "1 of 1 events are signed by keys this site does not trust",
         build=_integrity(_untrusted_event),
+    ),
+    Vector(
+        name="event_copied_from_another_paper",
+        kind="integrity",
+        change="event 3600, signature intact, with a payload naming another paper (2605.06340) than the file",
+        verdict="failed",
+        failing=("integrity.event_subject",),
+        message=f"{_FILE}: events[0].payload.arxiv_id: integrity.event_subject: 1 of 1 events name another "
+        "paper than the file's '2604.23340': event 3600 names '2605.06340'",
+        build=_integrity(lambda e: e.update(payload={"arxiv_id": "2605.06340", "severity": "critical"})),
     ),
     Vector(
         name="event_id_as_string",

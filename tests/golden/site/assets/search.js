@@ -125,18 +125,29 @@ const VERDICT_WORDS = {
   verified: 'Verified', failed: 'Failed', unverifiable: 'Unverifiable', rejected: 'Rejected',
 };
 
+// The one marker for values stated by the registry, as on the index pages (see their legend).
+function statedMark() {
+  const mark = document.createElement('span');
+  mark.className = 'stated-mark';
+  mark.title = 'stated by the registry, not verified here';
+  mark.textContent = '†';
+  return mark;
+}
+
 function resultItem(record, root) {
   const item = document.createElement('li');
   const link = document.createElement('a');
   link.href = `${root}pith/${encodeURIComponent(record.suffix)}/`;
   link.textContent = record.title;
+  const known = Object.hasOwn(VERDICT_WORDS, record.verdict);
   const verdict = document.createElement('span');
-  verdict.className = `verdict verdict-${record.verdict}`;
-  verdict.textContent = VERDICT_WORDS[record.verdict] || record.verdict;
+  verdict.className = `verdict verdict-${known ? record.verdict : 'unknown'}`;
+  verdict.textContent = known ? VERDICT_WORDS[record.verdict] : String(record.verdict);
   const authors = document.createElement('span');
   authors.className = 'authors';
   authors.textContent = record.authors.join(', ') +
     (record.moreAuthors ? ` and ${record.moreAuthors} more` : '');
+  if (record.authors.length) authors.append(' ', statedMark());
   const ids = document.createElement('span');
   ids.className = 'muted';
   ids.textContent = [`pith:${record.suffix.slice(0, 8)}`, record.sourceId, record.doi, record.submitted]
