@@ -101,12 +101,23 @@ def completeness_items(counts: Iterable[tuple[str, int]], completeness_item: Cal
     return _markup("".join([completeness_item(name, count) for name, count in counts]))
 
 
+SEVERITY_CLASSES = {
+    "critical": "severity-critical",
+    "advisory": "severity-advisory",
+    "informational": "severity-informational",
+    "": "severity-unrated",
+}
+"""The class of each severity the format knows (empty: unrated); any other gets ``severity-unknown``,
+so a value from input never chooses the page's classes (it is shown as text only)."""
+
+
 def finding_items(findings: Iterable[Finding]) -> Markup:
     """One list item a finding: severity, detector, type, class, reference, note and what was seen."""
     parts = []
     for f in findings:
+        css = SEVERITY_CLASSES.get(f.severity, "severity-unknown")
         parts.append(
-            f'  <li class="severity-{html_text(f.severity)}"><strong>{html_text(f.severity or "unrated")}</strong>'
+            f'  <li class="{css}"><strong>{html_text(f.severity or "unrated")}</strong>'
             f" · {html_text(f.detector)} · {html_text(f.finding_type)}"
         )
         if f.verdict_class:

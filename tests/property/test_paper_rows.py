@@ -70,7 +70,7 @@ ORIGINAL_ALIASES = """  {% for a, route in alias_rows %}
 ORIGINAL_CHECKS = """  {% for id, status, explanation, summary in check_rows %}{{ check_row(id, status, explanation, summary) }}{% endfor %}
 """
 ORIGINAL_FINDINGS = """{% for f in findings %}
-  <li class="severity-{{ f.severity }}"><strong>{{ f.severity or 'unrated' }}</strong> · {{ f.detector }} · {{ f.finding_type }}{% if f.verdict_class %} ({{ f.verdict_class }}){% endif %}{% if f.ref_index is not none %}, reference {{ f.ref_index }}{% endif %}<br>{{ f.note }}{% if f.detected_doi %}<br>DOI seen: <code>{{ f.detected_doi }}</code>{% endif %}{% if f.detected_arxiv_id %}<br>arXiv id seen: <code>{{ f.detected_arxiv_id }}</code>{% endif %}</li>
+  <li class="{{ classes.get(f.severity, 'severity-unknown') }}"><strong>{{ f.severity or 'unrated' }}</strong> · {{ f.detector }} · {{ f.finding_type }}{% if f.verdict_class %} ({{ f.verdict_class }}){% endif %}{% if f.ref_index is not none %}, reference {{ f.ref_index }}{% endif %}<br>{{ f.note }}{% if f.detected_doi %}<br>DOI seen: <code>{{ f.detected_doi }}</code>{% endif %}{% if f.detected_arxiv_id %}<br>arXiv id seen: <code>{{ f.detected_arxiv_id }}</code>{% endif %}</li>
 {% endfor %}
 """
 ORIGINAL_CLAIMS = "{% for c in claims %}<li>{{ c.text }}</li>{% endfor %}"
@@ -194,7 +194,9 @@ def test_check_rows_equal_the_original_loop(rows: list[tuple[str, str, str, str]
 )
 def test_finding_items_equal_the_original_loop(findings: list[Finding]) -> None:
     """Every field of a finding escaped, optional ones only when present."""
-    assert _printed(paper_rows.finding_items(findings)) == _original(ORIGINAL_FINDINGS, findings=findings)
+    assert _printed(paper_rows.finding_items(findings)) == _original(
+        ORIGINAL_FINDINGS, findings=findings, classes=paper_rows.SEVERITY_CLASSES
+    )
 
 
 @given(claims=st.lists(st.builds(Claim, text=hostile), max_size=3))
