@@ -418,10 +418,10 @@ class BuildCache:
         return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
 
     def seed(self, site: StagedSite) -> None:
-        """Hard-link the reusable states' files from the live site into the staging tree.
+        """Reuse the reusable states' files from the live site in the staging tree (hard links, or copies).
 
         For a rebuild that stages the whole new tree; a state whose files cannot all be
-        linked (one was deleted from the live site) is rendered afresh instead.
+        placed (one was deleted from the live site) is rendered afresh instead.
         """
         assert self._index is not None
         kept = set()

@@ -11,10 +11,8 @@ and collisions between papers of different shards.
 
 from __future__ import annotations
 
-import errno
 import heapq
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -29,7 +27,7 @@ from sitegen.build.pipeline import (
     write_site_wide,
 )
 from sitegen.errors import InputError, OutputError
-from sitegen.fs.staging import StagedSite, refuse_unsafe_target
+from sitegen.fs.staging import StagedSite, link_or_copy, refuse_unsafe_target
 from sitegen.site.shard import Shard
 from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 
@@ -111,7 +109,12 @@ def _check_shard_set(dirs: Sequence[Path], headers: Sequence[ShardHeader], finge
 
 
 def _link_tree(shard_dir: Path, root: Path) -> None:
-    """Hard-link (or copy) every file of a shard's output into the staging tree ``root``."""
+    """Hard-link (or copy) every file of a shard's output into the staging tree ``root``.
+
+    A path two shards wrote is replaced by the later one: two shards write one path only
+    when two papers claim it, and the site-wide step then replaces it with a collision
+    page, as in a whole build.
+    """
     for directory, _, names in os.walk(shard_dir):
         here = Path(directory)
         target_dir = root / here.relative_to(shard_dir)
@@ -121,22 +124,6 @@ def _link_tree(shard_dir: Path, root: Path) -> None:
                 continue
             target = target_dir / name
             try:
-                _link_or_copy(here / name, target)
+                link_or_copy(str(here / name), str(target))
             except OSError as exc:
                 raise OutputError(f"{target}: cannot link or copy from {shard_dir}: {exc.strerror}") from exc
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Link ``source`` at ``target``, replacing what another shard put there.
-
-    Two shards write one path only when two papers claim it; the site-wide step then
-    replaces it with a collision page, as in a whole build.
-    """
-    if target.exists():
-        target.unlink()
-    try:
-        os.link(source, target)
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-            raise
-        shutil.copyfile(source, target)

@@ -41,6 +41,7 @@ __all__ = [
     "StagedSite",
     "TreeWriter",
     "file_sha256",
+    "link_or_copy",
     "manifest_paths",
     "refuse_unsafe_target",
     "safe_join",
@@ -161,27 +162,15 @@ class TreeWriter:
     def link(self, source: str, rel: str, sha256: str) -> None:
         """Put the file at ``source`` (a path, holding bytes whose SHA-256 is ``sha256``) at ``rel`` too.
 
-        A hard link: no byte is read or written, which matters for a file served under
-        a second name for every paper. Where the file system refuses links, a copy.
+        A hard link (see ``link_or_copy``): no byte is read or written, which matters for
+        a file served under a second name for every paper.
         """
         started = time.perf_counter()
         _refuse_unsafe(rel)
         path = f"{self.root_text}/{rel}"
         try:
             self._make_parent(rel)
-            try:
-                os.link(source, path, follow_symlinks=False)
-            except FileExistsError:
-                temporary = f"{path}.{os.getpid()}.link"
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-                os.link(source, temporary, follow_symlinks=False)
-                os.replace(temporary, path)
-            except OSError as exc:
-                if exc.errno not in _NO_LINKS:
-                    raise
-                with open(source, "rb") as original:
-                    _replace_file(path, original.read())
+            link_or_copy(source, path)
         except OSError as exc:
             raise OutputError(f"{path}: cannot link {source}: {exc.strerror or exc}") from exc
         self.count += 1
@@ -325,10 +314,15 @@ def _write_all(fd: int, data: bytes) -> None:
         os.close(fd)
 
 
+def _temporary(path: str) -> str:
+    """A hidden name beside ``path`` for the whole file that will be renamed over it (one per process)."""
+    head, _, name = path.rpartition("/")
+    return f"{head}/.{name}.{os.getpid()}.tmp"
+
+
 def _replace_file(path: str, data: bytes) -> None:
     """Replace the existing file at ``path`` by a new one, never writing into its inode."""
-    head, _, name = path.rpartition("/")
-    temporary = f"{head}/.{name}.{os.getpid()}.tmp"
+    temporary = _temporary(path)
     try:
         fd = os.open(temporary, _NEW_FILE, 0o644)
     except FileExistsError:  # left by a write of this process that failed half-way
@@ -336,6 +330,39 @@ def _replace_file(path: str, data: bytes) -> None:
         fd = os.open(temporary, _NEW_FILE, 0o644)
     _write_all(fd, data)
     os.replace(temporary, path)
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """Put the regular file ``source`` at ``target`` too: a hard link, or a copy where links are refused.
+
+    The one way the build reuses a file under another name (a second name of a paper's
+    file, an unchanged paper's files from the live site, a shard's files). A file system
+    that will not make the link (another device, no hard links, too many links, or the
+    kernel's protected hard links) gets a copy. An existing ``target`` is replaced
+    whole by renaming a new name over it, never written into: a file whose inode is
+    shared with the live site never changes through ``target``.
+
+    Raises:
+        OSError: ``source`` is missing or unreadable, or ``target`` cannot be made.
+    """
+    try:
+        os.link(source, target, follow_symlinks=False)
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+    temporary = _temporary(target)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    try:
+        os.link(source, temporary, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        shutil.copyfile(source, temporary, follow_symlinks=False)
+    os.replace(temporary, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -475,26 +502,23 @@ class StagedSite:
         return self.writer.count
 
     def link_from_live(self, rels: list[str]) -> bool:
-        """Hard-link files of the live site (``/``-separated paths) into the staging tree.
+        """Reuse files of the live site (``/``-separated paths) in the staging tree (see ``link_or_copy``).
 
-        Returns False, having linked possibly only some, when one is missing, unsafe or
-        cannot be linked. Safe because the staging tree's files are only ever replaced
+        Returns False, having placed possibly only some, when one is missing, unsafe or
+        cannot be placed. Safe because the staging tree's files are only ever replaced
         (unlinked, then written; see ``TreeWriter``), never modified in place, so the
         live site never changes through a shared inode.
         """
         live, staging = str(self.target), str(self.root)
         for rel in rels:
-            parts = rel.split("/")
-            if any(p in ("", ".", "..") for p in parts) or "\\" in rel or any(ord(c) < 32 for c in rel):
+            if _UNSAFE_PATH.search(rel):
                 return False
-            directory = os.path.dirname(rel)
+            directory = rel.rpartition("/")[0]
             try:
                 if directory and directory not in self._linked_dirs:
-                    os.makedirs(os.path.join(staging, directory), exist_ok=True)
+                    os.makedirs(f"{staging}/{directory}", exist_ok=True)
                     self._linked_dirs.add(directory)
-                os.link(os.path.join(live, rel), os.path.join(staging, rel), follow_symlinks=False)
-            except FileExistsError:
-                continue
+                link_or_copy(f"{live}/{rel}", f"{staging}/{rel}")
             except OSError:
                 return False
         return True
