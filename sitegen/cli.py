@@ -19,6 +19,8 @@ from typing import TextIO
 from sitegen import __version__
 from sitegen.build.merge import merge_shards
 from sitegen.build.pipeline import REPORT_NAME, BuildResult, build_site, load_inputs_config
+from sitegen.commands.check import ReadOptions
+from sitegen.commands.http import FetchOptions
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
 from sitegen.fs.sources import load_keyring, read_named_file
 from sitegen.pith.keys import Keyring
@@ -171,15 +173,16 @@ def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     pull.add_argument(
         "--content", type=Path, default=Path("content"), help="content directory (default: content)"
     )
-    pull.add_argument(
-        "--timeout", type=float, default=20.0, help="seconds per network operation (default: 20)"
-    )
+    _add_fetch_arguments(pull)
     pull.add_argument("--retries", type=int, default=2, help="retries after a network failure (default: 2)")
     pull.add_argument(
         "--backoff", type=float, default=1.0, help="seconds before the first retry, doubled after"
     )
     pull.add_argument(
-        "--max-bytes", type=int, default=None, help="size limit per file (default: the build's)"
+        "--max-bytes",
+        type=int,
+        default=None,
+        help="size limit per file (default: the site's max_state_bytes)",
     )
 
     check = commands.add_parser("check", help="re-verify a built or deployed site (directory or URL)")
@@ -190,8 +193,38 @@ def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
         default=Path("content/keys"),
         help="your keyring directory (default: content/keys)",
     )
+    _add_fetch_arguments(check)
     check.add_argument(
-        "--timeout", type=float, default=20.0, help="seconds per request over HTTP (default: 20)"
+        "--workers", type=int, default=8, help="downloads in flight at once over HTTP (default: 8)"
+    )
+    check.add_argument(
+        "--max-state-bytes",
+        type=int,
+        default=Limits().max_bytes,
+        help=f"size limit of each state.json (default: {Limits().max_bytes})",
+    )
+    check.add_argument(
+        "--max-file-bytes",
+        type=int,
+        default=ReadOptions().max_file_bytes,
+        help=f"size limit of every other file, SHA256SUMS included (default: {ReadOptions().max_file_bytes})",
+    )
+
+
+def _add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--timeout`` and ``--allow-redirect-host``, shared by ``pull`` and ``check``."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=20.0,
+        help="seconds for one whole request: connect, headers, body and redirects together (default: 20)",
+    )
+    parser.add_argument(
+        "--allow-redirect-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also follow redirects to HOST (repeatable; by default only to the same host)",
     )
 
 
@@ -366,20 +399,15 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _pull_sources(args: argparse.Namespace) -> list[str]:
-    from sitegen.commands.pull import (
-        FetchError,
-        PullOptions,
-        fetch_url,
-        sources_from_base,
-        sources_from_manifest,
-    )
+    from sitegen.commands.http import FetchError, fetch_url
+    from sitegen.commands.pull import sources_from_base, sources_from_manifest
 
     if args.base_url is not None:
         return sources_from_base(args.base_url)
     location = args.manifest or REGISTRY_MANIFEST
     if location.startswith(("http://", "https://")):
         try:
-            data = fetch_url(location, PullOptions(timeout=args.timeout))
+            data = fetch_url(location, _fetch_options(args, Limits().max_bytes))
         except FetchError as exc:
             raise InputError(location, f"cannot fetch the manifest: {exc}", check="pull.manifest") from exc
     else:
@@ -402,7 +430,7 @@ def _run_pull(args: argparse.Namespace) -> int:
     config, keyring = load_inputs_config(args.content)
     max_bytes = args.max_bytes if args.max_bytes is not None else config.limits.max_bytes
     options = PullOptions(
-        timeout=args.timeout, retries=max(0, args.retries), backoff=args.backoff, max_bytes=max_bytes
+        fetch=_fetch_options(args, max_bytes), retries=max(0, args.retries), backoff=args.backoff
     )
     sources = _pull_sources(args)
     results = pull_all(ids, sources, keyring, args.content / "states", options)
@@ -417,11 +445,26 @@ def _run_pull(args: argparse.Namespace) -> int:
     return EXIT_NOT_VERIFIED if counts["error"] else EXIT_VERIFIED
 
 
+def _fetch_options(args: argparse.Namespace, max_bytes: int) -> FetchOptions:
+    return FetchOptions(timeout=args.timeout, max_bytes=max_bytes, allow_redirect_hosts=_redirect_hosts(args))
+
+
+def _redirect_hosts(args: argparse.Namespace) -> frozenset[str]:
+    return frozenset(host.strip().lower() for host in args.allow_redirect_host)
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from sitegen.commands.check import check_site
 
     keyring = load_keyring(args.keys)
-    result = check_site(args.site, keyring, timeout=args.timeout)
+    options = ReadOptions(
+        timeout=args.timeout,
+        max_state_bytes=args.max_state_bytes,
+        max_file_bytes=args.max_file_bytes,
+        allow_redirect_hosts=_redirect_hosts(args),
+        workers=args.workers,
+    )
+    result = check_site(args.site, keyring, options)
     for problem in result.problems:
         print(f"FAIL {printable(str(problem))}", file=sys.stderr)
     for note in result.notes:

@@ -1,4 +1,4 @@
-"""Auditing a built or deployed site against its own ``SHA256SUMS`` and our keyring (layer 5).
+"""Auditing a built or deployed site against its own ``SHA256SUMS`` and our keyring (layer 6).
 
 ``check_site`` reads the site from a directory or over HTTP and reports, per file:
 
@@ -8,6 +8,13 @@
   operator's keyring, the verdict its ``verification.json`` and page show;
 - ``link.internal``: a link or asset reference in an HTML page names no file of the site.
 
+A directory is read without following symlinks and without opening anything but
+regular files (a FIFO listed in ``SHA256SUMS`` is reported, never waited on). Over
+HTTP every request has one deadline, a byte cap and the redirect policy of
+``sitegen.commands.http``; a bounded number of downloads run at once and each is
+checked as soon as it finishes, so memory stays near workers x cap and one stalled
+download does not hold the finished ones.
+
 ``SHA256SUMS`` itself is not listed in itself; its own SHA-256 is returned so a
 scheduled job can compare it with the one the CI build printed.
 """
@@ -15,24 +22,27 @@ scheduled job can compare it with the one the CI build printed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from sitegen.commands.pull import FetchError, PullOptions, fetch_url
+from sitegen.commands.http import FetchError, FetchOptions, fetch_url
 from sitegen.errors import BuildError, InputError
+from sitegen.fs.sources import read_beneath
 from sitegen.fs.staging import safe_join
 from sitegen.pith.keys import Keyring
+from sitegen.pith.parse import Limits
 from sitegen.pith.verify import verify_state_bytes
 
-__all__ = ["AuditResult", "Problem", "check_site"]
+__all__ = ["AuditResult", "Problem", "ReadOptions", "check_site"]
 
 MANIFEST = "SHA256SUMS"
 _STATE_PATH = re.compile(r"pith/([A-Z2-7]{26})/state\.json")
@@ -70,26 +80,90 @@ class _Links(HTMLParser):
                 self.targets.append(value)
 
 
-def _reader(location: str, timeout: float) -> tuple[Callable[[str], bytes], Path | None]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadOptions:
+    """How ``check`` reads a site: byte caps per file, and (over HTTP) deadline, redirects and concurrency."""
+
+    timeout: float = 20.0
+    """Seconds for one whole request (connect, headers, body and redirects together)."""
+    max_state_bytes: int = Limits().max_bytes
+    """Bytes of one ``state.json`` (the build's default limit)."""
+    max_file_bytes: int = 256 * 1024 * 1024
+    """Bytes of any other file (``SHA256SUMS`` and site-wide indexes grow with the site)."""
+    allow_redirect_hosts: frozenset[str] = field(default_factory=frozenset)
+    workers: int = 8
+    """Downloads in flight at once over HTTP; memory held is at most about workers x cap."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Unread:
+    """Why a listed file could not be checked; ``missing`` when nothing is there (no file, HTTP 404)."""
+
+    missing: bool
+    detail: str
+
+
+_Read = Callable[[str], bytes]
+
+
+def _cap(rel: str, options: ReadOptions) -> int:
+    return options.max_state_bytes if rel.endswith("/state.json") else options.max_file_bytes
+
+
+def _reader(location: str, options: ReadOptions) -> tuple[_Read, Path | None]:
     """A function reading one site file by relative path, and the directory when local."""
     if urlsplit(location).scheme in ("http", "https"):
         base = location if location.endswith("/") else location + "/"
-        options = PullOptions(timeout=timeout, max_bytes=1 << 30)
-        return (lambda rel: fetch_url(urljoin(base, quote(rel, safe="/")), options)), None
+
+        def fetch(rel: str) -> bytes:
+            fetch_options = FetchOptions(
+                timeout=options.timeout,
+                max_bytes=_cap(rel, options),
+                allow_redirect_hosts=options.allow_redirect_hosts,
+            )
+            return fetch_url(urljoin(base, quote(rel, safe="/")), fetch_options)
+
+        return fetch, None
     root = Path(location)
     if not root.is_dir():
         raise InputError(location, "not a directory or an http(s) URL")
-    return (lambda rel: (root / rel).read_bytes()), root
+
+    def read(rel: str) -> bytes:
+        data = read_beneath(root, PurePosixPath(rel), _cap(rel, options))
+        if data is None:
+            raise InputError(rel, f"too large: over the limit of {_cap(rel, options)} bytes")
+        return data
+
+    return read, root
 
 
-def _read(read: Callable[[str], bytes], rel: str) -> bytes | str:
+def _read(read: _Read, rel: str) -> bytes | _Unread:
     """The bytes of a file, or why they could not be read."""
     try:
         return read(rel)
     except FetchError as exc:
-        return exc.detail
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return _Unread(missing=exc.status in (404, 410), detail=exc.detail)
+    except InputError as exc:
+        return _Unread(missing=isinstance(exc.__cause__, FileNotFoundError), detail=exc.detail)
+
+
+def _read_all(read: _Read, rels: Iterable[str], workers: int) -> Iterator[tuple[str, bytes | _Unread]]:
+    """Every file of ``rels`` read by ``workers`` threads, yielded as each finishes (not in order).
+
+    At most ``workers`` reads are in flight and a finished one is handed on at once, so a
+    stalled download holds only its own worker, and the bytes held at any time are those
+    of the reads in flight plus the one being checked.
+    """
+    pending = iter(rels)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = {pool.submit(_read, read, rel): rel for rel in itertools.islice(pending, workers)}
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                rel = running.pop(future)
+                for following in itertools.islice(pending, 1):
+                    running[pool.submit(_read, read, following)] = following
+                yield rel, future.result()
 
 
 def _is_safe(path: str) -> bool:
@@ -208,45 +282,48 @@ def _walk(root: Path) -> Iterator[str]:
             yield (Path(directory) / name).relative_to(root).as_posix()
 
 
-def check_site(location: str, keyring: Keyring, *, timeout: float = 20.0, workers: int = 8) -> AuditResult:
+def check_site(location: str, keyring: Keyring, options: ReadOptions | None = None) -> AuditResult:
     """Audit the site at a directory or http(s) URL.
 
     Raises:
         InputError: the location is neither, or its ``SHA256SUMS`` cannot be read.
     """
-    read, root = _reader(location, timeout)
+    options = options or ReadOptions()
+    read, root = _reader(location, options)
     manifest = _read(read, MANIFEST)
-    if isinstance(manifest, str):
-        raise InputError(f"{location.rstrip('/')}/{MANIFEST}", manifest, check="manifest.read")
+    if isinstance(manifest, _Unread):
+        raise InputError(f"{location.rstrip('/')}/{MANIFEST}", manifest.detail, check="manifest.read")
     result = AuditResult(manifest_sha256=hashlib.sha256(manifest).hexdigest())
     listed = _parse_manifest(manifest.decode("utf-8", errors="replace"), result)
     kept: dict[str, bytes] = {}  # only what the paper and link checks need, not every file
     links: dict[str, list[str]] = {}
     present = set(listed)
-    with ThreadPoolExecutor(max_workers=1 if root is not None else workers) as pool:
-        for rel, data in zip(sorted(listed), pool.map(lambda r: _read(read, r), sorted(listed)), strict=True):
-            result.files += 1
-            if isinstance(data, str):
-                result.problems.append(Problem(path=rel, check="manifest.sha256", detail=f"missing: {data}"))
-                present.discard(rel)
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != listed[rel]:
-                result.problems.append(
-                    Problem(
-                        path=rel,
-                        check="manifest.sha256",
-                        detail=f"expected {listed[rel]} (SHA256SUMS), got {digest} (served)",
-                    )
+    digest_problems: dict[str, Problem] = {}  # files finish in any order; reported in path order
+    for rel, data in _read_all(read, sorted(listed), 1 if root is not None else max(1, options.workers)):
+        result.files += 1
+        if isinstance(data, _Unread):
+            prefix = "missing" if data.missing else "not checked"
+            digest_problems[rel] = Problem(
+                path=rel, check="manifest.sha256", detail=f"{prefix}: {data.detail}"
+            )
+            present.discard(rel)
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != listed[rel]:
+            digest_problems[rel] = Problem(
+                path=rel,
+                check="manifest.sha256",
+                detail=f"expected {listed[rel]} (SHA256SUMS), got {digest} (served)",
+            )
+        if rel.endswith(".html"):
+            links[rel] = _links_of(data)
+            if rel.startswith("pith/") and rel.endswith("/index.html"):
+                kept[rel[: -len("index.html")] + "badges"] = b" ".join(
+                    m.group(0) for m in _BADGE.finditer(data)
                 )
-            if rel.endswith(".html"):
-                links[rel] = _links_of(data)
-                if rel.startswith("pith/") and rel.endswith("/index.html"):
-                    kept[rel[: -len("index.html")] + "badges"] = b" ".join(
-                        m.group(0) for m in _BADGE.finditer(data)
-                    )
-            elif rel.endswith(("/state.json", "/verification.json")) or rel == "pith-mirrors.json":
-                kept[rel] = data
+        elif rel.endswith(("/state.json", "/verification.json")) or rel == "pith-mirrors.json":
+            kept[rel] = data
+    result.problems.extend(digest_problems[rel] for rel in sorted(digest_problems))
     if root is not None:
         for rel in sorted(set(_walk(root)) - set(listed) - {MANIFEST}):
             result.problems.append(

@@ -1,4 +1,4 @@
-"""Fetching state files from a registry or another mirror, verified before they are kept (layer 5).
+"""Fetching state files from a registry or another mirror, verified before they are kept (layer 6).
 
 Sources are URL patterns: the ``state_pattern`` of every mirror in a
 ``pith-mirrors.json`` manifest (patterns that are paths resolve against the
@@ -6,34 +6,40 @@ manifest's own URL), or ``<base>/pith/{suffix}/state.json`` for a base URL. An i
 (Pith number, short form, or arXiv id, old-style ones with their slash) replaces
 ``{suffix}``; the first source that serves a file that verifies wins.
 
-A fetched file is kept only when it verifies with the operator's own keyring, is
-the paper that was asked for, and is not older (fewer events) than a verified file
-already kept for it, so a stale mirror cannot roll a paper back; it is then written atomically (temporary file, fsync,
+A fetched file is kept only when it verifies with the operator's own keyring and is
+the paper that was asked for; it is then written atomically (temporary file, fsync,
 rename) to ``content/states/<arXiv id, / as _>.state.json``. Nothing that does not
 verify is ever written, so a verified file is never replaced by one that does not.
-Each request has a timeout and an overall deadline, bodies over the size limit are
-refused, and network failures (not verification failures) are retried with
-exponential back-off.
+
+When a verified file is already kept, the new one replaces it only if its
+``applied_event_ids`` are a strict superset of the kept file's: a file that lacks an
+event the kept one has is refused (naming how many are missing), and one with the
+same events leaves the kept file untouched. Event counts are never compared: like the
+event list they are not signed, and padding them (junk ``invalid_events``) proves
+nothing. The event list is not signed either (only the canonical record is, see
+``docs/pith-format.md``), so this keeps a mirror from losing events it has seen; it
+cannot prove a state is the newest, and a hostile source can withhold events or
+invent some (``docs/deploy.md`` says what that means for an operator).
+
+Each attempt has one deadline for the whole request, a byte cap and a redirect
+policy (``sitegen.commands.http``); network failures (not verification failures)
+are retried with exponential back-off.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import re
-import socket
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
-from sitegen import __version__
+from sitegen.commands.http import FetchError, FetchOptions, fetch_url
 from sitegen.errors import ConfigError, InputError
 from sitegen.pith.keys import Keyring
 from sitegen.pith.parse import Limits
@@ -41,11 +47,9 @@ from sitegen.pith.report import Status, Verdict
 from sitegen.pith.verify import verify_state_bytes
 
 __all__ = [
-    "FetchError",
     "PaperId",
     "PullOptions",
     "PullResult",
-    "fetch_url",
     "parse_id",
     "pull_all",
     "pull_one",
@@ -59,16 +63,6 @@ _PITH_FULL = re.compile(r"pith:(\d{4}):([A-Z2-7]{26})")
 _PITH_SHORT = re.compile(r"(?:pith:)?([A-Z2-7]{26}|[A-Z2-7]{16}|[A-Z2-7]{12}|[A-Z2-7]{8})")
 _ARXIV_NEW = re.compile(r"(?:arxiv:)?(\d{4}\.\d{4,5})(v\d+)?", re.IGNORECASE)
 _ARXIV_OLD = re.compile(r"(?:arxiv:)?([a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.IGNORECASE)
-
-
-class FetchError(Exception):
-    """One download failed; ``transient`` failures are worth retrying."""
-
-    def __init__(self, url: str, detail: str, *, transient: bool) -> None:
-        self.url = url
-        self.detail = detail
-        self.transient = transient
-        super().__init__(f"{url}: {detail}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,9 +114,8 @@ def read_ids_file(path: Path) -> list[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PullOptions:
-    timeout: float = 20.0
-    """Seconds per network operation, and (times the attempts) the deadline of one download."""
-    max_bytes: int = Limits().max_bytes
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    """Deadline, byte cap (the site's ``limits.max_state_bytes``) and redirect policy of each attempt."""
     retries: int = 2
     """Extra attempts after a network failure."""
     backoff: float = 1.0
@@ -183,59 +176,10 @@ def sources_from_manifest(manifest: bytes, where: str) -> list[str]:
     return patterns
 
 
-def fetch_url(url: str, options: PullOptions) -> bytes:
-    """One GET with a timeout, an overall deadline and a size limit.
-
-    Raises:
-        FetchError: HTTP error, network failure, timeout, truncated or oversized body.
-    """
-    deadline = time.monotonic() + options.timeout * 3
-    request = urllib.request.Request(url, headers={"User-Agent": f"pith-sitegen/{__version__} pull"})  # noqa: S310 (scheme checked)
-    try:
-        with urllib.request.urlopen(request, timeout=options.timeout) as response:  # noqa: S310 (scheme checked)
-            length = response.headers.get("Content-Length")
-            if length is not None and length.isdigit() and int(length) > options.max_bytes:
-                raise FetchError(
-                    url, f"too large: {length} bytes, the limit is {options.max_bytes}", transient=False
-                )
-            chunks: list[bytes] = []
-            size = 0
-            while chunk := response.read(64 * 1024):
-                size += len(chunk)
-                if size > options.max_bytes:
-                    raise FetchError(
-                        url, f"too large: over the limit of {options.max_bytes} bytes", transient=False
-                    )
-                if time.monotonic() > deadline:
-                    raise FetchError(
-                        url, f"timed out: no complete body within {options.timeout * 3:g} s", transient=True
-                    )
-                chunks.append(chunk)
-            if length is not None and length.isdigit() and size < int(length):
-                raise FetchError(url, f"truncated: got {size} of the {length} bytes promised", transient=True)
-            return b"".join(chunks)
-    except urllib.error.HTTPError as exc:
-        transient = exc.code >= 500 or exc.code == 429
-        raise FetchError(url, f"HTTP {exc.code} {exc.reason}", transient=transient) from exc
-    except http.client.IncompleteRead as exc:
-        raise FetchError(
-            url, f"truncated: got {len(exc.partial)} bytes, {exc.expected} more were promised", transient=True
-        ) from exc
-    except TimeoutError as exc:
-        raise FetchError(url, f"timed out after {options.timeout:g} s", transient=True) from exc
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
-            raise FetchError(url, f"timed out after {options.timeout:g} s", transient=True) from exc
-        raise FetchError(url, f"cannot connect: {reason}", transient=True) from exc
-    except (http.client.HTTPException, OSError) as exc:
-        raise FetchError(url, f"network error: {exc}", transient=True) from exc
-
-
 def _fetch_with_retries(url: str, options: PullOptions) -> bytes:
     for attempt in range(options.retries + 1):
         try:
-            return fetch_url(url, options)
+            return fetch_url(url, options.fetch)
         except FetchError as exc:
             if not exc.transient or attempt == options.retries:
                 if attempt:
@@ -280,12 +224,12 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _verified_event_count(data: bytes, path: Path, keyring: Keyring, options: PullOptions) -> int | None:
-    """The event count of a state already kept, when it verifies (else it may be replaced)."""
-    report, parsed = verify_state_bytes(data, str(path), keyring, Limits(max_bytes=options.max_bytes))
+def _kept_event_ids(data: bytes, path: Path, keyring: Keyring, options: PullOptions) -> frozenset[str] | None:
+    """The applied event ids of a state already kept, when it verifies (else it may be replaced)."""
+    report, parsed = verify_state_bytes(data, str(path), keyring, Limits(max_bytes=options.fetch.max_bytes))
     if report.verdict is not Verdict.VERIFIED or parsed is None:
         return None
-    return parsed.state.event_count
+    return frozenset(parsed.state.applied_event_ids)
 
 
 def pull_one(
@@ -300,7 +244,7 @@ def pull_one(
         except FetchError as exc:
             problems.append(str(exc))
             continue
-        report, parsed = verify_state_bytes(data, url, keyring, Limits(max_bytes=options.max_bytes))
+        report, parsed = verify_state_bytes(data, url, keyring, Limits(max_bytes=options.fetch.max_bytes))
         if report.verdict is not Verdict.VERIFIED:
             reasons = "; ".join(e.removeprefix(f"{url}: ") for e in report.errors[:3]) or ", ".join(
                 c.id for c in report.checks if c.status is not Status.VERIFIED
@@ -316,16 +260,24 @@ def pull_one(
             old = path.read_bytes() if path.is_file() else None
         except OSError:
             old = None
-        if old == data:
-            return PullResult(id=wanted.text, status="unchanged", detail=f"{report.pith_number}", path=path)
         assert parsed is not None
-        kept = _verified_event_count(old, path, keyring, options) if old is not None else None
-        if kept is not None and kept > parsed.state.event_count:
-            problems.append(
-                f"{url}: older than the verified {path.name} you have "
-                f"({parsed.state.event_count} events, yours has {kept}); kept yours"
-            )
-            continue
+        kept = _kept_event_ids(old, path, keyring, options) if old is not None else None
+        if kept is not None:
+            served = frozenset(parsed.state.applied_event_ids)
+            if served == kept:
+                return PullResult(
+                    id=wanted.text,
+                    status="unchanged",
+                    detail=f"{report.pith_number}: no new events (yours kept as it is)",
+                    path=path,
+                )
+            if missing := kept - served:
+                problems.append(
+                    f"{url}: refused for {report.pith_number}: it lacks {len(missing)} of the "
+                    f"{len(kept)} events of the verified {path.name} you have (such as {min(missing)}), "
+                    f"so it is not newer; kept yours (to take it anyway, delete {path.name} and pull again)"
+                )
+                continue
         try:
             _write_atomically(path, data)
         except OSError as exc:

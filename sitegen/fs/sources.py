@@ -31,6 +31,7 @@ __all__ = [
     "display_name",
     "load_keyring",
     "prefetch",
+    "read_beneath",
     "read_input",
     "read_named_file",
     "read_site_yaml",
@@ -256,8 +257,10 @@ class _Symlink:
     """What ``_read_bounded`` returns for a path whose last part is a symlink (not opened)."""
 
 
-def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | _Symlink | None:
-    """At most ``max_bytes`` of the regular file ``path``; None when the file is larger.
+def _read_bounded(
+    path: Path | str, name: str, max_bytes: int, *, dir_fd: int | None = None
+) -> bytes | _Symlink | None:
+    """At most ``max_bytes`` of the regular file ``path`` (relative to ``dir_fd`` if given); None when larger.
 
     Raises:
         InputError: missing, not a regular file, unreadable.
@@ -265,7 +268,7 @@ def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | _Symlink | N
     try:
         # The checked path itself, not whatever a symlink swapped in since points to (O_NOFOLLOW);
         # O_NONBLOCK so that opening a FIFO cannot block the build before fstat refuses it.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     except FileNotFoundError as exc:
         raise InputError(name, "no such file") from exc
     except OSError as exc:
@@ -281,8 +284,56 @@ def _read_bounded(path: Path, name: str, max_bytes: int) -> bytes | _Symlink | N
     finally:
         os.close(fd)
     if not regular:
-        raise InputError(name, "not a regular file")
+        raise InputError(name, f"not a regular file ({_KINDS.get(stat.S_IFMT(status.st_mode), 'unknown')})")
     return data if len(data) <= max_bytes else None
+
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def read_beneath(root: Path, rel: PurePosixPath, max_bytes: int) -> bytes | None:
+    """At most ``max_bytes`` of the regular file ``rel`` under ``root``; None when it is larger.
+
+    For auditing a built site, which holds no symlinks: each directory on the way is
+    opened relative to the one before without following a symlink, and the file itself
+    as every input is (no symlink, never blocking on a FIFO or device, fstat first).
+
+    Raises:
+        InputError: missing (caused by ``FileNotFoundError``), a symlink anywhere on the
+            path (check ``input.symlink``), not a regular file, unreadable.
+    """
+    name = rel.as_posix()
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise InputError(str(root), f"cannot open the directory: {exc.strerror or exc}") from exc
+    try:
+        for depth, part in enumerate(rel.parts[:-1], start=1):
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            except FileNotFoundError as exc:
+                raise InputError(name, "no such file") from exc
+            except OSError as exc:
+                where = "/".join(rel.parts[:depth])
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise InputError(
+                        name, f"{where} is a symlink or not a directory", check="input.symlink"
+                    ) from exc
+                raise InputError(name, f"cannot open {where}: {exc.strerror or exc}") from exc
+            os.close(fd)
+            fd = inner
+        data = _read_bounded(rel.name, name, max_bytes, dir_fd=fd)
+    finally:
+        os.close(fd)
+    if isinstance(data, _Symlink):
+        raise InputError(name, "a symlink, not a regular file", check="input.symlink")
+    return data
 
 
 def _read_at_most(fd: int, limit: int, expected: int) -> bytes:

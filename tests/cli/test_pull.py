@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -12,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import run_cli, summary_line, tree
-from tests.synth import SigningKey, dump_state, restate_hash
+from tests.cli.states import with_events
+from tests.synth import SigningKey
 
 MAX_BYTES = 200_000
 
@@ -167,13 +167,12 @@ def test_newer_verified_state_updates_the_file_and_leaves_no_temporary_files(
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
 ) -> None:
-    """A verified state replaces the older verified one in place; nothing else is left in content/states/."""
+    """A verified state with one more event replaces the kept one in place; nothing else is left behind."""
     url, fixtures = server
-    newer = new_paper(signing_key, "2607.10001", "Paper A, newer")
+    kept = new_paper(signing_key, "2607.10001", "Paper A")
+    newer = with_events(kept, ["one more snapshot"])
     fixtures.routes["/pith/2607.10001/state.json"] = newer
-    content = make_content(
-        {"2607.10001.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
-    )
+    content = make_content({"2607.10001.state.json": kept}, keys=[signing_key])
     proc = run_cli("pull", "2607.10001", "--from", f"{url}/good", "--content", content)
     assert proc.returncode == 0, proc.stderr
     assert summary_line(proc.stderr) == "summary: 0 pulled, 1 updated, 0 unchanged, 0 error"
@@ -187,18 +186,13 @@ def test_older_verified_state_does_not_roll_back_the_kept_one(
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
 ) -> None:
-    """A validly signed but older state (fewer events) is refused; the newer kept file stays."""
+    """A validly signed but older state (an event fewer) is refused, naming what it lacks; the kept file stays."""
     url, fixtures = server
     served = new_paper(signing_key, "2607.10001", "Paper A")
-    kept = json.loads(served)  # the same paper after one more graph snapshot event
-    snapshot = copy.deepcopy(kept["current"]["graph_snapshots"][0])
-    snapshot["event_id"] = "sha256:" + "ab" * 32
-    kept["current"]["graph_snapshots"].append(snapshot)
-    kept["applied_event_ids"].append(snapshot["event_id"])
-    kept["valid_event_count"] += 1
-    kept["event_count"] += 1
     fixtures.routes["/pith/2607.10001/state.json"] = served
-    content = make_content({"2607.10001.state.json": dump_state(restate_hash(kept))}, keys=[signing_key])
+    content = make_content(
+        {"2607.10001.state.json": with_events(served, ["one more snapshot"])}, keys=[signing_key]
+    )
     assert (
         "verified"
         in run_cli("verify", content / "states" / "2607.10001.state.json", "--keys", content / "keys").stdout
@@ -206,5 +200,5 @@ def test_older_verified_state_does_not_roll_back_the_kept_one(
     before = tree(content / "states")
     proc = run_cli("pull", "2607.10001", "--from", f"{url}/good", "--content", content)
     assert proc.returncode == 1
-    assert "older than the verified 2607.10001.state.json you have" in proc.stderr
+    assert "it lacks 1 of the 3 events of the verified 2607.10001.state.json you have" in proc.stderr
     assert tree(content / "states") == before

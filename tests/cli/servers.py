@@ -1,0 +1,129 @@
+"""Misbehaving HTTP servers on loopback for the network tests: real sockets, handlers in threads."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Respond = Callable[[BaseHTTPRequestHandler], None]
+"""Writes one whole response to the handler's socket."""
+
+
+@dataclass
+class Server:
+    """A running server: its base URL, the responses by path, and what it has seen."""
+
+    url: str = ""
+    port: int = 0
+    routes: dict[str, Respond] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+    requested: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            with server.lock:
+                server.requested.append(self.path)
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                respond = server.routes.get(self.path)
+                if respond is None:
+                    self.send_error(404)
+                else:
+                    with contextlib.suppress(OSError):  # the client hung up: that is what some tests want
+                        respond(self)
+            finally:
+                with server.lock:
+                    server.in_flight -= 1
+                self.close_connection = True
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serve(host: str = "127.0.0.1") -> Iterator[Server]:
+    """A ThreadingHTTPServer on ``host``, a free port, in a thread; its handlers stop when the test ends."""
+    server = Server()
+    httpd = ThreadingHTTPServer((host, 0), _handler(server))
+    httpd.daemon_threads = True
+    server.port = httpd.server_address[1]
+    server.url = f"http://{host}:{server.port}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def body(data: bytes, *, content_length: bool = True) -> Respond:
+    """200 with ``data``; without ``Content-Length`` the body ends when the connection closes."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/octet-stream")
+        if content_length:
+            handler.send_header("Content-Length", str(len(data)))
+        else:
+            handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return respond
+
+
+def redirect(location: str, status: int = 302) -> Respond:
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    return respond
+
+
+def trickle(stop: threading.Event, *, every: float = 0.5, headers: bool = False) -> Respond:
+    """One byte every ``every`` seconds, of the body (or of the headers), until the client or test ends."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        if headers:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            line = b"X-Slow: " + b"a" * 60_000
+        else:
+            handler.send_response(200)
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            line = b"x" * 100_000
+        handler.wfile.flush()
+        for byte in line:
+            if stop.wait(every):
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+
+    return respond
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``condition`` became true within ``timeout`` seconds (polled)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
