@@ -51,13 +51,13 @@ from typing import IO
 import orjson
 
 from sitegen import __version__
-from sitegen.errors import InputError, OutputError, ParseError
-from sitegen.fs.staging import StagedSite, file_sha256, manifest_paths
 from sitegen.build.paper_job import StateOutcome, slim_report
-from sitegen.pith.parse import Limits
-from sitegen.render.templates import compact_json
-from sitegen.pith.report import InputReport, Verdict, report_from_json
+from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
+from sitegen.fs.staging import StagedSite, file_sha256, manifest_paths
+from sitegen.pith.parse import Limits
+from sitegen.pith.report import InputReport, Verdict, report_from_json
+from sitegen.render.templates import compact_json
 
 __all__ = [
     "CACHE_SCHEMA",

@@ -26,10 +26,10 @@ from sitegen.build.pipeline import (
     read_site_inputs,
     write_site_wide,
 )
+from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 from sitegen.errors import InputError, OutputError
 from sitegen.fs.staging import StagedSite, link_or_copy, refuse_unsafe_target
 from sitegen.site.shard import Shard
-from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 
 __all__ = ["merge_shards"]
 

@@ -18,21 +18,21 @@ from pathlib import Path, PurePosixPath
 
 from jinja2.filters import do_urlencode
 
-from sitegen.render import paper_rows
-from sitegen.pith.canonical import canonical_bytes, sha256_hex
-from sitegen.site.config import SiteConfig
 from sitegen.errors import InputError, ParseError
+from sitegen.fs.sources import read_input
+from sitegen.fs.staging import TreeWriter
+from sitegen.pith.canonical import canonical_bytes, sha256_hex
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import JSONValue, RegistryKey, StateFile
-from sitegen.fs.staging import TreeWriter
-from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pith.numbers import is_suffix, short_forms, split_pith_number
-from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
+from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pith.report import InputReport, Status, Verdict, alias_status
-from sitegen.site.shard import Shard
-from sitegen.fs.sources import read_input
-from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
 from sitegen.pith.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
+from sitegen.render import paper_rows
+from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
+from sitegen.site.config import SiteConfig
+from sitegen.site.shard import Shard
+from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
 
 __all__ = [
     "STAGES",
@@ -411,7 +411,10 @@ def paper_page(
         "short_forms": paper_rows.short_form_links(short_links, root),
         "aliases": paper_rows.alias_rows(
             alias_rows,
-            {f"alias.{kind}": alias_status(kind, check_status, report.verdict).value for kind, _, _ in alias_rows},
+            {
+                f"alias.{kind}": alias_status(kind, check_status, report.verdict).value
+                for kind, _, _ in alias_rows
+            },
             renderer.status_badges,
             renderer.stated_note,
             root,

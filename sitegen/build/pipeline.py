@@ -24,16 +24,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 
-from sitegen.render import paper_rows
 from sitegen.build.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
-from sitegen.pith.canonical import sha256_hex
-from sitegen.site.claims import PathClaims, fold, path_order
-from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
-from sitegen.errors import InputError, OutputError, ParseError, SitegenError
-from sitegen.render.mirror_files import mirror_files, no_host_warning
-from sitegen.pith.keys import Keyring
-from sitegen.pith.model import RegistryKey
-from sitegen.fs.staging import ForkedStep, StagedSite, refuse_unsafe_target
 from sitegen.build.paper_job import (
     STAGES,
     IntegrityRef,
@@ -44,13 +35,22 @@ from sitegen.build.paper_job import (
     slim_report,
     unreadable_report,
 )
-from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
-from sitegen.pith.report import REPORT_SCHEMA, Check, InputReport, Status, Verdict
-from sitegen.render.search_index import search_files
-from sitegen.site.shard import Shard
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
-from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.build.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
+from sitegen.errors import InputError, OutputError, ParseError, SitegenError
+from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
+from sitegen.fs.staging import ForkedStep, StagedSite, refuse_unsafe_target
+from sitegen.pith.keys import Keyring
+from sitegen.pith.model import RegistryKey
+from sitegen.pith.report import REPORT_SCHEMA, InputReport, Verdict
+from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
+from sitegen.render import paper_rows
+from sitegen.render.mirror_files import mirror_files, no_host_warning
+from sitegen.render.search_index import search_files
+from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
+from sitegen.site.claims import PathClaims, fold, path_order
+from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
+from sitegen.site.shard import Shard
 from sitegen.site.urls import (
     alias_path_text,
     integrity_endpoint_path,
@@ -59,7 +59,6 @@ from sitegen.site.urls import (
     root_prefix,
     safe_relpath,
 )
-from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 
 __all__ = [
     "BuildResult",

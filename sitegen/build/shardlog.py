@@ -18,13 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from sitegen import __version__
-from sitegen.errors import InputError
-from sitegen.fs.staging import StagedSite
 from sitegen.build.paper_job import STAGES, PaperSummary, StateOutcome, slim_report
-from sitegen.render.templates import compact_json
-from sitegen.pith.report import Verdict, report_from_json
-from sitegen.site.shard import Shard
+from sitegen.errors import InputError
 from sitegen.fs.sources import ContentFiles
+from sitegen.fs.staging import StagedSite
+from sitegen.pith.report import Verdict, report_from_json
+from sitegen.render.templates import compact_json
+from sitegen.site.shard import Shard
 
 __all__ = [
     "SHARD_LOG",
