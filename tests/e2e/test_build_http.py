@@ -18,6 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
+from tests.cli.helpers import stop_server
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, tamper
 from tests.synth import SigningKey
@@ -133,9 +134,7 @@ def served(
     try:
         yield root, start
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        stop_server(server, thread)
 
 
 def test_every_link_on_the_main_pages_answers_under_a_sub_path(served: tuple[str, dict[str, str]]) -> None:

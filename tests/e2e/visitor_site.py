@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sitegen.build.pipeline import build_site
+from tests.cli.helpers import stop_server
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REGISTRY_KEY_PATH, SEED_PATH
 from tests.synth import SigningKey, dump_state, make_state
 
@@ -88,9 +89,7 @@ def serve(root: Path) -> Iterator[Served]:
     try:
         yield Served(origin=f"http://127.0.0.1:{server.server_address[1]}", site=site, registry=registry)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        stop_server(server, thread)
 
 
 def seed_content(
