@@ -171,12 +171,11 @@ def test_missing_page_gets_the_sites_404_with_working_links(served: tuple[str, d
 
 
 @pytest.mark.e2e
+@pytest.mark.browser
 def test_pages_load_in_chromium_without_errors_or_blocked_requests(
     served: tuple[str, dict[str, str]],
 ) -> None:
     """Headless Chromium opens each main page under /mirror/: no console error, no failed or off-site request."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import ConsoleMessage, Request, Response, sync_playwright
 
     root, start = served

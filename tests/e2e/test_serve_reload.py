@@ -6,15 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from tests.cli.helpers import serve_process
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.synth import SigningKey
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 def test_open_page_reloads_after_a_content_change(
@@ -24,7 +22,6 @@ def test_open_page_reloads_after_a_content_change(
     tmp_path: Path,
 ) -> None:
     """The index open in Chromium shows a newly added paper without a manual reload, with no console errors."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     content = make_content(
         {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
     )
