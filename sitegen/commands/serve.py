@@ -226,13 +226,16 @@ class SiteServer:
         Raises:
             WatchError: a directory cannot be watched (missing, or the system's watch limit).
         """
+        for root in (self.content, TEMPLATES_DIR):
+            if not root.is_dir():
+                raise WatchError(f"{root}: cannot watch for changes: not a directory")
         self._watcher = threading.Thread(target=self._watch, name="sitegen-watch", daemon=True)
         self._watcher.start()
         if not self._watching.wait(timeout=_WATCH_START_SECONDS):
             raise WatchError(f"{self.content}: the watcher did not start within {_WATCH_START_SECONDS:.0f} s")
         if self._watch_error is not None:
             reason = self._watch_error.strerror or str(self._watch_error)
-            raise WatchError(f"{self.content} or {TEMPLATES_DIR}: cannot watch for changes: {reason}")
+            raise WatchError(f"{self.content}, {TEMPLATES_DIR}: cannot watch for changes: {reason}")
 
     def _watch(self) -> None:
         try:

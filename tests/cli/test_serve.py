@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.cli.helpers import Served, serve_process
+from tests.cli.helpers import Served, run_cli, serve_process
 from tests.synth import SigningKey
 
 REBUILD_SECONDS = 30
@@ -137,3 +137,11 @@ def test_serve_stops_on_a_signal_with_exit_0_and_one_summary_line(
     assert after == [
         f"stopped by {stop.name}: closed the server at {served.url} and the watcher (builds: 1)\n"
     ], said
+
+
+def test_serve_without_a_content_directory_exits_2_naming_it(tmp_path: Path) -> None:
+    """Nothing to watch: exit 2 before serving, with the directory and the reason."""
+    missing = tmp_path / "no-content"
+    proc = run_cli("serve", "--port", "0", "--content", missing, "--out", tmp_path / "site")
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: {missing}: cannot watch for changes: not a directory\n"
