@@ -173,6 +173,7 @@ class SiteServer:
         self.report = report
         self.generation = 0
         self._stop = threading.Event()
+        self._building = threading.Lock()  # the first build and the watcher's rebuilds, one at a time
         self._watching = threading.Event()
         self._watch_error: OSError | None = None
         self._watcher: threading.Thread | None = None
@@ -203,14 +204,19 @@ class SiteServer:
             self._watcher.join(timeout=_WATCHER_JOIN_SECONDS)
 
     def build(self) -> BuildResult | None:
-        """One incremental build; an error is reported and the previous site keeps being served."""
-        try:
-            result = build_site(self.content, self.out)
-        except SitegenError as exc:
-            self.report(f"build failed: {exc}; still serving the previous site")
-            return None
-        counts = result.counts()
-        self.generation += 1
+        """One incremental build; an error is reported and the previous site keeps being served.
+
+        A change seen during a build waits for it and then builds again (never two at once,
+        which the output's lock would refuse).
+        """
+        with self._building:
+            try:
+                result = build_site(self.content, self.out)
+            except SitegenError as exc:
+                self.report(f"build failed: {exc}; still serving the previous site")
+                return None
+            counts = result.counts()
+            self.generation += 1
         self.report(
             f"built: {counts['verified']} verified, {counts['failed']} failed, {counts['unverifiable']} "
             f"unverifiable, {counts['rejected']} rejected; {result.rendered} inputs rendered, "
