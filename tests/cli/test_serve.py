@@ -126,7 +126,7 @@ def test_a_request_naming_this_server_is_answered(serving: tuple[Served, Path, P
     assert body == _with_reload_expected((out / "index.html").read_bytes())
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_stops_on_a_signal_with_exit_0_and_one_summary_line(
     content: Path, tmp_path: Path, stop: signal.Signals
 ) -> None:
