@@ -156,9 +156,6 @@ def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
     serve.add_argument(
         "--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)"
     )
-    serve.add_argument(
-        "--interval", type=float, default=0.5, help="seconds between change checks (default: 0.5)"
-    )
 
     pull = commands.add_parser("pull", help="fetch, verify and keep state files from a registry or mirror")
     pull.add_argument("ids", nargs="*", metavar="ID", help="Pith number, short form (8/12/16) or arXiv id")
@@ -377,24 +374,31 @@ def _finish(args: argparse.Namespace, result: BuildResult, note: str) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from sitegen.commands.serve import SiteServer
+    from sitegen.commands.serve import SiteServer, Stop, stop_on_signals
 
     def report(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     try:
-        server = SiteServer(args.content, args.out, port=args.port, interval=args.interval, report=report)
+        server = SiteServer(args.content, args.out, port=args.port, report=report)
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    if server.build() is None:
-        server.httpd.server_close()
-        return EXIT_CANNOT_RUN
-    report(f"serving {server.url} (rebuilds when {args.content} or the templates change; Ctrl-C stops)")
     try:
-        server.run()
-    except KeyboardInterrupt:
-        report("stopped")
+        with server, stop_on_signals():
+            server.start_watching()
+            if server.build() is None:
+                return EXIT_CANNOT_RUN
+            report(
+                f"serving {server.url} (rebuilds when {args.content} or the templates change; "
+                "Ctrl-C or SIGTERM stops)"
+            )
+            server.run()
+    except Stop as stop:
+        report(
+            f"stopped by {stop.signal_name}: closed the server at {server.url} and the watcher "
+            f"(builds: {server.generation})"
+        )
     return EXIT_VERIFIED
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SEED_PATH = DATA / "seed.state.json"
 REGISTRY_KEY_PATH = ROOT / "content" / "keys" / "pith-v1-2026-05.json"
-CHROMIUM = Path("/usr/bin/chromium")
-"""Debian's Chromium: browser tests drive it through Playwright and never download a browser."""
+CHROMIUM = Path(os.environ.get("SITEGEN_TEST_CHROMIUM", "/usr/bin/chromium"))
+"""Debian's Chromium (``SITEGEN_TEST_CHROMIUM`` names another): browser tests drive it through
+Playwright and never download a browser."""
+BROWSER_MISSING = f"{CHROMIUM} is missing; install it with `apt-get install -y chromium` (.ci/run does)"
+"""Why every test marked ``browser`` is skipped without Chromium; the run's summary counts them."""
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,6 +36,30 @@ CHROMIUM_ARGS = [
 # template) can pass Hypothesis's default 200 ms deadline, and that made a CI run fail.
 settings.register_profile("sitegen", deadline=None)
 settings.load_profile("sitegen")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, skip every test marked ``browser``, all for the one reason."""
+    if CHROMIUM.exists():
+        return
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.skip(reason=BROWSER_MISSING))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """End the run by saying how many browser tests did not run, and how to get them.
+
+    A wrapper run first, so that this comes after pytest's short summary, just above its count.
+    """
+    yield
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if skipped:
+        noun = "browser test did" if len(skipped) == 1 else "browser tests did"
+        terminalreporter.write_line(
+            f"{len(skipped)} {noun} not run: {BROWSER_MISSING}", yellow=True, bold=True
+        )
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT
 
@@ -52,33 +54,73 @@ def summary_line(stderr: str) -> str:
     return lines[-1]
 
 
+SERVE_START_SECONDS = 60
+"""How long ``serve`` may take to build and say ``serving URL``."""
+STOP_SECONDS = 20
+"""How long a stopped process may take to exit before it is killed."""
+_DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+"""Runs the rest of the line with SIGINT at its default, as a terminal's Ctrl-C finds it, even
+when this test run itself ignores SIGINT (a shell's background job): an ignored signal is
+inherited across exec, and Python keeps SIGINT ignored when it starts ignored."""
+
+
+def stop_process(proc: subprocess.Popen[Any], sig: signal.Signals = signal.SIGTERM) -> int:
+    """Send ``sig`` and wait for the exit, killing the process if it takes over ``STOP_SECONDS``."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_SECONDS)
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A running ``serve``: its URL and a queue of its stderr lines."""
+
+    url: str
+    lines: queue.Queue[str]
+
+
 @contextlib.contextmanager
-def serve_process(content: Path, out: Path) -> Iterator[tuple[str, queue.Queue[str]]]:
-    """A running ``serve`` on a free port: (its URL, a queue of its stderr lines); stopped with Ctrl-C."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--content", str(content),
-         "--out", str(out), "--interval", "0.1"],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:  # fmt: skip
-        lines: queue.Queue[str] = queue.Queue()
-        assert proc.stderr is not None
-        stream = proc.stderr
-        reader = threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True)
-        reader.start()
+def serve_process(content: Path, out: Path, *, stop: signal.Signals = signal.SIGTERM) -> Iterator[Served]:
+    """A running ``serve`` on a free port, stopped with ``stop`` on leaving; it must then exit 0.
+
+    Every wait is bounded: a ``serve`` that does not start, or does not stop, is killed. After
+    the block, ``lines`` holds what it printed to the end.
+    """
+    command = [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--content", str(content),
+               "--out", str(out)]  # fmt: skip
+    if stop is signal.SIGINT:
+        command = [sys.executable, "-c", _DEFAULT_SIGINT, *command[1:]]
+    proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    stream = proc.stderr
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True)
+    reader.start()
+    try:
         url = ""
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + SERVE_START_SECONDS
         while not url and time.monotonic() < deadline:
-            match = re.match(r"serving (http://127\.0\.0\.1:\d+/)", lines.get(timeout=60))
+            try:
+                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                break
+            match = re.match(r"serving (http://127\.0\.0\.1:\d+/)", line)
             url = match[1] if match else ""
-        assert url, "serve did not start"
-        try:
-            yield url, lines
-        finally:
-            proc.send_signal(signal.SIGINT)
-            assert proc.wait(timeout=20) == 0
-            reader.join(timeout=5)
+        assert url, f"serve did not say 'serving URL' within {SERVE_START_SECONDS} s"
+        yield Served(url, lines)
+    finally:
+        code = stop_process(proc, stop)
+        reader.join(timeout=STOP_SECONDS)
+        stream.close()
+    assert code == 0, f"serve exited {code} after {stop.name}"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -86,13 +128,27 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return
 
 
+def stop_server(httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    """Stop a test's server running ``serve_forever`` in ``thread``, every wait bounded.
+
+    ``shutdown()`` itself has no time limit (it waits for the serving loop to notice), so it
+    runs in a thread of its own that is waited for.
+    """
+    stopper = threading.Thread(target=httpd.shutdown, name="stop-test-server", daemon=True)
+    stopper.start()
+    stopper.join(timeout=STOP_SECONDS)
+    httpd.server_close()
+    thread.join(timeout=STOP_SECONDS)
+    assert not thread.is_alive(), f"the test server did not stop within {STOP_SECONDS} s"
+
+
 @contextlib.contextmanager
 def static_server(root: Path) -> Iterator[str]:
     """``root`` served as a plain static host (ThreadingHTTPServer, 127.0.0.1, free port); yields its URL."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop_server(httpd, thread)

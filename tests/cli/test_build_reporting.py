@@ -6,13 +6,14 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli.helpers import run_cli, summary_line
+from tests.cli.helpers import run_cli, stop_process, summary_line
 from tests.conftest import ROOT
 from tests.synth import SigningKey
 
@@ -128,15 +129,18 @@ def test_quiet_prints_only_the_summary_and_progress_needs_a_terminal(
     ) as proc:
         os.close(secondary)
         chunks = []
-        while True:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        assert proc.wait(timeout=60) == 1
+        try:
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            assert proc.wait(timeout=60) == 1
+        finally:  # Popen.__exit__ waits with no time limit: never reach it with the build running
+            stop_process(proc, signal.SIGKILL)
     os.close(main)
     shown = b"".join(chunks).decode()
     assert "\rverifying and rendering 2/2 state files" in shown

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import run_cli, summary_line, tree
+from tests.cli.helpers import run_cli, stop_server, summary_line, tree
 from tests.cli.states import with_events
 from tests.synth import SigningKey
 
@@ -64,8 +64,7 @@ def server() -> Iterator[tuple[str, _Fixtures]]:
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", fixtures
     fixtures.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+    stop_server(httpd, thread)
 
 
 def _suffix(data: bytes) -> str:

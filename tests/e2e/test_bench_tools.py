@@ -40,6 +40,7 @@ def site(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
         cwd=ROOT,
         check=False,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     return out
@@ -69,6 +70,7 @@ def test_hugo_project_writes_the_same_per_paper_page_set(corpus: Path, site: Pat
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     per_paper = {p for p in _files(site) if p.startswith(("pith/", "arxiv/", "doi/"))}

@@ -125,12 +125,15 @@ def _unwritable(directory: Path) -> Iterator[None]:
     """Make ``directory`` refuse new entries: mode 0555, or the immutable attribute when running as root."""
     if os.geteuid() == 0:
         chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", str(directory)], check=False).returncode != 0:
+        if (
+            chattr is None
+            or subprocess.run([chattr, "+i", str(directory)], check=False, timeout=60).returncode != 0
+        ):
             pytest.skip("running as root and the immutable attribute is unavailable here")
         try:
             yield
         finally:
-            subprocess.run([chattr, "-i", str(directory)], check=True)
+            subprocess.run([chattr, "-i", str(directory)], check=True, timeout=60)
     else:
         directory.chmod(0o555)
         try:

@@ -18,6 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
+from tests.cli.helpers import stop_server
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SEED_PATH
 from tests.e2e.sitebuild import SEED_SUFFIX, build, tamper
 from tests.synth import SigningKey
@@ -133,9 +134,7 @@ def served(
     try:
         yield root, start
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        stop_server(server, thread)
 
 
 def test_every_link_on_the_main_pages_answers_under_a_sub_path(served: tuple[str, dict[str, str]]) -> None:
@@ -172,12 +171,11 @@ def test_missing_page_gets_the_sites_404_with_working_links(served: tuple[str, d
 
 
 @pytest.mark.e2e
+@pytest.mark.browser
 def test_pages_load_in_chromium_without_errors_or_blocked_requests(
     served: tuple[str, dict[str, str]],
 ) -> None:
     """Headless Chromium opens each main page under /mirror/: no console error, no failed or off-site request."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import ConsoleMessage, Request, Response, sync_playwright
 
     root, start = served

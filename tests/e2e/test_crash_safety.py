@@ -59,7 +59,9 @@ def _assert_complete(site: Path, snapshot: dict[str, str]) -> None:
 
 
 def _run(content: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(build_command(content, out), capture_output=True, text=True, cwd=ROOT, check=False)
+    return subprocess.run(
+        build_command(content, out), capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
+    )
 
 
 def _start_slow(content: Path, out: Path) -> subprocess.Popen[str]:
@@ -94,7 +96,7 @@ def _signal_when(proc: subprocess.Popen[str], out: Path, point: Callable[[Path],
                 proc.send_signal(sig)
                 return staging
         time.sleep(0.001)
-    _, err = proc.communicate()
+    _, err = proc.communicate(timeout=120)
     pytest.fail(f"the build ended (exit {proc.returncode}) before the kill point was reached: {err}")
 
 
@@ -127,7 +129,7 @@ def test_sigkill_at_each_point_leaves_the_previous_site_and_the_next_build_succe
     for name, point in KILL_POINTS.items():
         proc = _start_slow(v2, out)
         staging = _signal_when(proc, out, point, signal.SIGKILL)
-        proc.communicate()
+        proc.communicate(timeout=60)
         assert proc.returncode == -signal.SIGKILL, name
         assert staging.exists(), (
             f"{name}: the killed build left no staging directory, so it was not mid-build"
@@ -174,6 +176,7 @@ def _why_no_mount_namespace() -> str | None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     return None if probe.returncode == 0 else f"no private mount namespace here: {probe.stderr.strip()}"
 
@@ -205,6 +208,7 @@ def test_full_and_read_only_volumes_give_a_clear_error_and_keep_the_site(
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=False,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

@@ -6,15 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from tests.cli.helpers import serve_process
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.synth import SigningKey
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 def test_open_page_reloads_after_a_content_change(
@@ -24,11 +22,10 @@ def test_open_page_reloads_after_a_content_change(
     tmp_path: Path,
 ) -> None:
     """The index open in Chromium shows a newly added paper without a manual reload, with no console errors."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     content = make_content(
         {"a.state.json": new_paper(signing_key, "2607.10001", "Paper A")}, keys=[signing_key]
     )
-    with serve_process(content, tmp_path / "site") as (url, _), sync_api.sync_playwright() as pw:
+    with serve_process(content, tmp_path / "site") as served, sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
@@ -38,7 +35,7 @@ def test_open_page_reloads_after_a_content_change(
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-            page.goto(url)
+            page.goto(served.url)
             sync_api.expect(page.get_by_text("Paper A")).to_be_visible()
             page.wait_for_function("() => document.readyState === 'complete'")
             (content / "states" / "b.state.json").write_bytes(new_paper(signing_key, "2607.10002", "Paper B"))

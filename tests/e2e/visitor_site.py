@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sitegen.build.pipeline import build_site
+from tests.cli.helpers import stop_server
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REGISTRY_KEY_PATH, SEED_PATH
 from tests.synth import SigningKey, dump_state, make_state
 
@@ -32,11 +33,8 @@ SEED_SHA256 = "d841dd34a99acaca94f0636d5b8a4767e6a0d0546b317553de6c9d86e9291c39"
 SEED_KEY_FINGERPRINT = "8d4b5ee74e4693bcd1df2446408b0d54"
 SUB_PATH = "/mirror/"
 PLACEHOLDER_SITE = "https://this-mirror.example/mirror"
-BROWSER_TEST = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is not installed at {CHROMIUM}"),
-]
-"""Marks for a test that drives the browser: skipped, saying why, only when Chromium is absent."""
+BROWSER_TEST = [pytest.mark.e2e, pytest.mark.browser]
+"""Marks for a test that drives the browser: skipped (tests/conftest.py) only when Chromium is absent."""
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -88,9 +86,7 @@ def serve(root: Path) -> Iterator[Served]:
     try:
         yield Served(origin=f"http://127.0.0.1:{server.server_address[1]}", site=site, registry=registry)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        stop_server(server, thread)
 
 
 def seed_content(

@@ -20,7 +20,9 @@ from tests.e2e.sitebuild import build_command, file_hashes
 
 
 def build(content: Path, out: Path) -> dict[str, object]:
-    proc = subprocess.run(build_command(content, out), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        build_command(content, out), capture_output=True, text=True, check=False, timeout=120
+    )
     return {"code": proc.returncode, "stderr": proc.stderr}
 
 
@@ -37,7 +39,7 @@ def fill(volume: Path) -> None:
 
 
 def mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True)
+    subprocess.run(["mount", *args], check=True, timeout=60)
 
 
 def failing_build(
@@ -82,7 +84,7 @@ def main() -> None:
             v2,
             readonly / "site",
             make_read_only,
-            lambda: subprocess.run(["umount", str(readonly)], check=True),
+            lambda: subprocess.run(["umount", str(readonly)], check=True, timeout=60),
         ),
     }
     json.dump(result, sys.stdout)

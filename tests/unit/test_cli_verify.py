@@ -24,6 +24,7 @@ def _verify(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[
         text=True,
         cwd=cwd,
         check=False,
+        timeout=60,
     )
 
 

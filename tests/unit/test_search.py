@@ -118,6 +118,7 @@ def test_index_bytes_do_not_depend_on_hash_randomisation() -> None:
             capture_output=True,
             text=True,
             check=True,
+            timeout=60,
         ).stdout
         for seed in ("1", "2")
     }

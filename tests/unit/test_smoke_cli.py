@@ -16,6 +16,7 @@ def test_verify_real_seed_prints_verified_and_exits_0() -> None:
         text=True,
         cwd=ROOT,
         check=False,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].startswith("verified")
