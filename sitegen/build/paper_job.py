@@ -430,14 +430,21 @@ def paper_page(
         "events": paper_rows.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
     }
     expected_fp = key.fingerprint_hex if key else state.receipt.public_key_fingerprint
+    record = state.canonical_record
+    shown_title = snapshot.paper.title if snapshot else None
     recipe = renderer.stamped_text(
         "_recipe.sh",
         {
             "suffix": summary.suffix,
             "pith_number": summary.pith_number,
-            "year": summary.pith_number.split(":")[1],
             "hex64": _hex_or_note(state.record_canonical_sha256, 64),
+            "source_id": _shell_quoted(record.source_id),
+            "source_version": str(record.source_version),
+            "title": _shell_quoted(shown_title or ""),
+            "title_note": "" if shown_title is not None else "   # the page shows no title from the registry",
             "fp32": _hex_or_note(expected_fp, 32),
+            "verdict": report.verdict.value,
+            "failed_checks": ", ".join(c.id for c in report.failed_checks),
         },
     )
     return renderer.page(
@@ -455,6 +462,12 @@ def paper_page(
         **context,
         **_page_facts(config, state, summary),
     )
+
+
+def _shell_quoted(text: str) -> str:
+    """``text`` as one bash word in single quotes, where nothing is expanded: each ``'`` is closed,
+    escaped and reopened. Newlines stay inside the quotes, so no line of ``text`` runs as a command."""
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _hex_or_note(value: str, digits: int) -> str:

@@ -168,6 +168,10 @@ def read_site_inputs(content: Path, result: BuildResult) -> SiteInputs:
         ConfigError, InputError: the build cannot start.
     """
     config, keyring = load_inputs_config(content)
+    result.warnings.extend(
+        f"keys/{name}: keys.skipped: not a visible *.json file, so not read and not trusted as a key"
+        for name in keyring.skipped
+    )
     files = discover(content)
     pages = _load_pages(files, Renderer(config), result)
     nav = tuple((meta.slug, meta.title) for meta, _ in pages)

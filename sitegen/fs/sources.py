@@ -378,8 +378,10 @@ def read_site_yaml(content: Path) -> str:
 
 
 def load_keyring(directory: Path, label: str | None = None) -> Keyring:
-    """Read every ``*.json`` key file in ``directory`` (sorted), refusing any bad one.
+    """Read every visible ``*.json`` key file in ``directory`` (sorted), refusing any bad one.
 
+    Only those are keys: a hidden file (``.DS_Store.json``, an editor's ``.key.json.swp``)
+    or any other name is not read, and is listed in ``Keyring.skipped`` for a warning.
     A missing directory is an empty keyring: every receipt is then unverifiable.
 
     Raises:
@@ -398,9 +400,11 @@ def load_keyring(directory: Path, label: str | None = None) -> Keyring:
     if not directory.is_dir():
         raise ConfigError(shown, "", "not a directory", check="keys.read")
     try:
-        paths = sorted(p for p in directory.iterdir() if p.suffix == ".json")
+        entries = sorted(directory.iterdir())
     except OSError as exc:
         raise ConfigError(shown, "", f"cannot list: {exc.strerror}", check="keys.read") from exc
+    paths = [p for p in entries if _is_key_file_name(p.name)]
+    skipped = [p.name for p in entries if not _is_key_file_name(p.name)]
     keys = []
     for path in paths:
         source = f"{shown.rstrip('/')}/{path.name}"
@@ -419,4 +423,9 @@ def load_keyring(directory: Path, label: str | None = None) -> Keyring:
         except ParseError as exc:
             raise ConfigError(source, exc.field, exc.detail, check=exc.check) from exc
         keys.append(parse_key(document, source))
-    return Keyring.of(keys)
+    return Keyring.of(keys, skipped)
+
+
+def _is_key_file_name(name: str) -> bool:
+    """A visible ``*.json`` name: the only names ``load_keyring`` reads as keys."""
+    return name.endswith(".json") and not name.startswith(".")

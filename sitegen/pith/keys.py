@@ -36,6 +36,9 @@ class Keyring:
     """Trusted keys by ``key_id``; several may be trusted at once (rotation)."""
 
     keys: tuple[RegistryKey, ...] = ()
+    skipped: tuple[str, ...] = ()
+    """Names in the keys directory that are not key files (hidden, or not ``*.json``): not read,
+    not trusted, and named in a build warning so that a key put there by mistake is noticed."""
 
     def get(self, key_id: str) -> RegistryKey | None:
         for key in self.keys:
@@ -44,8 +47,8 @@ class Keyring:
         return None
 
     @classmethod
-    def of(cls, keys: Iterable[RegistryKey]) -> Keyring:
-        """A keyring sorted by key id; two keys with one id are refused.
+    def of(cls, keys: Iterable[RegistryKey], skipped: Iterable[str] = ()) -> Keyring:
+        """A keyring sorted by key id (``skipped``: see the field); two keys with one id are refused.
 
         Ids that differ only in case count as one: each key is published as
         ``keys/<key_id>.json``, and those two files are one on a case-insensitive host.
@@ -64,7 +67,7 @@ class Keyring:
                     f"key id {second.key_id!r} is also in {first.source}{case}",
                     check="key.duplicate_id",
                 )
-        return cls(tuple(ordered))
+        return cls(tuple(ordered), tuple(sorted(skipped)))
 
 
 def parse_timestamp(text: str) -> dt.datetime | None:

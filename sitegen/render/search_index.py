@@ -41,6 +41,7 @@ from sitegen.render.templates import compact_json
 
 __all__ = [
     "PAPER_SHARD_SIZE",
+    "RECORD_FIELDS",
     "SEARCH_SCHEMA",
     "STOP_WORDS",
     "TERM_SHARD_BYTES",
@@ -137,6 +138,21 @@ def paper_terms(summary: Searchable) -> set[str]:
         elif kind == "doi":
             terms.add("doi:" + value.lower())
     return terms
+
+
+RECORD_FIELDS = (
+    "suffix",
+    "pith_number",
+    "title",
+    "authors",
+    "more_authors",
+    "source_id",
+    "doi",
+    "verdict",
+    "submitted",
+)
+"""What each place of a result record in ``search/papers/<n>.json`` holds (``_record``), for readers
+of the index such as ``sitegen check``."""
 
 
 def _record(summary: Searchable) -> list[object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED_PATH
+from tests.conftest import SEED_PATH, alias_target
 from tests.e2e.visitor_site import (
     PLACEHOLDER_SITE,
     SEED_KEY_FINGERPRINT,
@@ -19,6 +19,7 @@ from tests.e2e.visitor_site import (
     SEED_SHA256,
     SEED_SUFFIX,
     Served,
+    seed_paper,
     serve_seed_site,
 )
 from tests.synth import SigningKey
@@ -76,34 +77,40 @@ def workdir(tmp_path: Path) -> Path:
     return path
 
 
-def page_of(served: Served) -> Path:
-    return served.site / "pith" / SEED_SUFFIX / "index.html"
+def page_of(served: Served, suffix: str = SEED_SUFFIX) -> Path:
+    return served.site / "pith" / suffix / "index.html"
 
 
-def placeholder_set(served: Served) -> str:
+def placeholder_set(served: Served, suffix: str = SEED_SUFFIX) -> str:
     """The recipe after the one edit the page asks of a reader: SITE set to where the mirror is."""
-    text = recipe_of(page_of(served))
+    text = recipe_of(page_of(served, suffix))
     assert text.count(PLACEHOLDER_SITE) == 1
     return text.replace(PLACEHOLDER_SITE, served.mirror.rstrip("/"))
 
 
-def test_recipe_recomputes_hash_and_pith_number_and_verifies_the_signature(
+SEED_LINES = [
+    f"2. canonical SHA-256: {SEED_SHA256}",
+    f"3. Pith number: {SEED_PITH}",
+    "4. source: 2607.01083 version 1",
+    "5. title hash: 7bec57620db6c4e71ff39a1b7d597965b98a6e7611740ceb43f52e0f42f9f606",
+    f"6. registry key fingerprint: {SEED_KEY_FINGERPRINT}",
+    "Signature Verified Successfully",
+    "Re-check passed: record.json is the record this page shows, signed with the registry's key",
+]
+
+
+def test_recipe_derives_every_value_from_the_record_and_passes_on_the_seed(
     seed_mirror: Served, workdir: Path
 ) -> None:
-    """Run against the served seed, the recipe prints the canonical hash, the Pith number, the key fingerprint and a verified signature."""
+    """Run against the served seed, the recipe prints each value it derived, the verified signature, and passes."""
     proc = run(placeholder_set(seed_mirror), workdir)
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
-    assert lines == [
-        f"{SEED_SHA256}  record.json",
-        SEED_PITH,
-        SEED_KEY_FINGERPRINT,
-        "Signature Verified Successfully",
-    ]
+    assert proc.stdout.splitlines() == SEED_LINES
+    assert proc.stderr == ""
 
 
 def test_recipe_fails_on_an_altered_record(seed_mirror: Served, workdir: Path) -> None:
-    """With the served record.json altered, the hash and Pith number change and the signature check fails."""
+    """With the served record.json altered, the recipe stops at the hash step and names it."""
     record = seed_mirror.site / "pith" / SEED_SUFFIX / "record.json"
     original = record.read_bytes()
     record.write_bytes(original.replace(b'"cs.LG"', b'"cs.CV"'))
@@ -111,15 +118,14 @@ def test_recipe_fails_on_an_altered_record(seed_mirror: Served, workdir: Path) -
         proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         record.write_bytes(original)
-    assert proc.returncode != 0
-    assert SEED_SHA256 not in proc.stdout
-    assert SEED_PITH not in proc.stdout
-    assert "Signature Verified Successfully" not in proc.stdout
-    assert "Signature Verification Failure" in proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Re-check FAILED at step 2 (canonical SHA-256): record.json hashes to ")
+    assert f"the page shows {SEED_SHA256}" in proc.stderr
+    assert "Re-check passed" not in proc.stdout
 
 
 def test_recipe_fails_on_an_altered_signature(seed_mirror: Served, workdir: Path) -> None:
-    """With one bit of the served signature.bin flipped, the hashes still match and the signature check fails."""
+    """With one bit of the served signature.bin flipped, every derivation matches and the signature step fails."""
     signature = seed_mirror.site / "pith" / SEED_SUFFIX / "signature.bin"
     original = signature.read_bytes()
     signature.write_bytes(bytes([original[0] ^ 1]) + original[1:])
@@ -127,13 +133,14 @@ def test_recipe_fails_on_an_altered_signature(seed_mirror: Served, workdir: Path
         proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         signature.write_bytes(original)
-    assert proc.returncode != 0
-    assert f"{SEED_SHA256}  record.json" in proc.stdout
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[:5] == SEED_LINES[:5]
     assert "Signature Verification Failure" in proc.stdout + proc.stderr
+    assert "Re-check FAILED at step 7 (Ed25519 signature)" in proc.stderr
 
 
 def test_recipe_rejects_a_key_that_is_not_the_registrys(seed_mirror: Served, workdir: Path) -> None:
-    """When the 'registry' serves another key, its fingerprint differs from the page's and the signature fails."""
+    """When the 'registry' serves another key, its fingerprint differs from the receipt's: step 6 fails."""
     key_file = seed_mirror.registry / "pith-signing-key.json"
     original = key_file.read_bytes()
     other = SigningKey.generate("pith-v1-2026-05")
@@ -142,9 +149,34 @@ def test_recipe_rejects_a_key_that_is_not_the_registrys(seed_mirror: Served, wor
         proc = run(placeholder_set(seed_mirror), workdir)
     finally:
         key_file.write_bytes(original)
-    assert other.fingerprint_hex in proc.stdout
-    assert SEED_KEY_FINGERPRINT not in proc.stdout
-    assert "Signature Verification Failure" in proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert (
+        f"Re-check FAILED at step 6 (registry key): the registry's key has fingerprint {other.fingerprint_hex}; "
+        f"the receipt's key has {SEED_KEY_FINGERPRINT}"
+    ) in proc.stderr
+
+
+def test_recipe_fails_at_the_title_step_on_a_replaced_title(title_replaced: Served, workdir: Path) -> None:
+    """A title replaced after signing (page failed): hash, Pith number and source match, the title shown does
+    not hash to the signed title hash, so the recipe names that step and exits 1."""
+    proc = run(placeholder_set(title_replaced), workdir)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == SEED_LINES[:3]
+    assert proc.stderr.startswith("Re-check FAILED at step 5 (title hash): the page's title hashes to ")
+    assert "record.json's title hash is 7bec5762" in proc.stderr
+    assert "Re-check passed" not in proc.stdout
+
+
+def test_recipe_does_not_pass_a_failed_page_when_every_step_matches(
+    state_hash_wrong: Served, workdir: Path
+) -> None:
+    """A page failed on a check the recipe does not make (the state hash): every step matches, exit 1 at step 8."""
+    proc = run(placeholder_set(state_hash_wrong), workdir)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == SEED_LINES[:-1]
+    assert proc.stderr.startswith(
+        "Re-check FAILED at step 8 (the page's verdict): the build found this paper failed (state.state_sha256)"
+    )
 
 
 def test_recipe_runs_verbatim_when_the_base_url_is_absolute(
@@ -157,8 +189,7 @@ def test_recipe_runs_verbatim_when_the_base_url_is_absolute(
         assert PLACEHOLDER_SITE not in text
         proc = run(text, workdir)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "Signature Verified Successfully"
-    assert SEED_PITH in proc.stdout.splitlines()
+    assert proc.stdout.splitlines() == SEED_LINES
 
 
 def test_recipe_never_runs_text_from_the_state_file(
@@ -175,20 +206,52 @@ def test_recipe_never_runs_text_from_the_state_file(
         text = recipe_of(page_of(served))
         proc = run(text.replace(PLACEHOLDER_SITE, served.mirror.rstrip("/")), workdir)
     assert "touch" not in text
-    assert "expect (not stated as 64 hex digits)" in text
-    assert "must be (not stated as 32 hex digits)" in text
+    assert "CANONICAL_SHA256='(not stated as 64 hex digits)'" in text
+    assert "KEY_FINGERPRINT='(not stated as 32 hex digits)'" in text
     assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("pwned")) == []
-    assert f"{SEED_SHA256}  record.json" in proc.stdout
+    assert proc.returncode == 1
+    assert f"record.json hashes to {SEED_SHA256}; the page shows (not stated as 64 hex digits)" in proc.stderr
+
+
+def test_recipe_quotes_a_hostile_title_exactly(
+    tmp_path_factory: pytest.TempPathFactory, workdir: Path
+) -> None:
+    """A signed title with quotes, command substitutions and a line break reaches the title hash byte for
+    byte (the recipe passes with the signer's key) and runs nothing."""
+    title = "It's $(touch pwned-a) `touch pwned-b`\n'; touch pwned-c; echo '\\ \u00c9t\u00c9"
+    key = SigningKey.from_seed(b"\x0c" * 32, "hostile-title-key")
+    paper = seed_paper(key, "2611.00002", title, ["Ada Lovelace"])
+    root = tmp_path_factory.mktemp("recipe-title")
+    with serve_seed_site(root, extra={"2611.00002.state.json": paper}) as served:
+        (served.registry / "pith-signing-key.json").write_text(
+            json.dumps(key.key_document()), encoding="utf-8"
+        )
+        suffix = alias_target(served.site, "arxiv/2611.00002").rsplit(":", 1)[1]
+        proc = run(placeholder_set(served, suffix), workdir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("Re-check passed")
+    assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("pwned")) == []
+
+
+_STANDARD = {"curl", "sha256sum", "base32", "cut", "openssl", "python3", "tail"}
+_SHELL = {"echo", "printf", "exit", "if", "then", "else", "fi"}
 
 
 def test_recipe_uses_only_standard_tools(seed_mirror: Served) -> None:
-    """Every command in the recipe is curl, sha256sum, base32, openssl, python3 -c or a shell builtin."""
+    """Every command is a standard tool, a shell builtin, or one of the recipe's two functions (defined in
+    it); every python3 program is a single-quoted literal, so no value is ever spliced into code."""
+    text = recipe_of(page_of(seed_mirror))
     commands = set()
-    for line in recipe_of(page_of(seed_mirror)).splitlines():
-        code = line.split("#", 1)[0] if not line.lstrip().startswith("printf") else line
-        for match in re.finditer(r"(?:^|\||\$\()\s*\"?([A-Za-z_][A-Za-z0-9_]*)(=?)", code):
+    for line in text.splitlines():
+        # Quoted text is data, not commands (but a "$(...)" inside double quotes runs one).
+        code = re.sub(r"'[^']*'", "''", line)
+        code = re.sub(r'"(?:[^"$]|\$(?!\())*"', '""', code).split("#", 1)[0]
+        for match in re.finditer(r"(?:^|\||;|\{|\$\()\s*\"?([A-Za-z_][A-Za-z0-9_]*)(=?)", code):
             if not match.group(2):
                 commands.add(match.group(1))
-    assert commands == {"curl", "sha256sum", "base32", "cut", "openssl", "echo", "printf", "python3", "tail"}
-    python_lines = [line for line in recipe_of(page_of(seed_mirror)).splitlines() if "$(python3" in line]
-    assert len(python_lines) == 1 and "$(python3 -c " in python_lines[0]
+    functions = set(re.findall(r"^([a-z]+)\(\) \{", text, flags=re.MULTILINE))
+    assert functions == {"fail", "field"}
+    assert commands - _SHELL - functions == _STANDARD
+    programs = re.findall(r"python3 -c ('[^']*')", text)
+    assert len(programs) == text.count("python3 ") - 1 == 3  # and the tools line names it
+    assert not any("$" in program for program in programs)

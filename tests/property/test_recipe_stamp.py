@@ -7,10 +7,12 @@ quotes, and check the hex-or-note choice that moved from the template into Pytho
 
 from __future__ import annotations
 
+import shlex
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.build.paper_job import _hex_or_note
+from sitegen.build.paper_job import _hex_or_note, _shell_quoted
 from sitegen.render.templates import Renderer
 from sitegen.site.config import SiteConfig
 
@@ -38,25 +40,39 @@ ORIGINAL_FP32 = (
 )
 
 
+_RECIPE_VALUES = (
+    "suffix",
+    "pith_number",
+    "hex64",
+    "source_id",
+    "source_version",
+    "title",
+    "title_note",
+    "fp32",
+    "verdict",
+    "failed_checks",
+)
+
+
 @given(
     site=st.sampled_from(range(len(_RENDERERS))),
-    suffix=hostile,
-    pith_number=hostile,
-    year=hostile,
-    hex64=hostile,
-    fp32=hostile,
+    values=st.fixed_dictionaries(dict.fromkeys(_RECIPE_VALUES, hostile)),
 )
-def test_stamped_recipe_equals_the_include(
-    site: int, suffix: str, pith_number: str, year: str, hex64: str, fp32: str
-) -> None:
+def test_stamped_recipe_equals_the_include(site: int, values: dict[str, str]) -> None:
     """Markup, quotes, control and bidi characters in any value end up exactly as the include printed them."""
     renderer = _RENDERERS[site]
-    values = {"suffix": suffix, "pith_number": pith_number, "year": year, "hex64": hex64, "fp32": fp32}
     stamped = renderer.env.from_string("{{ recipe }}").render(
         recipe=renderer.stamped_text("_recipe.sh", values)
     )
     included = renderer.env.from_string('{% include "_recipe.sh" %}').render(**values)
     assert stamped == included
+
+
+@given(text=hostile | st.text())
+def test_shell_quoted_is_one_word_that_bash_reads_back_exactly(text: str) -> None:
+    """A value from a state file, quoted for the recipe, is one bash word whose value is the text itself."""
+    word = _shell_quoted(text.replace("\x00", ""))  # bash strings cannot hold NUL
+    assert shlex.split(word) == [text.replace("\x00", "")]
 
 
 @given(value=hexish)

@@ -1,9 +1,15 @@
-// "Re-check in my browser" on a paper page. Fetches the files served beside the page
-// (record.json, signature.bin) and checks them with the browser's own WebCrypto only:
-// SHA-256 of the canonical record, the Pith number derived from it, and the registry's
-// Ed25519 signature over the 32 digest bytes. The key is the one this mirror serves,
-// unless the visitor pins a trust root of their own (the registry's key, or its
-// fingerprint), kept in localStorage. Every step says in words what it found.
+// "Re-check in my browser" on a paper page. Fetches record.json and signature.bin from
+// beside the page and derives, with the browser's own WebCrypto, everything it compares
+// from record.json: its SHA-256 (the canonical hash), the Pith number (year of
+// metadata.submitted_at, base32 of the digest), the source id and version, and the title
+// hash of the title shown on the page (lower-cased, as the registry hashes it); then it
+// checks the registry's Ed25519 signature over the 32 digest bytes. Each is compared with
+// what the page shows, and on a page whose verdict is "failed" it never reports success.
+//
+// This script is served by the mirror, so against a hostile mirror it proves nothing; the
+// page says so. The key is the one this mirror serves, unless the visitor pins a trust root
+// (the registry's key, or its fingerprint) in localStorage, which every page of the same
+// origin shares. Every step says in words what it found.
 
 const STORE = 'pith-sitegen:trust-root';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -137,7 +143,19 @@ async function resolveKey(paper, pinned) {
     }
     return { key: fromHex(key.key), source: 'served by this mirror, matching the fingerprint you pinned' };
   }
-  return { key: fromHex(key.key), source: 'served by this mirror (pin the registry\'s key to stop trusting the mirror)' };
+  return { key: fromHex(key.key), source: 'served by this mirror' };
+}
+
+// The record's field at a path of keys, as text; a StepFailed naming the field when it is absent.
+function field(record, ...path) {
+  let value = record;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !(key in value)) {
+      throw new StepFailed(`record.json has no ${path.join('.')}`);
+    }
+    value = value[key];
+  }
+  return String(value);
 }
 
 function steps(paper) {
@@ -145,6 +163,11 @@ function steps(paper) {
   return [
     ['Fetch record.json', async () => {
       found.record = await fetchBytes('record.json', new URL('record.json', document.baseURI));
+      try {
+        found.parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(found.record));
+      } catch {
+        throw new StepFailed(`record.json (${found.record.length} bytes) is not UTF-8 JSON`);
+      }
       return `received ${found.record.length} bytes of the canonical record`;
     }],
     ['Canonical SHA-256', async () => {
@@ -152,18 +175,46 @@ function steps(paper) {
       found.digest = await sha256(found.record);
       const got = toHex(found.digest);
       if (got !== paper.canonicalSha256) {
-        throw new StepFailed(`SHA-256 of record.json is ${got}, but the canonical hash is `
-          + `${paper.canonicalSha256}: the record was altered`);
+        throw new StepFailed(`SHA-256 of record.json is ${got}, but this page shows the canonical hash `
+          + `${paper.canonicalSha256}: the record is not the one this page describes`);
       }
-      return `SHA-256 of record.json is ${got}, the canonical hash`;
+      return `SHA-256 of record.json is ${got}, the canonical hash this page shows`;
     }],
     ['Pith number', async () => {
-      if (!found.digest) throw new NotCheckable('no digest to derive it from');
-      const derived = `pith:${paper.year}:${base32(found.digest).slice(0, 26)}`;
-      if (derived !== paper.pithNumber) {
-        throw new StepFailed(`the digest gives ${derived}, not this paper's ${paper.pithNumber}`);
+      if (!found.digest || !found.parsed) throw new NotCheckable('no record to derive it from');
+      const submitted = field(found.parsed, 'metadata', 'submitted_at');
+      const year = submitted.slice(0, 4);
+      if (!/^[0-9]{4}$/.test(year)) {
+        throw new StepFailed(`metadata.submitted_at of record.json (${submitted}) does not start with a year`);
       }
-      return `base32 of the 32 digest bytes gives ${derived}, this paper's Pith number`;
+      const derived = `pith:${year}:${base32(found.digest).slice(0, 26)}`;
+      if (derived !== paper.pithNumber) {
+        throw new StepFailed(`record.json gives ${derived}, but this page shows ${paper.pithNumber}`);
+      }
+      return `the year of metadata.submitted_at and base32 of the digest give ${derived}, the Pith number this page shows`;
+    }],
+    ['Source', async () => {
+      if (!found.parsed) throw new NotCheckable('no record to read');
+      const derived = `${field(found.parsed, 'source', 'id')} version ${field(found.parsed, 'source', 'version')}`;
+      const shown = `${paper.sourceId} version ${paper.sourceVersion}`;
+      if (derived !== shown) {
+        throw new StepFailed(`record.json names ${derived}, but this page shows ${shown}`);
+      }
+      return `record.json names ${derived}, the source this page shows`;
+    }],
+    ['Title hash', async () => {
+      if (!found.parsed) throw new NotCheckable('no record to read');
+      if (!paper.titleFromSnapshot) {
+        throw new NotCheckable('this page shows no title from the registry (the state has no graph snapshot)');
+      }
+      const stated = field(found.parsed, 'metadata', 'title_canon_sha256');
+      // toLowerCase and Python's str.lower apply the same Unicode case mapping.
+      const got = toHex(await sha256(new TextEncoder().encode(paper.title().toLowerCase())));
+      if (got !== stated) {
+        throw new StepFailed(`SHA-256 of the title shown on this page, lower-cased, is ${got}, but `
+          + `record.json's metadata.title_canon_sha256 is ${stated}: the title is not the one the registry signed`);
+      }
+      return `SHA-256 of the title shown on this page, lower-cased, is ${got}, record.json's title hash`;
     }],
     ['Registry key', async () => {
       const chosen = await resolveKey(paper, loadTrustRoot());
@@ -196,6 +247,13 @@ function steps(paper) {
       }
       return 'signature.bin verifies over the 32 digest bytes with this key';
     }],
+    ['This page\'s verdict', async () => {
+      if (paper.verdict === 'failed') {
+        throw new StepFailed(`this build found the paper failed (${paper.failedChecks}); `
+          + 'the steps above do not make every check the build makes, so this is not a pass');
+      }
+      return `this build's verdict is ${paper.verdict}, with no failed check`;
+    }],
   ];
 }
 
@@ -214,7 +272,12 @@ function start() {
     canonicalSha256: data.canonicalSha256,
     keyId: data.keyId,
     keyFingerprint: data.keyFingerprint,
-    year: data.year,
+    sourceId: data.sourceId,
+    sourceVersion: data.sourceVersion,
+    titleFromSnapshot: data.titleFrom === 'snapshot',
+    verdict: data.verdict,
+    failedChecks: data.failedChecks,
+    title: () => document.getElementById('paper-title').textContent,
     root: new URL(data.root, document.baseURI),
     showKey(fingerprint, source) {
       document.getElementById('recheck-fp').textContent = fingerprint;
@@ -282,8 +345,9 @@ function start() {
       const o = outcomes[unchecked];
       result.textContent = `Re-check incomplete at step ${unchecked + 1} (${o.name}): ${o.text}.`;
     } else {
-      result.textContent = 'Re-check passed: this browser recomputed the canonical hash and the Pith '
-        + 'number and verified the registry\'s Ed25519 signature.';
+      result.textContent = 'Re-check passed: this browser derived the canonical hash, the Pith number, '
+        + 'the source and the title hash from record.json, found them as this page shows them, and '
+        + 'verified the Ed25519 signature with the key above (a script this mirror serves did this).';
     }
     result.className = failed >= 0 ? 'step-fail' : unchecked >= 0 ? 'step-skip' : 'step-ok';
     run.disabled = false;
