@@ -332,6 +332,7 @@ def _fmt(value: float) -> str:
 def markdown(results: dict[str, Any]) -> str:
     """The results as a markdown table with the machine and the run's conditions."""
     machine = results["machine"]
+    cores = machine["cores"]
     lines = [
         f"Measured {results['finished']} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}, "
@@ -372,7 +373,8 @@ def markdown(results: dict[str, Any]) -> str:
         "(getrusage); tree RSS: the largest sampled sum over the tree (counts pages forked workers "
         "share once per process). Stage columns: seconds summed over the worker processes (read, "
         "parse, verify, render, write per paper) and the site-wide step. Load: the machine's "
-        "1-minute load average when the run ended (2 cores; above 2, other work competed). Hugo builds the same page "
+        f"1-minute load average when the run ended ({cores} cores; above {cores}, other work competed). "
+        "Hugo builds the same page "
         "set from the same data but verifies nothing; it has no incremental command-line build. "
         "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
         "Jinja render of the paper page, writing the paper's files) in a tight loop on every core. "

@@ -78,9 +78,9 @@ def wait_for_quiet_disk(threshold: float = 5.0, timeout: float = 300.0) -> tuple
     """Wait until the I/O pressure is at most ``threshold`` % (for at most ``timeout`` s).
 
     Returns the pressure when the wait began (None where the kernel does not report it)
-    and the seconds waited. After many files were deleted or written, this machine's
-    disk stays busy (discards, writeback) for minutes, and a run timed then is slower
-    for reasons of its own.
+    and the seconds waited. After many files were deleted or written, the disk can stay
+    busy (discards, writeback) for a while, and a run timed then is slower for reasons of
+    its own.
     """
     started = time.monotonic()
     first: float | None = None
