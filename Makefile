@@ -61,9 +61,11 @@ fuzz: $(VENV)/.test-installed
 	$(BIN)/python fuzz/fuzz_state.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -artifact_prefix=_fuzz/crashes/ _fuzz/corpus
 
-## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run).
+## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run,
+## BASELINE=<commit> to measure an older commit's builds beside this checkout's).
 bench: $(VENV)/.test-installed
-	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" $(BIN)/python -m bench
+	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" BASELINE="$(BASELINE)" \
+		$(BIN)/python -m bench
 
 ## Delete the trees an interrupted bench left (a finished bench deletes its own).
 clean-bench:

@@ -9,21 +9,24 @@ then measures, each in a fresh process through ``bench.measure``:
 - the per-paper work alone (``bench.perpaper``: every paper through the build's
   pool, nothing else), into a fresh directory;
 - sitegen: a full build into a fresh directory, a no-op rebuild, a rebuild after
-  one state changed, and after 1 % changed (the corpus is restored afterwards).
+  one state changed, and after 1 % changed (the corpus is restored afterwards);
+- with ``BASELINE=<commit>``, that commit's full build, no-op rebuild and rebuild after
+  one state changed, each beside the same run of this checkout (``bench.baseline``).
 
-Every figure is printed as a ratio to Hugo's and to the floor's. Results go to
-``bench/results/`` (JSON and a markdown table; ``latest.*`` is the newest) and the
-table into the README. On this file system (ext4 mounted with ``discard``) creating
-files after deleting many is several times slower for minutes, so no timed run ever
-follows a deletion: every measured tree is kept until the results are saved, then all
-are deleted (about 45 GB and 5 million files after a 100,000-paper run, which takes
-minutes here); trees an interrupted bench left are deleted first, followed by a wait of
-``BENCH_SETTLE`` seconds (default 120; 0 in quick mode). A size whose trees would not
-fit in the free disk space is skipped with a note. Each timed run starts after
-``sync``, so the previous run's unwritten pages are not charged to it, and once the
-disk is quiet (I/O pressure at most 5 % over the last 10 s, waiting at most 5 minutes,
-not at all when ``BENCH_SETTLE`` is 0; the results keep the pressure each run started
-from). The results also keep the sizes of the site-wide files every rebuild writes whole.
+Every figure is printed as a ratio to Hugo's and to the floor's, and the baseline's
+runs as ratios of this checkout's to the baseline's. Results go to ``bench/results/``
+(JSON and a markdown table; ``latest.*`` is the newest) and the table into the README.
+On this file system (ext4 mounted with ``discard``) creating files in the minutes after
+deleting many is slower, so no timed run ever follows a deletion: every measured tree is
+kept until the results are saved, then all are deleted; trees an interrupted bench left
+are deleted first, followed by a wait of ``BENCH_SETTLE`` seconds (default 120; 0 in
+quick mode). A size whose trees would not fit in the free disk space is skipped with a
+note. Each timed run starts after ``sync``, so the previous run's unwritten pages are
+not charged to it, and once the disk is quiet (I/O pressure at most 5 % over the last
+10 s, waiting at most 5 minutes, not at all when ``BENCH_SETTLE`` is 0; the results keep
+the pressure each run started from). The results also keep the sizes of the site-wide
+files every rebuild writes whole. What the deletions and the disk cost on the machine
+the results come from is in ``docs/scale.md``.
 
 ``python -m bench --table RESULTS.json`` prints the table of saved results
 and puts it into the README again (after a change to the table's format).
@@ -45,9 +48,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.baseline import (
+    COMPARED,
+    BaselineError,
+    Checkout,
+    checkout_baseline,
+    compare,
+    remove_baseline,
+    remove_leftover_baselines,
+    this_checkout,
+)
 from bench.corpus import generate_corpus, rewrite_papers
 from bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
-from bench.measure import wait_for_quiet_disk
+from bench.measure import log, run_measured
 from sitegen import __version__
 from sitegen.build.pipeline import default_jobs, usable_cores
 
@@ -59,10 +72,12 @@ README = ROOT / "README.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 SEED = 1
 DISK_MB_PER_PAPER = 0.45
-"""The trees one size leaves until the end of the bench (Hugo's, the floor's, sitegen's, its cache):
-41 GB at 100,000 papers here."""
+"""The disk the trees of one size take until the end of the bench (Hugo's, the floor's, sitegen's,
+its cache), a paper: a size that would not fit is skipped (the measured total is in ``docs/scale.md``)."""
+BASELINE_MB_PER_PAPER = 0.3
+"""The two more sites and caches a baseline comparison leaves until the end of the bench."""
 HUGO_MB_PER_PAPER = 0.15
-"""Hugo 0.111 held about 1.4 GB for 10,000 papers here: a size it cannot fit is skipped, not swapped."""
+"""The memory Hugo holds a paper (measured: ``docs/scale.md``): a size it cannot fit is skipped, not swapped."""
 REFERENCES = (
     ("hugo", "Hugo (renders only)"),
     ("floor", "floor loop"),
@@ -96,6 +111,16 @@ class Settings:
     work: Path
     quiet_wait: float
     """The most seconds a timed run waits for a quiet disk: none with ``BENCH_SETTLE=0`` (and quick mode)."""
+    baseline: str
+    """The commit to measure beside this checkout (``BASELINE``; empty: none), see ``bench.baseline``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """This checkout and the baseline, each run through its own command line."""
+
+    current: Checkout
+    baseline: Checkout
 
 
 def _settings() -> Settings:
@@ -111,28 +136,13 @@ def _settings() -> Settings:
         jobs=default_jobs(),
         work=Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work"),
         quiet_wait=QUIET_WAIT_S if settle else 0.0,
+        baseline=os.environ.get("BASELINE", "").strip(),
     )
 
 
-def _log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def _measure(command: list[str], settings: Settings) -> dict[str, Any]:
-    """Run ``command`` through ``bench.measure`` once the disk is quiet (waiting at most
-    ``settings.quiet_wait`` s); its wall time, CPU and peak memory."""
-    os.sync()
-    pressure, waited = wait_for_quiet_disk(timeout=settings.quiet_wait)
-    if waited:
-        _log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "measure.json"
-        subprocess.run([*_python("bench.measure", out, "--"), *command], check=False)
-        measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    measured.update(io_pressure_before=pressure, settle_wait_s=waited)
-    if measured["returncode"] not in (0, 1):
-        raise RuntimeError(f"{' '.join(command)} exited with {measured['returncode']}")
-    return measured
+    """Run ``command`` through ``bench.measure`` once the disk is quiet: its wall time, CPU and peak memory."""
+    return run_measured(command, quiet_wait=settings.quiet_wait)
 
 
 def _python(module: str, *args: object) -> list[str]:
@@ -158,7 +168,7 @@ def _corpus(settings: Settings, size: int) -> Path:
         return corpus
     if corpus.exists():
         shutil.rmtree(corpus)
-    _log(f"generating {size} papers into {corpus}")
+    log(f"generating {size} papers into {corpus}")
     for _ in generate_corpus(size, corpus, SEED):
         pass
     marker.write_text(f"{size} {SEED} {__version__}\n", encoding="utf-8")
@@ -168,22 +178,23 @@ def _corpus(settings: Settings, size: int) -> Path:
 def _delete_trees(settings: Settings) -> None:
     """Delete the measured trees once nothing is timed any more."""
     for tree in sorted(settings.work.glob("out-*")):
-        _log(f"deleting {tree.name} (untimed; deleting millions of files takes minutes here)")
+        log(f"deleting {tree.name} (untimed)")
         shutil.rmtree(tree)
 
 
 def _clear_leftovers(settings: Settings) -> None:
-    """Delete the output trees an earlier bench left, then let the file system settle once."""
+    """Delete the output trees and baseline worktrees an earlier bench left, then let the file system settle once."""
+    remove_leftover_baselines(settings.work, ROOT)
     leftovers = sorted(settings.work.glob("out-*"))
     for tree in leftovers:
-        _log(f"deleting {tree.name}, left by an earlier bench (deleting many files takes minutes here)")
+        log(f"deleting {tree.name}, left by an earlier bench")
         shutil.rmtree(tree)
     if leftovers and settings.settle:
-        _log(f"waiting {settings.settle:.0f} s for the file system to settle")
+        log(f"waiting {settings.settle:.0f} s for the file system to settle")
         time.sleep(settings.settle)
 
 
-def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
+def _bench_size(settings: Settings, size: int, hugo: str, pair: Pair | None) -> dict[str, Any]:
     corpus = _corpus(settings, size)
     one = [size // 2]
     one_percent = [i for i in range(50 % size, size, 100) if i not in one]  # else it would not change again
@@ -192,7 +203,7 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
     )  # as an interrupted bench may not have
     project = settings.work / f"hugo-project-{size}"
     if not (project / ".complete").exists():
-        _log(f"writing the Hugo project for {size} papers")
+        log(f"writing the Hugo project for {size} papers")
         write_project(corpus, project)
         (project / ".complete").write_text("", encoding="utf-8")
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -202,44 +213,54 @@ def _bench_size(settings: Settings, size: int, hugo: str) -> dict[str, Any]:
 
     needed_mb, available_mb = size * HUGO_MB_PER_PAPER, _available_mb()
     if needed_mb > available_mb * 0.7:
-        _log(
-            f"{size}: skipping Hugo: it would need about {needed_mb:.0f} MB, {available_mb:.0f} MB available"
-        )
+        log(f"{size}: skipping Hugo: it would need about {needed_mb:.0f} MB, {available_mb:.0f} MB available")
         entry["hugo_skipped"] = f"needs about {needed_mb:.0f} MB of memory, {available_mb:.0f} MB available"
     else:
-        _log(f"{size}: Hugo")
+        log(f"{size}: Hugo")
         entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")], settings)
         entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
 
-    _log(f"{size}: floor loop on {settings.cores} processes")
+    log(f"{size}: floor loop on {settings.cores} processes")
     entry["floor"] = _measure(
         _python("bench.floor", corpus, outputs / "floor", size, "--jobs", settings.cores), settings
     )
     entry["floor"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "floor"))
 
-    _log(f"{size}: per-paper work alone on {settings.jobs} processes")
+    log(f"{size}: per-paper work alone on {settings.jobs} processes")
     entry["per_paper"] = _measure(
         _python("bench.perpaper", corpus, outputs / "per-paper", "--jobs", settings.jobs), settings
     )
 
     site = outputs / "site"
-    _log(f"{size}: sitegen full build")
+    log(f"{size}: sitegen full build")
     entry["full"] = _build(corpus, site, settings)
     entry["full"]["whole_files_mb"] = {
         name: round((site / name).stat().st_size / 2**20, 1) for name in WHOLE_FILES
     }
-    _log(f"{size}: sitegen no-op rebuild")
+    log(f"{size}: sitegen no-op rebuild")
     entry["noop"] = _build(corpus, site, settings)
     try:
         rewrite_papers(corpus, one, SEED, revision=1)
-        _log(f"{size}: sitegen rebuild after 1 state changed")
+        log(f"{size}: sitegen rebuild after 1 state changed")
         entry["one"] = _rebuilt(_build(corpus, site, settings), len(one))
         rewrite_papers(corpus, one_percent, SEED, revision=1)
-        _log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
+        log(f"{size}: sitegen rebuild after {len(one_percent)} states changed")
         entry["one_percent"] = _rebuilt(_build(corpus, site, settings), len(one_percent))
         entry["one_percent"]["changed"] = len(one_percent)
     finally:
         rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
+    if pair is not None:
+        entry["baseline_runs"] = compare(
+            corpus,
+            outputs,
+            pair.current,
+            pair.baseline,
+            papers=size,
+            jobs=settings.jobs,
+            changed=one[0],
+            seed=SEED,
+            quiet_wait=settings.quiet_wait,
+        )
     _add_ratios(entry)
     return entry
 
@@ -311,6 +332,7 @@ def _fmt(value: float) -> str:
 def markdown(results: dict[str, Any]) -> str:
     """The results as a markdown table with the machine and the run's conditions."""
     machine = results["machine"]
+    cores = machine["cores"]
     lines = [
         f"Measured {results['finished']} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}, "
@@ -351,7 +373,8 @@ def markdown(results: dict[str, Any]) -> str:
         "(getrusage); tree RSS: the largest sampled sum over the tree (counts pages forked workers "
         "share once per process). Stage columns: seconds summed over the worker processes (read, "
         "parse, verify, render, write per paper) and the site-wide step. Load: the machine's "
-        "1-minute load average when the run ended (2 cores; above 2, other work competed). Hugo builds the same page "
+        f"1-minute load average when the run ended ({cores} cores; above {cores}, other work competed). "
+        "Hugo builds the same page "
         "set from the same data but verifies nothing; it has no incremental command-line build. "
         "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
         "Jinja render of the paper page, writing the paper's files) in a tight loop on every core. "
@@ -362,6 +385,7 @@ def markdown(results: dict[str, Any]) -> str:
         results["incremental_note"],
         "",
         _load_note(results),
+        *baseline_lines(results),
         "",
         *goal_lines(results),
     ]
@@ -382,6 +406,37 @@ def _load_note(results: dict[str, Any]) -> str:
         f"Runs that ended with the load average above the {cores} cores competed with other work "
         f"on the machine: {', '.join(busy)}."
     )
+
+
+def baseline_lines(results: dict[str, Any]) -> list[str]:
+    """The runs measured with both this checkout and the baseline, each row beside the other (none without a baseline)."""
+    baseline = results.get("baseline")
+    if baseline is None:
+        return []
+    short = baseline["short"]
+    lines = [
+        "",
+        f"Against the baseline {short} (`BASELINE={baseline['ref']}`, commit {baseline['commit']}): both "
+        "checkouts build the same corpus through their own command line (`python -P -m sitegen build "
+        "--quiet`, the same jobs) in this interpreter, each pair of runs back to back (`bench/baseline.py`). "
+        "× baseline: the run's wall time, and its peak RSS, over the baseline's.",
+        "",
+        "| papers | run | wall s | × baseline | peak RSS MB | RSS × baseline | tree RSS MB | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for entry in results["sizes"]:
+        runs = entry.get("baseline_runs")
+        if runs is None:
+            continue
+        for key, label in COMPARED:
+            for side, name in (("this", label), ("baseline", f"{label} (baseline {short})")):
+                run = runs[key][side]
+                lines.append(
+                    f"| {entry['papers']:,} | {name} | {_fmt(run['wall_s'])} | {run['wall_x_baseline']:.2f} "
+                    f"| {run['peak_rss_mb']:.0f} | {run['rss_x_baseline']:.2f} | {run['tree_rss_mb']:.0f} "
+                    f"| {run['load_average'][0]:.1f} |"
+                )
+    return lines
 
 
 GOALS = (
@@ -456,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Run the bench (sizes from BENCH_SIZES, QUICK=1 for a small run, BENCH_SETTLE, "
-        "BENCH_WORK); see the module's docstring.",
+        "BENCH_WORK, BASELINE=<commit> to measure that commit beside this checkout); see the module's docstring.",
     )
     parser.add_argument(
         "--table",
@@ -478,6 +533,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings.work.mkdir(parents=True, exist_ok=True)
     _clear_leftovers(settings)
+    pair = None
+    if settings.baseline:
+        try:
+            pair = Pair(this_checkout(ROOT), checkout_baseline(settings.baseline, settings.work, ROOT))
+        except BaselineError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    try:
+        return _run(settings, hugo, pair)
+    finally:
+        if pair is not None:
+            remove_baseline(pair.baseline, ROOT)
+
+
+def _run(settings: Settings, hugo: str, pair: Pair | None) -> int:
     results: dict[str, Any] = {
         "schema": "pith-bench/v1",
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -488,22 +558,29 @@ def main(argv: list[str] | None = None) -> int:
         "incremental_note": "Rebuilds use the build's incremental cache (sitegen/build/cache.py).",
         "sizes": [],
     }
+    if pair is not None:
+        results["baseline"] = {
+            "ref": settings.baseline,
+            "commit": pair.baseline.commit,
+            "short": pair.baseline.short,
+        }
     for size in settings.sizes:
-        needed_gb = size * DISK_MB_PER_PAPER / 1024
+        per_paper_mb = DISK_MB_PER_PAPER + (BASELINE_MB_PER_PAPER if pair is not None else 0.0)
+        needed_gb = size * per_paper_mb / 1024
         free_gb = shutil.disk_usage(settings.work).free / 2**30
         if needed_gb > free_gb:
             reason = f"needs about {needed_gb:.0f} GB of disk, {free_gb:.0f} GB free"
-            _log(f"{size}: skipping every run: {reason}")
+            log(f"{size}: skipping every run: {reason}")
             names = tuple(name for name, _ in (*REFERENCES, *RUNS))
             results["sizes"].append({"papers": size, **{f"{name}_skipped": reason for name in names}})
             continue
-        results["sizes"].append(_bench_size(settings, size, hugo))
+        results["sizes"].append(_bench_size(settings, size, hugo, pair))
     results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     table = markdown(results)
     print(table)
     if settings.quick:
-        _log("quick mode: results not saved")
+        log("quick mode: results not saved")
         _delete_trees(settings)
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -512,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         (RESULTS / f"{stem}.md").write_text(table, encoding="utf-8")
     _update_readme(table)
-    _log(f"results in {RESULTS / name}.json and .md; README updated")
+    log(f"results in {RESULTS / name}.json and .md; README updated")
     _delete_trees(settings)
     return 0
 

@@ -17,11 +17,14 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["io_pressure", "main", "tree_rss_kib", "wait_for_quiet_disk"]
+__all__ = ["io_pressure", "log", "main", "run_measured", "tree_rss_kib", "wait_for_quiet_disk"]
 
 _SAMPLE_SECONDS = 0.05
 
@@ -75,9 +78,9 @@ def wait_for_quiet_disk(threshold: float = 5.0, timeout: float = 300.0) -> tuple
     """Wait until the I/O pressure is at most ``threshold`` % (for at most ``timeout`` s).
 
     Returns the pressure when the wait began (None where the kernel does not report it)
-    and the seconds waited. After many files were deleted or written, this machine's
-    disk stays busy (discards, writeback) for minutes, and a run timed then is slower
-    for reasons of its own.
+    and the seconds waited. After many files were deleted or written, the disk can stay
+    busy (discards, writeback) for a while, and a run timed then is slower for reasons of
+    its own.
     """
     started = time.monotonic()
     first: float | None = None
@@ -91,6 +94,47 @@ def wait_for_quiet_disk(threshold: float = 5.0, timeout: float = 300.0) -> tuple
         if pressure is None or pressure <= threshold or waited >= timeout:
             return first, round(waited, 1)
         time.sleep(2)
+
+
+def log(message: str) -> None:
+    """One line of the bench's progress on stderr, with the time of day."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_measured(
+    command: Sequence[str], *, quiet_wait: float, stderr_to: Path | None = None
+) -> dict[str, Any]:
+    """Run ``command`` through this module in a fresh process, once the disk is quiet.
+
+    Waits at most ``quiet_wait`` s for the disk (after ``sync``, so the previous run's
+    unwritten pages are not charged to this one); ``stderr_to``, when given, receives
+    what the command writes on stderr instead of the terminal.
+
+    Raises:
+        RuntimeError: the command exited with neither 0 (all verified) nor 1 (some input not verified).
+    """
+    os.sync()
+    pressure, waited = wait_for_quiet_disk(timeout=quiet_wait)
+    if waited:
+        log(f"waited {waited:.0f} s for the disk to settle (I/O pressure {pressure} % before)")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "measure.json"
+        wrapper = [sys.executable, "-m", "bench.measure", str(out), "--", *command]
+        if stderr_to is None:
+            subprocess.run(wrapper, check=False)
+        else:
+            with stderr_to.open("wb") as stream:
+                subprocess.run(wrapper, stderr=stream, check=False)
+        measured: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    measured.update(io_pressure_before=pressure, settle_wait_s=waited)
+    if measured["returncode"] not in (0, 1):
+        said = (
+            ""
+            if stderr_to is None
+            else ": " + stderr_to.read_text(encoding="utf-8", errors="replace")[-2000:]
+        )
+        raise RuntimeError(f"{' '.join(command)} exited with {measured['returncode']}{said}")
+    return measured
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,8 +142,8 @@ def slim_report(report: InputReport) -> InputReport:
     """The report kept in memory for the whole build: only the checks that say what is wrong.
 
     That is the failed checks, or else the first check that could not be made (what the
-    verification page and the terminal show); a full report is about 6 KB, which a corpus
-    of 100,000 failed inputs would otherwise hold at once. The full report of every input
+    verification page and the terminal show); a full report holds every check with both
+    sides of each comparison, which a corpus of failed inputs would otherwise hold all at once. The full report of every input
     is streamed to ``verification-report.json``.
     """
     if report.verdict is Verdict.VERIFIED:

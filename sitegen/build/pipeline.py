@@ -130,8 +130,8 @@ def usable_cores() -> int:
 def default_jobs() -> int:
     """Worker processes: one per core, and one more on a machine with several.
 
-    A worker spends part of each paper waiting for the file system (creating its files
-    and directories), so one extra keeps every core busy (the measurement is in docs/scale.md).
+    A worker spends part of each paper waiting for the file system (creating the paper's
+    files and directories), so one extra keeps every core busy (measured in ``docs/scale.md``).
     """
     cores = usable_cores()
     return cores + 1 if cores > 1 else 1
@@ -433,7 +433,7 @@ def state_outcomes(
 _CHUNKS_IN_FLIGHT = 4
 """Chunks queued per worker. ``Pool.imap`` would queue every input at once and keep every result
 the parent has not taken yet: when the parent falls behind (a busy machine), that backlog grows
-with the corpus (hundreds of megabytes at 100,000 papers); this bounds it to a few chunks."""
+with the corpus; this bounds it to a few chunks."""
 
 
 # -- per-input work ------------------------------------------------------------------

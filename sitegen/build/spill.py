@@ -1,7 +1,7 @@
 """Paper summaries kept in a temporary file rather than in memory (layer 6).
 
 The site-wide step of a whole build or merge needs every paper's ``PaperSummary``
-(about 1 KB encoded, three times that as Python objects), but only a page's worth
+(larger still as Python objects than encoded), but only a page's worth
 at a time. ``SummarySpill`` appends them to an anonymous temporary file as they
 arrive, in input order, and keeps only each record's offset (8 bytes a paper);
 ``SummarySpill.view`` reads them back in any order (an ``array`` of record numbers),

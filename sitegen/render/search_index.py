@@ -54,7 +54,7 @@ __all__ = [
 
 SEARCH_SCHEMA = "pith-sitegen-search/1"
 PAPER_SHARD_SIZE = 100
-"""Result records per file: about 30 KB of titles and authors."""
+"""Result records (titles and authors) per file of ``papers/``."""
 TERM_SHARD_BYTES = 24_000
 """Target size of a term shard; the shard count grows with the corpus so shards stay small."""
 OWN_FILE_POSTINGS = 1000

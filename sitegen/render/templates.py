@@ -94,7 +94,7 @@ def json_bytes(value: object, *, plain: bool | None = None) -> bytes:
     The bytes of ``json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2)``
     plus a newline. With an indent, ``json`` uses its pure-Python encoder, and every
     paper writes five of these; orjson writes the same bytes for JSON's own types much
-    faster (measured in docs/scale.md). So a value made only of dicts, lists, tuples, strings, ints, bools
+    faster (the measured ratio is in ``docs/scale.md``). So a value made only of dicts, lists, tuples, strings, ints, bools
     and None goes to orjson; anything else (floats, whose shortest form orjson writes
     differently, subclasses, enums), and what orjson refuses (ints past 64 bits, keys that
     are not strings, lone surrogates), goes through ``json`` as before. ``plain`` is what

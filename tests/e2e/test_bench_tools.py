@@ -1,4 +1,5 @@
-"""The bench's tools: the corpus, the Hugo project, the floor and the per-paper run do what the bench table claims."""
+"""The bench's tools: the corpus, the Hugo project, the floor, the per-paper run and the baseline
+comparison do what the bench table claims."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.__main__ import baseline_lines
+from bench.baseline import BaselineError, checkout_baseline, compare, remove_baseline, this_checkout
 from bench.corpus import generate_corpus
 from bench.floor import run_floor
 from bench.hugo import write_project
@@ -102,3 +105,105 @@ def test_per_paper_work_writes_each_papers_files_and_nothing_site_wide(
     assert written < _files(site)
     assert all((tmp_path / "per-paper" / f).read_bytes() == (site / f).read_bytes() for f in written)
     assert not written & {"index.html", "aliases.json", "SHA256SUMS", "verification-report.json"}
+
+
+_MARKER = "<!-- the baseline's own template -->"
+
+
+def _git(repo: Path, *args: str) -> str:
+    run = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=bench test",
+            "-c",
+            "user.email=bench@test.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.strip()
+
+
+def test_baseline_runs_its_own_commit_beside_this_checkout(corpus: Path, tmp_path: Path) -> None:
+    """``BASELINE=HEAD~1`` builds with that commit's code and templates, three runs beside this checkout's,
+    each rendering what it should; the table puts each baseline row beside this checkout's with the
+    ratio, and the worktree is gone afterwards."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+    base = repo / "templates" / "base.html"
+    original = base.read_text(encoding="utf-8")
+    base.write_text(original.replace("</body>", f"{_MARKER}\n</body>"), encoding="utf-8")
+    _git(repo, "commit", "--quiet", "-am", "baseline: a marked template")
+    base.write_text(original, encoding="utf-8")
+    _git(repo, "commit", "--quiet", "-am", "after the baseline: the marker gone")
+    content = tmp_path / "content"
+    shutil.copytree(corpus, content)
+    work, outputs = tmp_path / "work", tmp_path / "out"
+    outputs.mkdir()
+
+    baseline = checkout_baseline("HEAD~1", work, repo)
+    try:
+        assert baseline.commit == _git(repo, "rev-parse", "HEAD~1")
+        assert baseline.tree.parent == work and (baseline.tree / "sitegen" / "cli.py").is_file()
+        runs = compare(
+            content,
+            outputs,
+            this_checkout(ROOT),
+            baseline,
+            papers=16,
+            jobs=2,
+            changed=3,
+            seed=3,
+            quiet_wait=0,
+        )
+    finally:
+        remove_baseline(baseline, repo)
+
+    assert not baseline.tree.exists()
+    assert str(baseline.tree) not in _git(repo, "worktree", "list")
+    assert {key: {side: run["rendered"] for side, run in sides.items()} for key, sides in runs.items()} == {
+        "full": {"this": 16, "baseline": 16},
+        "noop": {"this": 0, "baseline": 0},
+        "one": {"this": 1, "baseline": 1},
+    }
+    assert _MARKER in (outputs / "site-baseline" / "index.html").read_text(encoding="utf-8")
+    assert _MARKER not in (outputs / "site-this" / "index.html").read_text(encoding="utf-8")
+    assert _files(content) == _files(corpus)  # the changed state is restored, byte for byte
+    assert all((content / f).read_bytes() == (corpus / f).read_bytes() for f in _files(corpus))
+    full = runs["full"]
+    assert full["baseline"]["wall_x_baseline"] == 1.0
+    assert full["this"]["wall_x_baseline"] == round(full["this"]["wall_s"] / full["baseline"]["wall_s"], 3)
+
+    table = "\n".join(
+        baseline_lines(
+            {
+                "baseline": {"ref": "HEAD~1", "commit": baseline.commit, "short": baseline.short},
+                "sizes": [{"papers": 16, "baseline_runs": runs}],
+            }
+        )
+    )
+    rows = [line for line in table.splitlines() if line.startswith("| 16 |")]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "full build",
+        f"full build (baseline {baseline.short})",
+        "no-op rebuild",
+        f"no-op rebuild (baseline {baseline.short})",
+        "1 state changed",
+        f"1 state changed (baseline {baseline.short})",
+    ]
+    assert rows[0].split(" | ")[3] == f"{full['this']['wall_x_baseline']:.2f}"
+    assert rows[1].split(" | ")[3] == "1.00"
+
+
+def test_baseline_that_names_no_commit_is_refused(tmp_path: Path) -> None:
+    """A ``BASELINE`` git cannot resolve is an error naming it, and leaves no worktree behind."""
+    with pytest.raises(BaselineError, match=r"BASELINE=no-such-ref: names no commit of "):
+        checkout_baseline("no-such-ref", tmp_path / "work", ROOT)
+    assert not (tmp_path / "work").exists()
