@@ -35,11 +35,14 @@ from sitegen.site.shard import Shard
 from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
 
 __all__ = [
+    "LISTED_AUTHOR_CHARS",
+    "LISTED_TITLE_CHARS",
     "STAGES",
     "IntegrityInput",
     "IntegrityRef",
     "PaperContext",
     "PaperSummary",
+    "Redirect",
     "StateOutcome",
     "alias_paths",
     "paper_page",
@@ -50,9 +53,22 @@ __all__ = [
 ]
 
 
+LISTED_TITLE_CHARS = 1_000
+"""Characters of a title a summary keeps (real titles have under 300); a longer one ends in ``…``."""
+LISTED_AUTHOR_CHARS = 10_000
+"""Characters of author names a summary keeps (about 600 names); the rest become one ``…``."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaperSummary:
-    """What the site-wide pages need of one paper; small on purpose."""
+    """What the site-wide pages need of one paper; small on purpose.
+
+    Its title and authors are those the site-wide pages list (index, search, feed, collision
+    pages), shortened to ``LISTED_TITLE_CHARS`` and ``LISTED_AUTHOR_CHARS``: a page lists
+    hundreds of papers and the build reads back a page's worth of summaries at a time, so
+    their size must not follow the input's (a title may have 200,000 characters, each ``<``
+    four bytes of HTML). The paper's own page shows them whole.
+    """
 
     input: str
     verdict: Verdict
@@ -70,6 +86,15 @@ class PaperSummary:
     integrity_sha256: str
     """SHA-256 of the paper's own ``integrity.json``: the site-wide step serves that file again
     at ``integrity_endpoint`` as a hard link, and lists it without reading it back."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect:
+    """An alias's redirect page: its directory (``doi/10.48550/arxiv.2601.00001``) and the alias it serves."""
+
+    directory: str
+    kind: str
+    value: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,8 +210,8 @@ def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: byte
         verdict=report.verdict,
         suffix=parts[1],
         pith_number=state.pith_number,
-        title=paper.title if paper else record.source_id,
-        authors=paper.authors if paper else (),
+        title=_listed_title(paper.title if paper else record.source_id),
+        authors=_listed_authors(paper.authors if paper else ()),
         primary_cat=record.primary_cat,
         cross_cats=record.cross_cats,
         submitted_at=record.submitted_at,
@@ -196,6 +221,21 @@ def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: byte
         integrity_endpoint=integrity.endpoint if integrity else "",
         integrity_sha256=sha256_hex(integrity_json),
     )
+
+
+def _listed_title(title: str) -> str:
+    """``title``, or its first ``LISTED_TITLE_CHARS`` - 1 characters and ``…`` when longer."""
+    return title if len(title) <= LISTED_TITLE_CHARS else title[: LISTED_TITLE_CHARS - 1] + "…"
+
+
+def _listed_authors(authors: tuple[str, ...]) -> tuple[str, ...]:
+    """The first ``authors`` of at most ``LISTED_AUTHOR_CHARS`` characters in all, then ``…`` for the rest."""
+    used = 0
+    for count, author in enumerate(authors):
+        used += len(author)
+        if used > LISTED_AUTHOR_CHARS:
+            return (*authors[:count], "…")
+    return authors
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -252,17 +292,20 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
             files=0,
         )
     writer = TreeWriter(ctx.out_root)
-    warnings = _write_paper(
-        writer,
-        _renderer(ctx),
-        ctx,
-        parsed,
-        report,
-        json_bytes(report_doc, plain=True),
-        summary,
-        integrity_files,
-        integrity_json,
-    )
+    try:
+        warnings = _write_paper(
+            writer,
+            _renderer(ctx),
+            ctx,
+            parsed,
+            report,
+            json_bytes(report_doc, plain=True),
+            summary,
+            integrity_files,
+            integrity_json,
+        )
+    except ParseError as exc:  # over limits.max_output_bytes_per_paper, decided before any file was written
+        return _without_page(rejected_report(name, exc))
     rendered = time.perf_counter() - verified - writer.seconds
     return StateOutcome(
         report=slim_report(report),
@@ -294,6 +337,44 @@ def _signature_bytes(signature_b64: str) -> bytes | None:
         return None
 
 
+class _PaperFiles:
+    """One paper's files, held as bytes until all are made and then written together, or none of them.
+
+    The sum of their sizes may not pass ``limits.max_output_bytes_per_paper``: a state whose
+    output would (its text shown on many pages, each character escaped to several bytes) is
+    refused by a ``ParseError`` as soon as the sum passes it, before any file is written, so
+    a rejected paper leaves nothing behind and the bytes held never pass the budget by more
+    than one file.
+    """
+
+    def __init__(self, name: str, budget: int) -> None:
+        self.name = name
+        self.budget = budget
+        self.size = 0
+        self.files: dict[str, bytes] = {}
+
+    def add(self, rel: str, data: bytes) -> None:
+        """Hold ``data`` for ``rel``.
+
+        Raises:
+            ParseError: the paper's files now take more than the budget.
+        """
+        self.size += len(data)
+        if self.size > self.budget:
+            raise ParseError(
+                self.name,
+                "limits.max_output_bytes_per_paper",
+                "limit.output",
+                f"the paper's pages and files take more than the budget of {self.budget} bytes "
+                f"({self.size} with {rel}, {len(self.files) + 1} files so far); none of them is written",
+            )
+        self.files[rel] = data
+
+    def write(self, writer: TreeWriter) -> None:
+        for rel, data in self.files.items():
+            writer.write(rel, data)
+
+
 def _write_paper(
     writer: TreeWriter,
     renderer: Renderer,
@@ -315,20 +396,21 @@ def _write_paper(
     payload = created["payload"]
     assert isinstance(payload, dict)
     record_bytes = canonical_bytes(payload["canonical_record"])
-    writer.write(f"{base}/state.json", parsed.data)
-    writer.write(f"{base}/record.json", record_bytes)
+    files = _PaperFiles(summary.input, ctx.config.limits.max_output_bytes_per_paper)
+    files.add(f"{base}/state.json", parsed.data)
+    files.add(f"{base}/record.json", record_bytes)
     plain = not parsed.has_floats  # the raw values below, with strings of this module's
-    writer.write(f"{base}/receipt.json", json_bytes(payload["receipt"], plain=plain))
+    files.add(f"{base}/receipt.json", json_bytes(payload["receipt"], plain=plain))
     signature = _signature_bytes(state.receipt.signature_b64)
     if signature is not None:
-        writer.write(f"{base}/signature.bin", signature)
+        files.add(f"{base}/signature.bin", signature)
     has_digest = _HEX64.fullmatch(state.record_canonical_sha256) is not None
     if has_digest:  # else the hash check failed and says so
-        writer.write(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
-    writer.write(f"{base}/integrity.json", integrity_json)
+        files.add(f"{base}/digest.bin", bytes.fromhex(state.record_canonical_sha256))
+    files.add(f"{base}/integrity.json", integrity_json)
     check_status = {c.id: c.status.value for c in report.checks}
-    writer.write(f"{base}/aliases.json", json_bytes(_aliases_document(state, report, check_status)))
-    writer.write(
+    files.add(f"{base}/aliases.json", json_bytes(_aliases_document(state, report, check_status)))
+    files.add(
         f"{base}/graph.json",
         json_bytes(
             {
@@ -341,7 +423,7 @@ def _write_paper(
             plain=plain,
         ),
     )
-    writer.write(f"{base}/verification.json", report_json)
+    files.add(f"{base}/verification.json", report_json)
     routes = alias_paths(summary)
     routed = {rel for _, _, rel in routes if rel is not None}
     derived = set(summary.aliases)
@@ -350,7 +432,7 @@ def _write_paper(
         for a in state.aliases
     ]
     short = short_forms(summary.suffix)
-    writer.write(
+    files.add(
         f"{base}/index.html",
         paper_page(
             renderer,
@@ -371,7 +453,7 @@ def _write_paper(
         ),
     )
     warnings = []
-    redirects = []
+    redirects: dict[str, Redirect] = {}  # one page per directory, however often an alias is repeated
     for index, (kind, value, rel) in enumerate(routes):
         if rel is None:
             if kind in ("arxiv", "arxiv_version", "doi") or kind.startswith("pith_short"):
@@ -380,9 +462,11 @@ def _write_paper(
                     f"{kind} {value!r} is not a safe path; no redirect written"
                 )
         elif rel != base:
-            redirects.append(rel)
-    for rel, page in zip(redirects, redirect_pages(renderer, redirects, summary), strict=True):
-        writer.write(f"{rel}/index.html", page)
+            redirects.setdefault(rel, Redirect(directory=rel, kind=kind, value=value))
+    chosen = list(redirects.values())
+    for redirect, page in zip(chosen, redirect_pages(renderer, chosen, summary), strict=True):
+        files.add(f"{redirect.directory}/index.html", page)
+    files.write(writer)
     return warnings
 
 
@@ -527,24 +611,33 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
         "doi": doi,
         "ld": ld,
         "meta_description": description,
-        "authors_text": ", ".join(summary.authors),
+        "authors_text": ", ".join(paper.authors if paper else ()),
         "license_link": safe_link(record.license) if record.license else None,
     }
 
 
-def redirect_pages(renderer: Renderer, rels: Sequence[str], summary: PaperSummary) -> list[bytes]:
-    """The redirect page of each alias directory in ``rels``: ``redirect.html`` with the paper's values filled in."""
-    return renderer.stamped_pages(
-        "redirect.html",
-        rels,
-        {"pith_number": summary.pith_number, "suffix": summary.suffix, "title": summary.title},
-        lambda values: {
-            "paper": replace(
-                summary, pith_number=values["pith_number"], suffix=values["suffix"], title=values["title"]
-            )
-        },
-        shape=summary.verdict,
-    )
+def redirect_pages(renderer: Renderer, redirects: Sequence[Redirect], summary: PaperSummary) -> list[bytes]:
+    """The page of each of ``redirects``: ``redirect.html`` naming the paper's Pith number and the alias.
+
+    It shows nothing else of the input (no title, no authors): a paper has up to
+    ``limits.max_aliases`` of them, so text repeated on each would multiply the paper's output.
+    """
+    return [
+        page
+        for redirect in redirects
+        for page in renderer.stamped_pages(
+            "redirect.html",
+            [redirect.directory],
+            {
+                "pith_number": summary.pith_number,
+                "suffix": summary.suffix,
+                "alias_kind": redirect.kind,
+                "alias_value": redirect.value,
+            },
+            lambda values: {**values, "verdict": summary.verdict.value},
+            shape=summary.verdict,
+        )
+    ]
 
 
 def _integrity_inputs(ctx: PaperContext, source_id: str) -> tuple[IntegrityInput, ...]:

@@ -82,6 +82,13 @@ class Limits:
     equivocations, invalid events, integrity events."""
     max_string_chars: int = 200_000
     """Characters of any one JSON string (object keys included)."""
+    max_output_bytes_per_paper: int = 16 * 1024 * 1024
+    """Bytes of one paper's own files in the site (its page, endpoints and alias redirects), summed
+    before any is written; a state over it is ``rejected`` and nothing of it is written. Every
+    other limit bounds the input; this one bounds what the input becomes, which escaping and
+    repetition can make many times larger (a character ``<`` is four bytes in HTML, six in
+    JSON-LD, and the title is shown several times). The real seed's files take 57 KB and those
+    of a record with 3,000 authors about 270 KB: 16 MiB is about 300 and 60 times these."""
 
 
 DEFAULT_LIMITS = Limits()

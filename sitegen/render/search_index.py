@@ -16,14 +16,17 @@ loaded until the visitor searches, and a query then loads only a few small files
     order, so paper ``i`` is record ``i % size`` of shard ``i // size``.
 
 Terms are whole lower-case words of title and authors (letters and digits, at least
-two characters, stop words dropped) and prefixed identifiers: ``arxiv:<id>`` (the
+two characters, stop words dropped; the first ``MAX_WORD_TERMS`` distinct ones, title
+first, each of at most ``MAX_TERM_CHARS`` characters) and prefixed identifiers: ``arxiv:<id>`` (the
 id without its version, which a query drops too), ``doi:<doi>``, and
 ``pith:<first 8 of the suffix>`` (a longer Pith prefix is found through its first
 8 characters, then filtered on the record's suffix). ``templates/assets/search.js`` implements the same
 tokenizer and hash; the end-to-end tests hold the two together.
 
 Work and output are linear in the number of papers, and the files are the same
-bytes for the same papers.
+bytes for the same papers. The postings held in memory grow with the number of papers
+and not with their text: a paper adds at most ``MAX_WORD_TERMS`` words and three
+identifiers, none longer than ``MAX_TERM_CHARS``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from sitegen.pith.report import Verdict
 from sitegen.render.templates import compact_json
 
 __all__ = [
+    "MAX_TERM_CHARS",
+    "MAX_WORD_TERMS",
     "PAPER_SHARD_SIZE",
     "RECORD_FIELDS",
     "SEARCH_SCHEMA",
@@ -60,7 +65,18 @@ TERM_SHARD_BYTES = 24_000
 OWN_FILE_POSTINGS = 1000
 """A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
 MAX_AUTHORS_SHOWN = 8
-"""Authors kept in a result record (every author is still searchable)."""
+"""Authors kept in a result record (more are searchable, up to ``MAX_WORD_TERMS`` words in all)."""
+MAX_WORD_TERMS = 64
+"""Distinct words of one paper that are indexed: its title's, then its authors', in order.
+
+Real titles have 5 to 30 words, so every title word is found, and the first authors (at least
+the first 17 after a 30-word title); the authors of a large collaboration beyond those are not.
+Without a cap, one state's author list of 200,000 characters adds 17,000 terms to the
+postings the build holds in memory; with it, a paper adds at most 64 words and 3 identifiers.
+"""
+MAX_TERM_CHARS = 64
+"""A longer word or identifier is not indexed, so a term's bytes are bounded too (no real word
+is that long; arXiv ids and their DOIs have under 40 characters). A query for one finds nothing."""
 STOP_WORDS = (
     "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "of", "on",
     "or", "the", "to", "via", "with",
@@ -111,6 +127,18 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(plain) if len(w) >= _MIN_WORD and w not in _STOP]
 
 
+def _first_words(texts: Sequence[str]) -> set[str]:
+    """The first ``MAX_WORD_TERMS`` distinct ``words`` of ``texts`` (in order) of at most ``MAX_TERM_CHARS``."""
+    found: set[str] = set()
+    for text in texts:
+        for word in words(text):
+            if len(word) <= MAX_TERM_CHARS:
+                found.add(word)
+                if len(found) == MAX_WORD_TERMS:
+                    return found
+    return found
+
+
 def term_hash(term: str) -> int:
     """32-bit FNV-1a of the term's UTF-8: picks the term's shard (``search.js`` has the twin).
 
@@ -128,15 +156,16 @@ def _doi(summary: Searchable) -> str:
 
 
 def paper_terms(summary: Searchable) -> set[str]:
-    """Every term a paper is found by: title and author words, and its identifiers."""
-    terms = set(words(summary.title))
-    terms.update(words("\n".join(summary.authors)))  # one pass: no word spans a line break
-    terms.add("pith:" + summary.suffix[:8].lower())
+    """Every term a paper is found by: the first ``MAX_WORD_TERMS`` title and author words, and its
+    identifiers (those of at most ``MAX_TERM_CHARS`` characters)."""
+    terms = _first_words((summary.title, "\n".join(summary.authors)))  # no word spans a line break
+    identifiers = {"pith:" + summary.suffix[:8].lower()}
     for kind, value in summary.aliases:
         if kind in ("arxiv", "arxiv_version"):
-            terms.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
+            identifiers.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
         elif kind == "doi":
-            terms.add("doi:" + value.lower())
+            identifiers.add("doi:" + value.lower())
+    terms.update(term for term in identifiers if len(term) <= MAX_TERM_CHARS)
     return terms
 
 

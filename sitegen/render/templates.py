@@ -267,10 +267,14 @@ def _image_from_this_site_only(
 
 
 _MEMO_LIMIT = 4096
+_MEMO_ARG_CHARS = 1_000
+"""Arguments longer than this (in all) are a paper's own text (a check naming a long title), which
+no other paper shares: such a call is rendered and not remembered, so the cache stays small."""
 
 
 def _memoized(macro: Callable[..., Markup]) -> Callable[..., Markup]:
-    """``macro`` remembering its output per arguments (at most ``_MEMO_LIMIT`` at once).
+    """``macro`` remembering its output per arguments (at most ``_MEMO_LIMIT`` at once, each of at
+    most ``_MEMO_ARG_CHARS`` characters of text).
 
     For a macro whose output depends only on its arguments and the site, called with
     the same arguments for most papers (a check's row, a completeness line).
@@ -280,9 +284,11 @@ def _memoized(macro: Callable[..., Markup]) -> Callable[..., Markup]:
     def call(*args: object) -> Markup:
         html = cache.get(args)
         if html is None:
-            if len(cache) >= _MEMO_LIMIT:
-                cache.clear()
-            html = cache[args] = macro(*args)
+            html = macro(*args)
+            if sum(len(a) for a in args if isinstance(a, str)) <= _MEMO_ARG_CHARS:
+                if len(cache) >= _MEMO_LIMIT:
+                    cache.clear()
+                cache[args] = html
         return html
 
     return call

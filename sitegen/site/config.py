@@ -61,6 +61,7 @@ _LIMIT_KEYS = {
     "max_references": "max_references",
     "max_events": "max_events",
     "max_string_chars": "max_string_chars",
+    "max_output_bytes_per_paper": "max_output_bytes_per_paper",
 }
 """``site.yaml`` ``limits:`` keys and the ``Limits`` field each sets."""
 

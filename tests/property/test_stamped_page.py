@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.build.paper_job import PaperSummary, redirect_pages
+from sitegen.build.paper_job import PaperSummary, Redirect, redirect_pages
 from sitegen.errors import BuildError
 from sitegen.pith.report import Verdict
 from sitegen.render.templates import TEMPLATES_DIR, Renderer
@@ -42,7 +42,7 @@ _hostile_text = st.lists(
 
 
 @given(
-    title=_hostile_text,
+    value=_hostile_text,
     pith_number=_hostile_text,
     suffix=st.text(st.sampled_from("ABCXYZ234567"), min_size=1, max_size=26),
     verdict=st.sampled_from(list(Verdict)),
@@ -53,12 +53,24 @@ _hostile_text = st.lists(
     ),
 )
 def test_redirect_pages_filled_in_equal_full_renders(
-    title: str, pith_number: str, suffix: str, verdict: Verdict, page_dirs: list[str]
+    value: str, pith_number: str, suffix: str, verdict: Verdict, page_dirs: list[str]
 ) -> None:
     """Markup, control and bidi characters in any value, at any depth, end up exactly as a full render prints them."""
-    summary = replace(_SUMMARY, title=title, pith_number=pith_number, suffix=suffix, verdict=verdict)
-    stamped = redirect_pages(_RENDERER, [PurePosixPath(d) for d in page_dirs], summary)
-    assert stamped == [_RENDERER.page("redirect.html", PurePosixPath(d), paper=summary) for d in page_dirs]
+    summary = replace(_SUMMARY, pith_number=pith_number, suffix=suffix, verdict=verdict)
+    redirects = [Redirect(directory=d, kind="doi", value=f"{value}{n}") for n, d in enumerate(page_dirs)]
+    stamped = redirect_pages(_RENDERER, redirects, summary)
+    assert stamped == [
+        _RENDERER.page(
+            "redirect.html",
+            PurePosixPath(r.directory),
+            pith_number=pith_number,
+            suffix=suffix,
+            alias_kind=r.kind,
+            alias_value=r.value,
+            verdict=verdict.value,
+        )
+        for r in redirects
+    ]
 
 
 def test_a_template_that_transforms_a_value_is_refused(tmp_path: Path) -> None:

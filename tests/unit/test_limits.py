@@ -198,6 +198,7 @@ def test_site_yaml_sets_every_limit() -> None:
         "max_references",
         "max_events",
         "max_string_chars",
+        "max_output_bytes_per_paper",
     ]
     text = "limits:\n" + "".join(f"  {key}: {n}\n" for n, key in enumerate(keys, start=3))
     limits = load_site_config(text).limits
