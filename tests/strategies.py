@@ -50,6 +50,7 @@ def summaries(text: st.SearchStrategy[str] = texts) -> st.SearchStrategy[PaperSu
         aliases=st.lists(st.tuples(text, text), max_size=4).map(tuple),
         integrity_endpoint=text,
         integrity_sha256=text,
+        input_sha256=text,
     )
 
 

@@ -71,7 +71,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v7"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v8"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -402,14 +402,15 @@ class BuildCache:
             return CachedBuild(
                 reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
             )
-        reusable = frozenset(name for name in map(str, unchanged) if not index.states[name].displaced)
+        # a state that did not verify is rendered afresh every build: its files wait under the
+        # staging tree's held directory until its claims are settled, so none is in the live site
+        # under its own name to reuse
+        reusable = frozenset(
+            name
+            for name in map(str, unchanged)
+            if not index.states[name].displaced and index.states[name].verdict is Verdict.VERIFIED
+        )
         del unchanged
-        try:  # the reports of reused states that did not verify are read from the cache: check them now
-            for name in reusable:
-                if index.states[name].verdict is not Verdict.VERIFIED:
-                    self._slim_report(name, index.states[name])
-        except _DAMAGED:
-            return None
         stale = set(index.header.site_files)
         for name, entry in index.states.items():
             if name not in reusable:

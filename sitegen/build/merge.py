@@ -22,6 +22,7 @@ from sitegen.build.pipeline import (
     BuildResult,
     Collected,
     default_jobs,
+    paper_context,
     process_shared_inputs,
     read_site_inputs,
     write_site_wide,
@@ -52,7 +53,7 @@ def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildR
     collected = Collected(result)
     try:
         with StagedSite(out) as site:
-            _, states = process_shared_inputs(inputs, collected)
+            integrity, states = process_shared_inputs(inputs, collected)
             for directory in shard_dirs:
                 _link_tree(directory, site.root)
             merged = 0
@@ -69,7 +70,9 @@ def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildR
                     f"the shards logged {merged} state files, the content has {len(states)}",
                     check="shard.set",
                 )
-            write_site_wide(site, inputs, collected, jobs=default_jobs())
+            write_site_wide(
+                site, paper_context(inputs, integrity, site.root), inputs, collected, jobs=default_jobs()
+            )
             result.files_written += site.files_written
             site.commit()
     finally:
@@ -112,8 +115,9 @@ def _link_tree(shard_dir: Path, root: Path) -> None:
     """Hard-link (or copy) every file of a shard's output into the staging tree ``root``.
 
     A path two shards wrote is replaced by the later one: two shards write one path only
-    when two papers claim it, and the site-wide step then replaces it with a collision
-    page, as in a whole build.
+    when two verified papers claim it (papers that are not verified write theirs under the
+    held directory), and the site-wide step then settles it as in a whole build: a collision
+    page, or the first paper rendered once more.
     """
     for directory, _, names in os.walk(shard_dir):
         here = Path(directory)

@@ -20,7 +20,7 @@ from jinja2.filters import do_urlencode
 
 from sitegen.errors import InputError, ParseError
 from sitegen.fs.sources import read_input
-from sitegen.fs.staging import TreeWriter
+from sitegen.fs.staging import TreeWriter, held_root
 from sitegen.pith.canonical import canonical_bytes, sha256_hex
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import JSONValue, RegistryKey, StateFile
@@ -86,6 +86,8 @@ class PaperSummary:
     integrity_sha256: str
     """SHA-256 of the paper's own ``integrity.json``: the site-wide step serves that file again
     at ``integrity_endpoint`` as a hard link, and lists it without reading it back."""
+    input_sha256: str
+    """SHA-256 of the state file's bytes: byte-identical inputs are one paper."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,7 +190,9 @@ def alias_paths(summary: PaperSummary) -> list[tuple[str, str, str | None]]:
     return [(kind, value, alias_path_text(kind, value)) for kind, value in summary.aliases]
 
 
-def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: bytes) -> PaperSummary | None:
+def paper_summary(
+    parsed: ParsedState, report: InputReport, integrity_json: bytes, input_sha256: str
+) -> PaperSummary | None:
     """The summary of a parsed state, or None when its Pith number cannot name a page.
 
     Its aliases are those a check derived from the record: the only ones routed, searched and
@@ -220,6 +224,7 @@ def paper_summary(parsed: ParsedState, report: InputReport, integrity_json: byte
         aliases=tuple((a.kind, a.value) for a in state.aliases if f"alias.{a.kind}" in derived),
         integrity_endpoint=integrity.endpoint if integrity else "",
         integrity_sha256=sha256_hex(integrity_json),
+        input_sha256=input_sha256,
     )
 
 
@@ -263,11 +268,14 @@ def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome | None:
         return _without_page(unreadable_report(name, exc, "state"))
     if ctx.shard is not None and not ctx.shard.owns(name, data):
         return None
-    outcome = _process_bytes(ctx, name, data, time.perf_counter() - started)
-    return replace(outcome, input_sha256=hashlib.sha256(data).hexdigest())
+    input_sha256 = hashlib.sha256(data).hexdigest()
+    outcome = _process_bytes(ctx, name, data, input_sha256, time.perf_counter() - started)
+    return replace(outcome, input_sha256=input_sha256)
 
 
-def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: float) -> StateOutcome:
+def _process_bytes(
+    ctx: PaperContext, name: str, data: bytes, input_sha256: str, read_seconds: float
+) -> StateOutcome:
     started = time.perf_counter()
     try:
         parsed = parse_state(data, name, ctx.config.limits)
@@ -280,7 +288,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
     report_line = compact_json(report_doc, plain=True)
     integrity_files = _integrity_inputs(ctx, parsed.state.canonical_record.source_id)
     integrity_json = _integrity_document(parsed, integrity_files)
-    summary = paper_summary(parsed, report, integrity_json)
+    summary = paper_summary(parsed, report, integrity_json, input_sha256)
     if summary is None:
         warning = f"{name}: pith_number: paper.path: not a well-formed pith number; no page written"
         return StateOutcome(
@@ -291,7 +299,7 @@ def _process_bytes(ctx: PaperContext, name: str, data: bytes, read_seconds: floa
             manifest="",
             files=0,
         )
-    writer = TreeWriter(ctx.out_root)
+    writer = TreeWriter(ctx.out_root if report.verdict is Verdict.VERIFIED else held_root(ctx.out_root, name))
     try:
         warnings = _write_paper(
             writer,

@@ -15,6 +15,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 import time
 from array import array
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from sitegen.build.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
 from sitegen.build.paper_job import (
@@ -39,7 +42,14 @@ from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.build.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
 from sitegen.errors import InputError, OutputError, ParseError, SitegenError
 from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
-from sitegen.fs.staging import ForkedStep, StagedSite, refuse_unsafe_target
+from sitegen.fs.staging import (
+    HELD_DIR,
+    ForkedStep,
+    StagedSite,
+    held_root,
+    place_held_file,
+    refuse_unsafe_target,
+)
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
 from sitegen.pith.report import REPORT_SCHEMA, InputReport, Verdict
@@ -48,7 +58,7 @@ from sitegen.render import paper_rows
 from sitegen.render.mirror_files import mirror_files, no_host_warning
 from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
-from sitegen.site.claims import PathClaims, fold, path_order
+from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
@@ -191,6 +201,7 @@ class Collected:
         self.result = result
         self.streams = Streams.temporary() if streams is None else streams
         self.summaries = SummarySpill(self.streams.summaries)
+        self.held = HeldManifests()
         self.reports_end = 0
         self.manifest_end = 0
 
@@ -205,6 +216,9 @@ class Collected:
         report_at, manifest_at, summary_at = self.reports_end, self.manifest_end, self.summaries.end
         self.add_report(outcome.report_line)
         manifest = outcome.manifest.encode("utf-8")
+        if outcome.summary is not None and outcome.summary.verdict is not Verdict.VERIFIED:
+            self.held.add(len(self.summaries), manifest)  # listed once its files are placed
+            manifest = b""
         self.streams.manifest.write(manifest)
         self.manifest_end += len(manifest)
         summary_length = 0 if outcome.summary is None else self.summaries.append(outcome.summary)
@@ -240,6 +254,42 @@ class Collected:
 
     def close(self) -> None:
         self.streams.close()
+        self.held.close()
+
+
+class HeldManifests:
+    """The ``SHA256SUMS`` lines of papers that are not verified, whose files wait under ``HELD_DIR``.
+
+    Kept in a temporary file (a hostile corpus may hold many), by record number, until the
+    site-wide step has settled their claims and placed what they keep.
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self.numbers = array("I")
+        self._starts = array("Q")
+        self._lengths = array("Q")
+        self._end = 0
+
+    def add(self, number: int, manifest: bytes) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
+        self._file.write(manifest)
+        self.numbers.append(number)
+        self._starts.append(self._end)
+        self._lengths.append(len(manifest))
+        self._end += len(manifest)
+
+    def lines(self, index: int) -> list[str]:
+        """The manifest lines of the ``index``-th held paper."""
+        assert self._file is not None
+        self._file.flush()
+        data = os.pread(self._file.fileno(), self._lengths[index], self._starts[index])
+        return data.decode("utf-8").splitlines()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def build_site(
@@ -292,7 +342,7 @@ def build_site(
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
-                write_site_wide(site, inputs, collected, jobs=workers)
+                write_site_wide(site, ctx, inputs, collected, jobs=workers)
             else:
                 assert shard is not None
                 _collect_shard(
@@ -363,30 +413,35 @@ def _collect_shard(
     log.close()
 
 
-def write_site_wide(site: StagedSite, inputs: SiteInputs, collected: Collected, *, jobs: int) -> None:
+def write_site_wide(
+    site: StagedSite, ctx: PaperContext, inputs: SiteInputs, collected: Collected, *, jobs: int
+) -> None:
     """Everything that depends on more than one input: the one step a whole build and a merge share.
 
-    The per-paper files are already under ``site``; this writes the alias map,
-    collision pages, index pages, search index, Markdown pages, verification page
-    and report, keys, assets and ``SHA256SUMS``.
+    The per-paper files are already under ``site`` (those of papers that are not verified
+    held apart); ``ctx`` renders a paper again where a duplicate wrote over it. This settles every contested path, places the held files that keep their
+    paths, and writes the alias map, collision pages, index pages, search index, Markdown
+    pages, verification page and report, keys, assets and ``SHA256SUMS``.
     """
     started = time.perf_counter()
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
     with _ReportWriter(site, collected, result.counts()) as report:
-        replaced = _write_site_pages(
+        edits = _write_site_pages(
             site,
+            ctx,
             renderer,
             inputs.config,
             inputs.keyring,
-            collected.summaries,
+            collected,
             inputs.pages,
             result,
             parallel=jobs > 1,
             meanwhile=report.start,
         )
         report.finish(result)
-    _write_manifest(site, collected, replaced)
+    shutil.rmtree(site.root / HELD_DIR, ignore_errors=True)  # what no claim settlement gave its paper
+    _write_manifest(site, collected, edits)
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
 
 
@@ -593,34 +648,41 @@ def _site_orders(spill: SummarySpill) -> _SiteOrders:
 
 def _write_site_pages(
     site: StagedSite,
+    ctx: PaperContext,
     renderer: Renderer,
     config: SiteConfig,
     keyring: Keyring,
-    spill: SummarySpill,
+    collected: Collected,
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
     *,
     parallel: bool,
     meanwhile: Callable[[], None],
-) -> set[str]:
-    """Write every page that depends on more than one paper; return the paths that replace per-paper files.
+) -> _ManifestEdits:
+    """Write every page that depends on more than one paper; return how the per-paper lines of
+    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes).
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
+    spill = collected.summaries
     orders = _site_orders(spill)
-    collided = _resolve_claims(spill, orders.claims, result)
+    settled = _settle_claims(spill, orders.claims, result)
     replaced: set[str] = set()
-    for path, numbers in collided.items():
+    for path, numbers in settled.collided.items():
         rel = PurePosixPath(path)
         claimants = [spill[n] for n in numbers]
-        result.displaced.update(c.input for c in claimants)
-        if any(rel == paper_dir(c.suffix) for c in claimants):
-            site.remove_tree(rel)
+        if any(rel == paper_dir(c.suffix) and c.verdict is Verdict.VERIFIED for c in claimants):
+            site.remove_tree(rel)  # a verified paper's files, written in place
             replaced.add(f"{rel}/")
         replaced.add(f"{rel}/index.html")
         site.write(rel / "index.html", renderer.page("collision.html", rel, path=path, claimants=claimants))
+    for number in settled.rerender:
+        replaced.add(_render_alone(site, ctx, spill[number]))
+    _place_held(site, spill, collected.held, settled)
+    if settled.unlisted:
+        orders = _without(orders, settled.unlisted, spill)
     ordered = spill.view(orders.newest_first)
     rejected = result.counts()[Verdict.REJECTED.value]
 
@@ -631,8 +693,8 @@ def _write_site_pages(
 
     with ForkedStep(site.writer, listings, parallel=parallel) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
-        _write_alias_map(site, spill, orders.by_suffix, collided)
-        _write_integrity_paths(site, spill, orders.claims, collided, result)
+        _write_alias_map(site, spill, orders.by_suffix, settled)
+        _write_integrity_paths(site, spill, orders.claims, settled, result)
         beside.here()
         _write_rest(
             site,
@@ -645,8 +707,155 @@ def _write_site_pages(
             result,
             verified_papers=orders.counts[Verdict.VERIFIED.value],
         )
-    result.papers = len(spill)
-    return replaced
+    result.papers = len(spill) - len(settled.unlisted)
+    dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
+    return _ManifestEdits(replaced=replaced, dedupe=dedupe)
+
+
+@dataclass(frozen=True, slots=True)
+class _ManifestEdits:
+    """How the per-paper ``SHA256SUMS`` lines change in the site-wide step."""
+
+    replaced: set[str]
+    """Files (and directories, ending in ``/``) a collision page replaced: their lines go."""
+    dedupe: set[str]
+    """Page directories a byte-identical duplicate wrote again: each line under them is kept once."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """Every contested path, settled by ``claims.settle``."""
+
+    collided: dict[str, tuple[int, ...]]
+    """Paths that get a collision page, with the papers it lists (in ``path_order``)."""
+    lost: dict[int, set[str]]
+    """Papers that are not verified, with the case-folded paths they get nothing at."""
+    duplicates: frozenset[int]
+    """Papers that are one paper with an earlier one (``claims.settle``): nothing of their own is served."""
+    unlisted: frozenset[int]
+    """Papers left out of the listings (index, search, sitemap, feed): the duplicates, and papers
+    that lost their own page directory (they keep their report entries and /verification/ lines)."""
+    rerender: tuple[int, ...]
+    """Verified papers whose page directory a verified duplicate also wrote (both write their
+    files in place, whole, in either order): rendered once more, alone, so the directory holds
+    exactly the first paper's files."""
+
+    def routed(self, number: int, path: str) -> bool:
+        """Whether paper ``number`` got the page directory ``path`` it claims."""
+        return path not in self.collided and fold(path) not in self.lost.get(number, ())
+
+
+def _identity(summary: PaperSummary) -> str:
+    """What makes two inputs one paper (``claims.Claimant.identity``)."""
+    verified = summary.verdict is Verdict.VERIFIED
+    return f"record:{summary.canonical_sha256}" if verified else f"input:{summary.input_sha256}"
+
+
+def _settle_claims(spill: SummarySpill, claims: PathClaims, result: BuildResult) -> _Settled:
+    """Settle every path (paper or alias page) two or more papers claim, and warn of each.
+
+    Paths that differ only in case are one path on a case-insensitive file system (or
+    host), so they are settled together. Every claimant is rendered afresh next build.
+    """
+    collided: dict[str, tuple[int, ...]] = {}
+    lost: dict[int, set[str]] = {}
+    duplicates: dict[int, int] = {}
+    for collision in claims.collisions(lambda n: _claims_of(spill, n)):
+        numbers = sorted(collision.claimants)
+        summaries = {n: spill[n] for n in numbers}
+        result.displaced.update(c.input for c in summaries.values())
+        settlement = settle(
+            [Claimant(n, summaries[n].verdict is Verdict.VERIFIED, _identity(summaries[n])) for n in numbers]
+        )
+        where = ", ".join(f"/{path}/" for path in collision.spellings)
+        for number in settlement.duplicates:
+            identity = _identity(summaries[number])
+            duplicates.setdefault(number, next(n for n in numbers if _identity(summaries[n]) == identity))
+        for number in settlement.losers:
+            lost.setdefault(number, set()).add(fold(collision.spellings[0]))
+            loser = summaries[number]
+            holder = (
+                f"{summaries[settlement.keeper].input} ({summaries[settlement.keeper].pith_number}, verified)"
+                if settlement.keeper is not None
+                else "verified papers that collide there"
+            )
+            result.warnings.append(
+                f"{where}: claim.lost: {loser.input} ({loser.pith_number}, {loser.verdict.value}) claims "
+                f"the path of {holder}; it gets nothing there and keeps its report entry"
+            )
+        if settlement.collision:
+            for path in collision.spellings:
+                collided[path] = settlement.collision
+            names = ", ".join(
+                f"{summaries[n].input} ({summaries[n].pith_number}, {summaries[n].verdict.value})"
+                for n in settlement.collision
+            )
+            case = " (paths that differ only in case are one path on case-insensitive file systems)"
+            result.warnings.append(
+                f"{where}: alias.collision: claimed by {names}; neither wins"
+                f"{case if len(collision.spellings) > 1 else ''}"
+            )
+    for number, first in sorted(duplicates.items()):
+        copy, original = spill[number], spill[first]
+        if copy.input_sha256 == original.input_sha256:
+            why = "input.duplicate: byte-identical to"
+        else:
+            why = "input.same_record: holds the same signed record as"
+        result.warnings.append(
+            f"{copy.input}: {why} {original.input} ({original.pith_number}); they are one paper, "
+            f"shown from {original.input}"
+        )
+    unlisted = set(duplicates)
+    unlisted.update(n for n, paths in lost.items() if fold(paper_dir_text(spill[n].suffix)) in paths)
+    rerender = {first for number, first in duplicates.items() if spill[number].verdict is Verdict.VERIFIED}
+    return _Settled(
+        collided=dict(sorted(collided.items(), key=lambda item: path_order(item[0]))),
+        lost=lost,
+        duplicates=frozenset(duplicates),
+        unlisted=frozenset(unlisted),
+        rerender=tuple(sorted(rerender)),
+    )
+
+
+def _render_alone(site: StagedSite, ctx: PaperContext, summary: PaperSummary) -> str:
+    """Render one paper's directory again, alone (``_Settled.rerender``); returns the directory
+    (``pith/<SUFFIX>/``) whose lines from the per-paper work give way to the ones listed now."""
+    directory = paper_dir(summary.suffix)
+    site.remove_tree(directory)
+    outcome = process_state(ctx, PurePosixPath(summary.input))
+    if outcome is None or outcome.input_sha256 != summary.input_sha256:
+        raise OutputError(f"{summary.input}: changed while the site was built; build again")
+    prefix = f"{directory}/"
+    for line in outcome.manifest.splitlines():
+        if line[66:].startswith(prefix):
+            site.writer.keep(line[66:], line[:64])
+    return prefix
+
+
+def _place_held(site: StagedSite, spill: SummarySpill, held: HeldManifests, settled: _Settled) -> None:
+    """Move the files of papers that are not verified to the paths they kept, and list them."""
+    for index, number in enumerate(held.numbers):
+        if number in settled.duplicates:
+            continue
+        root = held_root(site.root, spill[number].input)
+        for line in held.lines(index):
+            sha256, rel = line[:64], line[66:]
+            if settled.routed(number, rel.rpartition("/")[0]):
+                place_held_file(root, site.root, rel)
+                site.writer.keep(rel, sha256)
+
+
+def _without(orders: _SiteOrders, numbers: frozenset[int], spill: SummarySpill) -> _SiteOrders:
+    """The site-wide orders without the papers ``numbers`` (byte-identical duplicates)."""
+    counts = dict(orders.counts)
+    for number in numbers:
+        counts[spill[number].verdict.value] -= 1
+    return replace(
+        orders,
+        newest_first=array("I", (n for n in orders.newest_first if n not in numbers)),
+        by_suffix=array("I", (n for n in orders.by_suffix if n not in numbers)),
+        counts=counts,
+    )
 
 
 def _write_rest(
@@ -773,57 +982,42 @@ class _ReportWriter:
 _REPORT_BLOCK = 1 << 20
 
 
-def _write_manifest(site: StagedSite, collected: Collected, replaced: set[str]) -> None:
+def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdits) -> None:
     """``SHA256SUMS`` for every other file: per-paper lines in input order, then site-wide files."""
     path = site.path(PurePosixPath(MANIFEST_NAME))
+    replaced = edits.replaced
     dirs = tuple(r for r in replaced if r.endswith("/"))
+    dedupe = tuple(f"{d}/" for d in edits.dedupe)
+    seen: set[bytes] = set()
     manifest = collected.streams.manifest
     manifest.flush()
     with path.open("wb") as out:
-        if replaced:
+        if replaced or dedupe:
             manifest.seek(0)
             for raw in manifest:
                 name = raw[66:].decode("utf-8").rstrip("\n")
                 if name in replaced or name.startswith(dirs):
                     continue
+                if dedupe and name.startswith(dedupe):
+                    if raw in seen:
+                        continue
+                    seen.add(raw)
                 out.write(raw)
         else:  # nothing gave way to a collision page: every line stays
             copy_range(manifest.fileno(), out, 0, collected.manifest_end)
         out.write(site.writer.manifest().encode("utf-8"))
 
 
-def _resolve_claims(
-    spill: SummarySpill, claims: PathClaims, result: BuildResult
-) -> dict[str, tuple[int, ...]]:
-    """Every page path (paper or alias) two or more papers claim, with their record numbers; warn of each.
-
-    Paths that differ only in case are one path on a case-insensitive file system (or
-    host): every spelling gets the claimants of all of them, so none of them wins there.
-    The paths are in ``PurePosixPath`` order.
-    """
-    collided: dict[str, tuple[int, ...]] = {}
-    for collision in claims.collisions(lambda n: _claims_of(spill, n)):
-        claimants = [spill[n] for n in collision.claimants]
-        for path in collision.spellings:
-            collided[path] = collision.claimants
-        names = ", ".join(f"{c.input} ({c.pith_number}, {c.verdict.value})" for c in claimants)
-        where = ", ".join(f"/{path}/" for path in collision.spellings)
-        case = " (paths that differ only in case are one path on case-insensitive file systems)"
-        result.warnings.append(
-            f"{where}: alias.collision: claimed by {names}; neither wins"
-            f"{case if len(collision.spellings) > 1 else ''}"
-        )
-    return dict(sorted(collided.items(), key=lambda item: path_order(item[0])))
-
-
 def _write_integrity_paths(
     site: StagedSite,
     spill: SummarySpill,
     claims: PathClaims,
-    collided: dict[str, tuple[int, ...]],
+    settled: _Settled,
     result: BuildResult,
 ) -> None:
-    """Serve the integrity endpoint path a snapshot names, when it is safe and only one paper names it.
+    """Serve the integrity endpoint path a snapshot names, when it is the one the signed source id
+    derives, safe, and its paper keeps it (several papers naming one endpoint are settled by
+    ``claims.settle``, as page paths are).
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
@@ -834,11 +1028,11 @@ def _write_integrity_paths(
     wanted: list[bytes] = []
     """Sort keys: the case-folded endpoint, the input; then the endpoint, the suffix and the
     file's SHA-256 (read back, not decoded again)."""
-    papers = spill.fields("integrity_endpoint", "input", "suffix", "integrity_sha256")
-    for number, (endpoint, name, suffix, sha256) in enumerate(papers):
-        if not endpoint:
+    papers = spill.fields("integrity_endpoint", "input", "suffix", "integrity_sha256", "source_id")
+    for number, (endpoint, name, suffix, sha256, source_id) in enumerate(papers):
+        if not endpoint or number in settled.duplicates:
             continue
-        rel = integrity_endpoint_path(endpoint)
+        rel = integrity_endpoint_path(endpoint, source_id)
         if rel is None:
             unsafe.append((name, number))
             continue
@@ -860,20 +1054,31 @@ def _write_integrity_paths(
         summary = spill[number]
         result.warnings.append(
             f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
-            f"{summary.integrity_endpoint!r} is not a safe path outside the paper and alias pages; "
-            "not served"
+            f"{summary.integrity_endpoint!r} is not /pith/<source id>/integrity.json for its signed "
+            "source id, or not a safe path outside the paper and alias pages; not served"
         )
     wanted.sort()
     for run in _runs(wanted):
+        keys = {number: key for number, key in zip(record_numbers(run), run, strict=True)}
         if len(run) > 1:
-            claimants = [spill[n] for n in record_numbers(run)]
-            names = ", ".join(f"{c.input} ({c.pith_number})" for c in claimants)
-            rel = order_texts(run[0][:-4])[2]
-            result.warnings.append(f"/{rel}: integrity.collision: named by {names}; neither is served")
-            continue
-        _, _, rel, suffix, sha256 = order_texts(run[0][:-4])
+            claimants = {n: spill[n] for n in keys}
+            settlement = settle(
+                [Claimant(n, c.verdict is Verdict.VERIFIED, c.input_sha256) for n, c in claimants.items()]
+            )
+            if settlement.keeper is None or settlement.collision or settlement.losers:
+                names = ", ".join(
+                    f"{c.input} ({c.pith_number}, {c.verdict.value})" for c in claimants.values()
+                )
+                rel = order_texts(run[0][:-4])[2]
+                outcome = "neither is served" if settlement.keeper is None else "the verified one is served"
+                result.warnings.append(f"/{rel}: integrity.collision: named by {names}; {outcome}")
+            if settlement.keeper is None:
+                continue
+            keys = {settlement.keeper: keys[settlement.keeper]}
+        ((number, key),) = keys.items()
+        _, _, rel, suffix, sha256 = order_texts(key[:-4])
         own = paper_dir_text(suffix)
-        if own not in collided:  # else the paper's files gave way to a collision page
+        if settled.routed(number, own):  # else the paper's files are not at its own path
             site.link(f"{own}/integrity.json", rel, sha256)
 
 
@@ -924,9 +1129,7 @@ def _alias_entry(kind: str, value: str, paper: tuple[str, str], path: str | None
     )
 
 
-def _write_alias_map(
-    site: StagedSite, spill: SummarySpill, by_suffix: array[int], collided: dict[str, tuple[int, ...]]
-) -> None:
+def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int], settled: _Settled) -> None:
     """``aliases.json``: every alias of every paper, its Pith number, verdict and page, written as it goes.
 
     The bytes of ``json_bytes`` of the whole document; an alias path claimed by more
@@ -937,7 +1140,7 @@ def _write_alias_map(
         out.write(b'{\n  "aliases": ')
         separator = "[\n    "
         papers = spill.view(by_suffix).fields("aliases", "input", "pith_number", "verdict")
-        for aliases, name, pith_number, verdict in papers:
+        for number, (aliases, name, pith_number, verdict) in zip(by_suffix, papers, strict=True):
             paper = (
                 f'      "input": {_json_text(name)},\n',
                 f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
@@ -945,9 +1148,8 @@ def _write_alias_map(
             entries = []
             for kind, value in aliases:
                 path = alias_path_text(kind, value)
-                entries.append(
-                    _alias_entry(kind, value, paper, None if path is None or path in collided else f"{path}/")
-                )
+                routed = path is not None and settled.routed(number, path)
+                entries.append(_alias_entry(kind, value, paper, f"{path}/" if routed else None))
             if entries:
                 out.write((separator + ",\n    ".join(entries)).encode("utf-8"))
                 separator = ",\n    "
@@ -960,7 +1162,7 @@ def _write_alias_map(
                     for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
                 ],
             }
-            for path, numbers in collided.items()
+            for path, numbers in settled.collided.items()
         ]
         indented = json_bytes(collisions).rstrip(b"\n").replace(b"\n", b"\n  ")
         out.write(b',\n  "collisions": ' + indented + b",\n  ")

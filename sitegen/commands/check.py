@@ -50,7 +50,7 @@ from sitegen.commands.http import FetchError, FetchOptions, fetch_url
 from sitegen.errors import BuildError, InputError
 from sitegen.fs.sources import read_beneath
 from sitegen.fs.staging import safe_join
-from sitegen.pith.canonical import canonical_sha256_hex
+from sitegen.pith.canonical import canonical_sha256_hex, sha256_hex
 from sitegen.pith.keys import Keyring
 from sitegen.pith.numbers import pith_suffix
 from sitegen.pith.parse import Limits, ParsedState
@@ -425,7 +425,7 @@ def _check_paper(result: AuditResult, suffix: str, view: _SiteView, keyring: Key
             "paper.reverify",
             f"verification.json shows {stated}, your keyring gives {ours}",
         )
-    summary = paper_summary(parsed, report, b"") if parsed is not None else None
+    summary = paper_summary(parsed, report, b"", sha256_hex(state)) if parsed is not None else None
     if parsed is not None:
         _check_directory(result, suffix, parsed, report.verdict)
     page = view.shown.get(f"{base}/index.html")

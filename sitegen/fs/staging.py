@@ -37,12 +37,15 @@ from typing import Any
 from sitegen.errors import BuildError, OutputError, SitegenError
 
 __all__ = [
+    "HELD_DIR",
     "ForkedStep",
     "StagedSite",
     "TreeWriter",
     "file_sha256",
+    "held_root",
     "link_or_copy",
     "manifest_paths",
+    "place_held_file",
     "refuse_unsafe_target",
     "safe_join",
 ]
@@ -279,6 +282,32 @@ def _run_forked(writer: TreeWriter, step: Callable[[], None], results: Connectio
         results.send(writer.since(mark))
     finally:
         results.close()
+
+
+HELD_DIR = ".held"
+"""Where, under the staging root, a paper that is not verified writes its files: they reach their
+paths only once the site-wide step has settled every claim on those paths (a verified claimant
+keeps a path; see ``sitegen.site.claims.settle``). Never published."""
+
+
+def held_root(out_root: Path, input_name: str) -> Path:
+    """The directory under ``out_root`` that holds one input's files until its claims are settled."""
+    return out_root / HELD_DIR / hashlib.sha256(input_name.encode("utf-8")).hexdigest()[:32]
+
+
+def place_held_file(held: Path, root: Path, rel: str) -> None:
+    """Move the held file ``held/rel`` to ``root/rel`` (its directories made as needed).
+
+    Raises:
+        OutputError: the file is missing or cannot be moved.
+    """
+    _refuse_unsafe(rel)
+    target = f"{os.fspath(root)}/{rel}"
+    try:
+        _make_dir(target.rpartition("/")[0])
+        os.replace(f"{os.fspath(held)}/{rel}", target)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot place the held file: {exc.strerror or exc}") from exc
 
 
 def file_sha256(path: Path) -> str:

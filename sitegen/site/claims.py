@@ -17,10 +17,10 @@ paths are candidates, never the result.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Collision", "PathClaims", "fold", "path_order"]
+__all__ = ["Claimant", "Collision", "PathClaims", "Settlement", "fold", "path_order", "settle"]
 
 _BITS_PER_PATH = 64
 """Size of the bit table: with 64 bits a path, about 1 in 64 unshared paths is a candidate."""
@@ -139,3 +139,69 @@ class PathClaims:
             for number in numbers:
                 found.update(folded for path in paths_of(number) if (folded := fold(path)) in maybe)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """One paper claiming a contested path."""
+
+    number: int
+    """The paper's record number (input order)."""
+    verified: bool
+    identity: str
+    """What makes two inputs one paper: the signed record's SHA-256 when the paper verified (two
+    verified states of one record are one paper, whatever their unsigned fields say), else the
+    input file's SHA-256 (only byte-identical copies of an unverified input are one paper)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """Who gets a contested path (``settle``)."""
+
+    keeper: int | None
+    """The one paper that keeps the path, or None when nobody does."""
+    collision: tuple[int, ...]
+    """The papers a collision page at the path lists (empty: no collision page)."""
+    losers: tuple[int, ...]
+    """Papers that are not verified and get nothing at the path (they keep their report entries)."""
+    duplicates: tuple[int, ...]
+    """Papers that are one paper with an earlier claimant (same ``identity``): listed nowhere of their own."""
+
+
+def settle(claimants: Sequence[Claimant]) -> Settlement:
+    """The one claim policy: who gets a path that several papers claim (given in input order).
+
+    Claimants of one ``identity`` are one paper, the first of them. Then a verified claimant
+    keeps the path, and claimants that are not verified get nothing there, so no stranger's
+    file can take a verified paper's path. Two or more verified papers (a registry
+    inconsistency: two records naming one alias) get a collision page listing them; so do
+    claimants of which none verified.
+
+    >>> settle([Claimant(0, True, "a"), Claimant(1, False, "b")])
+    Settlement(keeper=0, collision=(), losers=(1,), duplicates=())
+    >>> settle([Claimant(0, True, "a"), Claimant(1, True, "a")])
+    Settlement(keeper=0, collision=(), losers=(), duplicates=(1,))
+    >>> settle([Claimant(0, True, "a"), Claimant(1, True, "b"), Claimant(2, False, "c")])
+    Settlement(keeper=None, collision=(0, 1), losers=(2,), duplicates=())
+    >>> settle([Claimant(0, False, "a"), Claimant(1, False, "b")])
+    Settlement(keeper=None, collision=(0, 1), losers=(), duplicates=())
+    """
+    seen: set[str] = set()
+    distinct: list[Claimant] = []
+    duplicates: list[int] = []
+    for claimant in claimants:
+        if claimant.identity in seen:
+            duplicates.append(claimant.number)
+        else:
+            seen.add(claimant.identity)
+            distinct.append(claimant)
+    verified = tuple(c.number for c in distinct if c.verified)
+    if verified:
+        losers = tuple(c.number for c in distinct if not c.verified)
+        keeper = verified[0] if len(verified) == 1 else None
+        collision = () if keeper is not None else verified
+    else:
+        losers = ()
+        keeper = distinct[0].number if len(distinct) == 1 else None
+        collision = () if keeper is not None else tuple(c.number for c in distinct)
+    return Settlement(keeper=keeper, collision=collision, losers=losers, duplicates=tuple(duplicates))

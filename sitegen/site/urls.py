@@ -71,6 +71,15 @@ def _unsafe(text: str, max_parts: int) -> bool:
     return _SAFE_PATH.fullmatch(text) is None or text.count("/") >= max_parts
 
 
+_FILE_NAMES = frozenset(name.casefold() for name in PAPER_FILES)
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a part of ``text`` is, case-folded, the name of a file the site writes in a page
+    directory: such a directory would need to be where another page's file is."""
+    return any(part.casefold() in _FILE_NAMES for part in text.split("/"))
+
+
 def paper_dir(suffix: str) -> PurePosixPath:
     """``pith/<SUFFIX>``; callers pass a validated 26-character base32 suffix."""
     return PurePosixPath(paper_dir_text(suffix))
@@ -100,6 +109,8 @@ def alias_path_text(kind: str, value: str) -> str | None:
     True
     >>> alias_path_text("arxiv", "../x") is None
     True
+    >>> alias_path_text("doi", "10.48550/arxiv.2607.01083/INDEX.html") is None
+    True
     """
     root = _ALIAS_ROOT.get(kind)
     if root is None:
@@ -107,13 +118,22 @@ def alias_path_text(kind: str, value: str) -> str | None:
     length = _SHORT_LENGTH.get(kind)
     if length is not None and (len(value) != length or _BASE32.fullmatch(value) is None):
         return None
-    return None if _unsafe(value, _MAX_PARTS) else f"{root}/{value}"
+    return None if _unsafe(value, _MAX_PARTS) or _names_a_file(value) else f"{root}/{value}"
 
 
-def integrity_endpoint_path(endpoint: str) -> str | None:
-    """The site path (``/``-separated text) of a snapshot's integrity endpoint
-    (``/pith/<id>/integrity.json``) when safe; text, as the site-wide step asks this of every paper."""
-    if not endpoint.startswith("/pith/") or not endpoint.endswith("/integrity.json"):
+def integrity_endpoint_path(endpoint: str, source_id: str) -> str | None:
+    """The site path (``/``-separated text) of a snapshot's integrity endpoint when it is the one the
+    registry's layout derives from the signed source id (``/pith/<source id>/integrity.json``) and
+    safe; None otherwise (the endpoint is not signed, so no other path is served for it).
+
+    >>> integrity_endpoint_path("/pith/hep-lat/0305021/integrity.json", "hep-lat/0305021")
+    'pith/hep-lat/0305021/integrity.json'
+    >>> integrity_endpoint_path("/pith/2607.01083/integrity.json", "2607.01084") is None
+    True
+    >>> integrity_endpoint_path("/pith/x/index.html/integrity.json", "x/index.html") is None
+    True
+    """
+    if endpoint != f"/pith/{source_id}/integrity.json" or _names_a_file(source_id):
         return None
     return None if _unsafe(endpoint[1:], _MAX_PARTS) else endpoint[1:]
 

@@ -6,11 +6,10 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sitegen.pith.canonical import canonical_bytes
 from tests.conftest import SEED_PATH
-from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
+from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tree
 from tests.synth import SigningKey
 
 FINDING = {
@@ -165,29 +164,6 @@ def test_index_is_paginated_newest_first(
     assert 'href="../../"' in second and 'aria-current="page">2<' in second
     assert "5 papers" in third
     assert not (out / "papers" / "4").exists()
-
-
-def test_two_inputs_with_one_pith_number_share_a_collision_page(
-    make_content: Callable[..., Path], tmp_path: Path
-) -> None:
-    """The seed and an edited copy with its Pith number: the paper path lists both verdicts and serves neither's files."""
-
-    def retitle(state: dict[str, Any]) -> None:
-        state["current"]["graph_snapshots"][0]["payload"]["graph_snapshot"]["paper"]["title"] = "A new title"
-
-    seed = SEED_PATH.read_bytes()
-    content = make_content({"seed.state.json": seed, "copy.state.json": tamper(seed, retitle)})
-    out = tmp_path / "site"
-    proc = build(content, out)
-    assert proc.returncode == 1
-    assert f"/pith/{SEED_SUFFIX}/: alias.collision: claimed by states/copy.state.json" in proc.stderr
-    paper = out / "pith" / SEED_SUFFIX
-    assert sorted(p.name for p in paper.iterdir()) == ["index.html"]
-    html = (paper / "index.html").read_text(encoding="utf-8")
-    assert "More than one paper claims" in html and "verdict-failed" in html and "verdict-verified" in html
-    assert "A new title" in html and "Staleness-Learning" in html
-    assert not (out / "pith" / "2607.01083" / "integrity.json").exists()
-    _manifest_matches(out)
 
 
 def test_pages_are_ordered_in_the_navigation_and_bad_ones_are_errors(

@@ -32,6 +32,7 @@ _SUMMARY = PaperSummary(
     aliases=(),
     integrity_endpoint="",
     integrity_sha256="0" * 64,
+    input_sha256="0" * 64,
 )
 _hostile_text = st.lists(
     st.sampled_from(

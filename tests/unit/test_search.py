@@ -44,6 +44,7 @@ def summary(n: int) -> PaperSummary:
         aliases=(("arxiv", source_id), ("doi", f"10.48550/arxiv.{source_id}")),
         integrity_endpoint="",
         integrity_sha256="0" * 64,
+        input_sha256="0" * 64,
     )
 
 

@@ -28,6 +28,7 @@ def _summary(n: int, authors: int = 3) -> PaperSummary:
         aliases=(("arxiv", f"2607.{n:05d}"), ("doi", f"10.48550/arxiv.2607.{n:05d}")),
         integrity_endpoint="" if n % 3 else f"/pith/2607.{n:05d}/integrity.json",
         integrity_sha256=f"{n:064x}",
+        input_sha256=f"{n:064x}",
     )
 
 

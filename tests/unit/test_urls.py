@@ -111,22 +111,29 @@ def test_alias_path_refuses_unsafe_or_unrouted_aliases(kind: str, value: str) ->
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "expected"),
+    ("endpoint", "source_id", "expected"),
     [
-        ("/pith/2607.01083/integrity.json", "pith/2607.01083/integrity.json"),
-        ("/pith/hep-lat/0305021/integrity.json", "pith/hep-lat/0305021/integrity.json"),
-        ("/pith/../../etc/integrity.json", None),
-        ("/pith//etc/integrity.json", None),
-        ("pith/2607.01083/integrity.json", None),
-        ("/pith/2607.01083/index.html", None),
-        ("/other/2607.01083/integrity.json", None),
-        ("https://pith.science/pith/2607.01083/integrity.json", None),
-        ("/pith/a\\b/integrity.json", None),
+        ("/pith/2607.01083/integrity.json", "2607.01083", "pith/2607.01083/integrity.json"),
+        ("/pith/hep-lat/0305021/integrity.json", "hep-lat/0305021", "pith/hep-lat/0305021/integrity.json"),
+        ("/pith/2607.01083/integrity.json", "2607.01084", None),
+        ("/pith/2607.01083/INTEGRITY.json", "2607.01083", None),
+        ("/pith/../../etc/integrity.json", "../../etc", None),
+        ("/pith//etc/integrity.json", "/etc", None),
+        ("pith/2607.01083/integrity.json", "2607.01083", None),
+        ("/pith/2607.01083/index.html", "2607.01083", None),
+        ("/pith/x/index.html/integrity.json", "x/index.html", None),
+        ("/pith/x/STATE.JSON/integrity.json", "x/STATE.JSON", None),
+        ("/other/2607.01083/integrity.json", "2607.01083", None),
+        ("https://pith.science/pith/2607.01083/integrity.json", "2607.01083", None),
+        ("/pith/a\\b/integrity.json", "a\\b", None),
     ],
 )
-def test_integrity_endpoint_path_only_for_safe_pith_paths(endpoint: str, expected: str | None) -> None:
-    """Only /pith/<safe id>/integrity.json is served; anything else is refused."""
-    result = integrity_endpoint_path(endpoint)
+def test_integrity_endpoint_path_only_for_the_signed_source_id(
+    endpoint: str, source_id: str, expected: str | None
+) -> None:
+    """Only /pith/<the record's own source id>/integrity.json, when safe and under no file's name, is served:
+    the endpoint is not signed, so it may name no other paper's path and no path under a page's file."""
+    result = integrity_endpoint_path(endpoint, source_id)
     assert (str(result) if result is not None else None) == expected
 
 
