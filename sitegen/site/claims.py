@@ -171,7 +171,7 @@ class Settlement:
 def settle(claimants: Sequence[Claimant]) -> Settlement:
     """The one claim policy: who gets a path that several papers claim (given in input order).
 
-    Claimants of one ``identity`` are one paper, the first of them. Then a verified claimant
+    Claimants of one ``identity`` (and verdict) are one paper, the first of them. Then a verified claimant
     keeps the path, and claimants that are not verified get nothing there, so no stranger's
     file can take a verified paper's path. Two or more verified papers (a registry
     inconsistency: two records naming one alias) get a collision page listing them; so do
@@ -186,14 +186,15 @@ def settle(claimants: Sequence[Claimant]) -> Settlement:
     >>> settle([Claimant(0, False, "a"), Claimant(1, False, "b")])
     Settlement(keeper=None, collision=(0, 1), losers=(), duplicates=())
     """
-    seen: set[str] = set()
+    seen: set[tuple[bool, str]] = set()  # a verified paper is never one with one that is not
     distinct: list[Claimant] = []
     duplicates: list[int] = []
     for claimant in claimants:
-        if claimant.identity in seen:
+        key = (claimant.verified, claimant.identity)
+        if key in seen:
             duplicates.append(claimant.number)
         else:
-            seen.add(claimant.identity)
+            seen.add(key)
             distinct.append(claimant)
     verified = tuple(c.number for c in distinct if c.verified)
     if verified:
