@@ -9,16 +9,19 @@ configuration, unreadable keyring or content directory, unwritable output).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TextIO
 
 from sitegen import __version__
 from sitegen.build.merge import merge_shards
-from sitegen.build.pipeline import REPORT_NAME, BuildResult, build_site, load_inputs_config
+from sitegen.build.pipeline import BuildResult, build_site, load_inputs_config
 from sitegen.commands.check import ReadOptions
 from sitegen.commands.http import FetchOptions
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
@@ -105,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
         "--content", type=Path, default=Path("content"), help="content directory (default: content)"
     )
     build.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
-    build.add_argument("--json", action="store_true", help="print the verification report on stdout")
+    build.add_argument(
+        "--json", action="store_true", help="print the report of every input, with all its checks, on stdout"
+    )
     build.add_argument("--quiet", action="store_true", help="no progress and no per-input lines")
     build.add_argument(
         "--jobs", type=int, default=None, help="worker processes (default: one per core, plus one)"
@@ -133,7 +138,9 @@ def _parser() -> argparse.ArgumentParser:
         "--content", type=Path, default=Path("content"), help="the content the shards were built from"
     )
     merge.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
-    merge.add_argument("--json", action="store_true", help="print the verification report on stdout")
+    merge.add_argument(
+        "--json", action="store_true", help="print the report of every input, with all its checks, on stdout"
+    )
     merge.add_argument("--quiet", action="store_true", help="no per-input lines")
     merge.add_argument("--strict", action="store_true", help="also exit 1 on warnings")
     _add_operator_commands(commands)
@@ -322,27 +329,39 @@ def _build_summary(result: BuildResult, out: Path) -> str:
 
 def _run_build(args: argparse.Namespace) -> int:
     progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
-    try:
-        result = build_site(
-            args.content,
-            args.out,
-            jobs=args.jobs,
-            progress=progress,
-            use_cache=not args.no_cache,
-            shard=args.shard,
-        )
-    finally:
-        progress.close()
-    return _finish(
-        args, result, "" if args.shard is None else f" (shard {args.shard}, site-wide pages at merge)"
-    )
+    with _full_report(args) as full:
+        try:
+            result = build_site(
+                args.content,
+                args.out,
+                jobs=args.jobs,
+                progress=progress,
+                use_cache=not args.no_cache,
+                shard=args.shard,
+                full_report=full,
+            )
+        finally:
+            progress.close()
+        note = "" if args.shard is None else f" (shard {args.shard}, site-wide pages at merge)"
+        return _finish(args, result, note, full)
 
 
 def _run_merge(args: argparse.Namespace) -> int:
-    return _finish(args, merge_shards(args.shards, args.content, args.out), "")
+    with _full_report(args) as full:
+        return _finish(args, merge_shards(args.shards, args.content, args.out, full_report=full), "", full)
 
 
-def _finish(args: argparse.Namespace, result: BuildResult, note: str) -> int:
+@contextlib.contextmanager
+def _full_report(args: argparse.Namespace) -> Iterator[IO[bytes] | None]:
+    """Where ``--json`` has the build write the report of every input (a temporary file), or None."""
+    if not args.json or getattr(args, "shard", None) is not None:
+        yield None
+        return
+    with tempfile.TemporaryFile() as full:
+        yield full
+
+
+def _finish(args: argparse.Namespace, result: BuildResult, note: str, full: IO[bytes] | None) -> int:
     """Per-input lines, warnings and the summary of a build or merge; its exit code."""
     if not args.quiet:
         for report in sorted(result.reports, key=lambda r: r.input):
@@ -366,8 +385,11 @@ def _finish(args: argparse.Namespace, result: BuildResult, note: str) -> int:
         except OSError as exc:
             raise OutputError(f"{junit}: cannot write the JUnit report: {exc.strerror}") from exc
     print(_build_summary(result, args.out) + note, file=sys.stderr)
-    if args.json and (args.out / REPORT_NAME).exists():
-        sys.stdout.write((args.out / REPORT_NAME).read_text(encoding="utf-8"))
+    if full is not None:
+        full.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(full, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     if not result.all_verified or result.errors or (args.strict and result.warnings):
         return EXIT_NOT_VERIFIED
     return EXIT_VERIFIED

@@ -381,8 +381,9 @@ class BuildCache:
             return False
         return hashlib.sha256(data).digest() == entry.sha256
 
-    def plan(self, live: Path) -> CachedBuild | ReusePlan | None:
-        """A ``CachedBuild`` when nothing changed at all, else what can be reused (None: nothing).
+    def plan(self, live: Path, *, whole_noop: bool = True) -> CachedBuild | ReusePlan | None:
+        """A ``CachedBuild`` when nothing changed at all (and ``whole_noop``), else what can be
+        reused (None: nothing).
 
         Reuse needs the same key and the live site as the previous build left it.
         """
@@ -390,7 +391,7 @@ class BuildCache:
         if index is None or index.header.manifest is None or not index.header.manifest.matches(live):
             return None
         unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))]
-        if len(unchanged) == len(self.files.states) == len(index.states):
+        if whole_noop and len(unchanged) == len(self.files.states) == len(index.states):
             try:
                 reports = [
                     *index.header.extra_reports,
@@ -411,6 +412,12 @@ class BuildCache:
             if not index.states[name].displaced and index.states[name].verdict is Verdict.VERIFIED
         )
         del unchanged
+        if not whole_noop:  # the full report copies each reused line: check that each is one
+            try:
+                for name in reusable:
+                    report_from_json(orjson.loads(self._report_line(index.states[name])))
+            except _DAMAGED:
+                return None
         stale = set(index.header.site_files)
         for name, entry in index.states.items():
             if name not in reusable:

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from sitegen.build.pipeline import (
     REPORT_NAME,
@@ -35,8 +36,11 @@ from sitegen.site.shard import Shard
 __all__ = ["merge_shards"]
 
 
-def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildResult:
-    """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``.
+def merge_shards(
+    shard_dirs: Sequence[Path], content: Path, out: Path, *, full_report: IO[bytes] | None = None
+) -> BuildResult:
+    """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``
+    (``full_report``: as for ``build_site``).
 
     Raises:
         InputError: a shard is missing, repeated, or was built from other content
@@ -71,7 +75,12 @@ def merge_shards(shard_dirs: Sequence[Path], content: Path, out: Path) -> BuildR
                     check="shard.set",
                 )
             write_site_wide(
-                site, paper_context(inputs, integrity, site.root), inputs, collected, jobs=default_jobs()
+                site,
+                paper_context(inputs, integrity, site.root),
+                inputs,
+                collected,
+                jobs=default_jobs(),
+                full_report=full_report,
             )
             result.files_written += site.files_written
             site.commit()

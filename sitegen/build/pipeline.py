@@ -11,7 +11,6 @@ written into a staging directory and swapped in at the end (see ``output.py``).
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import multiprocessing
 import os
@@ -52,7 +51,7 @@ from sitegen.fs.staging import (
 )
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
-from sitegen.pith.report import REPORT_SCHEMA, InputReport, Verdict
+from sitegen.pith.report import REPORT_SCHEMA, SITE_REPORT_SCHEMA, InputReport, Verdict
 from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 from sitegen.render import paper_rows
 from sitegen.render.mirror_files import mirror_files, no_host_warning
@@ -204,6 +203,9 @@ class Collected:
         self.held = HeldManifests()
         self.reports_end = 0
         self.manifest_end = 0
+        self.not_verified: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
+        """The report lines of inputs that are not verified (the site's ``verification-report.json``)."""
+        self.not_verified_end = 0
 
     def add(self, outcome: StateOutcome) -> Spans:
         """Take one state file's outcome (in input order); returns where its bytes went."""
@@ -214,7 +216,7 @@ class Collected:
         for stage, seconds in zip(STAGES, outcome.seconds, strict=True):
             result.stages[stage] = result.stages.get(stage, 0.0) + seconds
         report_at, manifest_at, summary_at = self.reports_end, self.manifest_end, self.summaries.end
-        self.add_report(outcome.report_line)
+        self.add_report(outcome.report_line, outcome.report.verdict)
         manifest = outcome.manifest.encode("utf-8")
         if outcome.summary is not None and outcome.summary.verdict is not Verdict.VERIFIED:
             self.held.add(len(self.summaries), manifest)  # listed once its files are placed
@@ -248,12 +250,17 @@ class Collected:
         self.manifest_end += run.lengths[1]
         return starts
 
-    def add_report(self, line: bytes) -> None:
+    def add_report(self, line: bytes, verdict: Verdict) -> None:
+        """One input's full report line; those of inputs that are not verified go to the site's report too."""
         self.streams.reports.write(line + b",\n")
         self.reports_end += len(line) + 2
+        if verdict is not Verdict.VERIFIED:
+            self.not_verified.write(line + b",\n")
+            self.not_verified_end += len(line) + 2
 
     def close(self) -> None:
         self.streams.close()
+        self.not_verified.close()
         self.held.close()
 
 
@@ -300,13 +307,16 @@ def build_site(
     progress: Progress | None = None,
     use_cache: bool = True,
     shard: Shard | None = None,
+    full_report: IO[bytes] | None = None,
 ) -> BuildResult:
     """Build the site from ``content`` into ``out``; returns every input's (slim) report.
 
     With ``use_cache`` the previous build's output is reused where its inputs are
     unchanged (see ``cache.py``); the result is byte-identical either way. With
     ``shard``, build only that shard's papers (no cache) and, instead of the site-wide
-    pages, a log from which ``merge.merge_shards`` finishes the site.
+    pages, a log from which ``merge.merge_shards`` finishes the site. ``full_report``
+    receives the report of every input with all its checks (the site's own report lists
+    only the inputs that are not verified); a build asked for it always runs the site-wide step.
 
     Raises:
         ConfigError, InputError: the build cannot start (nothing is written).
@@ -322,7 +332,7 @@ def build_site(
         BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
         StagedSite(out) as site,
     ):
-        plan = cache.plan(site.target) if whole else None
+        plan = cache.plan(site.target, whole_noop=full_report is None) if whole else None
         if isinstance(plan, CachedBuild):
             result.reports.extend(plan.reports)
             result.warnings = list(plan.warnings)
@@ -342,7 +352,7 @@ def build_site(
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
-                write_site_wide(site, ctx, inputs, collected, jobs=workers)
+                write_site_wide(site, ctx, inputs, collected, jobs=workers, full_report=full_report)
             else:
                 assert shard is not None
                 _collect_shard(
@@ -414,7 +424,13 @@ def _collect_shard(
 
 
 def write_site_wide(
-    site: StagedSite, ctx: PaperContext, inputs: SiteInputs, collected: Collected, *, jobs: int
+    site: StagedSite,
+    ctx: PaperContext,
+    inputs: SiteInputs,
+    collected: Collected,
+    *,
+    jobs: int,
+    full_report: IO[bytes] | None = None,
 ) -> None:
     """Everything that depends on more than one input: the one step a whole build and a merge share.
 
@@ -426,7 +442,7 @@ def write_site_wide(
     started = time.perf_counter()
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
-    with _ReportWriter(site, collected, result.counts()) as report:
+    with _ReportWriter(site, collected, result.counts(), full_report) as report:
         edits = _write_site_pages(
             site,
             ctx,
@@ -535,7 +551,7 @@ def _report_refused(files: ContentFiles, result: BuildResult, collected: Collect
             continue
         report = unreadable_report(error.source, error, kind)
         result.reports.append(report)
-        collected.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()), report.verdict)
 
 
 def _states_within_limit(
@@ -552,7 +568,7 @@ def _states_within_limit(
         )
         report = unreadable_report(str(rel), error, "state")
         result.reports.append(report)
-        collected.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()), report.verdict)
     return files.states[:limit]
 
 
@@ -575,7 +591,7 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tup
         else:
             report, parsed = verify_integrity_bytes(data, name, keyring, config.limits)
         result.reports.append(slim_report(report))
-        collected.add_report(compact_json(report.to_json()))
+        collected.add_report(compact_json(report.to_json()), report.verdict)
         if parsed is None or report.verdict is Verdict.FAILED:
             continue
         by_source.setdefault(parsed.integrity.arxiv_id, []).append(
@@ -908,19 +924,24 @@ def _write_rest(
 
 
 class _ReportWriter:
-    """``verification-report.json``: counts, one entry per input (one line each), then errors and warnings.
+    """The verification reports: the site's ``verification-report.json`` and, when asked, every input's.
 
-    The entries are the report stream (hundreds of megabytes for a large corpus). A
-    thread copies and hashes them while the site-wide pages are made (reads, writes
-    and hashing release the GIL); ``finish`` adds the tail, which needs the warnings
-    the site-wide step adds, and lists the file with the digest the thread computed.
+    The site's report holds counts per verdict and an entry for each input that is not
+    verified, then errors and warnings: its size follows the inputs that need attention, not
+    the corpus (every paper's full checks are in its own ``verification.json``). The full
+    report (``build --json``) has one entry per input: the report stream, hundreds of
+    megabytes for a large corpus, which a thread copies while the site-wide pages are made
+    (reads and writes release the GIL). ``finish`` adds the tails, which need the warnings
+    the site-wide step adds.
     """
 
-    def __init__(self, site: StagedSite, collected: Collected, counts: dict[str, int]) -> None:
+    def __init__(
+        self, site: StagedSite, collected: Collected, counts: dict[str, int], full: IO[bytes] | None
+    ) -> None:
         self._site = site
+        self._collected = collected
         self._counts = counts
-        self._out = site.path(PurePosixPath(REPORT_NAME)).open("wb")  # closed by finish or __exit__
-        self._digest = hashlib.sha256()
+        self._full = full
         self._error: BaseException | None = None
         reports = collected.streams.reports
         reports.flush()
@@ -937,46 +958,49 @@ class _ReportWriter:
     def __exit__(self, *exc: object) -> None:
         if self._thread.is_alive():
             self._thread.join()
-        self._out.close()
 
     def start(self) -> None:
-        self._put(b'{"counts": ' + compact_json(self._counts) + b',\n"inputs": [\n')
-        self._thread.start()
-
-    def _put(self, data: bytes) -> None:
-        self._out.write(data)
-        self._digest.update(data)
+        if self._full is not None:
+            self._full.write(b'{"counts": ' + compact_json(self._counts) + b',\n"inputs": [\n')
+            self._thread.start()
 
     def _copy(self, source: int, count: int) -> None:
+        assert self._full is not None
         try:
             offset = 0
             while offset < count:
                 block = os.pread(source, min(_REPORT_BLOCK, count - offset), offset)
                 if not block:
                     raise OSError(errno.EIO, "the report stream ends early")
-                self._put(block)
+                self._full.write(block)
                 offset += len(block)
         except BaseException as exc:  # handed to the main thread by finish
             self._error = exc
 
     def finish(self, result: BuildResult) -> None:
-        """Wait for the entries, then close the report with its errors and warnings.
+        """Write the site's report; wait for the full one's entries, then close it.
 
         Raises:
             OSError: the entries could not be copied.
         """
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
         tail = {
             "errors": sorted(result.errors),
-            "schema": REPORT_SCHEMA,
             "total": sum(self._counts.values()),
             "warnings": sorted(result.warnings),
         }
-        self._put(b"\n],\n" + compact_json(tail)[1:] + b"\n")
-        self._out.close()
-        self._site.writer.record(PurePosixPath(REPORT_NAME), self._digest.hexdigest())
+        collected = self._collected
+        collected.not_verified.flush()
+        with self._site.path(PurePosixPath(REPORT_NAME)).open("wb") as out:
+            out.write(b'{"counts": ' + compact_json(self._counts) + b',\n"not_verified": [\n')
+            copy_range(collected.not_verified.fileno(), out, 0, max(0, collected.not_verified_end - 2))
+            out.write(b"\n],\n" + compact_json({**tail, "schema": SITE_REPORT_SCHEMA})[1:] + b"\n")
+        self._site.writer.record(PurePosixPath(REPORT_NAME))
+        if self._full is None:
+            return
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self._full.write(b"\n],\n" + compact_json({**tail, "schema": REPORT_SCHEMA})[1:] + b"\n")
 
 
 _REPORT_BLOCK = 1 << 20

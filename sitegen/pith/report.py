@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "REPORT_SCHEMA",
+    "SITE_REPORT_SCHEMA",
     "Check",
     "InputReport",
     "Status",
@@ -24,6 +25,10 @@ __all__ = [
 ]
 
 REPORT_SCHEMA = "pith-sitegen/verification-report/v1"
+"""The full report: one entry per input (``verify --json``, ``build --json``)."""
+SITE_REPORT_SCHEMA = "pith-sitegen/verification-report/v2"
+"""The site's ``/verification-report.json``: counts per verdict and entries only for inputs that
+are not verified, so its size follows what needs attention, not the corpus."""
 
 
 def printable(text: str) -> str:

@@ -11,6 +11,7 @@ from bench.amplify import amplifier_bytes
 from bench.corpus import load_template
 from sitegen.render.search_index import MAX_WORD_TERMS
 from tests.cli.helpers import run_cli, tree
+from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey
 
 _KEY = SigningKey.from_seed(b"bounded output", "bounded-key")
@@ -81,8 +82,7 @@ def test_a_state_over_the_output_budget_is_rejected_and_nothing_of_it_written(
     assert not any(path.startswith(("arxiv/2607.00002", "doi/10.48550/arxiv.2607.00002")) for path in files)
     pages = [p for p in files if re.fullmatch(r"pith/[A-Z2-7]{26}/index\.html", p)]
     assert len(pages) == 1 and b"A test paper" in files[pages[0]]
-    report = json.loads(files["verification-report.json"])
-    verdicts = {entry["input"]: entry["status"] for entry in report["inputs"]}
+    verdicts = {name: entry["status"] for name, entry in report_entries(site).items()}
     assert verdicts == {"states/small.state.json": "verified", "states/large.state.json": "rejected"}
     listing = files["verification/index.html"].decode("utf-8")
     assert "states/large.state.json" in listing and "limits.max_output_bytes_per_paper" in listing

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import run_cli
+from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey
 
 
 def _verdicts(site: Path) -> dict[str, str]:
-    report = json.loads((site / "verification-report.json").read_text(encoding="utf-8"))
-    return {entry["input"]: entry["status"] for entry in report["inputs"]}
+    return {name: entry["status"] for name, entry in report_entries(site).items()}
 
 
 @pytest.mark.parametrize("name", ["k.json", ".DS_Store.json"])

@@ -59,9 +59,14 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def report_entries(out: Path) -> dict[str, dict[str, Any]]:
-    """The entries of ``verification-report.json`` by input path."""
+    """Every input's report entry a visitor can read, by input path: the site's
+    ``verification-report.json`` lists those not verified, each paper's ``verification.json`` its own."""
     document = json.loads((out / "verification-report.json").read_text(encoding="utf-8"))
-    return {entry["input"]: entry for entry in document["inputs"]}
+    entries = {entry["input"]: entry for entry in document["not_verified"]}
+    for path in sorted((out / "pith").glob("*/verification.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        entries.setdefault(entry["input"], entry)
+    return entries
 
 
 def tamper(state_bytes: bytes, edit: Any) -> bytes:

@@ -18,6 +18,7 @@ from bench.floor import run_floor
 from bench.hugo import write_project
 from bench.perpaper import run_per_paper
 from tests.conftest import ROOT
+from tests.e2e.sitebuild import report_entries
 
 
 def _files(root: Path) -> set[str]:
@@ -59,7 +60,7 @@ def test_corpus_is_deterministic_verified_and_varied(corpus: Path, site: Path, t
     report = json.loads((site / "verification-report.json").read_text())
     assert report["counts"]["verified"] == 16
     assert [w for w in report["warnings"] if not w.startswith("site.yaml")] == []  # no collisions
-    ids = [entry["source_id"] for entry in report["inputs"]]
+    ids = [entry["source_id"] for entry in report_entries(site).values()]
     assert len(set(ids)) == 16
     assert sum("/" in i for i in ids) == 2
 

@@ -90,9 +90,9 @@ def test_signed_integrity_files_are_verified_and_shown_beside_their_paper(
         _integrity_file(signing_key, "2607.00003", break_signature=True)
     )
     out = tmp_path / "site"
-    proc = build(content, out)
+    proc = build(content, out, "--json")
     assert proc.returncode == 1, proc.stderr
-    entries = report_entries(out)
+    entries = {entry["input"]: entry for entry in json.loads(proc.stdout)["inputs"]}
     assert entries["integrity/hep-lat-0305021.json"]["status"] == "verified"
     bad = entries["integrity/2607.00003.json"]
     assert bad["status"] == "failed" and bad["checks"][0]["id"] == "integrity.signatures"

@@ -90,11 +90,18 @@ def test_mixed_build_exits_1_and_names_every_bad_input(mixed: dict[str, Any]) ->
 
 
 def test_report_has_schema_counts_and_one_entry_per_input(mixed: dict[str, Any]) -> None:
-    """verification-report.json: schema version, counts per verdict, one complete entry per input file."""
+    """verification-report.json: schema version, counts per verdict, a complete entry for each input that
+    is not verified; every paper's verification.json has its own complete entry."""
     out = mixed["out"]
     document = json.loads((out / "verification-report.json").read_text(encoding="utf-8"))
-    assert document["schema"] == "pith-sitegen/verification-report/v1"
+    assert document["schema"] == "pith-sitegen/verification-report/v2"
     assert document["counts"] == {"verified": 2, "failed": 1, "unverifiable": 1, "rejected": 2}
+    assert document["total"] == 6
+    assert sorted(e["input"] for e in document["not_verified"]) == sorted(
+        f"states/{name}"
+        for name in mixed["states"]
+        if name not in ("2607.01083.state.json", "old/hep-lat-0305021.state.json")
+    )
     entries = report_entries(out)
     assert set(entries) == {f"states/{name}" for name in mixed["states"]}
     for entry in entries.values():

@@ -14,6 +14,7 @@ import pytest
 
 from sitegen.build.pipeline import build_site
 from sitegen.pith.report import Verdict
+from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey, dump_state, make_state, resign_state
 
 KEY = SigningKey.from_seed(b"hostile-output", "hostile-output-key")
@@ -144,8 +145,7 @@ def test_no_hostile_markup_reaches_any_page_raw(built: Path) -> None:
 
 def test_hostile_text_is_shown_escaped_on_the_paper_page(built: Path) -> None:
     """The payloads are still visible to readers, as escaped text (nothing is silently dropped)."""
-    report = json.loads((built / "verification-report.json").read_text(encoding="utf-8"))
-    entry = next(e for e in report["inputs"] if e["input"] == "states/h0.state.json")
+    entry = report_entries(built)["states/h0.state.json"]
     suffix = entry["pith_number"].rsplit(":", 1)[1]
     html = (built / "pith" / suffix / "index.html").read_text(encoding="utf-8")
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
@@ -155,8 +155,7 @@ def test_hostile_text_is_shown_escaped_on_the_paper_page(built: Path) -> None:
 
 def test_json_ld_stays_one_script_element_with_the_hostile_title(built: Path) -> None:
     """The JSON-LD block cannot be closed early and parses back to the hostile title."""
-    report = json.loads((built / "verification-report.json").read_text(encoding="utf-8"))
-    for entry in report["inputs"]:
+    for entry in report_entries(built).values():
         if not entry["input"].startswith("states/h"):
             continue
         suffix = entry["pith_number"].rsplit(":", 1)[1]

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.e2e.sitebuild import build_command
+from tests.e2e.sitebuild import build_command, report_entries
 from tests.hostile.make_hostile import HERE, add_filesystem_cases, write_corpus
 
 
@@ -67,7 +67,7 @@ def test_hostile_corpus_builds_with_every_expected_verdict_and_nothing_outside_t
 
     expected = json.loads((HERE / "expected.json").read_text(encoding="utf-8"))
     report = json.loads((out / "verification-report.json").read_text(encoding="utf-8"))
-    verdicts = {entry["input"]: entry["status"] for entry in report["inputs"]}
+    verdicts = {name: entry["status"] for name, entry in report_entries(out).items()}
     assert verdicts == {name: verdict for name, verdict in expected.items() if verdict != "warning"}
     for name in (name for name, verdict in expected.items() if verdict == "warning"):
         assert any(w.startswith(f"{name}: ") for w in report["warnings"]), name

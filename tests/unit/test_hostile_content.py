@@ -13,6 +13,7 @@ import pytest
 from sitegen.build.pipeline import build_site
 from sitegen.cli import main
 from tests.conftest import SEED_PATH
+from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
@@ -32,8 +33,7 @@ def build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Build:
 
 
 def _report(tmp_path: Path) -> dict[str, dict[str, object]]:
-    document = json.loads((tmp_path / "out" / "verification-report.json").read_text(encoding="utf-8"))
-    return {entry["input"]: entry for entry in document["inputs"]}
+    return report_entries(tmp_path / "out")
 
 
 @pytest.fixture
