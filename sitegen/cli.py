@@ -36,6 +36,7 @@ from sitegen.pith.verify import (
     verify_state_bytes,
 )
 from sitegen.render.junit import junit_xml
+from sitegen.site.config import Publish
 from sitegen.site.shard import Shard
 
 __all__ = ["main"]
@@ -123,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--no-cache", action="store_true", help="ignore the incremental cache and render every input afresh"
+    )
+    build.add_argument(
+        "--publish",
+        choices=[mode.value for mode in Publish],
+        default=None,
+        help="swap: replace the whole site at once (default, or site.yaml's publish:); "
+        "patch: move a small rebuild's new files into the live site one by one; see docs/deploy.md",
     )
     build.add_argument(
         "--shard",
@@ -339,6 +347,7 @@ def _run_build(args: argparse.Namespace) -> int:
                 use_cache=not args.no_cache,
                 shard=args.shard,
                 full_report=full,
+                publish=None if args.publish is None else Publish(args.publish),
             )
         finally:
             progress.close()

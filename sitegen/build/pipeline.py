@@ -58,7 +58,7 @@ from sitegen.render.mirror_files import mirror_files, no_host_warning
 from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
-from sitegen.site.config import PageMeta, SiteConfig, load_site_config, split_front_matter
+from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
     alias_path_text,
@@ -308,6 +308,7 @@ def build_site(
     use_cache: bool = True,
     shard: Shard | None = None,
     full_report: IO[bytes] | None = None,
+    publish: Publish | None = None,
 ) -> BuildResult:
     """Build the site from ``content`` into ``out``; returns every input's (slim) report.
 
@@ -317,6 +318,13 @@ def build_site(
     pages, a log from which ``merge.merge_shards`` finishes the site. ``full_report``
     receives the report of every input with all its checks (the site's own report lists
     only the inputs that are not verified); a build asked for it always runs the site-wide step.
+
+    ``publish`` (default: ``site.yaml``'s, else swap) says how the new site replaces the
+    live one. A swap stages the whole tree (reused papers' files as hard links of the
+    live ones, in the tree the last swap retired) and swaps it in at once. Patching is
+    an operator's choice for a rebuild that reuses at least half the papers; one that
+    reuses fewer is swapped even then: it writes most of the site anyway, and the swap
+    spares readers a long mix of old and new files.
 
     Raises:
         ConfigError, InputError: the build cannot start (nothing is written).
@@ -340,9 +348,11 @@ def build_site(
             result.seconds = time.monotonic() - started
             return result
         if isinstance(plan, ReusePlan):
-            if 2 * len(plan.reusable) >= len(inputs.files.states):
+            mode = publish or inputs.config.publish
+            if mode is Publish.PATCH and 2 * len(plan.reusable) >= len(inputs.files.states):
                 site.patch_live(plan.stale_files)
             else:
+                site.recycle(plan.stale_files)
                 cache.seed(site)
         del plan  # its set of reusable names is the cache's until the outcomes are in
         collected = Collected(result, cache.streams() if whole else None)

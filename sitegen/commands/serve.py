@@ -31,6 +31,7 @@ import watchfiles
 from sitegen.build.pipeline import BuildResult, build_site
 from sitegen.errors import SitegenError
 from sitegen.render.templates import TEMPLATES_DIR
+from sitegen.site.config import Publish
 
 __all__ = ["SiteServer", "Stop", "WatchError", "stop_on_signals"]
 
@@ -207,11 +208,12 @@ class SiteServer:
         """One incremental build; an error is reported and the previous site keeps being served.
 
         A change seen during a build waits for it and then builds again (never two at once,
-        which the output's lock would refuse).
+        which the output's lock would refuse). It patches the live site (see ``Publish.PATCH``):
+        the one reader is the author, whose page reloads only once the build has ended.
         """
         with self._building:
             try:
-                result = build_site(self.content, self.out)
+                result = build_site(self.content, self.out, publish=Publish.PATCH)
             except SitegenError as exc:
                 self.report(f"build failed: {exc}; still serving the previous site")
                 return None

@@ -1,11 +1,18 @@
-"""Writing the site: a staging directory beside the target, then an atomic swap (layer 5).
+"""Writing the site: a staging directory beside the target, then publishing it (layer 4).
 
-Nothing half-written is ever published. The whole tree is written into a fresh
-staging directory next to the target; only when the build has finished is it
-exchanged with the live site (``renameat2(RENAME_EXCHANGE)`` on Linux, so there is
-no moment without a site), and the old tree is removed afterwards. A build that
-fails or is killed leaves the live site untouched; its stale staging directory is
-removed by the next build. A lock file stops two builds writing one target at once.
+Nothing half-written is ever published. By default the whole tree is written into a
+staging directory next to the target; only when the build has finished is it exchanged
+with the live site (``renameat2(RENAME_EXCHANGE)`` on Linux, so there is no moment without
+a site; elsewhere two renames, with a moment without one). A build that fails or is killed
+leaves the live site untouched; its stale staging directory is removed by the next build.
+A lock file stops two builds writing one target at once.
+
+The tree a swap takes out of service is kept beside the target as its spare
+(``.<name>.spare``), not deleted: a rebuild stages in it (``recycle``), so its directories,
+and the files of every paper it reuses, are already in place; only what changed is
+removed, linked or written. Operators may instead choose to patch the live site in place
+(``patch_live``): each new file is moved in whole, in an order that keeps links working,
+under a journal that the next build finishes if this one is killed.
 
 ``TreeWriter`` and the lock work at the OS boundary (``os.open``, ``os.write``), and any
 ``OSError`` inside the staged block, from them or from any other write (a full or
@@ -305,7 +312,7 @@ def place_held_file(held: Path, root: Path, rel: str) -> None:
     target = f"{os.fspath(root)}/{rel}"
     try:
         _make_dir(target.rpartition("/")[0])
-        os.replace(f"{os.fspath(held)}/{rel}", target)
+        _rename_over(f"{os.fspath(held)}/{rel}", target)
     except OSError as exc:
         raise OutputError(f"{target}: cannot place the held file: {exc.strerror or exc}") from exc
 
@@ -358,7 +365,25 @@ def _replace_file(path: str, data: bytes) -> None:
         os.unlink(temporary)
         fd = os.open(temporary, _NEW_FILE, 0o644)
     _write_all(fd, data)
-    os.replace(temporary, path)
+    _rename_over(temporary, path)
+
+
+def _rename_over(source: str, target: str) -> None:
+    """``os.replace(source, target)``, where ``target`` may be a directory holding no file.
+
+    Such a directory is one the spare held that ``StagedSite.recycle`` emptied and this
+    build has not yet removed; it is removed. A directory holding a file stays, and the
+    rename's error is raised.
+    """
+    try:
+        os.replace(source, target)
+    except IsADirectoryError as exc:
+        try:
+            for directory, _, _ in os.walk(target, topdown=False):
+                os.rmdir(directory)
+        except OSError:
+            raise exc from None
+        os.replace(source, target)
 
 
 def link_or_copy(source: str, target: str) -> None:
@@ -391,7 +416,7 @@ def link_or_copy(source: str, target: str) -> None:
         if exc.errno not in _NO_LINKS:
             raise
         shutil.copyfile(source, temporary, follow_symlinks=False)
-    os.replace(temporary, target)
+    _rename_over(temporary, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -422,7 +447,11 @@ class StagedSite:
         self._lock: int | None = None
         self.root = Path()
         self.writer = TreeWriter(self.root)
-        self._linked_dirs: set[str] = set()
+        self._spare = self.parent / f".{self.target.name}.spare"
+        self._recycled = False
+        """Whether the staging tree is the spare (``recycle``), so a reused file may be in place already."""
+        self._emptied: list[str] = []
+        """Directories of the spare that ``recycle`` emptied: those still empty go before the swap."""
         self._stale: frozenset[str] | None = None
         """In patch mode: live files this build may make obsolete (None: the whole tree is staged)."""
         self._removed: list[PurePosixPath] = []
@@ -530,24 +559,54 @@ class StagedSite:
     def files_written(self) -> int:
         return self.writer.count
 
+    def recycle(self, stale: frozenset[str]) -> None:
+        """Stage the whole new site in the spare (the tree the last swap retired) if there is one.
+
+        Call before anything is staged. The spare is renamed over the empty staging
+        directory, then pruned to what a fresh staging tree seeded by ``link_from_live``
+        would hold: a file stays only when it is the live file of its path (one inode,
+        a hard link) and not among ``stale`` (the live files this build may make
+        obsolete, see ``patch_live``), so it can only be a file of a paper this build
+        reuses; every other file goes, and every directory left empty. So whatever the
+        spare holds (a killed build's half, a hand edit), the tree staged from it is the
+        one a fresh staging tree gives, and the live site is never touched.
+
+        Raises:
+            OSError: the spare cannot be renamed or pruned (the build stops; nothing is published).
+        """
+        if self._spare.is_symlink() or not self._spare.is_dir():
+            return
+        os.rename(self._spare, self.root)  # over the empty directory ``__enter__`` made
+        self._recycled = True
+        self._emptied = _prune(str(self.root), str(self.target), stale)[:-1]  # not the root
+
     def link_from_live(self, rels: list[str]) -> bool:
         """Reuse files of the live site (``/``-separated paths) in the staging tree (see ``link_or_copy``).
 
         Returns False, having placed possibly only some, when one is missing, unsafe or
         cannot be placed. Safe because the staging tree's files are only ever replaced
         (unlinked, then written; see ``TreeWriter``), never modified in place, so the
-        live site never changes through a shared inode.
+        live site never changes through a shared inode. In a recycled tree a file
+        already there is the live one (``recycle`` removed every other), so it stays.
         """
         live, staging = str(self.target), str(self.root)
         for rel in rels:
             if _UNSAFE_PATH.search(rel):
                 return False
-            directory = rel.rpartition("/")[0]
+            source, target = f"{live}/{rel}", f"{staging}/{rel}"
             try:
-                if directory and directory not in self._linked_dirs:
-                    os.makedirs(f"{staging}/{directory}", exist_ok=True)
-                    self._linked_dirs.add(directory)
-                link_or_copy(f"{live}/{rel}", f"{staging}/{rel}")
+                try:
+                    os.link(source, target, follow_symlinks=False)
+                except FileExistsError:
+                    if not self._recycled:
+                        raise
+                except FileNotFoundError:  # the directory is not there yet (or the live file is gone)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    link_or_copy(source, target)
+                except OSError as exc:
+                    if exc.errno not in _NO_LINKS:
+                        raise
+                    link_or_copy(source, target)
             except OSError:
                 return False
         return True
@@ -571,18 +630,20 @@ class StagedSite:
                 self._apply_patch(patch)
                 return
             self._stage_the_rest()
+        _remove_empty(self._emptied)
         try:
             os.chmod(self.root, 0o755)  # noqa: S103 (mkdtemp makes it 0700; a web server must read it)
             if self.target.exists():
                 if _exchange(self.root, self.target):
-                    shutil.rmtree(self.root, ignore_errors=True)
+                    retired = self.root
                 else:
-                    retired = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
-                    os.replace(self.target, retired / "site")
+                    holder = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
+                    retired = holder / "site"
+                    os.replace(self.target, retired)
                     os.replace(self.root, self.target)
-                    shutil.rmtree(retired, ignore_errors=True)
             else:
                 os.replace(self.root, self.target)
+                retired = None
         except OSError as exc:
             raise OutputError(f"{self.target}: cannot swap the new site into place: {exc.strerror}") from exc
         with contextlib.suppress(OSError):
@@ -591,6 +652,25 @@ class StagedSite:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if retired is not None:
+            self._keep_spare(retired)
+
+    def _keep_spare(self, retired: Path) -> None:
+        """Keep the tree the swap retired as the spare for the next rebuild (see ``recycle``).
+
+        An older spare, which this build did not recycle, is deleted. Keeping it is only
+        a saving: where it fails, the retired tree is deleted as well.
+        """
+        try:
+            if os.path.lexists(self._spare):
+                holder = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
+                os.replace(self._spare, holder / "site")
+                shutil.rmtree(holder, ignore_errors=True)
+            os.replace(retired, self._spare)
+        except OSError:
+            shutil.rmtree(retired, ignore_errors=True)
+        if retired.parent != self.parent:  # the holder of the two renames
+            shutil.rmtree(retired.parent, ignore_errors=True)
 
     # -- patch mode ------------------------------------------------------------------------
 
@@ -690,6 +770,49 @@ def _listed(root: Path) -> Iterator[str]:
     """The paths ``root/SHA256SUMS`` lists."""
     with open(root / "SHA256SUMS", encoding="utf-8") as listing:
         yield from manifest_paths(listing)
+
+
+def _prune(root: str, live: str, stale: frozenset[str]) -> list[str]:
+    """Remove from the tree at ``root`` every file that is not the live file of its path or is
+    ``stale`` (see ``StagedSite.recycle``); return the directories left empty, deepest first."""
+    device = os.stat(root).st_dev
+    emptied: list[str] = []
+
+    def prune(directory: str, prefix: str) -> bool:
+        """Prune ``directory`` (``prefix``: its path under ``root`` with a final ``/``); whether it is empty now."""
+        with os.scandir(directory) as scan:
+            entries = list(scan)
+        kept = False
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                kept = not prune(entry.path, f"{rel}/") or kept
+            elif rel not in stale and _is_live(entry, f"{live}/{rel}", device):
+                kept = True
+            else:
+                os.unlink(entry.path)
+        if not kept:
+            emptied.append(directory)
+        return not kept
+
+    prune(root, "")
+    return emptied
+
+
+def _is_live(entry: os.DirEntry[str], live: str, device: int) -> bool:
+    """Whether ``entry`` (a name in a tree on ``device``) is the regular file at ``live`` (a hard link of it)."""
+    try:
+        found = os.lstat(live)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and (found.st_ino, found.st_dev) == (entry.inode(), device)
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove those of ``directories`` (deepest first) that are empty: the rest hold new files."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 def _same_file(a: str, b: str) -> bool:

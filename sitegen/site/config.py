@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 import yaml
@@ -18,10 +19,20 @@ import yaml
 from sitegen.errors import ConfigError
 from sitegen.pith.parse import Limits
 
-__all__ = ["PageMeta", "SiteConfig", "load_site_config", "split_front_matter"]
+__all__ = ["PageMeta", "Publish", "SiteConfig", "load_site_config", "split_front_matter"]
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+class Publish(StrEnum):
+    """How ``build`` puts a rebuilt site in place of the live one (``site.yaml`` ``publish:``, ``--publish``)."""
+
+    SWAP = "swap"
+    """The whole staged tree replaces the live one in one swap: a reader sees the old site or the new."""
+    PATCH = "patch"
+    """A rebuild that reuses at least half the papers moves only its new files into the live site, one
+    at a time, and deletes the obsolete ones; for a moment a reader may see old and new files mixed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +49,7 @@ class SiteConfig:
     papers_per_page: int = 200
     footer: str = ""
     limits: Limits = field(default_factory=Limits)
+    publish: Publish = Publish.SWAP
 
     @property
     def base_path(self) -> str:
@@ -137,6 +149,8 @@ def load_site_config(text: str, source: str = "site.yaml") -> SiteConfig:
             values[key] = value
         elif key == "limits":
             values[key] = _limits(value, source)
+        elif key == "publish":
+            values[key] = _publish(value, source)
     config = SiteConfig(**values)  # type: ignore[arg-type]
     _validate(config, source)
     return config
@@ -153,6 +167,15 @@ def _limits(value: object, source: str) -> Limits:
             raise ConfigError(source, f"limits.{key}", "expected a positive integer", check="config.type")
         chosen[_LIMIT_KEYS[key]] = number
     return Limits(**chosen)
+
+
+def _publish(value: object, source: str) -> Publish:
+    allowed = [mode.value for mode in Publish]
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(
+            source, "publish", f"expected {' or '.join(allowed)}, got {value!r}", check="config.value"
+        )
+    return Publish(value)
 
 
 def _validate(config: SiteConfig, source: str) -> None:

@@ -14,9 +14,9 @@ from tests.cli.helpers import run_cli, summary_line, tree_differences
 from tests.synth import SigningKey
 
 
-def _build_both(content: Path, tmp_path: Path, step: str) -> str:
-    """Build incrementally into ``site`` and cleanly into a fresh directory; they must match."""
-    incremental = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json")
+def _build_both(content: Path, tmp_path: Path, step: str, *options: str) -> str:
+    """Build incrementally into ``site`` (with ``options``) and cleanly into a fresh directory; they must match."""
+    incremental = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json", *options)
     clean = run_cli(
         "build", "--content", content, "--out", tmp_path / f"clean-{step}", "--no-cache", "--json"
     )
@@ -36,14 +36,17 @@ def _rendered(summary: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+@pytest.mark.parametrize("publish", ["swap", "patch"])
 def test_edit_add_remove_sequence_matches_clean_builds(
     make_content: Callable[..., Path],
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
     seed_bytes: bytes,
     tmp_path: Path,
+    publish: str,
 ) -> None:
-    """Each incremental build after an edit, addition or removal is byte-identical to a clean build."""
+    """Each incremental build after an edit, addition or removal is byte-identical to a clean build,
+    swapped in whole (staged in the spare from the second rebuild on) or patched in place."""
     states = {
         "seed.state.json": seed_bytes,
         "a.state.json": new_paper(signing_key, "2607.10001", "Paper A"),
@@ -53,17 +56,17 @@ def test_edit_add_remove_sequence_matches_clean_builds(
         ),
     }
     content = make_content(states, keys=[signing_key])
-    first = _build_both(content, tmp_path, "first")
+    first = _build_both(content, tmp_path, "first", "--publish", publish)
     assert _rendered(first) == (4, 0)
     assert "4 verified" in first
 
-    noop = run_cli("build", "--content", content, "--out", tmp_path / "site")
+    noop = run_cli("build", "--content", content, "--out", tmp_path / "site", "--publish", publish)
     assert noop.returncode == 0, noop.stderr
     assert _rendered(summary_line(noop.stderr)) == (0, 4)
     assert summary_line(noop.stderr).startswith(first.split("; 4 inputs")[0])  # same counts and warnings
     assert "0 files written" in summary_line(noop.stderr)
     assert tree_differences(tmp_path / "site", tmp_path / "clean-first") == []
-    full = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json")  # reuses every paper
+    full = run_cli("build", "--content", content, "--out", tmp_path / "site", "--json", "--publish", publish)
     assert _rendered(summary_line(full.stderr)) == (0, 4)
     assert (
         full.stdout
@@ -74,30 +77,30 @@ def test_edit_add_remove_sequence_matches_clean_builds(
     (content / "states" / "a.state.json").write_bytes(
         new_paper(signing_key, "2607.10001", "Paper A, revised")
     )
-    assert _rendered(_build_both(content, tmp_path, "edit")) == (1, 3)
+    assert _rendered(_build_both(content, tmp_path, "edit", "--publish", publish)) == (1, 3)
 
     (content / "states" / "d.state.json").write_bytes(
         new_paper(signing_key, "2607.10004", "Paper D", submitted_at="2026-08-01T00:00:00Z")
     )
-    assert _rendered(_build_both(content, tmp_path, "add")) == (1, 4)
+    assert _rendered(_build_both(content, tmp_path, "add", "--publish", publish)) == (1, 4)
 
     (content / "states" / "b.state.json").unlink()
-    assert _rendered(_build_both(content, tmp_path, "remove")) == (0, 4)
+    assert _rendered(_build_both(content, tmp_path, "remove", "--publish", publish)) == (0, 4)
 
     tampered = json.loads((content / "states" / "d.state.json").read_text(encoding="utf-8"))
     tampered["current"]["canonical_record"]["metadata"]["license"] = "tampered"
     (content / "states" / "d.state.json").write_text(json.dumps(tampered), encoding="utf-8")
     (content / "states" / "d-copy.state.json").write_bytes(seed_bytes)  # two inputs claim one paper
-    summary = _build_both(content, tmp_path, "tamper-and-collide")
+    summary = _build_both(content, tmp_path, "tamper-and-collide", "--publish", publish)
     assert "1 failed" in summary
     assert _rendered(summary) == (2, 3)
 
     (content / "states" / "d-copy.state.json").unlink()  # the duplicate goes: the seed renders again
     # and so does the failed d, as every input that is not verified does (its files are held until settled)
-    assert _rendered(_build_both(content, tmp_path, "collision-gone")) == (2, 2)
+    assert _rendered(_build_both(content, tmp_path, "collision-gone", "--publish", publish)) == (2, 2)
 
     (content / "site.yaml").write_text("title: Renamed mirror\nbase_url: /mirror/\n", encoding="utf-8")
-    assert _rendered(_build_both(content, tmp_path, "config")) == (4, 0)
+    assert _rendered(_build_both(content, tmp_path, "config", "--publish", publish)) == (4, 0)
 
 
 @pytest.fixture
