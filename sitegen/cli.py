@@ -465,8 +465,8 @@ def _run_pull(args: argparse.Namespace) -> int:
             progress.update(tally.progress())
     except KeyboardInterrupt:
         progress.print(
-            f"interrupted after {tally.done} of {tally.total} ids: every state written is whole; "
-            "pull again to go on (what was fetched comes back as not modified)"
+            f"interrupted after {tally.done} of {tally.total} ids: every state written is whole "
+            "(those in flight were finished and kept); pull again to go on (what was fetched comes back as not modified)"
         )
         progress.print("summary: " + tally.summary(time.monotonic() - started))
         return 130
