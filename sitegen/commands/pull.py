@@ -24,6 +24,12 @@ invent some (``docs/deploy.md`` says what that means for an operator).
 Each attempt has one deadline for the whole request, a byte cap and a redirect
 policy (``sitegen.commands.http``); network failures (not verification failures)
 are retried with exponential back-off.
+
+``pull_all`` pulls many ids at once over one pool of kept-alive connections and asks
+conditionally: each source URL's validators are remembered (``ValidatorStore``) with
+the bytes of the file they came with, and a ``304`` leaves that file as it is. An
+interrupted run leaves every state whole and the store consistent, so running it
+again goes on where it stopped.
 """
 
 from __future__ import annotations
