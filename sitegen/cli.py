@@ -13,8 +13,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, TextIO
@@ -195,6 +197,13 @@ def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
         type=int,
         default=None,
         help="size limit per file (default: the site's max_state_bytes)",
+    )
+    pull.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="ids pulled at once, over as many kept-alive connections (default: 8)",
     )
 
     check = commands.add_parser("check", help="re-verify a built or deployed site (directory or URL)")
@@ -456,7 +465,7 @@ def _pull_sources(args: argparse.Namespace) -> list[str]:
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    from sitegen.commands.pull import PullOptions, pull_all, read_ids_file
+    from sitegen.commands.pull import PullOptions, PullTally, ValidatorStore, pull_all, read_ids_file
 
     ids = list(args.ids) + (read_ids_file(args.ids_file) if args.ids_file is not None else [])
     if not ids:
@@ -465,19 +474,72 @@ def _run_pull(args: argparse.Namespace) -> int:
     config, keyring = load_inputs_config(args.content)
     max_bytes = args.max_bytes if args.max_bytes is not None else config.limits.max_bytes
     options = PullOptions(
-        fetch=_fetch_options(args, max_bytes), retries=max(0, args.retries), backoff=args.backoff
+        fetch=_fetch_options(args, max_bytes),
+        retries=max(0, args.retries),
+        backoff=args.backoff,
+        concurrency=max(1, args.concurrency),
     )
     sources = _pull_sources(args)
-    results = pull_all(ids, sources, keyring, args.content / "states", options)
-    counts = {"pulled": 0, "updated": 0, "unchanged": 0, "error": 0}
-    for result in results:
-        counts[result.status] += 1
-        where = f" -> {result.path}" if result.path is not None else ""
-        print(
-            f"{result.status:<10} {printable(result.id)}{where}: {printable(result.detail)}", file=sys.stderr
+    tally = PullTally(total=len(ids))
+    progress = _PullProgress(sys.stderr)
+    started = time.monotonic()
+    store = ValidatorStore(args.content / PULL_CACHE)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for result in pull_all(ids, sources, keyring, args.content / "states", options, store):
+            tally.add(result)
+            if not result.not_modified:
+                where = f" -> {result.path}" if result.path is not None else ""
+                progress.print(
+                    f"{result.status:<10} {printable(result.id)}{where}: {printable(result.detail)}"
+                )
+            progress.update(tally.progress())
+    except KeyboardInterrupt:
+        progress.print(
+            f"interrupted after {tally.done} of {tally.total} ids: every state written is whole "
+            "(those in flight were finished and kept); pull again to go on (what was fetched comes back as not modified)"
         )
-    print("summary: " + ", ".join(f"{n} {status}" for status, n in counts.items()), file=sys.stderr)
-    return EXIT_NOT_VERIFIED if counts["error"] else EXIT_VERIFIED
+        progress.print("summary: " + tally.summary(time.monotonic() - started))
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        store.close()
+    progress.print("summary: " + tally.summary(time.monotonic() - started))
+    return EXIT_NOT_VERIFIED if tally.by_status["error"] else EXIT_VERIFIED
+
+
+PULL_CACHE = ".pull-cache.sqlite"
+"""Where ``pull`` remembers each source URL's validators, inside the content directory."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends ``pull`` as Ctrl-C does: the ids in flight finish and what they answered is kept."""
+    raise KeyboardInterrupt
+
+
+class _PullProgress:
+    """Pull's counts on one terminal line rewritten in place (at most ten times a second); nothing
+    elsewhere, nor in CI (``CI`` set). ``print`` writes the lines that stay, above it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty() and not os.environ.get("CI")
+        self._shown = False
+        self._last = 0.0
+
+    def update(self, text: str) -> None:
+        now = time.monotonic()
+        if self._live and now - self._last >= 0.1:
+            self._stream.write(f"\r\x1b[K{text}")
+            self._stream.flush()
+            self._shown, self._last = True, now
+
+    def print(self, line: str) -> None:
+        """A line of its own, above the progress line (which is cleared and shown again by ``update``)."""
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._shown, self._last = False, 0.0
+        print(line, file=self._stream)
 
 
 def _fetch_options(args: argparse.Namespace, max_bytes: int) -> FetchOptions:

@@ -1,47 +1,70 @@
-"""One HTTP(S) GET with a deadline for the whole request, a byte cap and a redirect policy (layer 6).
+"""HTTP(S) GETs with a deadline for the whole request, a byte cap and a redirect policy (layer 6).
 
-``pull`` and ``check`` both fetch through ``fetch_url``. What it guarantees, whatever
-the server does:
+``pull`` fetches through one ``Fetcher`` (one ``httpx.Client``: a bounded pool of
+kept-alive connections shared by its worker threads, conditional requests);
+``check`` through ``fetch_url`` (one fetch, one connection). What every fetch
+guarantees, whatever the server does:
 
 - **One deadline** covers connecting, the TLS handshake, sending, the status line and
-  headers, the body and every redirect hop together. Socket timeouts bound each
-  operation only (a server trickling one byte a second never trips them), so a
-  watchdog timer shuts the connection's socket down when the deadline passes and a
-  blocked read returns at once. Name resolution is the system resolver's and is not
-  bounded by it.
+  headers, the body and every redirect hop together. httpx's timeouts bound each
+  socket operation only (a server trickling one byte every half second never trips
+  them), so the client runs on a network backend of our own (``_DeadlineBackend``)
+  that clips every connect, read and write to the time left of the request's
+  deadline, and shuts a TLS handshake's socket down when the deadline passes during
+  it. Name resolution is the system resolver's and is not bounded by it.
 - **A byte cap**: a ``Content-Length`` above it is refused before the body is read, and
-  a body that grows past it is refused at the chunk that crosses it.
-- **Redirects** are followed only to the same scheme, host and port, or from http to
-  https on the same host (to its default port or the same port), or to a host the
-  operator allows; never to another scheme and never from https to http. A refusal
-  names both URLs.
+  a streamed body that grows past it is refused at the chunk that crosses it.
+- **Redirects** are not followed by httpx; each hop is checked here: followed only to
+  the same scheme, host and port, or from http to https on the same host (to its
+  default port or the same port), or to a host the operator allows; never to another
+  scheme and never from https to http. A refusal names both URLs.
+- **Conditional requests**: given the validators (``ETag``, ``Last-Modified``) of an
+  earlier response, the request carries ``If-None-Match`` / ``If-Modified-Since``; a
+  ``304`` is then reported as not modified, with no body. A 304 to a request without
+  validators is an error.
 
-Built on ``http.client`` rather than ``urllib`` (whose redirects cross hosts and whose
-sockets are out of reach) or httpx (whose timeouts are per operation too, and whose
-synchronous API gives no handle to cut a trickling header phase short). Proxy
-variables (``HTTPS_PROXY``) are not used.
+Proxy variables (``HTTPS_PROXY``) and ``.netrc`` are not used (``trust_env=False``, and
+the transport has no proxy). Certificates are checked against the system's store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
+import contextvars
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
 
 from sitegen import __version__
 from sitegen.pith.parse import Limits
 
-__all__ = ["FetchError", "FetchOptions", "fetch_url", "redirect_problem"]
+__all__ = ["FetchError", "FetchOptions", "Fetched", "Fetcher", "Validators", "fetch_url", "redirect_problem"]
 
 MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_KEEPALIVE_SECONDS = 30.0
+_SHORTEST_WAIT = 0.001
+"""Seconds a socket operation is given once the deadline has passed, so it times out at once."""
+_TRANSPORT_ERRORS = (
+    httpx.TransportError,
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    OSError,
+)
+_DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("sitegen_fetch_deadline")
+"""The monotonic time the current thread's fetch must be done by (set by ``Fetcher.get``)."""
 
 
 class FetchError(Exception):
@@ -63,6 +86,28 @@ class FetchOptions:
     """Bytes of the body; more is refused."""
     allow_redirect_hosts: frozenset[str] = field(default_factory=frozenset)
     """Host names (lower case) redirects may lead to besides the requested URL's own host."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validators:
+    """What a server said identifies the version it served: its ``ETag`` and ``Last-Modified``, as sent."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.etag is not None or self.last_modified is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """A finished fetch: ``body`` is None when the server answered 304 (not modified)."""
+
+    body: bytes | None
+    validators: Validators
+    """The final response's validators (empty when it sent none)."""
+    received: int
+    """Body bytes transferred (0 for a 304)."""
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -107,173 +152,281 @@ def redirect_problem(source: str, target: str, allowed_hosts: frozenset[str]) ->
     return f"another port ({port} to {to_port})"
 
 
-class _Watchdog:
-    """Shuts the watched socket down when the deadline passes, so a blocked read returns at once."""
-
-    def __init__(self, seconds: float) -> None:
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._expired = False
-        self._finished = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Watch ``sock`` from now on (shut down at once if the deadline has already passed)."""
-        with self._lock:
-            self._socket = sock
-            if self._expired:
-                _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            if self._finished:
-                return
-            self._expired = True
-            if self._socket is not None:
-                _shut(self._socket)
-
-    def finish(self) -> bool:
-        """Stop watching; whether the deadline passed first (then whatever was read is cut short)."""
-        self._timer.cancel()
-        with self._lock:
-            self._finished = True
-            return self._expired
+def _time_left(timeout: float | None) -> float:
+    """``timeout`` clipped to what is left of the current fetch's deadline (a moment, once it passed)."""
+    left = max(_DEADLINE.get() - time.monotonic(), _SHORTEST_WAIT)
+    return left if timeout is None else min(timeout, left)
 
 
 def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # not connected (yet, or any more), or detached into a TLS socket
+    with contextlib.suppress(OSError):  # not connected any more
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _Connection(http.client.HTTPConnection):
-    """A plain connection whose socket the watchdog can shut down."""
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every operation ends by the deadline of the fetch using it at the time."""
 
-    def __init__(self, host: str, port: int, *, timeout: float, watchdog: _Watchdog) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.watchdog = watchdog
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
 
-    def connect(self) -> None:
-        super().connect()
-        self.watchdog.watch(self.sock)
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        """The handshake reads many times, each bounded alone: a timer shuts the socket at the deadline."""
+        sock = self._inner.get_extra_info("socket")
+        timer = threading.Timer(_time_left(None), _shut, (sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+        finally:
+            timer.cancel()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
-class _TLSConnection(_Connection):
-    """A TLS connection (certificate and host name verified) watched from before the handshake."""
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """The standard synchronous sockets, connected within the deadline and wrapped in ``_DeadlineStream``."""
 
-    def __init__(self, host: str, port: int, *, timeout: float, watchdog: _Watchdog) -> None:
-        super().__init__(host, port, timeout=timeout, watchdog=watchdog)
-        self.context = ssl.create_default_context()
+    def __init__(self) -> None:
+        self._sockets = httpcore.SyncBackend()
 
-    def connect(self) -> None:
-        super().connect()
-        tls = self.context.wrap_socket(self.sock, server_hostname=self.host, do_handshake_on_connect=False)
-        self.sock = tls
-        self.watchdog.watch(tls)
-        tls.do_handshake()
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._sockets.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+
+class _Transport(httpx.BaseTransport):
+    """httpx's request and response over an httpcore pool on ``_DeadlineBackend``.
+
+    httpx's own ``HTTPTransport`` takes no network backend, so this is its
+    proxy-less path with one: a pool of at most ``connections`` kept-alive connections.
+    """
+
+    def __init__(self, connections: int) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl.create_default_context(),
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=_KEEPALIVE_SECONDS,
+            network_backend=_DeadlineBackend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        response = self._pool.handle_request(
+            httpcore.Request(
+                method=request.method,
+                url=httpcore.URL(
+                    scheme=request.url.raw_scheme,
+                    host=request.url.raw_host,
+                    port=request.url.port,
+                    target=request.url.raw_path,
+                ),
+                headers=request.headers.raw,
+                content=request.stream,
+                extensions=request.extensions,
+            )
+        )
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, parts: Iterable[bytes]) -> None:
+        self._parts = parts
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._parts
+
+    def close(self) -> None:
+        close = getattr(self._parts, "close", None)
+        if close is not None:
+            close()
+
+
+class Fetcher:
+    """GETs over one ``httpx.Client``: at most ``connections`` connections, kept alive between requests.
+
+    ``get`` may be called from several threads at once (the pool is shared and locked by
+    httpcore; each thread's deadline is its own). Use it as a context manager.
+    """
+
+    def __init__(self, options: FetchOptions, *, connections: int = 1) -> None:
+        self.options = options
+        self._client = httpx.Client(
+            transport=_Transport(max(1, connections)),
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(options.timeout),
+            headers={"User-Agent": f"pith-sitegen/{__version__}", "Accept-Encoding": "identity"},
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, url: str, validators: Validators | None = None) -> Fetched:
+        """GET ``url`` within the deadline, the byte cap and the redirect policy, conditionally when
+        ``validators`` are given.
+
+        Raises:
+            FetchError: HTTP error, refused redirect, network failure, deadline passed,
+                truncated or oversized body.
+        """
+        try:
+            _origin(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise FetchError(url, str(exc), transient=False) from exc
+        deadline = time.monotonic() + self.options.timeout
+        token = _DEADLINE.set(deadline)
+        try:
+            return self._follow(url, validators or Validators())
+        except _TRANSPORT_ERRORS as exc:
+            if time.monotonic() >= deadline or isinstance(exc, httpx.TimeoutException | TimeoutError):
+                raise self._timed_out(url) from exc
+            if isinstance(exc, httpcore.TimeoutException):
+                raise self._timed_out(url) from exc
+            raise _network_error(url, exc) from exc
+        except httpx.InvalidURL as exc:
+            raise FetchError(url, f"not a usable URL: {exc}", transient=False) from exc
+        finally:
+            _DEADLINE.reset(token)
+
+    def _timed_out(self, url: str) -> FetchError:
+        return FetchError(
+            url, f"timed out: no complete response within {self.options.timeout:g} s", transient=True
+        )
+
+    def _follow(self, url: str, validators: Validators) -> Fetched:
+        """Request ``url``, following allowed redirects, and read the body of the final 200 response."""
+        headers = {}
+        if validators.etag is not None:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified is not None:
+            headers["If-Modified-Since"] = validators.last_modified
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self._client.build_request("GET", current, headers=headers)
+            response = self._client.send(request, stream=True)
+            try:
+                where = "" if current == url else f"(redirected to {current}) "
+                if response.status_code in _REDIRECTS:
+                    current = self._redirect_target(url, current, response, where)
+                    continue
+                if response.status_code == 304 and validators:
+                    return Fetched(body=None, validators=_validators(response), received=0)
+                if response.status_code != 200:
+                    status = response.status_code
+                    raise FetchError(
+                        url,
+                        f"{where}HTTP {status} {response.reason_phrase}",
+                        transient=status >= 500 or status == 429,
+                        status=status,
+                    )
+                data = _read_body(url, response, self.options.max_bytes)
+                return Fetched(body=data, validators=_validators(response), received=len(data))
+            finally:
+                response.close()
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", transient=False)
+
+    def _redirect_target(self, url: str, current: str, response: httpx.Response, where: str) -> str:
+        location: str | None = response.headers.get("Location")
+        if not location:
+            raise FetchError(url, f"{where}HTTP {response.status_code} without a Location", transient=False)
+        following = urljoin(current, location.strip())
+        problem = redirect_problem(current, following, self.options.allow_redirect_hosts)
+        if problem is not None:
+            raise FetchError(url, f"redirect refused: {current} -> {following}: {problem}", transient=False)
+        return following
 
 
 def fetch_url(url: str, options: FetchOptions) -> bytes:
-    """The body of a GET of ``url``, within the deadline, the byte cap and the redirect policy.
+    """The body of one GET of ``url``, within the deadline, the byte cap and the redirect policy.
 
     Raises:
-        FetchError: HTTP error, refused redirect, network failure, deadline passed,
-            truncated or oversized body.
+        FetchError: as ``Fetcher.get``.
     """
-    try:
-        _origin(url)
-    except ValueError as exc:
-        raise FetchError(url, str(exc), transient=False) from exc
-    watchdog = _Watchdog(options.timeout)
-    deadline = time.monotonic() + options.timeout
-    try:
-        body = _follow(url, options, watchdog, deadline)
-    except FetchError as exc:
-        if watchdog.finish():
-            raise _timed_out(url, options) from exc
-        raise
-    except (OSError, http.client.HTTPException) as exc:
-        if watchdog.finish() or isinstance(exc, TimeoutError):
-            raise _timed_out(url, options) from exc
-        raise _network_error(url, exc) from exc
-    if watchdog.finish():
-        raise _timed_out(url, options)
+    with Fetcher(options) as fetcher:
+        body = fetcher.get(url).body
+    assert body is not None  # no validators were sent, so a 304 was an error
     return body
 
 
-def _timed_out(url: str, options: FetchOptions) -> FetchError:
-    return FetchError(url, f"timed out: no complete response within {options.timeout:g} s", transient=True)
+def _validators(response: httpx.Response) -> Validators:
+    return Validators(etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"))
 
 
-def _network_error(url: str, exc: Exception) -> FetchError:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return FetchError(url, f"TLS certificate refused: {exc.verify_message}", transient=False)
-    if isinstance(exc, http.client.IncompleteRead):
-        return FetchError(url, f"truncated: got {len(exc.partial)} bytes, more were promised", transient=True)
-    if isinstance(exc, socket.gaierror | ConnectionRefusedError):
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """``exc`` or the first exception of ``kind`` it was raised from."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _network_error(url: str, exc: BaseException) -> FetchError:
+    refused = _caused_by(exc, ssl.SSLCertVerificationError)
+    if isinstance(refused, ssl.SSLCertVerificationError):
+        return FetchError(url, f"TLS certificate refused: {refused.verify_message}", transient=False)
+    if isinstance(exc, httpcore.ConnectError | httpx.ConnectError | socket.gaierror | ConnectionRefusedError):
         return FetchError(url, f"cannot connect: {exc}", transient=True)
     return FetchError(url, f"network error: {exc}", transient=True)
 
 
-def _follow(url: str, options: FetchOptions, watchdog: _Watchdog, deadline: float) -> bytes:
-    """Request ``url``, following allowed redirects, and read the body of the final 200 response."""
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        scheme, host, port = _origin(current)
-        parts = urlsplit(current)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        kind = _TLSConnection if scheme == "https" else _Connection
-        remaining = max(deadline - time.monotonic(), 0.001)
-        connection = kind(host, port, timeout=remaining, watchdog=watchdog)
-        try:
-            connection.request(
-                "GET",
-                target,
-                headers={"User-Agent": f"pith-sitegen/{__version__}", "Accept-Encoding": "identity"},
-            )
-            response = connection.getresponse()
-            where = "" if current == url else f"(redirected to {current}) "
-            if response.status in _REDIRECTS:
-                location = response.getheader("Location")
-                if not location:
-                    raise FetchError(
-                        url, f"{where}HTTP {response.status} without a Location", transient=False
-                    )
-                following = urljoin(current, location.strip())
-                problem = redirect_problem(current, following, options.allow_redirect_hosts)
-                if problem is not None:
-                    raise FetchError(
-                        url, f"redirect refused: {current} -> {following}: {problem}", transient=False
-                    )
-                current = following
-                continue
-            if response.status != 200:
-                transient = response.status >= 500 or response.status == 429
-                raise FetchError(
-                    url,
-                    f"{where}HTTP {response.status} {response.reason}",
-                    transient=transient,
-                    status=response.status,
-                )
-            return _read_body(url, response, options.max_bytes)
-        finally:
-            connection.close()
-    raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", transient=False)
-
-
-def _read_body(url: str, response: http.client.HTTPResponse, max_bytes: int) -> bytes:
-    length_text = response.getheader("Content-Length")
+def _read_body(url: str, response: httpx.Response, max_bytes: int) -> bytes:
+    length_text = response.headers.get("Content-Length")
     length = int(length_text) if length_text is not None and length_text.isdigit() else None
     if length is not None and length > max_bytes:
         raise FetchError(url, f"too large: {length} bytes, the limit is {max_bytes}", transient=False)
     chunks: list[bytes] = []
     size = 0
-    while chunk := response.read(_CHUNK):
-        size += len(chunk)
-        if size > max_bytes:
-            raise FetchError(url, f"too large: over the limit of {max_bytes} bytes", transient=False)
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(url, f"too large: over the limit of {max_bytes} bytes", transient=False)
+            chunks.append(chunk)
+    except (httpcore.RemoteProtocolError, httpx.RemoteProtocolError) as exc:
+        if length is None or time.monotonic() >= _DEADLINE.get():
+            raise
+        raise FetchError(
+            url, f"truncated: got {size} of the {length} bytes promised", transient=True
+        ) from exc
     if length is not None and size < length:
         raise FetchError(url, f"truncated: got {size} of the {length} bytes promised", transient=True)
     return b"".join(chunks)

@@ -24,6 +24,13 @@ class Server:
     requested: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    keep_alive: bool = False
+    """Whether connections stay open after a response (else every response closes its connection)."""
+    connections: int = 0
+    bodies: int = 0
+    """Responses with a body sent by ``conditional``."""
+    conditional_requests: int = 0
+    """Requests that carried ``If-None-Match`` (seen by ``conditional``)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -33,6 +40,11 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: object) -> None:
             return
+
+        def setup(self) -> None:
+            super().setup()
+            with server.lock:
+                server.connections += 1
 
         def do_GET(self) -> None:
             with server.lock:
@@ -49,7 +61,7 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
             finally:
                 with server.lock:
                     server.in_flight -= 1
-                self.close_connection = True
+                self.close_connection = self.close_connection or not server.keep_alive
 
     return Handler
 
@@ -85,6 +97,40 @@ def body(data: bytes, *, content_length: bool = True) -> Respond:
         handler.wfile.write(data)
 
     return respond
+
+
+def conditional(server: Server, data: bytes, etag: str) -> Respond:
+    """200 with ``data``, its ``ETag`` and a ``Last-Modified``; 304 (no body) when ``If-None-Match`` matches."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        asked = handler.headers.get("If-None-Match")
+        with server.lock:
+            server.conditional_requests += asked is not None
+            server.bodies += asked != etag
+        if asked == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.send_header("ETag", etag)
+        handler.send_header("Last-Modified", "Wed, 01 Jul 2026 15:40:12 GMT")
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return respond
+
+
+def held(server: Server, respond: Respond, *, until: int, timeout: float = 10) -> Respond:
+    """``respond`` once ``until`` requests are in flight at once (or after ``timeout`` seconds)."""
+
+    def hold(handler: BaseHTTPRequestHandler) -> None:
+        wait_until(lambda: server.in_flight >= until or server.stop.is_set(), timeout)
+        respond(handler)
+
+    return hold
 
 
 def redirect(location: str, status: int = 302) -> Respond:

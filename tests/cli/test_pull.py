@@ -102,7 +102,7 @@ def test_good_records_land_verified_by_pith_number_short_form_and_arxiv_ids(
         "--manifest", manifest, "--content", content,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert summary_line(proc.stderr) == "summary: 3 pulled, 0 updated, 1 unchanged, 0 error"
+    assert summary_line(proc.stderr).startswith("summary: 3 pulled, 0 updated, 1 unchanged, 0 error; ")
     states = content / "states"
     assert (states / "2607.10001.state.json").read_bytes() == paper_a
     assert (states / "2607.01083.state.json").read_bytes() == seed_bytes
@@ -147,7 +147,7 @@ def test_bad_response_is_a_clear_error_and_leaves_states_unchanged(
     error = next(line for line in proc.stderr.splitlines() if line.startswith("error"))
     assert error.startswith("error      2607.10001: ")
     assert message in error.split("/state.json: ", 1)[1]
-    assert summary_line(proc.stderr) == "summary: 0 pulled, 0 updated, 0 unchanged, 1 error"
+    assert summary_line(proc.stderr).startswith("summary: 0 pulled, 0 updated, 0 unchanged, 1 error; ")
     assert tree(content / "states") == before
 
 
@@ -174,7 +174,7 @@ def test_newer_verified_state_updates_the_file_and_leaves_no_temporary_files(
     content = make_content({"2607.10001.state.json": kept}, keys=[signing_key])
     proc = run_cli("pull", "2607.10001", "--from", f"{url}/good", "--content", content)
     assert proc.returncode == 0, proc.stderr
-    assert summary_line(proc.stderr) == "summary: 0 pulled, 1 updated, 0 unchanged, 0 error"
+    assert summary_line(proc.stderr).startswith("summary: 0 pulled, 1 updated, 0 unchanged, 0 error; ")
     assert sorted(p.name for p in (content / "states").iterdir()) == ["2607.10001.state.json"]
     assert (content / "states" / "2607.10001.state.json").read_bytes() == newer
 
