@@ -10,7 +10,9 @@ alone serves them, the exit status, and a warning that names both files.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,27 @@ def seed_alone(make_content: Callable[..., Path], tmp_path: Path) -> dict[str, b
     return {rel: data for rel, data in tree(out).items() if rel.startswith(PAPER_ROOTS)}
 
 
+@dataclass(frozen=True)
+class Built:
+    """A build of the real seed beside other inputs."""
+
+    content: Path
+    out: Path
+    proc: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture
+def beside_seed(make_content: Callable[..., Path], tmp_path: Path) -> Callable[..., Built]:
+    """Build the real seed (``seed.state.json``) beside ``others``, trusting ``keys`` too."""
+
+    def run(others: dict[str, bytes], keys: Sequence[SigningKey] = ()) -> Built:
+        content = make_content({"seed.state.json": SEED_PATH.read_bytes(), **others}, keys=list(keys))
+        out = tmp_path / "site"
+        return Built(content=content, out=out, proc=build(content, out))
+
+    return run
+
+
 def _assert_seed_served(
     out: Path, seed_alone: dict[str, bytes], *, except_under: tuple[str, ...] = ()
 ) -> None:
@@ -46,9 +69,7 @@ def _assert_seed_served(
             continue
         assert built.get(rel) == data, f"{rel} is not the seed's"
     assert report_entries(out)[SEED_NAME]["status"] == "verified"
-    assert f'href="../pith/{SEED_SUFFIX}/"' in (out / "index.html").read_text(encoding="utf-8").replace(
-        "./pith", "../pith"
-    )
+    assert f'href="./pith/{SEED_SUFFIX}/"' in (out / "index.html").read_text(encoding="utf-8")
 
 
 def _seed() -> dict[str, Any]:
@@ -76,15 +97,13 @@ def _failed_copy() -> bytes:
 def test_a_copy_that_is_not_verified_gets_nothing_at_the_seeds_paths(
     hostile: Callable[[], bytes],
     verdict: str,
-    make_content: Callable[..., Path],
+    beside_seed: Callable[..., Built],
     seed_alone: dict[str, bytes],
-    tmp_path: Path,
 ) -> None:
     """A copy of the seed that does not verify keeps its report entry and /verification/ line, and
     the seed keeps its page, data files and redirects; the warning names both files; exit 1."""
-    content = make_content({"seed.state.json": SEED_PATH.read_bytes(), "copy.state.json": hostile()})
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"copy.state.json": hostile()})
+    out, proc = built.out, built.proc
     assert proc.returncode == 1, proc.stderr
     _assert_seed_served(out, seed_alone)
     assert (
@@ -100,13 +119,12 @@ def test_a_copy_that_is_not_verified_gets_nothing_at_the_seeds_paths(
 
 
 def test_a_byte_identical_duplicate_is_one_paper(
-    make_content: Callable[..., Path], seed_alone: dict[str, bytes], tmp_path: Path
+    beside_seed: Callable[..., Built], seed_alone: dict[str, bytes], tmp_path: Path
 ) -> None:
     """Two byte-identical copies of the seed are one paper with a warning: exit 0, or 1 with --strict."""
     seed = SEED_PATH.read_bytes()
-    content = make_content({"seed.state.json": seed, "twin.state.json": seed})
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"twin.state.json": seed})
+    content, out, proc = built.content, built.out, built.proc
     assert proc.returncode == 0, proc.stderr
     _assert_seed_served(out, seed_alone)
     assert (
@@ -119,7 +137,7 @@ def test_a_byte_identical_duplicate_is_one_paper(
 
 
 def test_a_verified_copy_with_other_unsigned_fields_is_the_same_paper(
-    make_content: Callable[..., Path], seed_alone: dict[str, bytes], tmp_path: Path
+    beside_seed: Callable[..., Built], seed_alone: dict[str, bytes]
 ) -> None:
     """A copy of the seed with only unsigned fields edited (authors, and an integrity endpoint under
     the paper's own integrity.json file) verifies; it is the seed's paper, shown from the first input."""
@@ -130,9 +148,8 @@ def test_a_verified_copy_with_other_unsigned_fields_is_the_same_paper(
         snapshot["integrity"]["endpoint"] = "/pith/2607.01083/integrity.json/integrity.json"
 
     seed = SEED_PATH.read_bytes()
-    content = make_content({"seed.state.json": seed, "z-copy.state.json": tamper(seed, edit)})
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"z-copy.state.json": tamper(seed, edit)})
+    out, proc = built.out, built.proc
     assert proc.returncode == 0, proc.stderr
     _assert_seed_served(out, seed_alone)
     assert (
@@ -143,16 +160,14 @@ def test_a_verified_copy_with_other_unsigned_fields_is_the_same_paper(
 
 
 def test_a_stranger_claiming_the_seeds_arxiv_id_keeps_only_its_own_page(
-    make_content: Callable[..., Path],
+    beside_seed: Callable[..., Built],
     new_paper: Callable[..., bytes],
     seed_alone: dict[str, bytes],
-    tmp_path: Path,
 ) -> None:
     """An unverifiable paper naming the seed's arXiv id gets its own page, and none of the seed's redirects."""
     squat = new_paper(STRANGER, "2607.01083", title="A squatter")
-    content = make_content({"seed.state.json": SEED_PATH.read_bytes(), "squat.state.json": squat})
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"squat.state.json": squat})
+    out, proc = built.out, built.proc
     assert proc.returncode == 1, proc.stderr
     _assert_seed_served(out, seed_alone)
     for path in ("arxiv/2607.01083", "arxiv/2607.01083v1", "doi/10.48550/arxiv.2607.01083"):
@@ -164,20 +179,16 @@ def test_a_stranger_claiming_the_seeds_arxiv_id_keeps_only_its_own_page(
 
 
 def test_two_verified_papers_naming_one_arxiv_id_share_a_collision_page_there(
-    make_content: Callable[..., Path],
+    beside_seed: Callable[..., Built],
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
     seed_alone: dict[str, bytes],
-    tmp_path: Path,
 ) -> None:
     """Two verified records naming one arXiv id (a registry inconsistency): the alias paths list both,
     the integrity endpoint both name serves neither; each paper keeps its own page and files."""
     other = new_paper(signing_key, "2607.01083", title="Another record of the same id")
-    content = make_content(
-        {"seed.state.json": SEED_PATH.read_bytes(), "other.state.json": other}, keys=[signing_key]
-    )
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"other.state.json": other}, keys=[signing_key])
+    out, proc = built.out, built.proc
     assert proc.returncode == 0, proc.stderr
     _assert_seed_served(out, seed_alone, except_under=("arxiv/", "doi/", "pith/2607.01083/"))
     assert "/arxiv/2607.01083/: alias.collision: claimed by states/other.state.json" in proc.stderr
@@ -191,11 +202,10 @@ def test_two_verified_papers_naming_one_arxiv_id_share_a_collision_page_there(
 
 
 def test_an_endpoint_naming_the_seeds_integrity_path_is_not_served(
-    make_content: Callable[..., Path],
+    beside_seed: Callable[..., Built],
     new_paper: Callable[..., bytes],
     signing_key: SigningKey,
     seed_alone: dict[str, bytes],
-    tmp_path: Path,
 ) -> None:
     """A verified paper whose unsigned endpoint names the seed's integrity path serves nothing there."""
 
@@ -204,11 +214,8 @@ def test_an_endpoint_naming_the_seeds_integrity_path_is_not_served(
         snapshot["integrity"]["endpoint"] = "/pith/2607.01083/integrity.json"
 
     other = tamper(new_paper(signing_key, "2607.09999", title="Elsewhere"), squat)
-    content = make_content(
-        {"seed.state.json": SEED_PATH.read_bytes(), "other.state.json": other}, keys=[signing_key]
-    )
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"other.state.json": other}, keys=[signing_key])
+    out, proc = built.out, built.proc
     assert proc.returncode == 0, proc.stderr
     _assert_seed_served(out, seed_alone)
     assert (
@@ -227,7 +234,7 @@ def test_an_endpoint_naming_the_seeds_integrity_path_is_not_served(
     ],
 )
 def test_an_alias_under_a_page_file_never_stops_the_build(
-    kind: str, value: str, make_content: Callable[..., Path], seed_alone: dict[str, bytes], tmp_path: Path
+    kind: str, value: str, beside_seed: Callable[..., Built], seed_alone: dict[str, bytes]
 ) -> None:
     """An alias whose path needs a directory where the seed's redirect has its file: no route, no exit 2."""
 
@@ -236,11 +243,8 @@ def test_an_alias_under_a_page_file_never_stops_the_build(
             if alias["alias_kind"] == kind:
                 alias["alias_value"] = value
 
-    content = make_content(
-        {"seed.state.json": SEED_PATH.read_bytes(), "nested.state.json": tamper(SEED_PATH.read_bytes(), nest)}
-    )
-    out = tmp_path / "site"
-    proc = build(content, out)
+    built = beside_seed({"nested.state.json": tamper(SEED_PATH.read_bytes(), nest)})
+    out, proc = built.out, built.proc
     assert proc.returncode in (0, 1), proc.stderr
     _assert_seed_served(out, seed_alone)
     _assert_manifest_lists_the_tree(out)
