@@ -27,7 +27,7 @@ from sitegen.pith.model import JSONValue, RegistryKey, StateFile
 from sitegen.pith.numbers import is_suffix, short_forms, split_pith_number
 from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, parse_state
 from sitegen.pith.report import InputReport, Status, Verdict, alias_status
-from sitegen.pith.verify import CHECK_EXPLANATIONS, rejected_report, verify_state
+from sitegen.pith.verify import rejected_report, verify_state
 from sitegen.render import paper_rows
 from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
 from sitegen.site.config import SiteConfig
@@ -495,31 +495,12 @@ def paper_page(
     """The paper page: ``paper.html`` with ``context``, the values ``_page_facts`` makes and the rows
     of its tables and lists (``short_links``: short form and whether it has a page; ``alias_rows``:
     kind, value and redirect directory of each alias; ``check_status``: the status of each check id),
-    built by ``paper_html``.
+    as the plain values of ``paper_rows`` that the template's loops print.
     """
     snapshot = state.latest_snapshot
     root = root_prefix(page_dir)
-    rows = {
-        "short_forms": paper_rows.short_form_links(short_links, root),
-        "aliases": paper_rows.alias_rows(
-            alias_rows,
-            {
-                f"alias.{kind}": alias_status(kind, check_status, report.verdict).value
-                for kind, _, _ in alias_rows
-            },
-            renderer.status_badges,
-            renderer.stated_note,
-            root,
-            safe_link,
-        ),
-        "checks": paper_rows.check_rows(
-            [(c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in report.checks],
-            renderer.check_row,
-        ),
-        "claims": paper_rows.claim_items(snapshot.claims if snapshot else ()),
-        "references": paper_rows.reference_items(snapshot.references_sample if snapshot else ()),
-        "completeness": paper_rows.completeness_items(state.completeness, renderer.completeness_item),
-        "events": paper_rows.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
+    alias_checks = {
+        f"alias.{kind}": alias_status(kind, check_status, report.verdict).value for kind, _, _ in alias_rows
     }
     expected_fp = key.fingerprint_hex if key else state.receipt.public_key_fingerprint
     record = state.canonical_record
@@ -549,8 +530,14 @@ def paper_page(
         summary=summary,
         report=report,
         check_status=check_status,
-        rows=rows,
-        finding_items=paper_rows.finding_items,
+        short_forms=paper_rows.short_form_rows(short_links, root),
+        aliases=paper_rows.alias_rows(alias_rows, alias_checks, root),
+        checks=renderer.check_rows(paper_rows.check_rows(report.checks)),
+        claims=paper_rows.claim_texts(snapshot.claims if snapshot else ()),
+        references=paper_rows.reference_rows(snapshot.references_sample if snapshot else ()),
+        completeness=renderer.completeness_items(paper_rows.completeness_rows(state.completeness)),
+        events=paper_rows.event_rows([state.record_created, *(s.event for s in state.graph_snapshots)]),
+        finding_rows=paper_rows.finding_rows,
         **context,
         **_page_facts(config, state, summary),
     )

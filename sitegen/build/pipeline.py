@@ -1225,8 +1225,7 @@ def _write_index(
             renderer.page(
                 "index.html",
                 rel,
-                papers=papers,
-                rows=paper_rows.index_rows(papers, root_prefix(rel), renderer.verdict_badges),
+                rows=paper_rows.index_rows(papers, root_prefix(rel)),
                 page_number=number,
                 page_count=page_count,
                 total=len(ordered),

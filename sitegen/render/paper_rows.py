@@ -1,104 +1,132 @@
-"""The paper page's repeated rows, and the index pages', built in Python (layer 4).
+"""The rows of the paper page's tables and lists, and the index pages', as plain values (layer 3).
 
-In ``paper.html`` these loops cost about half of a page's render (and the index pages'
-table most of theirs): Jinja spends a
-context lookup, an attribute call, ``finalize`` and an escape on every value of every
-row. Each function here returns the text its loop printed: every value goes through
-``html_text`` (``finalize``'s replacement of control and bidi characters, then
-``markupsafe.escape``), exactly as the template printed it (a property test renders the
-original loops with hostile values and compares), and the result is a ``VisibleMarkup``
-that the template prints as it is.
+Each row is a named tuple of strings, ints and None that a template's ``{% for %}`` unpacks
+(``{% for kind, value, ... in aliases %}``): a tuple unpacks in the compiled loop itself,
+where a field read through an attribute costs a lookup per value. Every value is printed
+with ``{{ }}``, so autoescape and ``finalize`` (control and bidi characters replaced) apply to
+each one. What is worked out here is only what a template would otherwise work out again
+per row: links (``href`` percent-encodes), the external link an alias kind gets, a
+severity's fixed class, joined lists. Nothing here is markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
-from typing import Protocol
-
-from markupsafe import Markup
+from typing import NamedTuple, Protocol
 
 from sitegen.pith.model import Claim, Event, Finding, Reference
+from sitegen.pith.report import Check
+from sitegen.pith.verify import CHECK_EXPLANATIONS
 from sitegen.render.search_index import Searchable
-from sitegen.render.templates import VisibleMarkup, html_text
+from sitegen.render.templates import safe_link
 from sitegen.site.urls import href
 
 __all__ = [
+    "SEVERITY_CLASSES",
+    "AliasRow",
+    "CheckRow",
+    "CompletenessRow",
+    "EventRow",
+    "FindingRow",
+    "IndexRow",
+    "Listed",
+    "ReferenceRow",
+    "ShortFormRow",
     "alias_rows",
     "check_rows",
-    "claim_items",
-    "completeness_items",
+    "claim_texts",
+    "completeness_rows",
     "event_rows",
-    "finding_items",
+    "finding_rows",
     "index_rows",
-    "reference_items",
-    "short_form_links",
+    "reference_rows",
+    "short_form_rows",
 ]
 
 
-def _markup(html: str) -> Markup:
-    """``html``, made only of literals, ``html_text`` values and rows the macros made, marked safe."""
-    return VisibleMarkup(html)
+class ShortFormRow(NamedTuple):
+    """A short form of the Pith number and the link to its redirect page (None: no page written)."""
+
+    value: str
+    href: str | None
 
 
-def short_form_links(short_links: Iterable[tuple[str, bool]], root: str) -> Markup:
-    """The short forms, each a link to its redirect page when one is written."""
-    parts = []
-    for value, routed in short_links:
-        code = f"<code>{html_text(value)}</code>"
-        parts.append(
-            f'<a href="{html_text(href(root, "pith/" + value, directory=True))}">{code}</a>'
-            if routed
-            else code
-        )
-    return _markup(", ".join(parts))
+def short_form_rows(short_links: Iterable[tuple[str, bool]], root: str) -> list[ShortFormRow]:
+    """The short forms (value, whether a redirect page is written), linked from a page at ``root``."""
+    return [
+        ShortFormRow(value, href(root, "pith/" + value, directory=True) if routed else None)
+        for value, routed in short_links
+    ]
 
 
-def _external_link(kind: str, value: str, safe_link: Callable[[str], str | None]) -> str:
-    """The arXiv or doi.org link of an alias, when its value makes a safe one."""
-    if kind in ("arxiv", "arxiv_version"):
-        url, label = "https://arxiv.org/abs/" + value, "arXiv"
-    elif kind == "doi":
-        url, label = "https://doi.org/" + value, "doi.org"
-    else:
-        return ""
-    if not safe_link(url):
-        return ""
-    return f' · <a href="{html_text(url)}" rel="external noopener">{label}</a>'
+class AliasRow(NamedTuple):
+    """A row of the aliases table."""
+
+    kind: str
+    value: str
+    status: str | None
+    """The status of the alias's check; None: no check covers it (shown as stated)."""
+    href: str | None
+    """The alias's redirect page on this mirror; None: no page here."""
+    external_href: str | None
+    """The alias at its own registry (arXiv, doi.org), when its value makes a safe link."""
+    external_label: str
+
+
+_EXTERNAL: Mapping[str, tuple[str, str]] = {
+    "arxiv": ("https://arxiv.org/abs/", "arXiv"),
+    "arxiv_version": ("https://arxiv.org/abs/", "arXiv"),
+    "doi": ("https://doi.org/", "doi.org"),
+}
+"""Alias kind to the address its value is appended to, and the link's label."""
 
 
 def alias_rows(
-    rows: Iterable[tuple[str, str, PurePosixPath | str | None]],
-    check_status: Mapping[str, str],
-    status_badges: Mapping[str, Markup],
-    stated_note: Markup,
-    root: str,
-    safe_link: Callable[[str], str | None],
-) -> Markup:
-    """The aliases table's rows: kind, value, its check (or "stated"), and where it links."""
-    parts = []
-    for kind, value, route in rows:
-        status = check_status.get("alias." + kind)
-        check = status_badges[status] if status else stated_note
-        if route:
-            here = f'<a href="{html_text(href(root, route, directory=True))}">on this mirror</a>'
-        else:
-            here = '<span class="muted">no page here</span>'
-        parts.append(
-            f"    <tr>\n      <td>{html_text(kind)}</td>\n      <td><code>{html_text(value)}</code></td>\n"
-            f"      <td>{check}</td>\n      <td>{here}{_external_link(kind, value, safe_link)}</td>\n    </tr>\n"
+    routes: Iterable[tuple[str, str, PurePosixPath | str | None]], check_status: Mapping[str, str], root: str
+) -> list[AliasRow]:
+    """The aliases table: (kind, value, redirect directory or None) of each alias, with its check's
+    status from ``check_status`` (check id to status), linked from a page at ``root``."""
+    rows = []
+    for kind, value, route in routes:
+        external, label = _EXTERNAL.get(kind, ("", ""))
+        rows.append(
+            AliasRow(
+                kind,
+                value,
+                check_status.get("alias." + kind),
+                href(root, route, directory=True) if route else None,
+                external + value if external and safe_link(external + value) else None,
+                label,
+            )
         )
-    return _markup("".join(parts))
+    return rows
 
 
-def check_rows(rows: Iterable[tuple[str, str, str, str]], check_row: Callable[..., Markup]) -> Markup:
-    """The checks table's rows, each made by the ``check_row`` macro (memoized: most papers share them)."""
-    return _markup("".join([check_row(*row) for row in rows]))
+class CheckRow(NamedTuple):
+    """A row of the checks table: the ``check_row`` macro's arguments."""
+
+    id: str
+    status: str
+    explanation: str
+    summary: str
 
 
-def completeness_items(counts: Iterable[tuple[str, int]], completeness_item: Callable[..., Markup]) -> Markup:
-    """The completeness list's items, each made by the ``completeness_item`` macro (memoized)."""
-    return _markup("".join([completeness_item(name, count) for name, count in counts]))
+def check_rows(checks: Iterable[Check]) -> list[CheckRow]:
+    """The checks table: each check with what it means."""
+    return [CheckRow(c.id, c.status.value, CHECK_EXPLANATIONS.get(c.id, ""), c.summary) for c in checks]
+
+
+class CompletenessRow(NamedTuple):
+    """An item of the completeness list: the ``completeness_item`` macro's arguments."""
+
+    name: str
+    entries: int
+
+
+def completeness_rows(counts: Iterable[tuple[str, int]]) -> list[CompletenessRow]:
+    """The completeness list: (list name, number of entries) of each list the state has."""
+    return [CompletenessRow(name, entries) for name, entries in counts]
 
 
 SEVERITY_CLASSES = {
@@ -111,58 +139,70 @@ SEVERITY_CLASSES = {
 so a value from input never chooses the page's classes (it is shown as text only)."""
 
 
-def finding_items(findings: Iterable[Finding]) -> Markup:
-    """One list item a finding: severity, detector, type, class, reference, note and what was seen."""
-    parts = []
-    for f in findings:
-        css = SEVERITY_CLASSES.get(f.severity, "severity-unknown")
-        parts.append(
-            f'  <li class="{css}"><strong>{html_text(f.severity or "unrated")}</strong>'
-            f" · {html_text(f.detector)} · {html_text(f.finding_type)}"
+class FindingRow(NamedTuple):
+    """An item of the findings list; its class comes from ``SEVERITY_CLASSES`` alone."""
+
+    css: str
+    severity: str
+    """The stated severity, ``unrated`` when empty."""
+    detector: str
+    finding_type: str
+    verdict_class: str
+    ref_index: int | None
+    note: str
+    detected_doi: str
+    detected_arxiv_id: str
+
+
+def finding_rows(findings: Iterable[Finding]) -> list[FindingRow]:
+    """The findings list: severity, detector, type, class, reference, note and what was seen."""
+    return [
+        FindingRow(
+            SEVERITY_CLASSES.get(f.severity, "severity-unknown"),
+            f.severity or "unrated",
+            f.detector,
+            f.finding_type,
+            f.verdict_class,
+            f.ref_index,
+            f.note,
+            f.detected_doi,
+            f.detected_arxiv_id,
         )
-        if f.verdict_class:
-            parts.append(f" ({html_text(f.verdict_class)})")
-        if f.ref_index is not None:
-            parts.append(f", reference {html_text(f.ref_index)}")
-        parts.append(f"<br>{html_text(f.note)}")
-        if f.detected_doi:
-            parts.append(f"<br>DOI seen: <code>{html_text(f.detected_doi)}</code>")
-        if f.detected_arxiv_id:
-            parts.append(f"<br>arXiv id seen: <code>{html_text(f.detected_arxiv_id)}</code>")
-        parts.append("</li>\n")
-    return _markup("".join(parts))
+        for f in findings
+    ]
 
 
-def claim_items(claims: Iterable[Claim]) -> Markup:
-    """One list item a claim."""
-    return _markup("".join([f"<li>{html_text(c.text)}</li>" for c in claims]))
+def claim_texts(claims: Iterable[Claim]) -> list[str]:
+    """The claims list: each claim's text."""
+    return [c.text for c in claims]
 
 
-def reference_items(references: Iterable[Reference]) -> Markup:
-    """One list item a sampled reference, with its DOI and arXiv id when stated."""
-    parts = []
-    for r in references:
-        parts.append(f"<li>{html_text(r.text)}")
-        if r.doi:
-            parts.append(f" · DOI <code>{html_text(r.doi)}</code>")
-        if r.arxiv_id:
-            parts.append(f" · arXiv <code>{html_text(r.arxiv_id)}</code>")
-        parts.append("</li>")
-    return _markup("".join(parts))
+class ReferenceRow(NamedTuple):
+    """An item of the sampled references list; the DOI and arXiv id are empty when not stated."""
+
+    text: str
+    doi: str
+    arxiv_id: str
 
 
-def event_rows(events: Sequence[Event]) -> Markup:
-    """The events table's rows: id, target, signer and time of each event."""
-    return _markup(
-        "".join(
-            [
-                f'  <tr><td><code class="hash">{html_text(e.event_id)}</code></td><td>{html_text(e.target)}</td>'
-                f"<td>{html_text(e.signer.signer_id)} (<code>{html_text(e.signer.key_id)}</code>)</td>"
-                f'<td><time datetime="{(at := html_text(e.created_at))}">{at}</time></td></tr>\n'
-                for e in events
-            ]
-        )
-    )
+def reference_rows(references: Iterable[Reference]) -> list[ReferenceRow]:
+    """The sampled references list."""
+    return [ReferenceRow(r.text, r.doi, r.arxiv_id) for r in references]
+
+
+class EventRow(NamedTuple):
+    """A row of the events table."""
+
+    event_id: str
+    target: str
+    signer_id: str
+    key_id: str
+    created_at: str
+
+
+def event_rows(events: Iterable[Event]) -> list[EventRow]:
+    """The events table: id, target, signer and time of each event."""
+    return [EventRow(e.event_id, e.target, e.signer.signer_id, e.signer.key_id, e.created_at) for e in events]
 
 
 class Listed(Searchable, Protocol):
@@ -174,29 +214,36 @@ class Listed(Searchable, Protocol):
     def cross_cats(self) -> tuple[str, ...]: ...
 
 
-_STATED_MARK = ' <span class="stated-mark" title="stated by the registry, not verified here">†</span>'
-"""The index rows' marker for values stated by the registry (the legend under the table explains it)."""
+class IndexRow(NamedTuple):
+    """A row of the index table."""
+
+    verdict: str
+    href: str
+    title: str
+    authors: str
+    """The authors, comma-separated; empty when none are stated."""
+    primary_cat: str
+    cross_cats: str
+    """The cross-list categories, comma-separated; empty when none."""
+    submitted_at: str
+    date: str
+    prefix: str
+    """The first eight characters of the Pith suffix."""
 
 
-def index_rows(papers: Iterable[Listed], root: str, verdict_badges: Mapping[str, Markup]) -> Markup:
-    """The index table's rows: verdict, title linking to the paper's page, authors, categories, date, Pith prefix."""
-    parts = []
-    for paper in papers:
-        verdict = paper.verdict.value
-        link = html_text(href(root, "pith/" + paper.suffix, directory=True))
-        cross = (
-            f' <span class="muted">({html_text(", ".join(paper.cross_cats))})</span>'
-            if paper.cross_cats
-            else ""
+def index_rows(papers: Iterable[Listed], root: str) -> list[IndexRow]:
+    """The index table: verdict, title linking to the paper's page, authors, categories, date, Pith prefix."""
+    return [
+        IndexRow(
+            paper.verdict.value,
+            href(root, "pith/" + paper.suffix, directory=True),
+            paper.title,
+            ", ".join(paper.authors),
+            paper.primary_cat,
+            ", ".join(paper.cross_cats),
+            paper.submitted_at,
+            paper.submitted_at[:10],
+            paper.suffix[:8],
         )
-        parts.append(
-            f'      <tr class="row-{html_text(verdict)}">\n'
-            f"        <td>{verdict_badges[verdict]}</td>\n"
-            f'        <td><a href="{link}">{html_text(paper.title)}</a><br>'
-            f'<span class="authors">{html_text(", ".join(paper.authors))}{_STATED_MARK if paper.authors else ""}</span></td>\n'
-            f"        <td>{html_text(paper.primary_cat)}{cross}</td>\n"
-            f'        <td><time datetime="{html_text(paper.submitted_at)}">{html_text(paper.submitted_at[:10])}</time></td>\n'
-            f"        <td><code>pith:{html_text(paper.suffix[:8])}</code></td>\n"
-            "      </tr>\n"
-        )
-    return _markup("".join(parts))
+        for paper in papers
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -272,16 +272,19 @@ _MEMO_ARG_CHARS = 1_000
 no other paper shares: such a call is rendered and not remembered, so the cache stays small."""
 
 
-def _memoized(macro: Callable[..., Markup]) -> Callable[..., Markup]:
-    """``macro`` remembering its output per arguments (at most ``_MEMO_LIMIT`` at once, each of at
-    most ``_MEMO_ARG_CHARS`` characters of text).
+def _memoized_rows(macro: Callable[..., Markup]) -> Callable[[Iterable[Sequence[object]]], Markup]:
+    """The rows ``macro`` makes of each argument tuple it is given, joined; each row's text is
+    remembered per arguments (at most ``_MEMO_LIMIT`` at once, each of at most ``_MEMO_ARG_CHARS``
+    characters of text).
 
-    For a macro whose output depends only on its arguments and the site, called with
-    the same arguments for most papers (a check's row, a completeness line).
+    For a macro whose output depends only on its arguments and the site, called with the
+    same arguments for most papers (a check's row, a completeness line). The rows come out
+    as a ``VisibleMarkup``: the macro printed every value through ``finalize`` already, so
+    the page that prints them does not scan them again.
     """
-    cache: dict[tuple[object, ...], Markup] = {}
+    cache: dict[tuple[object, ...], str] = {}
 
-    def call(*args: object) -> Markup:
+    def row(args: tuple[object, ...]) -> str:
         html = cache.get(args)
         if html is None:
             html = macro(*args)
@@ -291,7 +294,10 @@ def _memoized(macro: Callable[..., Markup]) -> Callable[..., Markup]:
                 cache[args] = html
         return html
 
-    return call
+    def rows(arguments: Iterable[Sequence[object]]) -> Markup:
+        return VisibleMarkup("".join([row(tuple(args)) for args in arguments]))
+
+    return rows
 
 
 _PLACEHOLDER = "SitegenSlot{}Zq"
@@ -369,9 +375,10 @@ class Renderer:
             stated_note=self.stated_note,
         )
         rows: Any = self.env.get_template("_macros.html").make_module()  # sees the badges made above
-        self.check_row = _memoized(rows.check_row)
-        """The checks table's row macro, remembered per arguments: most papers share their rows."""
-        self.completeness_item = _memoized(rows.completeness_item)
+        self.check_rows = _memoized_rows(rows.check_row)
+        """The checks table's rows, each the ``check_row`` macro's, remembered: most papers share them."""
+        self.completeness_items = _memoized_rows(rows.completeness_item)
+        """The completeness list's items, each the ``completeness_item`` macro's, remembered."""
         self.markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
         self.markdown.add_render_rule("image", _image_from_this_site_only)
         self._cache: dict[str, jinja2.Template] = {}
