@@ -17,20 +17,21 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, TextIO, TypeVar
 
 from sitegen import __version__
 from sitegen.build.merge import merge_shards
 from sitegen.build.pipeline import BuildResult, build_site, load_inputs_config
 from sitegen.commands.check import ReadOptions
 from sitegen.commands.http import FetchOptions
-from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SitegenError
+from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SignatureError, SitegenError
 from sitegen.fs.sources import load_keyring, read_named_file
 from sitegen.pith.keys import Keyring
 from sitegen.pith.parse import DEFAULT_LIMITS, Limits
 from sitegen.pith.report import InputReport, Verdict, printable, report_document
+from sitegen.pith.sshsig import load_private_key, load_public_key
 from sitegen.pith.verify import (
     check_message,
     rejected_report,
@@ -48,6 +49,7 @@ EXIT_NOT_VERIFIED = 1
 EXIT_CANNOT_RUN = 2
 
 REGISTRY_MANIFEST = "https://pith.science/pith-mirrors.json"
+_Key = TypeVar("_Key")
 
 _LABEL = {
     Verdict.VERIFIED: "verified",
@@ -134,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         help="swap: replace the whole site at once (default, or site.yaml's publish:); "
         "patch: move a small rebuild's new files into the live site one by one; see docs/deploy.md",
     )
+    _add_sign_argument(build)
     build.add_argument(
         "--shard",
         type=_shard,
@@ -153,8 +156,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("--quiet", action="store_true", help="no per-input lines")
     merge.add_argument("--strict", action="store_true", help="also exit 1 on warnings")
+    _add_sign_argument(merge)
     _add_operator_commands(commands)
     return parser
+
+
+def _add_sign_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sign-manifest",
+        type=Path,
+        metavar="KEY",
+        help="sign SHA256SUMS into SHA256SUMS.sig with this unencrypted OpenSSH Ed25519 private key "
+        "(the mirror operator's own; `check --operator-key` and `ssh-keygen -Y verify` check it)",
+    )
+
+
+def _key_file(path: Path | None, load: Callable[[bytes], _Key]) -> _Key | None:
+    """The operator key in ``path`` (``--sign-manifest``, ``--operator-key``), read before any work starts."""
+    if path is None:
+        return None
+    try:
+        return load(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}", check="operator.key") from exc
+    except SignatureError as exc:
+        raise ConfigError(str(path), "", exc.detail, check="operator.key") from exc
 
 
 def _shard(text: str) -> Shard:
@@ -215,6 +241,13 @@ def _add_operator_commands(commands: argparse._SubParsersAction[_Parser]) -> Non
         help="your keyring directory (default: content/keys)",
     )
     _add_fetch_arguments(check)
+    check.add_argument(
+        "--operator-key",
+        type=Path,
+        metavar="FILE",
+        help="the mirror operator's ssh-ed25519 public key (a .pub or allowed_signers line): "
+        "SHA256SUMS.sig must be its signature of SHA256SUMS",
+    )
     check.add_argument(
         "--workers", type=int, default=8, help="downloads in flight at once over HTTP (default: 8)"
     )
@@ -357,6 +390,7 @@ def _run_build(args: argparse.Namespace) -> int:
                 shard=args.shard,
                 full_report=full,
                 publish=None if args.publish is None else Publish(args.publish),
+                sign_with=_key_file(args.sign_manifest, load_private_key),
             )
         finally:
             progress.close()
@@ -366,7 +400,14 @@ def _run_build(args: argparse.Namespace) -> int:
 
 def _run_merge(args: argparse.Namespace) -> int:
     with _full_report(args) as full:
-        return _finish(args, merge_shards(args.shards, args.content, args.out, full_report=full), "", full)
+        merged = merge_shards(
+            args.shards,
+            args.content,
+            args.out,
+            full_report=full,
+            sign_with=_key_file(args.sign_manifest, load_private_key),
+        )
+        return _finish(args, merged, "", full)
 
 
 @contextlib.contextmanager
@@ -561,7 +602,9 @@ def _run_check(args: argparse.Namespace) -> int:
         allow_redirect_hosts=_redirect_hosts(args),
         workers=args.workers,
     )
-    result = check_site(args.site, keyring, options)
+    result = check_site(
+        args.site, keyring, options, operator_key=_key_file(args.operator_key, load_public_key)
+    )
     for problem in result.problems:
         print(f"FAIL {printable(str(problem))}", file=sys.stderr)
     for note in result.notes:

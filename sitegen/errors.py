@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "OutputError",
     "ParseError",
+    "SignatureError",
     "SitegenError",
 ]
 
@@ -76,3 +77,11 @@ class OutputError(SitegenError, OSError):
 
     def __str__(self) -> str:
         return self.detail
+
+
+class SignatureError(SitegenError, ValueError):
+    """An operator key or signature is malformed, or the signature does not match (the detail says which)."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)

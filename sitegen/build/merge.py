@@ -31,16 +31,22 @@ from sitegen.build.pipeline import (
 from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 from sitegen.errors import InputError, OutputError
 from sitegen.fs.staging import StagedSite, link_or_copy, refuse_unsafe_target
+from sitegen.pith.sshsig import OperatorKey
 from sitegen.site.shard import Shard
 
 __all__ = ["merge_shards"]
 
 
 def merge_shards(
-    shard_dirs: Sequence[Path], content: Path, out: Path, *, full_report: IO[bytes] | None = None
+    shard_dirs: Sequence[Path],
+    content: Path,
+    out: Path,
+    *,
+    full_report: IO[bytes] | None = None,
+    sign_with: OperatorKey | None = None,
 ) -> BuildResult:
     """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``
-    (``full_report``: as for ``build_site``).
+    (``full_report``, ``sign_with``: as for ``build_site``).
 
     Raises:
         InputError: a shard is missing, repeated, or was built from other content
@@ -81,6 +87,7 @@ def merge_shards(
                 collected,
                 jobs=default_jobs(),
                 full_report=full_report,
+                sign_with=sign_with,
             )
             result.files_written += site.files_written
             site.commit()

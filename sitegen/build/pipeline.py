@@ -10,8 +10,11 @@ written into a staging directory and swapped in at the end (see ``output.py``).
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import json
+import mmap
 import multiprocessing
 import os
 import shutil
@@ -39,7 +42,7 @@ from sitegen.build.paper_job import (
 )
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.build.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
-from sitegen.errors import InputError, OutputError, ParseError, SitegenError
+from sitegen.errors import InputError, OutputError, ParseError, SignatureError, SitegenError
 from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.fs.staging import (
     HELD_DIR,
@@ -52,6 +55,9 @@ from sitegen.fs.staging import (
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
 from sitegen.pith.report import REPORT_SCHEMA, SITE_REPORT_SCHEMA, InputReport, Verdict
+from sitegen.pith.sshsig import SIGNATURE_SUFFIX, OperatorKey
+from sitegen.pith.sshsig import sign as sign_manifest
+from sitegen.pith.sshsig import verify as verify_manifest_signature
 from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 from sitegen.render import paper_rows
 from sitegen.render.mirror_files import mirror_files, no_host_warning
@@ -59,6 +65,7 @@ from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
+from sitegen.site.manifest_bins import OWNER_MARK, bin_of, owner_line, paper_bin, prefix_length
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
     alias_path_text,
@@ -88,6 +95,7 @@ __all__ = [
 
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
+MANIFEST_SIGNATURE = MANIFEST_NAME + SIGNATURE_SUFFIX
 REPORT_NAME = "verification-report.json"
 ALIASES_SCHEMA = "pith-sitegen/aliases/v1"
 
@@ -221,6 +229,8 @@ class Collected:
         if outcome.summary is not None and outcome.summary.verdict is not Verdict.VERIFIED:
             self.held.add(len(self.summaries), manifest)  # listed once its files are placed
             manifest = b""
+        elif manifest and outcome.summary is not None:
+            manifest = owner_line(outcome.summary.suffix).encode("ascii") + manifest
         self.streams.manifest.write(manifest)
         self.manifest_end += len(manifest)
         summary_length = 0 if outcome.summary is None else self.summaries.append(outcome.summary)
@@ -309,6 +319,7 @@ def build_site(
     shard: Shard | None = None,
     full_report: IO[bytes] | None = None,
     publish: Publish | None = None,
+    sign_with: OperatorKey | None = None,
 ) -> BuildResult:
     """Build the site from ``content`` into ``out``; returns every input's (slim) report.
 
@@ -318,6 +329,9 @@ def build_site(
     pages, a log from which ``merge.merge_shards`` finishes the site. ``full_report``
     receives the report of every input with all its checks (the site's own report lists
     only the inputs that are not verified); a build asked for it always runs the site-wide step.
+
+    ``sign_with``: the operator's Ed25519 key, which signs ``SHA256SUMS`` (``SHA256SUMS.sig``);
+    a no-op rebuild is one only when the live signature is that key's.
 
     ``publish`` (default: ``site.yaml``'s, else swap) says how the new site replaces the
     live one. A swap stages the whole tree (reused papers' files as hard links of the
@@ -340,7 +354,8 @@ def build_site(
         BuildCache(out, inputs.files, inputs.config.limits, key, reuse=use_cache and whole) as cache,
         StagedSite(out) as site,
     ):
-        plan = cache.plan(site.target, whole_noop=full_report is None) if whole else None
+        noop = full_report is None and _signed_by(site.target, sign_with)
+        plan = cache.plan(site.target, whole_noop=noop) if whole else None
         if isinstance(plan, CachedBuild):
             result.reports.extend(plan.reports)
             result.warnings = list(plan.warnings)
@@ -362,7 +377,9 @@ def build_site(
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
-                write_site_wide(site, ctx, inputs, collected, jobs=workers, full_report=full_report)
+                write_site_wide(
+                    site, ctx, inputs, collected, jobs=workers, full_report=full_report, sign_with=sign_with
+                )
             else:
                 assert shard is not None
                 _collect_shard(
@@ -393,6 +410,18 @@ def build_site(
             collected.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _signed_by(live: Path, key: OperatorKey | None) -> bool:
+    """Whether the live ``SHA256SUMS.sig`` is ``key``'s signature of the live ``SHA256SUMS`` (or no key is given)."""
+    if key is None:
+        return True
+    try:
+        manifest = (live / MANIFEST_NAME).read_bytes()
+        verify_manifest_signature(key.public_key(), (live / MANIFEST_SIGNATURE).read_bytes(), manifest)
+    except (OSError, SignatureError):
+        return False
+    return True
 
 
 def _collect_whole(
@@ -441,8 +470,10 @@ def write_site_wide(
     *,
     jobs: int,
     full_report: IO[bytes] | None = None,
+    sign_with: OperatorKey | None = None,
 ) -> None:
-    """Everything that depends on more than one input: the one step a whole build and a merge share.
+    """Everything that depends on more than one input: the one step a whole build and a merge share
+    (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``).
 
     The per-paper files are already under ``site`` (those of papers that are not verified
     held apart); ``ctx`` renders a paper again where a duplicate wrote over it. This settles every contested path, places the held files that keep their
@@ -467,7 +498,9 @@ def write_site_wide(
         )
         report.finish(result)
     shutil.rmtree(site.root / HELD_DIR, ignore_errors=True)  # what no claim settlement gave its paper
-    _write_manifest(site, collected, edits)
+    manifest = _write_manifest(site, collected, edits)
+    if sign_with is not None:
+        site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
 
 
@@ -696,6 +729,8 @@ def _write_site_pages(
     orders = _site_orders(spill)
     settled = _settle_claims(spill, orders.claims, result)
     replaced: set[str] = set()
+    for number in settled.rerender:  # first: a paper rendered again rewrites its alias pages too
+        replaced.add(_render_alone(site, ctx, spill[number]))
     for path, numbers in settled.collided.items():
         rel = PurePosixPath(path)
         claimants = [spill[n] for n in numbers]
@@ -704,8 +739,6 @@ def _write_site_pages(
             replaced.add(f"{rel}/")
         replaced.add(f"{rel}/index.html")
         site.write(rel / "index.html", renderer.page("collision.html", rel, path=path, claimants=claimants))
-    for number in settled.rerender:
-        replaced.add(_render_alone(site, ctx, spill[number]))
     _place_held(site, spill, collected.held, settled)
     if settled.unlisted:
         orders = _without(orders, settled.unlisted, spill)
@@ -854,7 +887,7 @@ def _render_alone(site: StagedSite, ctx: PaperContext, summary: PaperSummary) ->
     prefix = f"{directory}/"
     for line in outcome.manifest.splitlines():
         if line[66:].startswith(prefix):
-            site.writer.keep(line[66:], line[:64])
+            site.writer.keep(line[66:], line[:64], owner=summary.suffix)
     return prefix
 
 
@@ -863,12 +896,13 @@ def _place_held(site: StagedSite, spill: SummarySpill, held: HeldManifests, sett
     for index, number in enumerate(held.numbers):
         if number in settled.duplicates:
             continue
-        root = held_root(site.root, spill[number].input)
+        summary = spill[number]
+        root = held_root(site.root, summary.input)
         for line in held.lines(index):
             sha256, rel = line[:64], line[66:]
             if settled.routed(number, rel.rpartition("/")[0]):
                 place_held_file(root, site.root, rel)
-                site.writer.keep(rel, sha256)
+                site.writer.keep(rel, sha256, owner=summary.suffix)
 
 
 def _without(orders: _SiteOrders, numbers: frozenset[int], spill: SummarySpill) -> _SiteOrders:
@@ -1016,30 +1050,82 @@ class _ReportWriter:
 _REPORT_BLOCK = 1 << 20
 
 
-def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdits) -> None:
-    """``SHA256SUMS`` for every other file: per-paper lines in input order, then site-wide files."""
-    path = site.path(PurePosixPath(MANIFEST_NAME))
-    replaced = edits.replaced
-    dirs = tuple(r for r in replaced if r.endswith("/"))
-    dedupe = tuple(f"{d}/" for d in edits.dedupe)
-    seen: set[bytes] = set()
-    manifest = collected.streams.manifest
-    manifest.flush()
-    with path.open("wb") as out:
-        if replaced or dedupe:
-            manifest.seek(0)
-            for raw in manifest:
-                name = raw[66:].decode("utf-8").rstrip("\n")
-                if name in replaced or name.startswith(dirs):
+def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdits) -> bytes:
+    """``SHA256SUMS`` and the bins it lists (``sitegen.site.manifest_bins``): every other file, a
+    paper's files in the bin of its suffix (per-paper lines in input order, then the ones the
+    site-wide step listed), site-wide files in the bins of their directories; returns ``SHA256SUMS``."""
+    length = prefix_length(len(collected.summaries))
+    listed = _ListedLines(edits)
+    stream = collected.streams.manifest
+    stream.flush()
+    blocks: dict[str, list[tuple[int, int]]] = {}
+    """Per bin: the byte ranges of the stream holding its papers' lines, in input order."""
+    with contextlib.ExitStack() as stack:
+        view: bytes | mmap.mmap = b""
+        if collected.manifest_end:
+            view = stack.enter_context(
+                mmap.mmap(stream.fileno(), collected.manifest_end, access=mmap.ACCESS_READ)
+            )
+        for suffix, start, end in _owned_blocks(view):
+            blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
+        written: dict[str, list[str]] = {}
+        owner: str | None = None
+        for line in site.writer.manifest().splitlines():
+            if line.startswith(OWNER_MARK):
+                owner = line[1:] or None
+            else:
+                written.setdefault(bin_of(line[66:], owner, length), []).append(line)
+        sums: list[str] = []
+        for name in sorted(blocks.keys() | written.keys()):
+            lines = [line for start, end in blocks.get(name, ()) for line in listed.kept(view[start:end])]
+            lines.extend(written.get(name, ()))
+            if not lines:
+                continue
+            data = "".join(f"{line}\n" for line in lines).encode("utf-8")
+            site.write(PurePosixPath(name), data)
+            sums.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+    manifest = "".join(sums).encode("utf-8")
+    with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
+        out.write(manifest)
+    return manifest
+
+
+def _owned_blocks(view: bytes | mmap.mmap) -> Iterator[tuple[str, int, int]]:
+    """The papers' blocks of the manifest stream: (suffix, first byte of its lines, end), in order.
+
+    ``Collected.add`` starts each verified paper's lines with its owner line."""
+    mark = OWNER_MARK.encode("ascii")
+    at = 0
+    while at < len(view):
+        if view[at : at + 1] != mark:
+            raise OutputError(f"the manifest stream has a paper's lines without its owner at byte {at}")
+        lines_start = view.find(b"\n", at) + 1
+        following = view.find(b"\n" + mark, lines_start - 1)
+        end = len(view) if following < 0 else following + 1
+        yield bytes(view[at + 1 : lines_start - 1]).decode("ascii"), lines_start, end
+        at = end
+
+
+class _ListedLines:
+    """Which per-paper lines stay in the manifest: not those of files a collision page replaced,
+    and a line a duplicate repeats only once."""
+
+    def __init__(self, edits: _ManifestEdits) -> None:
+        self._replaced = edits.replaced
+        self._dirs = tuple(r for r in edits.replaced if r.endswith("/"))
+        self._dedupe = tuple(f"{d}/" for d in edits.dedupe)
+        self._seen: set[str] = set()
+
+    def kept(self, block: bytes) -> Iterator[str]:
+        for line in block.decode("utf-8").splitlines():
+            name = line[66:]
+            if name in self._replaced or name.startswith(self._dirs):
+                continue
+            if self._dedupe and name.startswith(self._dedupe):
+                if line in self._seen:
                     continue
-                if dedupe and name.startswith(dedupe):
-                    if raw in seen:
-                        continue
-                    seen.add(raw)
-                out.write(raw)
-        else:  # nothing gave way to a collision page: every line stays
-            copy_range(manifest.fileno(), out, 0, collected.manifest_end)
-        out.write(site.writer.manifest().encode("utf-8"))
+                self._seen.add(line)
+            yield line
 
 
 def _write_integrity_paths(
@@ -1113,7 +1199,7 @@ def _write_integrity_paths(
         _, _, rel, suffix, sha256 = order_texts(key[:-4])
         own = paper_dir_text(suffix)
         if settled.routed(number, own):  # else the paper's files are not at its own path
-            site.link(f"{own}/integrity.json", rel, sha256)
+            site.link(f"{own}/integrity.json", rel, sha256, owner=suffix)
 
 
 def _endpoint_key(rel: str, name: str, suffix: str, sha256: str, number: int) -> bytes:

@@ -47,7 +47,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from sitegen.build.paper_job import PaperSummary, paper_summary
 from sitegen.commands.http import FetchError, FetchOptions, fetch_url
-from sitegen.errors import BuildError, InputError
+from sitegen.errors import BuildError, InputError, SignatureError
 from sitegen.fs.sources import read_beneath
 from sitegen.fs.staging import safe_join
 from sitegen.pith.canonical import canonical_sha256_hex, sha256_hex
@@ -55,13 +55,17 @@ from sitegen.pith.keys import Keyring
 from sitegen.pith.numbers import pith_suffix
 from sitegen.pith.parse import Limits, ParsedState
 from sitegen.pith.report import Verdict
+from sitegen.pith.sshsig import SIGNATURE_SUFFIX, OperatorPublicKey
+from sitegen.pith.sshsig import verify as verify_ssh_signature
 from sitegen.pith.verify import verify_state_bytes
 from sitegen.render.search_index import RECORD_FIELDS
 from sitegen.render.templates import VERDICT_WORDS, html_text
+from sitegen.site.manifest_bins import is_bin
 
 __all__ = ["AuditResult", "Problem", "ReadOptions", "check_site"]
 
 MANIFEST = "SHA256SUMS"
+OPERATOR_SIGNATURE = MANIFEST + SIGNATURE_SUFFIX
 _PAPER_PATH = re.compile(r"pith/([A-Z2-7]{26})/([^/]+)")
 _INDEX_PAGE = re.compile(r"index\.html|papers/[0-9]+/index\.html")
 _SEARCH_PAPERS = re.compile(r"search/papers/[0-9]+\.json")
@@ -308,15 +312,16 @@ def _is_safe(path: str) -> bool:
     return not path.startswith("/") and "//" not in path
 
 
-def _parse_manifest(text: str, result: AuditResult) -> dict[str, str]:
-    """Path to digest of each line; a line naming a path that could leave the site is a problem."""
+def _parse_manifest(text: str, result: AuditResult, name: str = MANIFEST) -> dict[str, str]:
+    """Path to digest of each line of ``SHA256SUMS`` or one of its bins (``name``); a line naming
+    a path that could leave the site is a problem."""
     entries: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         path = line[66:]
         if len(line) <= 66 or line[64:66] != "  " or not _is_safe(path):
             result.problems.append(
                 Problem(
-                    path=MANIFEST,
+                    path=name,
                     check="manifest.line",
                     detail=f"line {number} is not '<sha256>  <safe path>'",
                 )
@@ -324,6 +329,58 @@ def _parse_manifest(text: str, result: AuditResult) -> dict[str, str]:
             continue
         entries[path] = line[:64]
     return entries
+
+
+def _with_bins(read: _Read, top: dict[str, str], result: AuditResult, workers: int) -> dict[str, str]:
+    """Every file ``SHA256SUMS`` lists, through its bins (``sitegen.site.manifest_bins``): a bin
+    whose bytes are not the ones ``SHA256SUMS`` names is a problem, and its lines are not used."""
+    listed = {rel: digest for rel, digest in top.items() if not is_bin(rel)}
+    for rel, data in sorted(_read_all(read, sorted(filter(is_bin, top)), workers)):
+        result.files += 1
+        if isinstance(data, _Unread):
+            prefix = "missing" if data.missing else "not checked"
+            result.problems.append(
+                Problem(path=rel, check="manifest.sha256", detail=f"{prefix}: {data.detail}")
+            )
+        elif (digest := hashlib.sha256(data).hexdigest()) != top[rel]:
+            result.problems.append(
+                Problem(
+                    path=rel,
+                    check="manifest.sha256",
+                    detail=f"expected {top[rel]} (SHA256SUMS), got {digest} (served); its lines are not used",
+                )
+            )
+        else:
+            listed.update(_parse_manifest(data.decode("utf-8", errors="replace"), result, rel))
+    return listed
+
+
+def _check_operator_signature(
+    read: _Read, manifest: bytes, key: OperatorPublicKey | None, result: AuditResult
+) -> None:
+    """``SHA256SUMS.sig`` must be the operator key's signature of the ``SHA256SUMS`` served."""
+    signature = _read(read, OPERATOR_SIGNATURE)
+    if key is None:
+        if not isinstance(signature, _Unread):
+            result.notes.append(f"{OPERATOR_SIGNATURE} is served but not checked: pass --operator-key")
+        return
+    if isinstance(signature, _Unread):
+        result.problems.append(
+            Problem(
+                path=OPERATOR_SIGNATURE,
+                check="operator.signature",
+                detail=f"cannot be read: {signature.detail}",
+            )
+        )
+        return
+    try:
+        verify_ssh_signature(key, signature, manifest)
+    except SignatureError as exc:
+        result.problems.append(
+            Problem(path=OPERATOR_SIGNATURE, check="operator.signature", detail=exc.detail)
+        )
+    else:
+        result.notes.append(f"{MANIFEST} is signed by the operator key given ({OPERATOR_SIGNATURE})")
 
 
 def _base_path(files: dict[str, bytes]) -> str:
@@ -566,8 +623,15 @@ def _keep(rel: str, data: bytes, view: _SiteView, links: dict[str, list[str]]) -
         view.search.extend(_search_records(data))
 
 
-def check_site(location: str, keyring: Keyring, options: ReadOptions | None = None) -> AuditResult:
-    """Audit the site at a directory or http(s) URL.
+def check_site(
+    location: str,
+    keyring: Keyring,
+    options: ReadOptions | None = None,
+    *,
+    operator_key: OperatorPublicKey | None = None,
+) -> AuditResult:
+    """Audit the site at a directory or http(s) URL; with ``operator_key``, its ``SHA256SUMS``
+    must carry that key's signature (``SHA256SUMS.sig``).
 
     Raises:
         InputError: the location is neither, or its ``SHA256SUMS`` cannot be read.
@@ -578,12 +642,15 @@ def check_site(location: str, keyring: Keyring, options: ReadOptions | None = No
     if isinstance(manifest, _Unread):
         raise InputError(f"{location.rstrip('/')}/{MANIFEST}", manifest.detail, check="manifest.read")
     result = AuditResult(manifest_sha256=hashlib.sha256(manifest).hexdigest())
-    listed = _parse_manifest(manifest.decode("utf-8", errors="replace"), result)
+    workers = 1 if root is not None else max(1, options.workers)
+    _check_operator_signature(read, manifest, operator_key, result)
+    top = _parse_manifest(manifest.decode("utf-8", errors="replace"), result)
+    listed = _with_bins(read, top, result, workers)
     view = _SiteView(files={}, shown={}, search=[])
     links: dict[str, list[str]] = {}
     present = set(listed)
     digest_problems: dict[str, Problem] = {}  # files finish in any order; reported in path order
-    for rel, data in _read_all(read, sorted(listed), 1 if root is not None else max(1, options.workers)):
+    for rel, data in _read_all(read, sorted(listed), workers):
         result.files += 1
         if isinstance(data, _Unread):
             prefix = "missing" if data.missing else "not checked"
@@ -602,7 +669,7 @@ def check_site(location: str, keyring: Keyring, options: ReadOptions | None = No
         _keep(rel, data, view, links)
     result.problems.extend(digest_problems[rel] for rel in sorted(digest_problems))
     if root is not None:
-        for rel in sorted(set(_walk(root)) - set(listed) - {MANIFEST}):
+        for rel in sorted(set(_walk(root)) - set(listed) - set(top) - {MANIFEST, OPERATOR_SIGNATURE}):
             result.problems.append(
                 Problem(path=rel, check="manifest.extra", detail="not listed in SHA256SUMS")
             )

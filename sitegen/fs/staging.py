@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitegen.errors import BuildError, OutputError, SitegenError
+from sitegen.site.manifest_bins import is_bin, owner_line
 
 __all__ = [
     "HELD_DIR",
@@ -51,6 +52,7 @@ __all__ = [
     "file_sha256",
     "held_root",
     "link_or_copy",
+    "listed_files",
     "manifest_paths",
     "place_held_file",
     "refuse_unsafe_target",
@@ -169,8 +171,9 @@ class TreeWriter:
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {text}\n")
         self.seconds += time.perf_counter() - started
 
-    def link(self, source: str, rel: str, sha256: str) -> None:
-        """Put the file at ``source`` (a path, holding bytes whose SHA-256 is ``sha256``) at ``rel`` too.
+    def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
+        """Put the file at ``source`` (a path, holding bytes whose SHA-256 is ``sha256``) at ``rel`` too;
+        ``owner``: the suffix of the paper it belongs to, for the manifest's bins.
 
         A hard link (see ``link_or_copy``): no byte is read or written, which matters for
         a file served under a second name for every paper.
@@ -184,7 +187,7 @@ class TreeWriter:
         except OSError as exc:
             raise OutputError(f"{path}: cannot link {source}: {exc.strerror or exc}") from exc
         self.count += 1
-        self._lines.append(f"{sha256}  {rel}\n")
+        self._lines.append(_line(sha256, rel, owner))
         self.seconds += time.perf_counter() - started
 
     def _make_parent(self, text: str) -> None:
@@ -201,12 +204,13 @@ class TreeWriter:
         self.count += 1
         self._lines.append(f"{sha256 or file_sha256(safe_join(self.root, rel))}  {rel}\n")
 
-    def keep(self, rel: PurePosixPath | str, sha256: str) -> None:
+    def keep(self, rel: PurePosixPath | str, sha256: str, *, owner: str | None = None) -> None:
         """Add the ``SHA256SUMS`` line of a file already in place elsewhere (not written, not counted)."""
-        self._lines.append(f"{sha256}  {rel}\n")
+        self._lines.append(_line(sha256, rel, owner))
 
     def manifest(self) -> str:
-        """The ``SHA256SUMS`` lines of the files written so far, in write order."""
+        """The ``SHA256SUMS`` lines of the files written so far, in write order; a file that belongs
+        to a paper is enclosed in owner lines (``sitegen.site.manifest_bins.owner_line``)."""
         return "".join(self._lines)
 
     def mark(self) -> tuple[int, int]:
@@ -221,6 +225,11 @@ class TreeWriter:
         """List files another process wrote under ``root`` as if they had been written at line ``at``."""
         self._lines[at:at] = lines
         self.count += files
+
+
+def _line(sha256: str, rel: PurePosixPath | str, owner: str | None) -> str:
+    line = f"{sha256}  {rel}\n"
+    return line if owner is None else f"{owner_line(owner)}{line}{owner_line(None)}"
 
 
 class ForkedStep:
@@ -539,7 +548,7 @@ class StagedSite:
                 return
         self.writer.write(rel, data)
 
-    def link(self, source: str, rel: str, sha256: str) -> None:
+    def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
         """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).
 
         When patching, a ``source`` this build did not stage is the live one, unchanged;
@@ -551,9 +560,9 @@ class StagedSite:
             staged = f"{self.target}/{source}"
             _refuse_unsafe(rel)
             if _same_file(staged, f"{self.target}/{rel}"):
-                self.writer.keep(rel, sha256)
+                self.writer.keep(rel, sha256, owner=owner)
                 return
-        self.writer.link(staged, rel, sha256)
+        self.writer.link(staged, rel, sha256, owner=owner)
 
     @property
     def files_written(self) -> int:
@@ -718,7 +727,7 @@ class StagedSite:
     def _stage_the_rest(self) -> None:
         """Hard-link into the staging tree every file of the new ``SHA256SUMS`` this build did not
         write (patching was not possible, so the whole tree is swapped in after all)."""
-        kept = [rel for rel in _listed(self.root) if not os.path.lexists(os.path.join(self.root, rel))]
+        kept = [rel for rel in listed_files(self.root) if not os.path.lexists(os.path.join(self.root, rel))]
         if not self.link_from_live(kept):
             raise OutputError(f"{self.target}: cannot link the files this build keeps into {self.root}")
         self._stale = None
@@ -760,16 +769,26 @@ class StagedSite:
 
 def manifest_paths(lines: Iterable[str]) -> Iterator[str]:
     """The paths of ``SHA256SUMS`` lines (``<64 hex>  <path>``); other lines are skipped."""
+    for path, _ in _manifest_entries(lines):
+        yield path
+
+
+def listed_files(root: Path) -> dict[str, str]:
+    """Every file ``root/SHA256SUMS`` lists, by path, with the SHA-256 listed: its bins and the
+    files each bin lists (``sitegen.site.manifest_bins``)."""
+    with open(root / "SHA256SUMS", encoding="utf-8") as listing:
+        listed = dict(_manifest_entries(listing))
+    for rel in [rel for rel in listed if is_bin(rel)]:
+        with open(safe_join(root, PurePosixPath(rel)), encoding="utf-8") as listing:
+            listed.update(_manifest_entries(listing))
+    return listed
+
+
+def _manifest_entries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     for line in lines:
         line = line.rstrip("\n")
         if len(line) > 66 and line[64:66] == "  ":
-            yield line[66:]
-
-
-def _listed(root: Path) -> Iterator[str]:
-    """The paths ``root/SHA256SUMS`` lists."""
-    with open(root / "SHA256SUMS", encoding="utf-8") as listing:
-        yield from manifest_paths(listing)
+            yield line[66:], line[:64]
 
 
 def _prune(root: str, live: str, stale: frozenset[str]) -> list[str]:

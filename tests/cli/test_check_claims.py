@@ -7,7 +7,6 @@ listed file matches again, and expects exit 1 with a line naming what was found.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import pytest
 
 from tests.cli.helpers import run_cli
 from tests.conftest import ROOT
+from tests.e2e.sitebuild import reseal
 
 GOLDEN = ROOT / "tests" / "golden"
 KEYS = GOLDEN / "content" / "keys"
@@ -31,16 +31,6 @@ MADE_UP = "AAAAAAAAAAAAAAAAAAAAAAAAAA"
 def site(tmp_path: Path) -> Path:
     """A fresh copy of the golden site."""
     return Path(shutil.copytree(GOLDEN / "site", tmp_path / "site"))
-
-
-def reseal(site: Path, *added: str) -> None:
-    """Rewrite SHA256SUMS to the files' current bytes, listing ``added`` paths too (as a tamperer would)."""
-    sums = site / "SHA256SUMS"
-    paths = [line[66:] for line in sums.read_text(encoding="utf-8").splitlines()] + list(added)
-    sums.write_text(
-        "".join(f"{hashlib.sha256((site / p).read_bytes()).hexdigest()}  {p}\n" for p in paths),
-        encoding="utf-8",
-    )
 
 
 def edit(path: Path, old: str, new: str) -> None:

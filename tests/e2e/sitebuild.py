@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sitegen.pith.numbers import is_suffix
+from sitegen.site.manifest_bins import is_bin
 from tests.conftest import ROOT
 from tests.synth import SigningKey, dump_state, restate_hash
 
@@ -51,6 +53,53 @@ def build(content: Path, out: Path, *args: str) -> subprocess.CompletedProcess[s
     return subprocess.run(
         cli_command(content, out, *args), capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
     )
+
+
+def manifest_digests(site: Path) -> dict[str, str]:
+    """Every file ``SHA256SUMS`` lists, through its bins, with the listed SHA-256; a path listed twice fails."""
+    listed: dict[str, str] = {}
+    top = (site / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    for line in top:
+        listed[line[66:]] = line[:64]
+        assert is_bin(line[66:]), f"SHA256SUMS lists {line[66:]}, not a bin"
+        for entry in (site / line[66:]).read_text(encoding="utf-8").splitlines():
+            assert entry[66:] not in listed, f"{entry[66:]} is listed twice"
+            listed[entry[66:]] = entry[:64]
+    return listed
+
+
+def assert_manifest_lists_the_tree(site: Path) -> None:
+    """``SHA256SUMS`` and its bins list every other file exactly once, with its real digest, and each
+    paper's own files in the bin of its suffix."""
+    files = tree(site)
+    del files["SHA256SUMS"]
+    files.pop("SHA256SUMS.sig", None)
+    assert manifest_digests(site) == {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    for line in (site / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        for entry in (site / line[66:]).read_text(encoding="utf-8").splitlines():
+            parts = entry[66:].split("/")
+            if parts[0] == "pith" and is_suffix(parts[1]):
+                bin_prefix = line[66:].removeprefix("sums/pith-").removesuffix(".sha256")
+                assert parts[1].startswith(bin_prefix) and bin_prefix, (
+                    f"{entry[66:]} is listed in {line[66:]}"
+                )
+
+
+def reseal(site: Path, *added: str) -> None:
+    """Rewrite the bins and ``SHA256SUMS`` to the files' current bytes, listing ``added`` paths too
+    (in the site-wide bin), as a tamperer who controls the host would."""
+
+    def lines(paths: list[str]) -> str:
+        return "".join(f"{hashlib.sha256((site / p).read_bytes()).hexdigest()}  {p}\n" for p in paths)
+
+    sums = site / "SHA256SUMS"
+    bins = [line[66:] for line in sums.read_text(encoding="utf-8").splitlines()]
+    for name in bins:
+        paths = [line[66:] for line in (site / name).read_text(encoding="utf-8").splitlines()]
+        (site / name).write_text(
+            lines(paths + (list(added) if name == "sums/site.sha256" else [])), encoding="utf-8"
+        )
+    sums.write_text(lines(bins), encoding="utf-8")
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sitegen.pith.canonical import canonical_bytes
 from tests.conftest import SEED_PATH
-from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tree
+from tests.e2e.sitebuild import SEED_SUFFIX, assert_manifest_lists_the_tree, build, report_entries
 from tests.synth import SigningKey
 
 FINDING = {
@@ -60,15 +60,6 @@ def _integrity_file(key: SigningKey, arxiv_id: str, *, break_signature: bool = F
     return json.dumps(document).encode("utf-8")
 
 
-def _manifest_matches(out: Path) -> None:
-    """SHA256SUMS lists every other file of the site exactly once, with its real digest."""
-    files = tree(out)
-    lines = files.pop("SHA256SUMS").decode("utf-8").splitlines()
-    listed = {line[66:]: line[:64] for line in lines}
-    assert len(listed) == len(lines)
-    assert listed == {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-
-
 def test_signed_integrity_files_are_verified_and_shown_beside_their_paper(
     make_content: Callable[..., Path],
     new_paper: Callable[..., bytes],
@@ -109,7 +100,7 @@ def test_signed_integrity_files_are_verified_and_shown_beside_their_paper(
     assert "Integrity file <code>" not in (out / "pith" / other / "index.html").read_text(encoding="utf-8")
     verification = (out / "verification" / "index.html").read_text(encoding="utf-8")
     assert "<code>integrity/2607.00003.json</code>" in verification
-    _manifest_matches(out)
+    assert_manifest_lists_the_tree(out)
 
 
 def test_paper_page_shows_findings_claims_references_and_verdict_fields(

@@ -19,7 +19,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import SEED_PATH
-from tests.e2e.sitebuild import SEED_SUFFIX, build, fixed_key, report_entries, tamper, tree
+from tests.e2e.sitebuild import (
+    SEED_SUFFIX,
+    assert_manifest_lists_the_tree,
+    build,
+    fixed_key,
+    report_entries,
+    tamper,
+    tree,
+)
 from tests.synth import SigningKey, dump_state, resign_state
 
 SEED_NAME = "states/seed.state.json"
@@ -115,7 +123,7 @@ def test_a_copy_that_is_not_verified_gets_nothing_at_the_seeds_paths(
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.count(f"pith/{SEED_SUFFIX}/") == 1, "the copy is listed as a second paper"
     assert not (out / ".held").exists()
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
 
 
 def test_a_byte_identical_duplicate_is_one_paper(
@@ -132,7 +140,7 @@ def test_a_byte_identical_duplicate_is_one_paper(
         f"they are one paper, shown from {SEED_NAME}"
     ) in proc.stderr
     assert " 1 papers" in proc.stderr.splitlines()[-1] or " 1 paper" in proc.stderr.splitlines()[-1]
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
     assert build(content, tmp_path / "strict", "--strict").returncode == 1
 
 
@@ -156,7 +164,7 @@ def test_a_verified_copy_with_other_unsigned_fields_is_the_same_paper(
         f"states/z-copy.state.json: input.same_record: holds the same signed record as {SEED_NAME}"
     ) in proc.stderr
     assert "Somebody Else" not in (out / "index.html").read_text(encoding="utf-8")
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
 
 
 def test_a_stranger_claiming_the_seeds_arxiv_id_keeps_only_its_own_page(
@@ -175,7 +183,7 @@ def test_a_stranger_claiming_the_seeds_arxiv_id_keeps_only_its_own_page(
     squat_suffix = report_entries(out)["states/squat.state.json"]["pith_number"].rsplit(":", 1)[1]
     page = (out / "pith" / squat_suffix / "index.html").read_text(encoding="utf-8")
     assert "A squatter" in page and 'name="robots" content="noindex' in page
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
 
 
 def test_two_verified_papers_naming_one_arxiv_id_share_a_collision_page_there(
@@ -198,7 +206,7 @@ def test_two_verified_papers_naming_one_arxiv_id_share_a_collision_page_there(
     )
     html = (out / "arxiv" / "2607.01083" / "index.html").read_text(encoding="utf-8")
     assert "More than one paper claims" in html and "Another record of the same id" in html
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
 
 
 def test_an_endpoint_naming_the_seeds_integrity_path_is_not_served(
@@ -221,7 +229,7 @@ def test_an_endpoint_naming_the_seeds_integrity_path_is_not_served(
     assert (
         "states/other.state.json: current.graph_snapshots.integrity.endpoint: integrity.path:" in proc.stderr
     )
-    _assert_manifest_lists_the_tree(out)
+    assert_manifest_lists_the_tree(out)
 
 
 @pytest.mark.parametrize(
@@ -247,13 +255,4 @@ def test_an_alias_under_a_page_file_never_stops_the_build(
     out, proc = built.out, built.proc
     assert proc.returncode in (0, 1), proc.stderr
     _assert_seed_served(out, seed_alone)
-    _assert_manifest_lists_the_tree(out)
-
-
-def _assert_manifest_lists_the_tree(out: Path) -> None:
-    """SHA256SUMS lists every other file exactly once (nothing held back, nothing listed twice)."""
-    files = tree(out)
-    lines = files.pop("SHA256SUMS").decode("utf-8").splitlines()
-    listed = [line[66:] for line in lines]
-    assert len(listed) == len(set(listed)), "a path is listed twice"
-    assert sorted(listed) == sorted(files)
+    assert_manifest_lists_the_tree(out)

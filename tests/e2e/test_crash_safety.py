@@ -24,7 +24,7 @@ import pytest
 from sitegen.build.pipeline import build_site
 from sitegen.errors import OutputError
 from tests.conftest import ROOT
-from tests.e2e.sitebuild import build_command, file_hashes
+from tests.e2e.sitebuild import build_command, file_hashes, manifest_digests
 from tests.synth import SigningKey, dump_state, make_state
 
 PAPERS = 40
@@ -50,12 +50,8 @@ def _content(root: Path, seed_state: dict[str, Any], titles: str, papers: int = 
 
 
 def _assert_complete(site: Path, snapshot: dict[str, str]) -> None:
-    """The site's SHA256SUMS lists exactly its other files, each with its hash."""
-    listed = {}
-    for line in (site / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-        digest, name = line.split("  ", 1)
-        listed[name] = digest
-    assert listed == {k: v for k, v in snapshot.items() if k != "SHA256SUMS"}
+    """The site's SHA256SUMS and its bins list exactly its other files, each with its hash."""
+    assert manifest_digests(site) == {k: v for k, v in snapshot.items() if k != "SHA256SUMS"}
 
 
 def _run(content: Path, out: Path) -> subprocess.CompletedProcess[str]:

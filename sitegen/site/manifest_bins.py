@@ -1,0 +1,131 @@
+"""The site's manifest in hashed bins (layer 2, pure): which bin lists which file.
+
+A whole-site ``SHA256SUMS`` grows with the mirror (about 1.7 KB a paper), so one new paper
+would change a file of hundreds of megabytes at registry scale. Like TUF's hashed-bin
+delegation, the manifest is split:
+
+``SHA256SUMS``
+    one line per bin file, in ``sha256sum -c`` format (``<sha256>  sums/<bin>.sha256``),
+    sorted by bin name;
+``sums/pith-<P>.sha256``
+    the files of every paper whose Pith suffix starts with ``P``, in ``sha256sum -c``
+    format: its own directory, its alias redirect pages and its integrity endpoint;
+``sums/site-<D>.sha256``
+    the site-wide files under ``D``, a top directory whose files grow in number with the
+    mirror (``GROWING_DIRS``; listings get one bin a year, ``site-papers-<YYYY>``), and
+    ``sums/site.sha256`` every other site-wide file.
+
+Pith suffixes are base32 of a SHA-256, so papers spread evenly over the bins. The prefix
+length grows with the corpus (``prefix_length``) so a bin holds about
+``PAPERS_PER_BIN`` papers or fewer: one paper's change rewrites one bin of a few hundred
+lines and ``SHA256SUMS``. When the length grows every bin is renamed, once per 32-fold
+growth of the mirror.
+
+Checking with standard tools, from the site's root::
+
+    sha256sum -c --quiet SHA256SUMS
+    cut -c67- SHA256SUMS | xargs cat | sha256sum -c --quiet
+
+A bin's lines are in the order the build produced them (input order of papers, then
+write order); the order depends only on the inputs, so a bin is the same bytes whenever
+its papers are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sitegen.pith.numbers import is_suffix
+
+__all__ = [
+    "BIN_DIR",
+    "GROWING_DIRS",
+    "OWNER_MARK",
+    "PAPERS_PER_BIN",
+    "bin_of",
+    "is_bin",
+    "owner_line",
+    "paper_bin",
+    "prefix_length",
+    "site_bin",
+]
+
+BIN_DIR = "sums"
+PAPERS_PER_BIN = 256
+"""The most papers a bin holds on average before the prefix grows by one character."""
+_ALPHABET = 32
+OWNER_MARK = "@"
+"""Starts a line, inside the build, naming the paper the lines after it belong to (never published)."""
+_YEAR = re.compile(r"[0-9]{4}")
+GROWING_DIRS = ("aliases", "papers", "search", "sitemaps")
+"""Top directories of site-wide files whose number grows with the mirror: each has a bin."""
+
+
+def prefix_length(papers: int) -> int:
+    """How many leading suffix characters name a paper's bin for a mirror of ``papers`` papers.
+
+    >>> [prefix_length(n) for n in (0, 8_192, 8_193, 262_144, 262_145, 2_500_000)]
+    [1, 1, 2, 2, 3, 3]
+    """
+    length = 1
+    while papers > _ALPHABET**length * PAPERS_PER_BIN:
+        length += 1
+    return length
+
+
+def paper_bin(suffix: str, length: int) -> str:
+    """The bin of a paper's files.
+
+    >>> paper_bin("3BA5MCT6BR2TB6RHXJ5AUL7VXE", 2)
+    'sums/pith-3B.sha256'
+    """
+    return f"{BIN_DIR}/pith-{suffix[:length]}.sha256"
+
+
+def site_bin(path: str) -> str:
+    """The bin of a site-wide file: one per directory that grows with the mirror, listings one per
+    year, and one for everything else (pages, keys, assets, the report).
+
+    >>> [site_bin(p) for p in ("index.html", "search/meta.json", "papers/2026/07/index.html", "keys/index.html")]
+    ['sums/site.sha256', 'sums/site-search.sha256', 'sums/site-papers-2026.sha256', 'sums/site.sha256']
+    """
+    top, _, rest = path.partition("/")
+    year = rest.partition("/")[0]
+    if top == "papers" and _YEAR.fullmatch(year) and "/" in rest:
+        return f"{BIN_DIR}/site-papers-{year}.sha256"
+    if top in GROWING_DIRS and rest:
+        return f"{BIN_DIR}/site-{top}.sha256"
+    return f"{BIN_DIR}/site.sha256"
+
+
+def bin_of(path: str, owner: str | None, length: int) -> str:
+    """The bin listing ``path``: its owner's (the paper that wrote it, when known), the bin of
+    the paper whose directory holds it, else its site-wide bin (a collision page is nobody's).
+
+    >>> bin_of("arxiv/2607.01083/index.html", "3BA5MCT6BR2TB6RHXJ5AUL7VXE", 1)
+    'sums/pith-3.sha256'
+    >>> bin_of("pith/3BA5MCT6BR2TB6RHXJ5AUL7VXE/index.html", None, 1)
+    'sums/pith-3.sha256'
+    >>> bin_of("arxiv/2607.01083/index.html", None, 1)
+    'sums/site.sha256'
+    """
+    if owner is not None:
+        return paper_bin(owner, length)
+    top, _, rest = path.partition("/")
+    if top == "pith" and is_suffix(directory := rest.partition("/")[0]):
+        return paper_bin(directory, length)
+    return site_bin(path)
+
+
+def is_bin(path: str) -> bool:
+    """Whether a path ``SHA256SUMS`` lists is a bin (whose lines list more files).
+
+    >>> is_bin("sums/pith-3B.sha256"), is_bin("index.html")
+    (True, False)
+    """
+    return path.startswith(f"{BIN_DIR}/") and path.endswith(".sha256") and path.count("/") == 1
+
+
+def owner_line(suffix: str | None) -> str:
+    """The line that makes the lines after it ``suffix``'s (or nobody's, for None)."""
+    return f"{OWNER_MARK}{suffix or ''}\n"
