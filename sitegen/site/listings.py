@@ -17,6 +17,7 @@ by suffix, then input order; the registry's records seen so far all carry a UTC 
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from typing import NamedTuple
 
 from sitegen.pith.report import Verdict
 from sitegen.site.urls import LISTINGS_DIR, listing_page_text, month_dir_text
+
+_PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 __all__ = ["ListingEntry", "ListingPage", "ListingPlan", "Month", "plan_listings", "utc_instant"]
 
@@ -51,9 +54,17 @@ def utc_instant(submitted_at: str) -> str | None:
     '2026-06-30T23:30:00.000000'
     >>> utc_instant("1997-07-01")
     '1997-07-01T00:00:00.000000'
+    >>> utc_instant("2026-02-30T00:00:00Z") is None
+    True
     >>> utc_instant("July 2026") is None
     True
     """
+    if _PLAIN_UTC.fullmatch(submitted_at) is not None:  # the registry's own shape: already UTC, to the second
+        try:
+            datetime.fromisoformat(submitted_at)  # a real date and time (no 30 February)
+        except ValueError:
+            return None
+        return submitted_at[:19] + ".000000"
     try:
         moment = datetime.fromisoformat(submitted_at)
         if moment.tzinfo is not None:
@@ -149,31 +160,29 @@ def plan_listings(papers: Iterable[ListingEntry], per_page: int) -> ListingPlan:
     """Put each paper on exactly one page of its month's listing.
 
     Each paper becomes one bytes key that sorts as (UTC instant, suffix, record number) does,
-    so a corpus of a million papers sorts as a list of small bytes objects.
+    so a corpus of a million papers sorts as a list of small bytes objects. Callers pass
+    validated suffixes (base32, as ``paper_dir``'s).
 
     Raises:
-        ValueError: ``per_page`` is not positive, or a suffix is not base32 text.
+        ValueError: ``per_page`` is not positive.
     """
     if per_page < 1:
         raise ValueError(f"papers_per_page: must be at least 1, got {per_page}")
     dated: list[bytes] = []
     undated: list[bytes] = []
-    counts: dict[str, dict[str, int]] = {}
-    for paper in papers:
-        if not (paper.suffix.isascii() and paper.suffix.isalnum()):
-            raise ValueError(f"suffix: not base32 text: {paper.suffix!r}")
-        instant = utc_instant(paper.submitted_at)
-        key = paper.suffix.encode("ascii") + b"\x00" + paper.number.to_bytes(4, "big")
+    tally: dict[tuple[str, str], int] = {}
+    for number, submitted_at, suffix, verdict in papers:
+        instant = utc_instant(submitted_at)
         if instant is None:
-            undated.append(key)
+            undated.append(f"{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"))
             month = ""
         else:
-            dated.append(instant.encode("ascii") + key)
+            dated.append(f"{instant}{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"))
             month = instant[:7]
-        by_verdict = counts.get(month)
-        if by_verdict is None:
-            by_verdict = counts[month] = {v.value: 0 for v in Verdict}
-        by_verdict[paper.verdict] += 1
+        tally[month, verdict] = tally.get((month, verdict), 0) + 1
+    counts: dict[str, dict[str, int]] = {}
+    for (month, verdict), count in sorted(tally.items()):
+        counts.setdefault(month, {v.value: 0 for v in Verdict})[verdict] = count
     dated.sort()
     undated.sort()
     order = array("I", (int.from_bytes(key[-4:], "big") for key in dated))
