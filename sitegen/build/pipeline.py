@@ -65,9 +65,11 @@ from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
+from sitegen.site.listings import ListingEntry, ListingPlan, plan_listings
 from sitegen.site.manifest_bins import OWNER_MARK, bin_of, owner_line, paper_bin, prefix_length
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
+    LISTINGS_DIR,
     alias_path_text,
     integrity_endpoint_path,
     paper_dir,
@@ -744,9 +746,10 @@ def _write_site_pages(
         orders = _without(orders, settled.unlisted, spill)
     ordered = spill.view(orders.newest_first)
     rejected = result.counts()[Verdict.REJECTED.value]
+    plan = plan_listings(_listing_entries(spill, settled.unlisted), config.papers_per_page)
 
     def listings() -> None:
-        _write_index(site, renderer, config, ordered, counts=orders.counts, rejected=rejected)
+        _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
         for rel, data in search_files(ordered):
             site.write(rel, data)
 
@@ -764,6 +767,7 @@ def _write_site_pages(
             spill.view(orders.by_suffix),
             pages,
             result,
+            listing_dirs=plan.directories(),
             verified_papers=orders.counts[Verdict.VERIFIED.value],
         )
     result.papers = len(spill) - len(settled.unlisted)
@@ -928,12 +932,12 @@ def _write_rest(
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
     *,
+    listing_dirs: Sequence[str],
     verified_papers: int,
 ) -> None:
     """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
-    index_pages = max(1, -(-len(ordered) // config.papers_per_page))
     slugs = [m.slug for m, _ in pages]
-    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, index_pages, verified_papers):
+    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, listing_dirs, verified_papers):
         site.write(rel, data)
     if (warning := no_host_warning(config)) is not None:
         result.warnings.append(warning)
@@ -1290,35 +1294,50 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     site.writer.record(rel)
 
 
+def _listing_entries(spill: SummarySpill, unlisted: frozenset[int]) -> Iterator[ListingEntry]:
+    """What the listing plan needs of every listed paper (``_Settled.unlisted`` are not listed)."""
+    for number, (submitted_at, suffix, verdict) in enumerate(
+        spill.fields("submitted_at", "suffix", "verdict")
+    ):
+        if number not in unlisted:
+            yield ListingEntry(number, submitted_at, suffix, verdict)
+
+
 def _write_index(
     site: StagedSite,
     renderer: Renderer,
-    config: SiteConfig,
-    ordered: Sequence[PaperSummary],
+    spill: SummarySpill,
+    plan: ListingPlan,
+    newest_first: Sequence[PaperSummary],
     *,
     counts: dict[str, int],
     rejected: int,
 ) -> None:
-    """The index, ``papers_per_page`` papers a page: ``/``, then ``/papers/2/``, ``/papers/3/``..."""
-    per_page = config.papers_per_page
-    page_count = max(1, -(-len(ordered) // per_page))
-    for number in range(1, page_count + 1):
-        rel = PurePosixPath(".") if number == 1 else PurePosixPath("papers", str(number))
-        out = PurePosixPath("index.html") if number == 1 else rel / "index.html"
-        papers = ordered[(number - 1) * per_page : number * per_page]
-        site.write(
-            out,
-            renderer.page(
-                "index.html",
-                rel,
-                rows=paper_rows.index_rows(papers, root_prefix(rel)),
-                page_number=number,
-                page_count=page_count,
-                total=len(ordered),
-                counts=counts,
-                rejected=rejected,
-            ),
-        )
+    """The listings (``sitegen.site.listings``): ``/`` with the newest ``papers_per_page`` papers,
+    ``/papers/`` with the months, and each month's pages, ``/papers/<YYYY>/<MM>/``, ``.../2/``..."""
+    front = PurePosixPath(".")
+    site.write(
+        PurePosixPath("index.html"),
+        renderer.page(
+            "index.html",
+            front,
+            rows=paper_rows.index_rows(newest_first[: plan.per_page], root_prefix(front)),
+            newest_month=plan.newest_month,
+            total=len(newest_first),
+            counts=counts,
+            rejected=rejected,
+        ),
+    )
+    months = PurePosixPath(LISTINGS_DIR)
+    site.write(
+        months / "index.html",
+        renderer.page("months.html", months, months=plan.months, per_page=plan.per_page),
+    )
+    listed = spill.view(plan.order)
+    for page in plan.pages():
+        rel = PurePosixPath(page.directory)
+        rows = paper_rows.index_rows(listed[page.start : page.end], root_prefix(rel))
+        site.write(rel / "index.html", renderer.page("month.html", rel, page=page, rows=rows))
 
 
 def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) -> list[tuple[PageMeta, str]]:

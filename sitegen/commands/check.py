@@ -67,7 +67,8 @@ __all__ = ["AuditResult", "Problem", "ReadOptions", "check_site"]
 MANIFEST = "SHA256SUMS"
 OPERATOR_SIGNATURE = MANIFEST + SIGNATURE_SUFFIX
 _PAPER_PATH = re.compile(r"pith/([A-Z2-7]{26})/([^/]+)")
-_INDEX_PAGE = re.compile(r"index\.html|papers/[0-9]+/index\.html")
+_INDEX_PAGE = re.compile(r"index\.html|papers/(?:[^/]+/)*index\.html")
+"""The listing pages: ``/`` and every page under ``/papers/`` (the months, each month's pages)."""
 _SEARCH_PAPERS = re.compile(r"search/papers/[0-9]+\.json")
 _VERDICT_CLASS = re.compile(r"verdict-([a-z_]+)")
 _BY_WORD = {words[0]: verdict for verdict, words in VERDICT_WORDS.items()}

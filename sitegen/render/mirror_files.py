@@ -124,13 +124,13 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
 
 
 def _page_urls(
-    config: SiteConfig, by_suffix: Iterable[Searchable], slugs: Sequence[str], index_pages: int
+    config: SiteConfig, by_suffix: Iterable[Searchable], slugs: Sequence[str], listing_dirs: Sequence[str]
 ) -> Iterator[str]:
     """Every page's URL: the site's own pages, then the verified papers' (``by_suffix`` is sorted by
     suffix); pages of papers that are not verified are kept out of search engines' indexes."""
     base = _base(config)
     yield from (f"{base}/", f"{base}/verification/")
-    yield from (f"{base}/papers/{n}/" for n in range(2, index_pages + 1))
+    yield from (f"{base}/{path}/" for path in listing_dirs)
     yield from (f"{base}/{quote(slug)}/" for slug in slugs)
     yield from (f"{base}/pith/{p.suffix}/" for p in by_suffix if p.verdict is Verdict.VERIFIED)
 
@@ -202,12 +202,13 @@ def mirror_files(
     ordered: Sequence[FeedPaper],
     by_suffix: Iterable[Searchable],
     page_slugs: Sequence[str],
-    index_pages: int,
+    listing_dirs: Sequence[str],
     verified_papers: int,
 ) -> Iterator[tuple[PurePosixPath, bytes]]:
     """The files this module describes; ``ordered`` is newest first, as on the index, and
     ``by_suffix`` the same papers sorted by suffix, as the sitemap lists them. The sitemap and the
-    feed hold verified papers only (``verified_papers`` of them).
+    feed hold verified papers only (``verified_papers`` of them); ``listing_dirs`` are the listing
+    pages' directories besides the root (``papers``, then each month's pages).
 
     Only ``ordered``'s first ``FEED_ENTRIES`` are read and ``by_suffix`` is read once, in order,
     so both can be views of papers kept on disk.
@@ -220,7 +221,7 @@ def mirror_files(
     if config.absolute_base is not None:
         base = _base(config)
         robots += f"Sitemap: {base}/sitemap.xml\n"
-        count = 1 + index_pages + len(page_slugs) + verified_papers
-        yield from _sitemaps(base, _page_urls(config, by_suffix, page_slugs, index_pages), count)
+        count = 2 + len(listing_dirs) + len(page_slugs) + verified_papers
+        yield from _sitemaps(base, _page_urls(config, by_suffix, page_slugs, listing_dirs), count)
         yield PurePosixPath("feed.xml"), _feed(config, ordered)
     yield PurePosixPath("robots.txt"), robots.encode("utf-8")

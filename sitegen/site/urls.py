@@ -4,6 +4,10 @@ It follows the reference resolver: ``/pith/<SUFFIX>/`` for a paper, with its
 endpoints beside it, and alias paths ``/pith/<short>/``, ``/arxiv/<id>/`` and
 ``/doi/<doi>/``. Every path built from input text goes through ``safe_relpath``,
 which refuses anything that could leave the output directory.
+
+Listings have stable URLs: ``/papers/`` lists the months, ``/papers/<YYYY>/<MM>/`` (then
+``/papers/<YYYY>/<MM>/2/``, ...) the papers submitted in a month, and ``/papers/undated/``
+those whose submission date cannot be read (``sitegen.site.listings``).
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 __all__ = [
+    "LISTINGS_DIR",
     "PAPER_FILES",
+    "UNDATED",
     "alias_path_text",
     "href",
     "integrity_endpoint_path",
+    "listing_page_text",
+    "month_dir_text",
     "paper_dir",
     "paper_dir_text",
     "root_prefix",
@@ -36,6 +44,11 @@ PAPER_FILES = (
     "digest.bin",
 )
 """Files written beside every paper page."""
+
+LISTINGS_DIR = "papers"
+"""The directory of the listing of months, and of every month's listing beneath it."""
+UNDATED = "undated"
+"""The month directory of papers whose ``submitted_at`` is not a date (``sitegen.site.listings``)."""
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~()+,;=@!$-]{0,199}")
 _MAX_PARTS = 8
@@ -162,3 +175,28 @@ def href(root: str, rel: PurePosixPath | str, *, directory: bool = False) -> str
     if text in ("", "."):
         return root
     return root + quote(text, safe="/") + ("/" if directory else "")
+
+
+def month_dir_text(year: int | None, month: int | None) -> str:
+    """The directory of a month's listing, ``papers/<YYYY>/<MM>``; ``papers/undated`` when either is None.
+
+    >>> month_dir_text(2026, 7)
+    'papers/2026/07'
+    >>> month_dir_text(None, None)
+    'papers/undated'
+    """
+    if year is None or month is None:
+        return f"{LISTINGS_DIR}/{UNDATED}"
+    return f"{LISTINGS_DIR}/{year:04d}/{month:02d}"
+
+
+def listing_page_text(month_dir: str, page: int) -> str:
+    """The directory of page ``page`` (from 1) of the listing in ``month_dir``: the month's own
+    directory for the first page, ``<month_dir>/<page>`` for the others.
+
+    >>> listing_page_text("papers/2026/07", 1)
+    'papers/2026/07'
+    >>> listing_page_text("papers/2026/07", 3)
+    'papers/2026/07/3'
+    """
+    return month_dir if page == 1 else f"{month_dir}/{page}"

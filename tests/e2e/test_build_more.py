@@ -1,4 +1,4 @@
-"""Signed integrity files beside the states, index pagination, two inputs with one Pith number, SHA256SUMS."""
+"""Signed integrity files beside the states, two inputs with one Pith number, SHA256SUMS."""
 
 from __future__ import annotations
 
@@ -130,33 +130,6 @@ def test_paper_page_shows_findings_claims_references_and_verdict_fields(
     assert "A. Author, Some paper · DOI <code>10.1/abc</code> · arXiv <code>1234.5678</code>" in page
 
 
-def test_index_is_paginated_newest_first(
-    make_content: Callable[..., Path],
-    new_paper: Callable[..., bytes],
-    signing_key: SigningKey,
-    tmp_path: Path,
-) -> None:
-    """With papers_per_page 2, five papers make pages /, /papers/2/, /papers/3/, newest first, linked to each other."""
-    states = {
-        f"{n}.state.json": new_paper(
-            signing_key, f"2607.0010{n}", title=f"Paper {n}", submitted_at=f"2026-07-0{n}T00:00:00Z"
-        )
-        for n in range(1, 6)
-    }
-    content = make_content(states, keys=[signing_key], site_yaml="title: T\npapers_per_page: 2\n")
-    out = tmp_path / "site"
-    assert build(content, out).returncode == 0
-    first = (out / "index.html").read_text(encoding="utf-8")
-    second = (out / "papers" / "2" / "index.html").read_text(encoding="utf-8")
-    third = (out / "papers" / "3" / "index.html").read_text(encoding="utf-8")
-    assert first.index("Paper 5") < first.index("Paper 4") and "Paper 3" not in first
-    assert "Paper 3" in second and "Paper 2" in second and "Paper 1" in third
-    assert 'href="./papers/2/"' in first and 'href="./papers/3/"' in first
-    assert 'href="../../"' in second and 'aria-current="page">2<' in second
-    assert "5 papers" in third
-    assert not (out / "papers" / "4").exists()
-
-
 def test_pages_are_ordered_in_the_navigation_and_bad_ones_are_errors(
     make_content: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -197,28 +170,3 @@ def test_states_are_found_in_nested_folders_and_hidden_files_are_skipped(
     out = tmp_path / "site"
     assert build(content, out).returncode == 0
     assert set(report_entries(out)) == {"states/a/b/c/seed.state.json"}
-
-
-def test_pager_stays_short_with_many_pages(
-    make_content: Callable[..., Path],
-    new_paper: Callable[..., bytes],
-    signing_key: SigningKey,
-    tmp_path: Path,
-) -> None:
-    """Twelve index pages: each page links the first, last and nearby pages and its neighbours, not all twelve."""
-    states = {
-        f"{n:02d}.state.json": new_paper(signing_key, f"2607.{n:05d}", title=f"Paper {n}") for n in range(12)
-    }
-    content = make_content(states, keys=[signing_key], site_yaml="title: T\npapers_per_page: 1\n")
-    out = tmp_path / "site"
-    assert build(content, out, "--jobs", "1").returncode == 0
-    sixth = (out / "papers" / "6" / "index.html").read_text(encoding="utf-8")
-    pager = sixth[sixth.index('class="pager"') :]
-    for n in (2, 3, 4, 5, 7, 8, 9, 11, 12):
-        assert f'href="../../papers/{n}/"' in pager
-    assert 'href="../../">1<' in pager and 'aria-current="page">6<' in pager
-    assert 'href="../../papers/10/"' not in pager and pager.count("…") == 1
-    assert 'href="../../papers/5/">← newer<' in pager and 'href="../../papers/7/">older →<' in pager
-    first = (out / "index.html").read_text(encoding="utf-8")
-    assert "← newer" not in first and 'href="./papers/2/">older →<' in first
-    assert first.count("…") == 1 and 'href="./papers/6/"' not in first

@@ -100,8 +100,9 @@ def write_content(directory: Path) -> None:
 
 
 def build_expected(content: Path, out: Path) -> None:
-    """Build ``content`` into ``out`` the way the golden test does."""
-    build_site(content, out, jobs=1)
+    """Build ``content`` into ``out`` the way the golden test does: afresh, leaving nothing beside it."""
+    build_site(content, out, jobs=1, use_cache=False)
+    shutil.rmtree(out.with_name(f".{out.name}.spare"), ignore_errors=True)
 
 
 def main() -> None:

@@ -115,7 +115,7 @@ def _paper(captured: Captured, renderer: Renderer | None = None, **rows: object)
 def _index(renderer: Renderer, rows: list[IndexRow]) -> str:
     counts = dict.fromkeys([v.value for v in Verdict], 0)
     page = renderer.page(
-        "index.html", ".", rows=rows, page_number=1, page_count=1, total=len(rows), counts=counts, rejected=0
+        "index.html", ".", rows=rows, newest_month=None, total=len(rows), counts=counts, rejected=0
     )
     return page.decode("utf-8")
 
@@ -266,9 +266,9 @@ def test_each_row_is_made_by_its_template(
 
 
 def test_each_index_row_is_made_by_its_template(captured: Captured, tmp_path: Path) -> None:
-    """The index's rows come from ``index.html``."""
+    """The listing rows come from ``_listing.html`` (the macro every listing page calls)."""
     renderer = _edited_renderer(
-        tmp_path, "index.html", "<code>pith:{{ prefix }}</code>", "<kbd>{{ prefix }}</kbd>"
+        tmp_path, "_listing.html", "<code>pith:{{ prefix }}</code>", "<kbd>{{ prefix }}</kbd>"
     )
     html = _index(renderer, [_row(IndexRow, verdict="verified"), _row(IndexRow, verdict="failed")])
     assert html.count("<kbd>plain</kbd>") == 2
