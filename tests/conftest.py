@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,28 @@ def new_paper(seed_state: dict[str, Any]) -> Callable[..., bytes]:
     return build
 
 
+def site_aliases(site: Path) -> list[dict[str, Any]]:
+    """Every entry of the built site's alias map, read from the bins ``aliases.json`` lists."""
+    top = json.loads((site / "aliases.json").read_text(encoding="utf-8"))
+    return [
+        entry
+        for listed in top["bins"]
+        for entry in json.loads((site / listed["path"]).read_text(encoding="utf-8"))["aliases"]
+    ]
+
+
+def sitemap_urls(site: Path) -> list[str]:
+    """Every page URL the built site's sitemap lists: the index ``sitemap.xml`` and each part it names."""
+    loc = "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+    index = ET.parse(site / "sitemap.xml").getroot()
+    base = index.findtext(f"./*/{loc}", default="").split("/sitemaps/", 1)[0]
+    return [
+        str(url.text)
+        for part in index.iter(loc)
+        for url in ET.parse(site / str(part.text).removeprefix(f"{base}/")).getroot().iter(loc)
+    ]
+
+
 def alias_target(site: Path, alias_path: str) -> str:
-    """The Pith number the built site's ``aliases.json`` gives for an alias page path like ``arxiv/ID``."""
-    aliases = json.loads((site / "aliases.json").read_text(encoding="utf-8"))["aliases"]
-    return str(next(a["pith_number"] for a in aliases if a["path"] == f"{alias_path}/"))
+    """The Pith number the built site's alias map gives for an alias page path like ``arxiv/ID``."""
+    return str(next(a["pith_number"] for a in site_aliases(site) if a["path"] == f"{alias_path}/"))

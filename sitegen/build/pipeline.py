@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import mmap
 import multiprocessing
@@ -66,7 +67,17 @@ from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
 from sitegen.site.listings import ListingEntry, ListingPlan, plan_listings
-from sitegen.site.manifest_bins import OWNER_MARK, bin_of, owner_line, paper_bin, prefix_length
+from sitegen.site.manifest_bins import (
+    ALIAS_LOOKUP,
+    OWNER_MARK,
+    alias_bin,
+    alias_bin_length,
+    alias_hash,
+    bin_of,
+    owner_line,
+    paper_bin,
+    prefix_length,
+)
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
     LISTINGS_DIR,
@@ -99,7 +110,7 @@ ASSETS_DIR = Path(__file__).resolve().parents[2] / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
 MANIFEST_SIGNATURE = MANIFEST_NAME + SIGNATURE_SUFFIX
 REPORT_NAME = "verification-report.json"
-ALIASES_SCHEMA = "pith-sitegen/aliases/v1"
+ALIASES_SCHEMA = "pith-sitegen/aliases/v2"
 
 
 @dataclass(slots=True)
@@ -1254,44 +1265,64 @@ def _alias_entry(kind: str, value: str, paper: tuple[str, str], path: str | None
 
 
 def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int], settled: _Settled) -> None:
-    """``aliases.json``: every alias of every paper, its Pith number, verdict and page, written as it goes.
+    """The alias map: every alias of every paper, its Pith number, verdict and page, in bins.
 
-    The bytes of ``json_bytes`` of the whole document; an alias path claimed by more
-    than one paper is listed under ``collisions`` and not as an alias.
+    ``aliases/<H>.json`` lists the aliases whose ``alias_bin`` is ``H`` (papers in suffix
+    order), so a new paper rewrites only the bins of its own aliases; ``aliases.json`` lists
+    the bins and the collisions (an alias path claimed by more than one paper is listed there
+    and not as an alias). Each file is the bytes ``json_bytes`` gives for it; the entries are
+    written as they come to a temporary file, so memory holds 16 bytes an alias.
     """
-    rel = PurePosixPath("aliases.json")
-    with site.path(rel).open("wb") as out:
-        out.write(b'{\n  "aliases": ')
-        separator = "[\n    "
+    hashes = array("Q")
+    starts = array("Q")
+    with tempfile.TemporaryFile() as entries:
         papers = spill.view(by_suffix).fields("aliases", "input", "pith_number", "verdict")
         for number, (aliases, name, pith_number, verdict) in zip(by_suffix, papers, strict=True):
             paper = (
                 f'      "input": {_json_text(name)},\n',
                 f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
             )
-            entries = []
             for kind, value in aliases:
                 path = alias_path_text(kind, value)
                 routed = path is not None and settled.routed(number, path)
-                entries.append(_alias_entry(kind, value, paper, f"{path}/" if routed else None))
-            if entries:
-                out.write((separator + ",\n    ".join(entries)).encode("utf-8"))
-                separator = ",\n    "
-        out.write(b"[]" if separator.startswith("[") else b"\n  ]")
-        collisions = [
-            {
-                "path": f"{path}/",
-                "claimed_by": [
-                    {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
-                    for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
-                ],
-            }
-            for path, numbers in settled.collided.items()
-        ]
-        indented = json_bytes(collisions).rstrip(b"\n").replace(b"\n", b"\n  ")
-        out.write(b',\n  "collisions": ' + indented + b",\n  ")
-        out.write(b'"schema": ' + _json_text(ALIASES_SCHEMA).encode("utf-8") + b"\n}\n")
-    site.writer.record(rel)
+                hashes.append(alias_hash(kind, value))
+                starts.append(entries.tell())
+                entries.write(
+                    _alias_entry(kind, value, paper, f"{path}/" if routed else None).encode("utf-8")
+                )
+        starts.append(entries.tell())
+        entries.flush()
+        length = alias_bin_length(len(hashes))
+        shift = 64 - 4 * length
+        order = array(
+            "Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes))
+        )  # bin, then suffix order
+        bins: list[dict[str, object]] = []
+        for name, run in itertools.groupby(
+            order, key=lambda key: alias_bin(hashes[key & 0xFFFFFFFF], length)
+        ):
+            indices = [key & 0xFFFFFFFF for key in run]
+            body = ",\n    ".join(
+                os.pread(entries.fileno(), starts[i + 1] - starts[i], starts[i]).decode("utf-8")
+                for i in indices
+            )
+            site.write(
+                PurePosixPath(name),
+                f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode(),
+            )
+            bins.append({"aliases": len(indices), "path": name})
+    collisions = [
+        {
+            "path": f"{path}/",
+            "claimed_by": [
+                {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
+                for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
+            ],
+        }
+        for path, numbers in settled.collided.items()
+    ]
+    top = {"bins": bins, "collisions": collisions, "lookup": ALIAS_LOOKUP, "schema": ALIASES_SCHEMA}
+    site.write(PurePosixPath("aliases.json"), json_bytes(top))
 
 
 def _listing_entries(spill: SummarySpill, unlisted: frozenset[int]) -> Iterator[ListingEntry]:

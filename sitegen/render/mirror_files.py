@@ -6,9 +6,9 @@
   keys it holds the *current* one: the key with the latest ``not_before`` (a key
   without one counts as oldest), ties broken by the greater ``key_id``. Every trusted
   key is listed in the manifest's ``public_keys`` and under ``/keys/``.
-- ``/robots.txt``, ``/sitemap.xml`` (split into ``sitemap-N.xml`` files under a
-  sitemap index beyond 50,000 URLs) and ``/feed.xml``, an Atom feed of the newest
-  papers, each entry carrying its canonical SHA-256.
+- ``/robots.txt``, ``/sitemap.xml`` (a sitemap index of parts under ``/sitemaps/``, keyed so a new
+  paper changes only its own parts; see ``_sitemaps``) and ``/feed.xml``, an Atom feed of the
+  newest ``feed_entries`` verified papers, each entry carrying its canonical SHA-256.
 
 Sitemaps and feeds need absolute URLs. When ``base_url`` is only a path, they are not
 written, ``robots.txt`` names no sitemap, the manifest's URL patterns are paths (a
@@ -21,6 +21,7 @@ submission time, so the output depends only on the inputs.
 from __future__ import annotations
 
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
@@ -34,9 +35,9 @@ from sitegen.render.search_index import Searchable
 from sitegen.render.templates import json_bytes
 from sitegen.render.xmlbytes import xml_bytes, xml_safe
 from sitegen.site.config import SiteConfig
+from sitegen.site.manifest_bins import prefix_length
 
 __all__ = [
-    "FEED_ENTRIES",
     "MANIFEST_FILE",
     "SIGNING_KEY_FILE",
     "FeedPaper",
@@ -48,12 +49,11 @@ __all__ = [
 
 MANIFEST_FILE = "pith-mirrors.json"
 SIGNING_KEY_FILE = "pith-signing-key.json"
-FEED_ENTRIES = 100
-"""Papers in the Atom feed (the newest ones); the sitemap lists them all."""
-SITEMAP_URLS = 50_000
+SITEMAP_DIR = "sitemaps"
 _ATOM = "http://www.w3.org/2005/Atom"
 _SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _EPOCH = "1970-01-01T00:00:00Z"
+_YEAR = re.compile(r"[0-9]{4}")
 
 
 class FeedPaper(Searchable, Protocol):
@@ -123,16 +123,39 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
     )
 
 
-def _page_urls(
-    config: SiteConfig, by_suffix: Iterable[Searchable], slugs: Sequence[str], listing_dirs: Sequence[str]
-) -> Iterator[str]:
-    """Every page's URL: the site's own pages, then the verified papers' (``by_suffix`` is sorted by
-    suffix); pages of papers that are not verified are kept out of search engines' indexes."""
+def _sitemaps(
+    config: SiteConfig,
+    by_suffix: Iterable[Searchable],
+    slugs: Sequence[str],
+    listing_dirs: Sequence[str],
+    verified_papers: int,
+) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """``sitemap.xml``, an index of parts whose URLs stay put as the mirror grows: the site's own
+    pages (``sitemaps/site.xml``), the listings of each year (``sitemaps/papers-<YYYY>.xml``) and
+    the verified papers whose suffix starts with each prefix (``sitemaps/pith-<P>.xml``, the
+    manifest bins' prefix). A new paper changes its own part and its year's. Pages of papers
+    that are not verified are kept out of search engines' indexes. ``by_suffix`` is read once,
+    in suffix order, and one part is in memory at a time."""
     base = _base(config)
-    yield from (f"{base}/", f"{base}/verification/")
-    yield from (f"{base}/{path}/" for path in listing_dirs)
-    yield from (f"{base}/{quote(slug)}/" for slug in slugs)
-    yield from (f"{base}/pith/{p.suffix}/" for p in by_suffix if p.verdict is Verdict.VERIFIED)
+    index = ET.Element("sitemapindex", xmlns=_SITEMAP)
+
+    def part(name: str, paths: Iterable[str]) -> tuple[PurePosixPath, bytes]:
+        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = f"{base}/{SITEMAP_DIR}/{name}.xml"
+        return PurePosixPath(SITEMAP_DIR, f"{name}.xml"), _urlset(f"{base}/{path}" for path in paths)
+
+    years: dict[str, list[str]] = {}
+    own = ["", "verification/", *(f"{quote(slug)}/" for slug in slugs)]
+    for path in listing_dirs:
+        year = path.split("/")[1] if path.count("/") >= 2 else ""
+        (years.setdefault(year, []) if _YEAR.fullmatch(year) else own).append(f"{path}/")
+    yield part("site", own)
+    for year in sorted(years):
+        yield part(f"papers-{year}", years[year])
+    length = prefix_length(verified_papers)
+    verified = (p.suffix for p in by_suffix if p.verdict is Verdict.VERIFIED)
+    for prefix, suffixes in itertools.groupby(verified, key=lambda suffix: suffix[:length]):
+        yield part(f"pith-{prefix}", (f"pith/{suffix}/" for suffix in suffixes))
+    yield PurePosixPath("sitemap.xml"), xml_bytes(index)
 
 
 def _urlset(urls: Iterable[str]) -> bytes:
@@ -140,19 +163,6 @@ def _urlset(urls: Iterable[str]) -> bytes:
     for url in urls:
         ET.SubElement(ET.SubElement(root, "url"), "loc").text = url
     return xml_bytes(root)
-
-
-def _sitemaps(base: str, urls: Iterator[str], count: int) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """The sitemap of ``count`` URLs, split every ``SITEMAP_URLS`` URLs (so one part at a time is in memory)."""
-    if count <= SITEMAP_URLS:
-        yield PurePosixPath("sitemap.xml"), _urlset(urls)
-        return
-    index = ET.Element("sitemapindex", xmlns=_SITEMAP)
-    for number in range(1, -(-count // SITEMAP_URLS) + 1):
-        name = f"sitemap-{number}.xml"
-        yield PurePosixPath(name), _urlset(itertools.islice(urls, SITEMAP_URLS))
-        ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = f"{base}/{name}"
-    yield PurePosixPath("sitemap.xml"), xml_bytes(index)
 
 
 def _feed(config: SiteConfig, ordered: Sequence[FeedPaper]) -> bytes:
@@ -166,7 +176,7 @@ def _feed(config: SiteConfig, ordered: Sequence[FeedPaper]) -> bytes:
     ET.SubElement(feed, "link", rel="alternate", href=f"{base}/", type="text/html")
     ET.SubElement(ET.SubElement(feed, "author"), "name").text = xml_safe(config.title)
     verified = (paper for paper in ordered if paper.verdict is Verdict.VERIFIED)
-    for paper in itertools.islice(verified, FEED_ENTRIES):
+    for paper in itertools.islice(verified, config.feed_entries):
         url = f"{base}/pith/{paper.suffix}/"
         entry = ET.SubElement(feed, "entry")
         ET.SubElement(entry, "id").text = url
@@ -221,7 +231,6 @@ def mirror_files(
     if config.absolute_base is not None:
         base = _base(config)
         robots += f"Sitemap: {base}/sitemap.xml\n"
-        count = 2 + len(listing_dirs) + len(page_slugs) + verified_papers
-        yield from _sitemaps(base, _page_urls(config, by_suffix, page_slugs, listing_dirs), count)
+        yield from _sitemaps(config, by_suffix, page_slugs, listing_dirs, verified_papers)
         yield PurePosixPath("feed.xml"), _feed(config, ordered)
     yield PurePosixPath("robots.txt"), robots.encode("utf-8")

@@ -47,6 +47,8 @@ class SiteConfig:
     registry_url: str = "https://pith.science"
     registry_name: str = "Pith registry"
     papers_per_page: int = 200
+    feed_entries: int = 100
+    """Papers in the Atom feed: the newest verified ones (the sitemap lists them all)."""
     footer: str = ""
     limits: Limits = field(default_factory=Limits)
     publish: Publish = Publish.SWAP
@@ -143,7 +145,7 @@ def load_site_config(text: str, source: str = "site.yaml") -> SiteConfig:
                     source, key, f"expected a string, got {type(value).__name__}", check="config.type"
                 )
             values[key] = value
-        elif key == "papers_per_page":
+        elif key in ("papers_per_page", "feed_entries"):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
                 raise ConfigError(source, key, "expected an integer from 1 to 100000", check="config.type")
             values[key] = value

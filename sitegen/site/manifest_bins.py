@@ -1,4 +1,5 @@
-"""The site's manifest in hashed bins (layer 2, pure): which bin lists which file.
+"""The site's manifest and alias map in hashed bins (layer 2, pure): which bin lists which file
+and which alias.
 
 A whole-site ``SHA256SUMS`` grows with the mirror (about 1.7 KB a paper), so one new paper
 would change a file of hundreds of megabytes at registry scale. Like TUF's hashed-bin
@@ -33,15 +34,21 @@ its papers are.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from sitegen.pith.numbers import is_suffix
 
 __all__ = [
+    "ALIAS_DIR",
+    "ALIAS_LOOKUP",
     "BIN_DIR",
     "GROWING_DIRS",
     "OWNER_MARK",
     "PAPERS_PER_BIN",
+    "alias_bin",
+    "alias_bin_length",
+    "alias_hash",
     "bin_of",
     "is_bin",
     "owner_line",
@@ -115,6 +122,42 @@ def bin_of(path: str, owner: str | None, length: int) -> str:
     if top == "pith" and is_suffix(directory := rest.partition("/")[0]):
         return paper_bin(directory, length)
     return site_bin(path)
+
+
+ALIAS_DIR = "aliases"
+ALIASES_PER_BIN = 256
+"""The most aliases an alias bin holds on average before its name grows by one hex digit."""
+ALIAS_LOOKUP = (
+    "the aliases of alias_kind K and alias_value V are in aliases/<H>.json, where H is the first "
+    "n hex digits of SHA-256 of the UTF-8 bytes of 'K:V' and n is the length of every bin's name"
+)
+"""How a reader finds an alias's bin, stated in ``aliases.json`` itself."""
+
+
+def alias_hash(kind: str, value: str) -> int:
+    """The first 64 bits of SHA-256 of ``kind:value``: what places an alias in its bin."""
+    return int.from_bytes(hashlib.sha256(f"{kind}:{value}".encode()).digest()[:8], "big")
+
+
+def alias_bin_length(aliases: int) -> int:
+    """Hex digits naming an alias bin for a mirror of ``aliases`` aliases.
+
+    >>> [alias_bin_length(n) for n in (0, 4_096, 4_097, 15_000_000)]
+    [1, 1, 2, 4]
+    """
+    length = 1
+    while aliases > 16**length * ALIASES_PER_BIN:
+        length += 1
+    return length
+
+
+def alias_bin(hashed: int, length: int) -> str:
+    """The file of the alias bin holding an alias whose ``alias_hash`` is ``hashed``.
+
+    >>> alias_bin(alias_hash("arxiv", "2607.01083"), 2)
+    'aliases/8e.json'
+    """
+    return f"{ALIAS_DIR}/{hashed >> (64 - 4 * length):0{length}x}.json"
 
 
 def is_bin(path: str) -> bool:

@@ -11,6 +11,7 @@ from bench.amplify import amplifier_bytes
 from bench.corpus import load_template
 from sitegen.render.search_index import MAX_WORD_TERMS
 from tests.cli.helpers import run_cli, tree
+from tests.conftest import site_aliases
 from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey
 
@@ -20,7 +21,7 @@ _ESCAPED_TITLE = re.compile(r"(?:&lt;|\\u003c|&#60;|<){100}")
 
 
 def _suffix(site: Path, source_id: str) -> str:
-    aliases = json.loads((site / "aliases.json").read_text(encoding="utf-8"))["aliases"]
+    aliases = site_aliases(site)
     return str(next(a["pith_number"] for a in aliases if a["path"] == f"arxiv/{source_id}/")).rsplit(":", 1)[
         1
     ]

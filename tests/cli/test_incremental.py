@@ -23,8 +23,10 @@ def _build_both(content: Path, tmp_path: Path, step: str, *options: str) -> str:
     assert incremental.returncode == clean.returncode, (incremental.stderr, clean.stderr)
     assert tree_differences(tmp_path / "site", tmp_path / f"clean-{step}") == [], step
     assert incremental.stdout == clean.stdout
-    listed = [
-        line[66:] for line in (tmp_path / "site" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    site = tmp_path / "site"
+    bins = [line[66:] for line in (site / "SHA256SUMS").read_text(encoding="utf-8").splitlines()]
+    listed = bins + [
+        line[66:] for name in bins for line in (site / name).read_text(encoding="utf-8").splitlines()
     ]
     assert len(listed) == len(set(listed)), "a path listed twice: patching the next build relies on once"
     return summary_line(incremental.stderr)

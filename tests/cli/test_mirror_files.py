@@ -10,7 +10,7 @@ from pathlib import Path
 from sitegen.pith.keys import Keyring, parse_key
 from sitegen.render.mirror_files import current_key
 from tests.cli.helpers import run_cli, static_server, summary_line
-from tests.conftest import REGISTRY_KEY_PATH
+from tests.conftest import REGISTRY_KEY_PATH, sitemap_urls
 from tests.synth import SigningKey
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -56,12 +56,7 @@ def test_manifest_key_sitemap_robots_and_feed(
 
     robots = (site / "robots.txt").read_text(encoding="utf-8")
     assert robots.endswith("Sitemap: https://mirror.example/m/sitemap.xml\n")
-    locs = [
-        e.text
-        for e in ET.parse(site / "sitemap.xml")
-        .getroot()
-        .iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
-    ]
+    locs = sitemap_urls(site)
     for data in states.values():
         suffix = json.loads(data)["pith_number"].rsplit(":", 1)[1]
         assert f"https://mirror.example/m/pith/{suffix}/" in locs

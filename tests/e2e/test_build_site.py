@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from sitegen.site.urls import PAPER_FILES
-from tests.conftest import ROOT, SEED_PATH
+from tests.conftest import ROOT, SEED_PATH, site_aliases
 from tests.e2e.sitebuild import SEED_SUFFIX, build, report_entries, tamper, tree
 from tests.synth import SigningKey
 
@@ -180,9 +180,16 @@ def test_every_alias_resolves_to_a_redirect_page(mixed: dict[str, Any]) -> None:
 
 
 def test_site_wide_aliases_map_every_alias_to_its_pith_number(mixed: dict[str, Any]) -> None:
-    """/aliases.json lists each alias with its Pith number, the paper's verdict and its page."""
+    """The alias map lists each alias with its Pith number, the paper's verdict and its page, in the
+    bin that /aliases.json's lookup rule names (the first hex digits of SHA-256 of 'kind:value')."""
     document = json.loads((mixed["out"] / "aliases.json").read_bytes())
-    by_value = {(a["alias_kind"], a["alias_value"]): a for a in document["aliases"]}
+    length = len(document["bins"][0]["path"].removeprefix("aliases/").removesuffix(".json"))
+    assert "SHA-256 of the UTF-8 bytes of 'K:V'" in document["lookup"]
+    for listed in document["bins"]:
+        for alias in json.loads((mixed["out"] / listed["path"]).read_bytes())["aliases"]:
+            key = f"{alias['alias_kind']}:{alias['alias_value']}".encode()
+            assert listed["path"] == f"aliases/{hashlib.sha256(key).hexdigest()[:length]}.json"
+    by_value = {(a["alias_kind"], a["alias_value"]): a for a in site_aliases(mixed["out"])}
     seed = by_value[("arxiv", "2607.01083")]
     assert seed["pith_number"] == f"pith:2026:{SEED_SUFFIX}" and seed["status"] == "verified"
     assert seed["path"] == "arxiv/2607.01083/"
@@ -193,7 +200,7 @@ def test_site_wide_aliases_map_every_alias_to_its_pith_number(mixed: dict[str, A
     )
     # the tampered paper's short aliases derive from its recomputed hash, not its stated number:
     # they fail their checks and are not listed (its arXiv, version and DOI aliases still derive)
-    assert len(document["aliases"]) == 3 * 6 + 3 and document["collisions"] == []
+    assert len(by_value) == 3 * 6 + 3 and document["collisions"] == []
 
 
 def test_snapshot_integrity_endpoint_path_is_served(mixed: dict[str, Any]) -> None:
@@ -266,8 +273,7 @@ def test_not_verified_paper_never_looks_verified(mixed: dict[str, Any], key: str
     row = re.search(rf'<tr class="row-(\w+)">\s*<td>[^\n]*</td>\s*<td><a href="\./pith/{suffix}/"', index)
     assert row is not None and row.group(1) == verdict
     assert json.loads((out / "pith" / suffix / "verification.json").read_bytes())["status"] == verdict
-    site_aliases = json.loads((out / "aliases.json").read_bytes())["aliases"]
-    assert {a["status"] for a in site_aliases if a["pith_number"].endswith(suffix)} == {verdict}
+    assert {a["status"] for a in site_aliases(out) if a["pith_number"].endswith(suffix)} == {verdict}
 
 
 def test_verification_page_lists_every_input_not_verified(mixed: dict[str, Any]) -> None:
@@ -358,7 +364,7 @@ def test_two_papers_claiming_one_alias_are_both_shown_and_neither_wins(
     document = json.loads((out / "aliases.json").read_bytes())
     paths = {c["path"] for c in document["collisions"]}
     assert paths == {"arxiv/2607.05555/", "doi/10.48550/arxiv.2607.05555/"}
-    shared = [a for a in document["aliases"] if a["alias_value"] == "2607.05555"]
+    shared = [a for a in site_aliases(out) if a["alias_value"] == "2607.05555"]
     assert len(shared) == 2 and all(a["path"] is None for a in shared)
     assert not (out / "pith" / "2607.05555").exists()
     assert "integrity.collision" in proc.stderr

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import site_aliases
 from tests.e2e.sitebuild import build, tamper
 from tests.synth import SigningKey
 
@@ -102,7 +103,7 @@ def test_hostile_inputs_write_nothing_outside_the_output(
     assert "alias.path" in proc.stderr and "integrity.path" in proc.stderr
     entries = {entry["input"]: entry for entry in json.loads(proc.stdout)["inputs"]}
     assert set(entries) == {f"states/{name}" for name in states}
-    aliases = json.loads((out / "aliases.json").read_bytes())["aliases"]
+    aliases = site_aliases(out)
     for alias in aliases:
         value = alias["alias_value"]
         unsafe = value.startswith("/") or ".." in value or "\\" in value or any(ord(c) < 32 for c in value)

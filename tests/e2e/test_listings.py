@@ -4,13 +4,13 @@ the newest of its month changes that month's last page only; ``check`` reads eve
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.cli.helpers import run_cli
-from tests.e2e.sitebuild import build, tree
+from tests.conftest import sitemap_urls
+from tests.e2e.sitebuild import build, reseal, tree
 from tests.synth import SigningKey
 
 SITE_YAML = "title: T\nbase_url: https://mirror.example/m/\npapers_per_page: 2\n"
@@ -81,9 +81,9 @@ def test_month_pages_list_their_papers_counted_from_the_months_first(
     assert _titles(front) == ["No such month", "August 1 in UTC"]  # newest first by submitted_at, as before
     assert 'href="./papers/2026/08/">August 2026</a>, the newest month' in front
     assert 'href="./papers/">Every paper, month by month</a> (8 papers' in front
-    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    sitemap = sitemap_urls(out)
     for rel in ("papers/", "papers/2026/07/", "papers/2026/07/3/", "papers/undated/"):
-        assert f"<loc>https://mirror.example/m/{rel}</loc>" in sitemap
+        assert f"https://mirror.example/m/{rel}" in sitemap
     assert not (out / "papers" / "2").exists()
 
 
@@ -142,16 +142,6 @@ def test_adding_the_newest_paper_of_a_month_changes_only_that_months_last_page(
     assert _titles(third["papers/2026/07/3/index.html"].decode()) == ["Paper 25"]
 
 
-def _reseal(site: Path) -> None:
-    """Rewrite SHA256SUMS to the files' current bytes, as a tamperer would."""
-    sums = site / "SHA256SUMS"
-    paths = [line[66:] for line in sums.read_text(encoding="utf-8").splitlines()]
-    sums.write_text(
-        "".join(f"{hashlib.sha256((site / p).read_bytes()).hexdigest()}  {p}\n" for p in paths),
-        encoding="utf-8",
-    )
-
-
 def test_check_reads_every_listing_page(
     make_content: Callable[..., Path],
     new_paper: Callable[..., bytes],
@@ -182,7 +172,7 @@ def test_check_reads_every_listing_page(
         ),
         encoding="utf-8",
     )
-    _reseal(out)
+    reseal(out)
     proc = run_cli("check", out, "--keys", content / "keys")
     assert proc.returncode == 1
     problems = [line for line in proc.stderr.splitlines() if line.startswith("FAIL ")]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.build.pipeline import build_site
+from tests.conftest import site_aliases, sitemap_urls
 from tests.e2e.sitebuild import report_entries
 from tests.synth import SigningKey, dump_state, make_state, resign_state, restate_hash
 
@@ -86,8 +87,7 @@ def test_unsigned_edits_keep_the_verdict_and_are_shown_as_stated(
     assert 'Mallory Forger <span class="muted">(authors: <span class="stated">stated by the registry' in page
     assert '1999-01-01T00:00:00Z</time> <span class="muted">(the receipt\'s <code>signed_at</code>' in page
     assert "the signature does not cover it" in page
-    site_aliases = json.loads((out / "aliases.json").read_text(encoding="utf-8"))
-    assert "zz_invented" not in {a["alias_kind"] for a in site_aliases["aliases"]}
+    assert "zz_invented" not in {a["alias_kind"] for a in site_aliases(out)}
     suffix = state["pith_number"].rsplit(":", 1)[1]
     own = json.loads((out / "pith" / suffix / "aliases.json").read_text(encoding="utf-8"))
     checks = {a["alias_kind"]: a["check"] for a in own["aliases"]}
@@ -117,10 +117,11 @@ def test_a_paper_that_is_not_verified_stays_out_of_the_webs_indexes(
     body = page.split("<main", 1)[1]
     assert body.index("verdict-box-failed") < body.index('<h1 id="paper-title">')
     assert "<code>title.canon_sha256</code>" in body[: body.index('<h1 id="paper-title">')]
-    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    sitemap = sitemap_urls(out)
     bad_suffix = bad["pith_number"].rsplit(":", 1)[1]
     good_suffix = good["pith_number"].rsplit(":", 1)[1]
-    assert f"/pith/{good_suffix}/" in sitemap and f"/pith/{bad_suffix}/" not in sitemap
+    assert f"https://mirror.example/pith/{good_suffix}/" in sitemap
+    assert not any(bad_suffix in url for url in sitemap)
     feed = (out / "feed.xml").read_text(encoding="utf-8")
     assert good_suffix in feed and bad_suffix not in feed
     own = json.loads((out / "pith" / bad_suffix / "aliases.json").read_text(encoding="utf-8"))
@@ -149,7 +150,5 @@ def test_arxiv_aliases_of_a_record_whose_source_is_not_arxiv_are_not_checkable_a
     assert statuses["alias.arxiv"] == "not_checkable" and statuses["alias.doi"] == "not_checkable"
     assert not (out / "arxiv" / "2607.00004").exists()
     assert not (out / "doi" / "10.48550").exists()
-    kinds = {
-        a["alias_kind"] for a in json.loads((out / "aliases.json").read_text(encoding="utf-8"))["aliases"]
-    }
+    kinds = {a["alias_kind"] for a in site_aliases(out)}
     assert kinds == {"pith_short_8", "pith_short_12", "pith_short_16"}
