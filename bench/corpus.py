@@ -20,6 +20,7 @@ from typing import Any
 from tests.synth import SigningKey, dump_state, make_state
 
 __all__ = [
+    "add_new_paper",
     "bench_key",
     "generate_corpus",
     "load_template",
@@ -182,10 +183,19 @@ def _source(rng: random.Random, index: int) -> tuple[str, str]:
     )
 
 
-def paper_bytes(template: dict[str, Any], key: SigningKey, index: int, seed: int, revision: int = 0) -> bytes:
-    """The bytes of paper ``index`` of the corpus; ``revision`` > 0 gives a changed version of it."""
+def paper_bytes(
+    template: dict[str, Any],
+    key: SigningKey,
+    index: int,
+    seed: int,
+    revision: int = 0,
+    submitted_at: str | None = None,
+) -> bytes:
+    """The bytes of paper ``index`` of the corpus; ``revision`` > 0 gives a changed version of it;
+    ``submitted_at``, when given, replaces the submission time the index spreads it to."""
     rng = random.Random(f"{seed}/{index}/{revision}")  # noqa: S311 (repeatable test data, not secrets)
-    source_id, submitted_at = _source(rng, index)
+    source_id, spread_at = _source(rng, index)
+    submitted_at = submitted_at or spread_at
     authors = [f"{rng.choice(_NAMES)} {rng.choice(_SURNAMES)}" for _ in range(rng.choice(_AUTHOR_COUNTS))]
     findings = [
         {
@@ -246,13 +256,30 @@ def rewrite_papers(directory: Path, indices: Iterable[int], seed: int = 1, revis
         (directory / state_name(index)).write_bytes(paper_bytes(template, key, index, seed, revision))
 
 
+NEWEST_MONTH_DAY = "2026-12-28T12:00:00Z"
+"""After every paper the corpus spreads over its months (up to December 2026): a new paper's time."""
+
+
+def add_new_paper(directory: Path, index: int, seed: int = 1) -> Path:
+    """Add paper ``index`` (past the corpus's end) as a new submission of the newest month, as a
+    registry's daily update adds; return its file."""
+    path = directory / state_name(index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        paper_bytes(load_template(), bench_key(seed), index, seed, submitted_at=NEWEST_MONTH_DAY)
+    )
+    return path
+
+
 def generate_corpus(count: int, directory: Path, seed: int = 1) -> Iterator[int]:
     """Write a corpus of ``count`` papers into ``directory``; yields each index as it is written."""
     template = load_template()
     key = bench_key(seed)
     (directory / "keys").mkdir(parents=True, exist_ok=True)
     key.write_key_file(directory / "keys")
-    (directory / "site.yaml").write_text("title: Bench mirror\nbase_url: /\n", encoding="utf-8")
+    (directory / "site.yaml").write_text(
+        "title: Bench mirror\nbase_url: https://mirror.example/\n", encoding="utf-8"
+    )
     for index in range(count):
         path = directory / state_name(index)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""One build for the bench: ``python -m bench.runbuild CONTENT OUT STATS.json [--jobs J]``.
+"""One build for the bench: ``python -m bench.runbuild CONTENT OUT STATS.json [--jobs J] [--publish swap|patch]``.
 
 The same ``build_site`` call as ``python -m sitegen build``, plus what the command
 line does not print: the seconds per stage, summed over the workers.
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from sitegen.build.pipeline import build_site, default_jobs
+from sitegen.site.config import Publish
 
 __all__ = ["main"]
 
@@ -21,8 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("stats", type=Path)
     parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--publish", choices=[mode.value for mode in Publish], default=None)
     args = parser.parse_args(argv)
-    result = build_site(args.content, args.out, jobs=args.jobs)
+    publish = None if args.publish is None else Publish(args.publish)
+    result = build_site(args.content, args.out, jobs=args.jobs, publish=publish)
     stats = {
         "papers": result.papers,
         "files": result.files_written,
