@@ -138,11 +138,9 @@ def new_paper(seed_state: dict[str, Any]) -> Callable[..., bytes]:
 def site_aliases(site: Path) -> list[dict[str, Any]]:
     """Every entry of the built site's alias map, read from the bins ``aliases.json`` lists."""
     top = json.loads((site / "aliases.json").read_text(encoding="utf-8"))
-    return [
-        entry
-        for listed in top["bins"]
-        for entry in json.loads((site / listed["path"]).read_text(encoding="utf-8"))["aliases"]
-    ]
+    bins = sorted((site / "aliases").glob("*.json"))
+    assert all(len(b.stem) == top["bin_length"] for b in bins)
+    return [entry for path in bins for entry in json.loads(path.read_text(encoding="utf-8"))["aliases"]]
 
 
 def sitemap_urls(site: Path) -> list[str]:

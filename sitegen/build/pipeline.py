@@ -1297,7 +1297,6 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
         order = array(
             "Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes))
         )  # bin, then suffix order
-        bins: list[dict[str, object]] = []
         for name, run in itertools.groupby(
             order, key=lambda key: alias_bin(hashes[key & 0xFFFFFFFF], length)
         ):
@@ -1310,7 +1309,6 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
                 PurePosixPath(name),
                 f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode(),
             )
-            bins.append({"aliases": len(indices), "path": name})
     collisions = [
         {
             "path": f"{path}/",
@@ -1321,7 +1319,12 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
         }
         for path, numbers in settled.collided.items()
     ]
-    top = {"bins": bins, "collisions": collisions, "lookup": ALIAS_LOOKUP, "schema": ALIASES_SCHEMA}
+    top = {
+        "bin_length": length,
+        "collisions": collisions,
+        "lookup": ALIAS_LOOKUP,
+        "schema": ALIASES_SCHEMA,
+    }
     site.write(PurePosixPath("aliases.json"), json_bytes(top))
 
 

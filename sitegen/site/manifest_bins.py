@@ -129,7 +129,7 @@ ALIASES_PER_BIN = 256
 """The most aliases an alias bin holds on average before its name grows by one hex digit."""
 ALIAS_LOOKUP = (
     "the aliases of alias_kind K and alias_value V are in aliases/<H>.json, where H is the first "
-    "n hex digits of SHA-256 of the UTF-8 bytes of 'K:V' and n is the length of every bin's name"
+    "bin_length hex digits of SHA-256 of the UTF-8 bytes of 'K:V'; a bin that is not there holds no alias"
 )
 """How a reader finds an alias's bin, stated in ``aliases.json`` itself."""
 
