@@ -553,7 +553,8 @@ def goal_lines(results: dict[str, Any]) -> list[str]:
         listed = "; ".join(
             f"{papers:,}: {run['site_files']:,} files, {run['site_mb']:,.1f} MB "
             f"({run['site_files'] / papers:.1f} files and {1024 * run['site_mb'] / papers:.1f} KB a paper), "
-            f"widest directory `{run['widest_dir']}` with {run['widest_dir_entries']:,} entries"
+            f"widest directory `{run['widest_dir']}` with {run['widest_dir_entries']:,} entries, "
+            f"most files in one directory {run.get('most_files_in_a_dir', 0):,} (`{run.get('most_files_dir', '')}`)"
             for papers, run in built
         )
         lines += [

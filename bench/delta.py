@@ -60,13 +60,16 @@ def deploy_delta(before: dict[str, str], site: Path) -> DeployDelta:
 
 @dataclass(frozen=True, slots=True)
 class SiteSize:
-    """What a static host counts of a built site: its files, their bytes and the fullest directory."""
+    """What a static host counts of a built site: its files, their bytes and the fullest directories."""
 
     files: int
     bytes: int
     widest_dir: str
     widest_entries: int
     """Entries (files and directories) of the directory with the most."""
+    most_files_dir: str
+    most_files: int
+    """Files (not directories) directly in the directory with the most."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -74,17 +77,28 @@ class SiteSize:
             "site_mb": round(self.bytes / 2**20, 1),
             "widest_dir": self.widest_dir,
             "widest_dir_entries": self.widest_entries,
+            "most_files_dir": self.most_files_dir,
+            "most_files_in_a_dir": self.most_files,
         }
 
 
 def site_size(site: Path) -> SiteSize:
     """Count the built site at ``site`` as a host would (its hidden work files left out)."""
-    files = size = widest = 0
-    widest_dir = ""
+    files = size = 0
+    widest: tuple[int, str] = (0, "")
+    most: tuple[int, str] = (0, "")
     for directory, dirs, names in os.walk(site):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         files += len(names)
         size += sum(os.lstat(os.path.join(directory, name)).st_size for name in names)
-        if len(dirs) + len(names) > widest:
-            widest, widest_dir = len(dirs) + len(names), os.path.relpath(directory, site)
-    return SiteSize(files=files, bytes=size, widest_dir=widest_dir, widest_entries=widest)
+        here = os.path.relpath(directory, site)
+        widest = max(widest, (len(dirs) + len(names), here))
+        most = max(most, (len(names), here))
+    return SiteSize(
+        files=files,
+        bytes=size,
+        widest_dir=widest[1],
+        widest_entries=widest[0],
+        most_files_dir=most[1],
+        most_files=most[0],
+    )

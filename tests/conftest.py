@@ -138,8 +138,9 @@ def new_paper(seed_state: dict[str, Any]) -> Callable[..., bytes]:
 def site_aliases(site: Path) -> list[dict[str, Any]]:
     """Every entry of the built site's alias map, read from the bins ``aliases.json`` lists."""
     top = json.loads((site / "aliases.json").read_text(encoding="utf-8"))
-    bins = sorted((site / "aliases").glob("*.json"))
-    assert all(len(b.stem) == top["bin_length"] for b in bins)
+    bins = sorted((site / "aliases").rglob("*.json"))
+    names = [b.relative_to(site / "aliases").as_posix().removesuffix(".json").replace("/", "") for b in bins]
+    assert all(len(name) == top["bin_length"] for name in names)
     return [entry for path in bins for entry in json.loads(path.read_text(encoding="utf-8"))["aliases"]]
 
 

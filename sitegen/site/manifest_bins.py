@@ -129,7 +129,8 @@ ALIASES_PER_BIN = 256
 """The most aliases an alias bin holds on average before its name grows by one hex digit."""
 ALIAS_LOOKUP = (
     "the aliases of alias_kind K and alias_value V are in aliases/<H>.json, where H is the first "
-    "bin_length hex digits of SHA-256 of the UTF-8 bytes of 'K:V'; a bin that is not there holds no alias"
+    "bin_length hex digits of SHA-256 of the UTF-8 bytes of 'K:V', split into pieces of two digits "
+    "as directories (aliases/8e/a5.json for 8ea5); a bin that is not there holds no alias"
 )
 """How a reader finds an alias's bin, stated in ``aliases.json`` itself."""
 
@@ -152,12 +153,15 @@ def alias_bin_length(aliases: int) -> int:
 
 
 def alias_bin(hashed: int, length: int) -> str:
-    """The file of the alias bin holding an alias whose ``alias_hash`` is ``hashed``.
+    """The file of the alias bin holding an alias whose ``alias_hash`` is ``hashed``: its name's hex
+    digits in pieces of two, the last piece the file's name, so no directory holds more than 256
+    entries however far the bins split (hosts cap files per directory; Netlify at 54,000).
 
-    >>> alias_bin(alias_hash("arxiv", "2607.01083"), 2)
-    'aliases/8e.json'
+    >>> [alias_bin(alias_hash("arxiv", "2607.01083"), n) for n in (2, 3, 4)]
+    ['aliases/8e.json', 'aliases/8e/1.json', 'aliases/8e/1f.json']
     """
-    return f"{ALIAS_DIR}/{hashed >> (64 - 4 * length):0{length}x}.json"
+    name = f"{hashed >> (64 - 4 * length):0{length}x}"
+    return f"{ALIAS_DIR}/{'/'.join(name[i : i + 2] for i in range(0, length, 2))}.json"
 
 
 def is_bin(path: str) -> bool:

@@ -185,10 +185,12 @@ def test_site_wide_aliases_map_every_alias_to_its_pith_number(mixed: dict[str, A
     document = json.loads((mixed["out"] / "aliases.json").read_bytes())
     length = document["bin_length"]
     assert "SHA-256 of the UTF-8 bytes of 'K:V'" in document["lookup"]
-    for listed in sorted((mixed["out"] / "aliases").glob("*.json")):
+    for listed in sorted((mixed["out"] / "aliases").rglob("*.json")):
         for alias in json.loads(listed.read_bytes())["aliases"]:
             key = f"{alias['alias_kind']}:{alias['alias_value']}".encode()
-            assert listed.name == f"{hashlib.sha256(key).hexdigest()[:length]}.json"
+            digits = hashlib.sha256(key).hexdigest()[:length]
+            pieces = [digits[i : i + 2] for i in range(0, length, 2)]
+            assert listed.relative_to(mixed["out"]).as_posix() == f"aliases/{'/'.join(pieces)}.json"
     by_value = {(a["alias_kind"], a["alias_value"]): a for a in site_aliases(mixed["out"])}
     seed = by_value[("arxiv", "2607.01083")]
     assert seed["pith_number"] == f"pith:2026:{SEED_SUFFIX}" and seed["status"] == "verified"
