@@ -558,7 +558,9 @@ def _hex_or_note(value: str, digits: int) -> str:
 
 def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> dict[str, object]:
     """The paper page's title, canonical link, DOI, schema.org JSON-LD (``ld``), description, author
-    line and license link.
+    line and license link. The head's tags (``<title>``, Scholar, Open Graph, JSON-LD) carry
+    ``head_title``, the title cut to ``LISTED_TITLE_CHARS`` as listings show it, so a hostile
+    title is not repeated at full length five times more; the page's heading shows it whole.
 
     The JSON-LD and the description are what search engines and link previews show: they hold
     only values this build verified (the title, up to case; the signed record's date, license
@@ -569,6 +571,7 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
     snapshot = state.latest_snapshot
     paper = snapshot.paper if snapshot else None
     title = paper.title if paper else record.source_id
+    head_title = _listed_title(title)  # the head's tags: a title that long is an attack, not a paper
     registry_page = f"{config.registry_url.rstrip('/')}/pith/{summary.suffix}"
     doi = next((value for kind, value in summary.aliases if kind == "doi"), "")
     identifiers: list[dict[str, str]] = [
@@ -586,8 +589,8 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
     ld: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
-        "name": title,
-        "headline": title,
+        "name": head_title,
+        "headline": head_title,
         "datePublished": record.submitted_at[:10],
         "url": registry_page,
         "mainEntityOfPage": registry_page,
@@ -602,6 +605,7 @@ def _page_facts(config: SiteConfig, state: StateFile, summary: PaperSummary) -> 
         description += f" Abstract excerpt, stated by the registry (not signed): {abstract}"
     return {
         "title": title,
+        "head_title": head_title,
         "registry_page": registry_page,
         "doi": doi,
         "ld": ld,

@@ -493,8 +493,26 @@ def check_title(state: StateFile) -> Check:
         "title hash",
         state.signed_record.title_canon_sha256,
         title_canon_sha256_hex(snapshot.paper.title),
-        f"recomputed from the title {snapshot.paper.title!r}",
+        f"recomputed from the title {_quoted(snapshot.paper.title)}",
     )
+
+
+MESSAGE_VALUE_CHARS = 300
+"""Characters of an input's value a check's message quotes (real titles have under 300); the report
+and every page repeat a message, so a hostile value is not multiplied at full length."""
+
+
+def _quoted(value: str) -> str:
+    """``value`` as Python quotes it, cut to ``MESSAGE_VALUE_CHARS`` with its full length named.
+
+    >>> _quoted("Attention")
+    "'Attention'"
+    >>> _quoted("<" * 1000)[-26:]
+    "<<<<<'… (1,000 characters)"
+    """
+    if len(value) <= MESSAGE_VALUE_CHARS:
+        return repr(value)
+    return f"{value[:MESSAGE_VALUE_CHARS]!r}… ({len(value):,} characters)"
 
 
 def _id_problem(group: list[tuple[str, str]]) -> Check | None:

@@ -65,7 +65,7 @@ def test_a_state_over_the_output_budget_is_rejected_and_nothing_of_it_written(
     """Over ``limits.max_output_bytes_per_paper``, a state is rejected by name, nothing of it is written, the rest builds."""
     states = {
         "small.state.json": new_paper(_KEY, "2607.00001"),
-        "large.state.json": new_paper(_KEY, "2607.00002", title="<" * 20_000),
+        "large.state.json": new_paper(_KEY, "2607.00002", title="<" * 50_000),
     }
     content = make_content(
         states, keys=[_KEY], site_yaml="title: T\nlimits:\n  max_output_bytes_per_paper: 300000\n"
