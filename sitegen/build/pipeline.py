@@ -761,7 +761,7 @@ def _write_site_pages(
 
     def listings() -> None:
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
-        for rel, data in search_files(ordered):
+        for rel, data in search_files(spill.view(orders.by_suffix)):
             site.write(rel, data)
 
     with ForkedStep(site.writer, listings, parallel=parallel) as beside:

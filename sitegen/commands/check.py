@@ -69,7 +69,7 @@ OPERATOR_SIGNATURE = MANIFEST + SIGNATURE_SUFFIX
 _PAPER_PATH = re.compile(r"pith/([A-Z2-7]{26})/([^/]+)")
 _INDEX_PAGE = re.compile(r"index\.html|papers/(?:[^/]+/)*index\.html")
 """The listing pages: ``/`` and every page under ``/papers/`` (the months, each month's pages)."""
-_SEARCH_PAPERS = re.compile(r"search/papers/[0-9]+\.json")
+_SEARCH_PAPERS = re.compile(r"search/papers/[A-Z2-7]+\.json")
 _VERDICT_CLASS = re.compile(r"verdict-([a-z_]+)")
 _BY_WORD = {words[0]: verdict for verdict, words in VERDICT_WORDS.items()}
 
@@ -586,7 +586,7 @@ def _check_listings(
 
 
 def _search_records(data: bytes) -> list[dict[str, object]]:
-    """The result records of one ``search/papers/<n>.json``, by field name; none when it is not that shape."""
+    """The result records of one ``search/papers/<P>.json``, by field name; none when it is not that shape."""
     try:
         records = json.loads(data)
     except ValueError:

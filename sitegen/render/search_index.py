@@ -1,67 +1,87 @@
-"""The static, sharded search index the index page's search box loads (layer 4, pure).
+"""The static, sharded search index the index page's search box loads (layer 3, pure).
 
-A query must stay fast with 100,000 papers on a plain static host, so nothing is
-loaded until the visitor searches, and a query then loads only a few small files:
+A query must stay fast with millions of papers on a plain static host, and a daily update
+must rewrite only what its papers change, so nothing names a paper by its position:
 
 ``search/meta.json``
-    the layout: paper count, shard sizes, the stop words and the term-shard count.
-``search/terms/<n>.json``
-    ``{term: posting list}``; a term lives in shard ``fnv1a(term) % term_shards``.
-    Posting lists are paper numbers (positions in index order, newest first),
-    ascending and delta-encoded (first number, then gaps).
-    A term found in more than ``OWN_FILE_POSTINGS`` papers is stored as a number
-    ``k`` instead, naming ``search/common/<k>.json`` that holds its posting list.
-``search/papers/<n>.json``
-    the records shown as results, ``paper_shard_size`` papers per shard in index
-    order, so paper ``i`` is record ``i % size`` of shard ``i // size``.
+    the layout: the tokenizer's settings, the record files' prefix length and the list of
+    term shards as ``[first term, file name]`` in term order. It holds no count, so a new
+    paper changes it only when one of its terms starts a new shard.
+``search/terms/<name>.json``
+    ``{term: [title entries, other entries]}`` for a run of terms in code-point order. An
+    *entry* is a paper's stable id: the ``YYYYMM`` of its submission (``000000`` when the
+    date is not one) and the first ``ID_LENGTH`` characters of its Pith suffix, so posting
+    lists sorted descending are newest first and merge by plain string comparison. Title
+    words go in the first list, author words in the second (a word in both, in the first),
+    identifiers in the first. A term whose lists hold more than ``OWN_FILE_POSTINGS``
+    entries is stored as the name of ``search/common/<name>.json`` that holds its lists.
+``search/papers/<P>.json``
+    the result records (``RECORD_FIELDS``) of the papers whose suffix starts with ``P``,
+    ``P`` as long as the manifest bins' prefix (``manifest_bins.prefix_length``), sorted by
+    suffix. An entry names the records whose suffix starts with its id.
 
-Terms are whole lower-case words of title and authors (letters and digits, at least
-two characters, stop words dropped; the first ``MAX_WORD_TERMS`` distinct ones, title
-first, each of at most ``MAX_TERM_CHARS`` characters) and prefixed identifiers: ``arxiv:<id>`` (the
-id without its version, which a query drops too), ``doi:<doi>``, and
-``pith:<first 8 of the suffix>`` (a longer Pith prefix is found through its first
-8 characters, then filtered on the record's suffix). ``templates/assets/search.js`` implements the same
-tokenizer and hash; the end-to-end tests hold the two together.
+Term shards are cut where content decides, not where counts do: a term starts a new shard
+when ``term_hash(term) % M == 0``, ``M`` the largest power of two that keeps shards near
+``TERM_SHARD_BYTES`` on average (and a shard over ``MAX_SHARD_BYTES`` is cut there). Adding
+a paper adds entries only to its own terms' shards; a new term moves no boundary but its
+own; and because every boundary at ``2M`` is one at ``M``, a corpus grown past a step only
+splits shards. Shard and common file names are the FNV-1a of their first term (of their
+term), with ``-2``, ``-3`` ... in term order when two collide.
 
-Work and output are linear in the number of papers, and the files are the same
-bytes for the same papers. The postings held in memory grow with the number of papers
-and not with their text: a paper adds at most ``MAX_WORD_TERMS`` words and three
-identifiers, none longer than ``MAX_TERM_CHARS``.
+Terms are whole lower-case words of title and authors (letters and digits, at least two
+characters, stop words dropped; the first ``MAX_WORD_TERMS`` distinct ones, title first,
+each of at most ``MAX_TERM_CHARS`` characters) and prefixed identifiers: ``arxiv:<id>``
+(the id without its version, which a query drops too), ``doi:<doi>``, and ``pith:<first 8
+of the suffix>``. ``templates/assets/search.js`` implements the same tokenizer, hash and
+shard lookup, and matches a word of three or more characters as a prefix of terms; the
+end-to-end tests hold the two together.
+
+What stays in memory is the postings (a few bytes per term and paper) and one record
+file; a paper adds at most ``MAX_WORD_TERMS`` words and three identifiers.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Protocol, Union
 
 from sitegen.pith.report import Verdict
 from sitegen.render.templates import compact_json
+from sitegen.site.manifest_bins import prefix_length
 
 __all__ = [
+    "ID_LENGTH",
+    "MAX_SHARD_BYTES",
     "MAX_TERM_CHARS",
     "MAX_WORD_TERMS",
-    "PAPER_SHARD_SIZE",
+    "OWN_FILE_POSTINGS",
     "RECORD_FIELDS",
     "SEARCH_SCHEMA",
     "STOP_WORDS",
     "TERM_SHARD_BYTES",
     "Searchable",
+    "entry",
     "paper_terms",
     "search_files",
+    "shard_of",
     "term_hash",
     "words",
 ]
 
-SEARCH_SCHEMA = "pith-sitegen-search/1"
-PAPER_SHARD_SIZE = 100
-"""Result records (titles and authors) per file of ``papers/``."""
+SEARCH_SCHEMA = "pith-sitegen-search/2"
+ID_LENGTH = 10
+"""Suffix characters in an entry: 50 bits, so real papers do not share one; papers that do (a
+copy of a paper, or a made-up suffix) are each shown, with their own verdict."""
 TERM_SHARD_BYTES = 24_000
-"""Target size of a term shard; the shard count grows with the corpus so shards stay small."""
+"""The average size of a term shard that ``M`` aims at."""
+MAX_SHARD_BYTES = 4 * TERM_SHARD_BYTES
+"""A shard is cut before a term that would take it over this, whatever the hashes say."""
 OWN_FILE_POSTINGS = 1000
 """A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
 MAX_AUTHORS_SHOWN = 8
@@ -156,17 +176,42 @@ def _doi(summary: Searchable) -> str:
 
 
 def paper_terms(summary: Searchable) -> set[str]:
-    """Every term a paper is found by: the first ``MAX_WORD_TERMS`` title and author words, and its
-    identifiers (those of at most ``MAX_TERM_CHARS`` characters)."""
-    terms = _first_words((summary.title, "\n".join(summary.authors)))  # no word spans a line break
+    """Every term a paper is found by (``paper_term_lists``, both lists)."""
+    first, second = paper_term_lists(summary)
+    return first | second
+
+
+def paper_term_lists(summary: Searchable) -> tuple[set[str], set[str]]:
+    """A paper's terms by the list its entry goes in: (its title words and identifiers, its other
+    words). Of the first ``MAX_WORD_TERMS`` title and author words, those of the title go first;
+    identifiers of more than ``MAX_TERM_CHARS`` characters are not indexed."""
+    found = _first_words((summary.title, "\n".join(summary.authors)))  # no word spans a line break
+    title = found.intersection(words(summary.title))
     identifiers = {"pith:" + summary.suffix[:8].lower()}
     for kind, value in summary.aliases:
         if kind in ("arxiv", "arxiv_version"):
             identifiers.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
         elif kind == "doi":
             identifiers.add("doi:" + value.lower())
-    terms.update(term for term in identifiers if len(term) <= MAX_TERM_CHARS)
-    return terms
+    title.update(term for term in identifiers if len(term) <= MAX_TERM_CHARS)
+    return title, found - title
+
+
+def entry(summary: Searchable) -> str:
+    """The paper's stable id in posting lists: its submission's ``YYYYMM`` and suffix prefix.
+
+    >>> from types import SimpleNamespace as Paper
+    >>> entry(Paper(suffix="3BA52NFJTLFMVFHQMNWVXCSHM7", submitted_at="2026-07-01T15:40:12Z"))
+    '2026073BA52NFJTL'
+    >>> entry(Paper(suffix="3BA52NFJTLFMVFHQMNWVXCSHM7", submitted_at="July 2026"))
+    '0000003BA52NFJTL'
+    """
+    month = summary.submitted_at[:4] + summary.submitted_at[5:7]
+    dated = _MONTH.fullmatch(summary.submitted_at[:7]) is not None
+    return (month if dated else "000000") + summary.suffix[:ID_LENGTH]
+
+
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
 
 RECORD_FIELDS = (
@@ -180,7 +225,7 @@ RECORD_FIELDS = (
     "verdict",
     "submitted",
 )
-"""What each place of a result record in ``search/papers/<n>.json`` holds (``_record``), for readers
+"""What each place of a result record in ``search/papers/<P>.json`` holds (``_record``), for readers
 of the index such as ``sitegen check``."""
 
 
@@ -200,80 +245,143 @@ def _record(summary: Searchable) -> list[object]:
 
 
 Postings = Union[int, "array[int]"]
-"""A term's paper numbers, ascending: most terms (identifiers, rare names) are in one paper,
-held as that number; an ``array`` of 4-byte numbers once there are more, not a list of ints."""
+"""A term's papers (numbers in suffix order): most terms (identifiers, rare names) are in one
+paper, held as that number; an ``array`` of 4-byte numbers once there are more."""
 
 
-def _count(numbers: Postings) -> int:
-    return 1 if isinstance(numbers, int) else len(numbers)
+def _add(postings: dict[str, Postings], term: str, number: int) -> None:
+    found = postings.get(term)
+    if found is None:
+        postings[term] = number
+    elif isinstance(found, int):
+        postings[term] = array("I", (found, number))
+    else:
+        found.append(number)
 
 
-def _deltas(ascending: Postings) -> list[int]:
-    if isinstance(ascending, int):
-        return [ascending]
-    return [ascending[0]] + [b - a for a, b in itertools.pairwise(ascending)]
+def _count(numbers: Postings | None) -> int:
+    return 0 if numbers is None else 1 if isinstance(numbers, int) else len(numbers)
 
 
-def _estimated_bytes(postings: dict[str, Postings]) -> int:
-    """About how many bytes the term shards take: quoted keys, and a few digits per posting kept inline."""
-    size = 0
-    for term, numbers in postings.items():
-        size += len(term) + 6
-        if _count(numbers) <= OWN_FILE_POSTINGS:
-            size += 4 * _count(numbers)
-    return size
+_ENTRY_BYTES = len('"yyyymm0123456789",')
+
+
+def _entries(numbers: Postings | None, ids: Sequence[str]) -> list[str]:
+    """The distinct entries of ``numbers``, newest first."""
+    if numbers is None:
+        return []
+    if isinstance(numbers, int):
+        return [ids[numbers]]
+    return sorted({ids[n] for n in numbers}, reverse=True)
+
+
+def shard_of(term: str, firsts: Sequence[str]) -> int:
+    """The shard a term is in: the last whose first term is at or before it (``firsts`` sorted,
+    ``firsts[0] == ""``); ``search.js`` looks terms up the same way.
+
+    >>> [shard_of(t, ["", "gauge", "pith:"]) for t in ("arxiv:2607.01083", "gauge", "lattice", "pith:3ba5")]
+    [0, 1, 1, 2]
+    """
+    return bisect.bisect_right(firsts, term) - 1
+
+
+def _unique_names(names: Iterable[str]) -> list[str]:
+    """``names`` with ``-2``, ``-3`` ... added, in order, to a name already taken."""
+    taken: set[str] = set()
+    unique: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{name}-{number}"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def _shard_starts(terms: Sequence[str], sizes: Sequence[int]) -> list[int]:
+    """Where each shard starts in the sorted ``terms`` (the first at 0): at a term whose hash is a
+    multiple of ``M``, or before a term that would take a shard over ``MAX_SHARD_BYTES``."""
+    total = sum(sizes)
+    modulus = 1
+    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(terms):
+        modulus *= 2
+    starts = [0]
+    held = 0
+    for index in range(1, len(terms)):
+        held += sizes[index - 1]
+        if term_hash(terms[index]) % modulus == 0 or held + sizes[index] > MAX_SHARD_BYTES:
+            starts.append(index)
+            held = 0
+    return starts
 
 
 def _file(*parts: str) -> PurePosixPath:
     return PurePosixPath("search", *parts)
 
 
-def search_files(ordered: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """Yield the search index files for papers in index order (see the module docstring).
+def search_files(by_suffix: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """Yield the search index files for the papers in suffix order (see the module docstring).
 
-    ``ordered`` is read twice, in order, and a result file's worth at a time; what stays
-    in memory is the postings, a few bytes per term and paper.
+    ``by_suffix`` is read once, in order; a record file is yielded as soon as its prefix is
+    done, so one is in memory at a time beside the postings.
     """
-    postings: dict[str, Postings] = {}
-    find = postings.get
-    for number, summary in enumerate(ordered):
-        for term in paper_terms(summary):  # inline: a call per term and paper cost a fifth of the step
-            found = find(term)
-            if found is None:
-                postings[term] = number
-            elif isinstance(found, int):
-                postings[term] = array("I", (found, number))
-            else:
-                found.append(number)
-    term_shards = max(1, -(-_estimated_bytes(postings) // TERM_SHARD_BYTES))
-    paper_shards = max(1, -(-len(ordered) // PAPER_SHARD_SIZE))
+    length = prefix_length(len(by_suffix))
+    title_postings: dict[str, Postings] = {}
+    other_postings: dict[str, Postings] = {}
+    ids: list[str] = []
+    records: list[list[object]] = []
+    prefix = None
+    for number, summary in enumerate(by_suffix):
+        if summary.suffix[:length] != prefix:
+            if records:
+                yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
+            prefix, records = summary.suffix[:length], []
+        records.append(_record(summary))  # strings, lists of strings and ints: plain JSON
+        ids.append(entry(summary))
+        first, second = paper_term_lists(summary)
+        for term in first:
+            _add(title_postings, term, number)
+        for term in second:
+            _add(other_postings, term, number)
+    if records:
+        yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
+
+    terms = sorted(title_postings.keys() | other_postings.keys())
+    counts = [_count(title_postings.get(t)) + _count(other_postings.get(t)) for t in terms]
+    sizes = [  # the bytes of `"term":[[...],[...]],`, or of `"term":"name",`
+        len(compact_json(t)) + (9 + _ENTRY_BYTES * count if count <= OWN_FILE_POSTINGS else 14)
+        for t, count in zip(terms, counts, strict=True)
+    ]
+    starts = _shard_starts(terms, sizes)
+    # a corpus without terms still has its one (empty) shard, named as the empty term hashes
+    shard_names = _unique_names(f"{term_hash(terms[i] if terms else ''):08x}" for i in starts)
+    common = [t for t, count in zip(terms, counts, strict=True) if count > OWN_FILE_POSTINGS]
+    common_names = dict(zip(common, _unique_names(f"{term_hash(t):08x}" for t in common), strict=True))
+    firsts = ["", *(terms[i] for i in starts[1:])]
     yield (
         _file("meta.json"),
         compact_json(
             {
                 "schema": SEARCH_SCHEMA,
-                "papers": len(ordered),
-                "paper_shard_size": PAPER_SHARD_SIZE,
-                "paper_shards": paper_shards,
-                "term_shards": term_shards,
                 "min_word_length": _MIN_WORD,
                 "stop_words": list(STOP_WORDS),
                 "id_prefix_length": 8,
+                "id_length": ID_LENGTH,
+                "date_length": 6,
+                "record_prefix_length": length,
+                "shards": [list(pair) for pair in zip(firsts, shard_names, strict=True)],
             }
         )
         + b"\n",
     )
-    for shard in range(paper_shards):
-        chunk = ordered[shard * PAPER_SHARD_SIZE : (shard + 1) * PAPER_SHARD_SIZE]
-        records = [_record(s) for s in chunk]  # strings, lists of strings and ints: plain JSON
-        yield _file("papers", f"{shard}.json"), compact_json(records, plain=True) + b"\n"
-    common = sorted(term for term, numbers in postings.items() if _count(numbers) > OWN_FILE_POSTINGS)
-    common_file = {term: number for number, term in enumerate(common)}
-    shard_terms: list[list[str]] = [[] for _ in range(term_shards)]
-    for term in postings:
-        shard_terms[term_hash(term) % term_shards].append(term)
-    for shard, terms in enumerate(shard_terms):
-        bucket = {t: common_file[t] if t in common_file else _deltas(postings[t]) for t in terms}
-        yield _file("terms", f"{shard}.json"), compact_json(bucket, plain=True) + b"\n"
-    for number, term in enumerate(common):
-        yield _file("common", f"{number}.json"), compact_json(_deltas(postings[term]), plain=True) + b"\n"
+    for shard, (begin, end) in enumerate(itertools.pairwise([*starts, len(terms)])):
+        bucket: dict[str, object] = {}
+        for term in terms[begin:end]:
+            lists = [_entries(title_postings.get(term), ids), _entries(other_postings.get(term), ids)]
+            if term in common_names:
+                yield _file("common", f"{common_names[term]}.json"), compact_json(lists, plain=True) + b"\n"
+                bucket[term] = common_names[term]
+            else:
+                bucket[term] = lists
+        yield _file("terms", f"{shard_names[shard]}.json"), compact_json(bucket, plain=True) + b"\n"

@@ -10,10 +10,12 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 from sitegen.site.urls import alias_path_text
 from tests.conftest import ROOT
 from tests.e2e.sitebuild import build, tree
+from tests.searchindex import files_for_paper
 from tests.synth import SigningKey
 
 SITE_YAML = "title: Test mirror\nbase_url: https://mirror.example/\npapers_per_page: 3\n"
@@ -107,10 +109,17 @@ def test_one_new_paper_changes_only_what_names_it_and_the_recipe_finds_exactly_t
         for p in changed
         if not p.startswith(expected_prefixes)
         and p not in site_wide
-        and not p.startswith(("aliases/", "sums/", "sitemaps/pith-", "search/"))
+        and not p.startswith(("aliases/", "sums/", "sitemaps/pith-", "search/"))  # each checked below
         and p != "sitemap.xml"
     }
     assert unexplained == set() and removed == set()
+    searched = SimpleNamespace(  # what the index reads of the new paper, as the state gives it
+        suffix=suffix,
+        title="Staleness of lattices",
+        authors=("Ada Lovelace", "Alan Turing"),
+        aliases=tuple((a["alias_kind"], a["alias_value"]) for a in own["aliases"]),
+    )
+    assert {p for p in changed if p.startswith("search/")} == files_for_paper(before, after, searched)
     assert "papers/2026/07/index.html" not in changed  # July's four papers: its first page is full
     part = f"sitemaps/pith-{suffix[0]}.xml"
     assert {p for p in changed if p.startswith("sitemaps/")} == {part}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from sitegen.render.search_index import term_hash, words
+from sitegen.render.search_index import shard_of, term_hash, words
+from tests.e2e.sitebuild import tamper
 from tests.e2e.visitor_site import (
     BROWSER_TEST,
     SEED_SUFFIX,
@@ -157,3 +159,114 @@ def test_browser_and_build_split_words_and_hash_terms_alike(served: Served, chro
         TRICKY,
     )
     assert got == [[[w, term_hash(w)] for w in words(text)] for text in TRICKY]
+
+
+def _edit_license(state: dict[str, Any]) -> None:
+    state["current"]["canonical_record"]["metadata"]["license"] = "edited after signing"
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The seed beside papers made to rank against each other: a title word exactly and by prefix, a
+    word in a title and in an author list, the seed's short Pith number as a title word, a
+    neighbouring arXiv id, and a failed paper."""
+    root = tmp_path_factory.mktemp("ranked")
+    key = SigningKey.from_seed(b"\x06" * 32, "ranked-test-key")
+    extra = {
+        "exact.state.json": seed_paper(key, "2608.00011", "Gauge lattice methods", ["Ada Lovelace"]),
+        "prefix.state.json": seed_paper(
+            key,
+            "2608.00012",
+            "Lattices of gauge fields",
+            ["Ada Lovelace"],
+            submitted_at="2026-09-01T10:00:00Z",
+        ),
+        "titled.state.json": seed_paper(key, "2608.00013", "Turing patterns in gels", ["Grace Hopper"]),
+        "authored.state.json": seed_paper(
+            key,
+            "2608.00014",
+            "Computable numbers revisited",
+            ["Alan Turing"],
+            submitted_at="2026-10-01T10:00:00Z",
+        ),
+        "notes.state.json": seed_paper(key, "2608.00015", "Notes on 3BA52NFJ", ["Grace Hopper"]),
+        "neighbour.state.json": seed_paper(key, "2607.01099", "A neighbouring paper", ["Grace Hopper"]),
+        "failed.state.json": tamper(
+            seed_paper(key, "2608.00016", "Tampered gauge lattice", ["Grace Hopper"]), _edit_license
+        ),
+    }
+    with serve_seed_site(root, extra=extra, keys=(key,)) as running:
+        yield running
+
+
+def _verdicts(seen: Visit) -> list[str]:
+    return seen.page.locator("#search-results li .verdict").all_inner_texts()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("stale", [SEED_TITLE]),  # a word's beginning: "staleness"
+        ("3BA5", [SEED_TITLE, "Notes on 3BA52NFJ"]),  # the Pith number first, then a title word it begins
+        ("2607.010", ["A neighbouring paper", SEED_TITLE]),  # arXiv ids 2607.010xx, newest first
+        ("comput numb", ["Computable numbers revisited"]),  # every word by its beginning
+    ],
+)
+def test_search_finds_papers_by_the_beginning_of_a_word_or_an_id(
+    ranked: Served, chromium_browser: Any, query: str, expected: list[str]
+) -> None:
+    """Prefix queries: a word of three or more letters, four characters of a Pith number, part of an arXiv id."""
+    seen = visit(chromium_browser, ranked.mirror)
+    status, titles = search(seen, query)
+    assert titles == expected, status
+    assert seen.errors == [] and seen.foreign_requests(ranked.origin) == []
+
+
+def test_results_rank_exact_ids_then_exact_title_words_then_prefixes_then_authors(
+    ranked: Served, chromium_browser: Any
+) -> None:
+    """The exact identifier comes first, then papers with every word in the title exactly, then by a
+    word's beginning, then papers that have a word only among their authors; each shows its verdict."""
+    seen = visit(chromium_browser, ranked.mirror)
+    assert search(seen, "3BA52NFJ")[1] == [SEED_TITLE, "Notes on 3BA52NFJ"]
+    assert search(seen, "turing")[1] == ["Turing patterns in gels", "Computable numbers revisited"]
+    status, titles = search(seen, "lattice")
+    assert titles[:2] == ["Tampered gauge lattice", "Gauge lattice methods"] or titles[:2] == [
+        "Gauge lattice methods",
+        "Tampered gauge lattice",
+    ]
+    assert titles[2:] == ["Lattices of gauge fields"], status  # a prefix match after the exact ones
+    verdicts = dict(zip(titles, _verdicts(seen), strict=True))
+    assert verdicts["Tampered gauge lattice"] == "Failed" and verdicts["Gauge lattice methods"] == "Verified"
+    assert status.startswith("3 papers match")
+
+
+def test_browser_and_build_find_a_terms_shard_alike(ranked: Served, chromium_browser: Any) -> None:
+    """search.js's shard lookup and code-point order agree with sitegen's for every term of the index,
+    and for terms beyond the Basic Multilingual Plane."""
+    meta = json.loads((ranked.site / "search" / "meta.json").read_text(encoding="utf-8"))
+    firsts = [first for first, _ in meta["shards"]]
+    terms = sorted({*firsts, "a", "zzz", "\U0001d49c", "\uffff", "\U0001f600x", "pith:3ba5"})
+    got = seen_lookup(visit(chromium_browser, ranked.mirror), terms)
+    assert got == [shard_of(term, firsts) for term in terms]
+    order = visit(chromium_browser, ranked.mirror).page.evaluate(
+        """async (terms) => {
+            const search = await import(new URL('assets/search.js', document.baseURI));
+            return [...terms].sort(search.compareTerms);
+        }""",
+        list(reversed(terms)),
+    )
+    assert order == terms
+
+
+def seen_lookup(seen: Visit, terms: list[str]) -> list[int]:
+    return list(
+        seen.page.evaluate(
+            """async (terms) => {
+                const search = await import(new URL('assets/search.js', document.baseURI));
+                const meta = await (await fetch(new URL('search/meta.json', document.baseURI))).json();
+                return terms.map((t) => search.shardOf(t, meta.shards));
+            }""",
+            terms,
+        )
+    )

@@ -126,10 +126,11 @@ def _build_seed_site(
     *,
     absolute: bool = False,
     extra: dict[str, bytes] | None = None,
+    keys: tuple[SigningKey, ...] = (),
     registry_url: str | None = None,
     title: str = "Test mirror",
 ) -> None:
-    """Build the real seed (and ``extra`` state files) into the served directory.
+    """Build the real seed (and ``extra`` state files, trusting ``keys`` too) into the served directory.
 
     The registry is the local stand-in unless ``registry_url`` names another;
     ``base_url`` is the sub-path, or the full served URL when ``absolute``.
@@ -140,6 +141,7 @@ def _build_seed_site(
         work / "content",
         f"title: {title}\nbase_url: {base_url}\nregistry_url: {registry}\n",
         extra=extra,
+        keys=keys,
     )
     build_site(content, served.site, jobs=1)
 

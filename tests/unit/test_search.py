@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import subprocess
 import sys
-from itertools import accumulate
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sitegen.build.paper_job import PaperSummary
 from sitegen.pith.report import Verdict
 from sitegen.render.search_index import (
+    MAX_SHARD_BYTES,
     OWN_FILE_POSTINGS,
-    PAPER_SHARD_SIZE,
+    entry,
+    paper_term_lists,
     paper_terms,
     search_files,
-    term_hash,
+    shard_of,
 )
 from tests.conftest import ROOT
+from tests.searchindex import files_for_paper
 
 WORDS = ["learning", "scaling", "quantum", "lattice", "gauge", "graph", "protein", "optimal", "transport"]
 
 
-def summary(n: int) -> PaperSummary:
+def summary(n: int, month: int = 7) -> PaperSummary:
     """A synthetic paper: every paper shares common words, a few rarer words and its own ids."""
     source_id = f"26{n // 100000:02d}.{n % 100000:05d}"
     suffix = (
@@ -38,7 +44,7 @@ def summary(n: int) -> PaperSummary:
         authors=(f"Ada Author{n % 1500}", "Grace Hopper"),
         primary_cat="cs.LG",
         cross_cats=(),
-        submitted_at="2026-07-01T00:00:00Z",
+        submitted_at=f"2026-{month:02d}-01T00:00:00Z",
         source_id=source_id,
         canonical_sha256="0" * 64,
         aliases=(("arxiv", source_id), ("doi", f"10.48550/arxiv.{source_id}")),
@@ -48,56 +54,107 @@ def summary(n: int) -> PaperSummary:
     )
 
 
+def _files(summaries: list[PaperSummary]) -> dict[str, bytes]:
+    return {str(path): data for path, data in search_files(sorted(summaries, key=lambda p: p.suffix))}
+
+
 def index(papers: int) -> dict[str, object]:
-    return {str(path): json.loads(data) for path, data in search_files([summary(n) for n in range(papers)])}
+    return {path: json.loads(data) for path, data in _files([summary(n) for n in range(papers)]).items()}
 
 
-def postings(files: dict[str, object], term: str) -> list[int]:
-    """Look a term up as search.js does: its hash names the shard, a number names a common file."""
+def lists(files: dict[str, object], term: str) -> list[list[str]]:
+    """A term's [title entries, other entries], looked up as search.js does: the meta's shard list
+    names its shard, a string there names a common file."""
     meta = files["search/meta.json"]
     assert isinstance(meta, dict)
-    shard = files[f"search/terms/{term_hash(term) % meta['term_shards']}.json"]
+    shards = meta["shards"]
+    shard = files[f"search/terms/{shards[shard_of(term, [first for first, _ in shards])][1]}.json"]
     assert isinstance(shard, dict)
-    deltas = shard.get(term, [])
-    if isinstance(deltas, int):
-        deltas = files[f"search/common/{deltas}.json"]
-    return list(accumulate(deltas))
+    found = shard.get(term, [[], []])
+    if isinstance(found, str):
+        found = files[f"search/common/{found}.json"]
+    assert isinstance(found, list)
+    return found
 
 
-def test_every_term_of_every_paper_finds_it() -> None:
-    """Each paper is found by each of its terms: words, author names, arXiv id, DOI, Pith prefix."""
+def test_every_term_of_every_paper_finds_it_by_its_stable_entry() -> None:
+    """Each paper is found by each of its terms, title words and ids in the first list and author words
+    in the second, under its entry (submission month and suffix prefix); lists are newest first."""
     files = index(300)
     for n in range(0, 300, 37):
-        terms = paper_terms(summary(n))
-        assert {"grace", "hopper", f"arxiv:2600.{n:05d}", f"doi:10.48550/arxiv.2600.{n:05d}"} <= terms
-        assert "of" not in terms
-        for term in terms:
-            assert n in postings(files, term), term
+        paper = summary(n)
+        first, second = paper_term_lists(paper)
+        assert {f"arxiv:2600.{n:05d}", f"doi:10.48550/arxiv.2600.{n:05d}", f"topic{n % 997}"} <= first
+        assert {"grace", "hopper"} <= second and "of" not in first | second
+        for term in first:
+            assert entry(paper) in lists(files, term)[0], term
+        for term in second:
+            assert entry(paper) in lists(files, term)[1], term
+    for term in ("learning", "grace", "topic5"):
+        for found in lists(files, term):
+            assert found == sorted(found, reverse=True)
 
 
-def test_records_sit_at_their_paper_number() -> None:
-    """Paper n is record n % size of record shard n // size, with its title and Pith number."""
-    files = index(PAPER_SHARD_SIZE + 5)
-    n = PAPER_SHARD_SIZE + 3
-    shard = files[f"search/papers/{n // PAPER_SHARD_SIZE}.json"]
-    assert isinstance(shard, list)
-    record = shard[n % PAPER_SHARD_SIZE]
-    assert record[1] == summary(n).pith_number
-    assert record[2] == summary(n).title
+def test_an_entry_names_its_record_in_the_file_of_its_suffix_prefix() -> None:
+    """The record file is named by the suffix's first characters and holds the paper's title and number."""
+    files = index(50)
+    paper = summary(17)
+    meta = files["search/meta.json"]
+    assert isinstance(meta, dict)
+    record_file = files[f"search/papers/{paper.suffix[: meta['record_prefix_length']]}.json"]
+    assert isinstance(record_file, list)
+    (record,) = [r for r in record_file if r[0].startswith(entry(paper)[6:])]
+    assert record[1:3] == [paper.pith_number, paper.title]
 
 
-def test_a_query_loads_only_small_files_at_scale() -> None:
-    """At 20,000 papers every term shard stays under 40 KB; common words get a posting file of their own."""
-    files = {str(p): d for p, d in search_files([summary(n) for n in range(20_000)])}
+def test_one_new_paper_rewrites_only_its_terms_shards_and_its_record_file() -> None:
+    """Adding a paper to 10,000 changes the shards holding its terms (or, for a common word, the word's
+    own file), its record file, and where one of its terms starts a new shard, meta.json and the
+    shard it was cut from: nothing else, and nothing is renamed."""
+    papers = [summary(n, month=1 + n % 6) for n in range(10_000)]
+    before = _files(papers)
+    new = summary(10_000, month=12)
+    after = _files([*papers, new])
+    changed = {p for p, data in after.items() if before.get(p) != data}
+    assert not set(before) - set(after), "nothing is renamed or removed"
+    expected = files_for_paper(before, after, new)
+    assert changed == expected
+    assert len(changed) <= len(paper_terms(new)) + 3
+    assert len([p for p in after if p.startswith("search/terms/")]) > 20
+
+
+def test_shards_stay_small_and_common_words_get_their_own_file() -> None:
+    """At 20,000 papers no term shard passes the hard cap; a word in thousands of papers has a file of its own."""
+    files = _files([summary(n) for n in range(20_000)])
     terms = {p: len(d) for p, d in files.items() if p.startswith("search/terms/")}
-    common = [p for p in files if p.startswith("search/common/")]
-    assert len(terms) > 10
-    assert max(terms.values()) < 40_000, max(terms.values())
-    assert common, "the words shared by thousands of papers should each have their own file"
-    meta = json.loads(files["search/meta.json"])
-    shard = json.loads(files[f"search/terms/{term_hash('learning') % meta['term_shards']}.json"])
-    assert isinstance(shard["learning"], int)
-    assert len(json.loads(files[f"search/common/{shard['learning']}.json"])) > OWN_FILE_POSTINGS
+    assert max(terms.values()) <= MAX_SHARD_BYTES + 200, max(terms.values())
+    found = lists({p: json.loads(d) for p, d in files.items()}, "learning")
+    assert sum(map(len, found)) > OWN_FILE_POSTINGS
+
+
+@given(st.sets(st.text(min_size=1, max_size=12), min_size=1, max_size=300))
+def test_every_term_is_in_the_shard_the_lookup_names(texts: set[str]) -> None:
+    """For any set of title words, each term is in exactly the shard shard_of names, and file names differ."""
+    papers = [_titled(summary(n), text) for n, text in enumerate(sorted(texts))]
+    files = {p: json.loads(d) for p, d in _files(papers).items()}
+    meta = files["search/meta.json"]
+    assert isinstance(meta, dict)
+    names = [name for _, name in meta["shards"]]
+    assert len(names) == len(set(names))
+    firsts = [first for first, _ in meta["shards"]]
+    assert firsts[0] == "" and firsts == sorted(firsts)
+    holders: dict[str, list[int]] = {}
+    for number, name in enumerate(names):
+        shard = files[f"search/terms/{name}.json"]
+        assert isinstance(shard, dict)
+        for term in shard:
+            holders.setdefault(term, []).append(number)
+    for term, numbers in holders.items():
+        assert numbers == [shard_of(term, firsts)], term
+
+
+def _titled(paper: PaperSummary, title: str) -> PaperSummary:
+    return dataclasses.replace(paper, title=title)
 
 
 def test_index_bytes_do_not_depend_on_hash_randomisation() -> None:
@@ -107,7 +164,7 @@ def test_index_bytes_do_not_depend_on_hash_randomisation() -> None:
         "from tests.unit.test_search import summary\n"
         "from sitegen.render.search_index import search_files\n"
         "h = hashlib.sha256()\n"
-        "for path, data in search_files([summary(n) for n in range(3000)]):\n"
+        "for path, data in search_files(sorted((summary(n) for n in range(3000)), key=lambda p: p.suffix)):\n"
         "    h.update(str(path).encode() + b'\\0' + data)\n"
         "print(h.hexdigest())\n"
     )

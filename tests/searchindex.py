@@ -1,0 +1,28 @@
+"""Reading a built search index as search.js does, for the tests: which files name a paper."""
+
+from __future__ import annotations
+
+import json
+
+from sitegen.render.search_index import Searchable, paper_terms, shard_of
+
+__all__ = ["files_for_paper"]
+
+
+def files_for_paper(before: dict[str, bytes], after: dict[str, bytes], paper: Searchable) -> set[str]:
+    """The search files adding ``paper`` may change (paths under ``search/``, as the two builds'
+    file maps give them): its record file, the shard of each of its terms (the common file of a
+    common one) and, where one of its terms starts a new shard, ``meta.json`` and the shard it
+    was cut from."""
+    meta = json.loads(after["search/meta.json"])
+    old_names = {name for _, name in json.loads(before["search/meta.json"])["shards"]}
+    firsts = [first for first, _ in meta["shards"]]
+    expected = {f"search/papers/{paper.suffix[: meta['record_prefix_length']]}.json"}
+    for term in paper_terms(paper):
+        number = shard_of(term, firsts)
+        shard_file = f"search/terms/{meta['shards'][number][1]}.json"
+        held = json.loads(after[shard_file])[term]
+        expected.add(f"search/common/{held}.json" if isinstance(held, str) else shard_file)
+        if meta["shards"][number][1] not in old_names:
+            expected |= {"search/meta.json", f"search/terms/{meta['shards'][number - 1][1]}.json"}
+    return expected
