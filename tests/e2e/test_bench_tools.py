@@ -15,7 +15,7 @@ from bench.__main__ import baseline_lines
 from bench.baseline import BaselineError, checkout_baseline, compare, remove_baseline, this_checkout
 from bench.corpus import generate_corpus
 from bench.floor import run_floor
-from bench.hugo import write_project
+from bench.hugo import DEBIAN_HUGO, find_hugos, write_project
 from bench.perpaper import run_per_paper
 from tests.conftest import ROOT
 from tests.e2e.sitebuild import report_entries
@@ -65,12 +65,25 @@ def test_corpus_is_deterministic_verified_and_varied(corpus: Path, site: Path, t
     assert sum("/" in i for i in ids) == 2
 
 
-@pytest.mark.skipif(shutil.which("hugo") is None, reason="Hugo is not installed")
-def test_hugo_project_writes_the_same_per_paper_page_set(corpus: Path, site: Path, tmp_path: Path) -> None:
+def _hugos() -> list[object]:
+    """The newest Hugo (a test extra: always here), and Debian's where its package is installed."""
+    hugos = find_hugos()
+    debian = [] if hugos.debian is None else [hugos.debian]
+    skip = pytest.mark.skip(reason="Debian's hugo package is not installed")
+    return [
+        pytest.param(hugos.newest, id="newest"),
+        pytest.param(*(debian or [str(DEBIAN_HUGO)]), id="debian", marks=() if debian else skip),
+    ]
+
+
+@pytest.mark.parametrize("hugo", _hugos())
+def test_hugo_project_writes_the_same_per_paper_page_set(
+    corpus: Path, site: Path, tmp_path: Path, hugo: str
+) -> None:
     """Hugo's build of the generated project has every paper's files and alias redirects that sitegen writes."""
-    write_project(corpus, tmp_path / "project")
+    write_project(corpus, tmp_path / "project", papers_per_page=5)
     run = subprocess.run(
-        ["hugo", "--quiet", "-s", str(tmp_path / "project"), "-d", str(tmp_path / "hugo")],
+        [hugo, "--quiet", "-s", str(tmp_path / "project"), "-d", str(tmp_path / "hugo")],
         capture_output=True,
         text=True,
         check=False,
@@ -79,6 +92,12 @@ def test_hugo_project_writes_the_same_per_paper_page_set(corpus: Path, site: Pat
     assert run.returncode == 0, run.stderr
     per_paper = {p for p in _files(site) if p.startswith(("pith/", "arxiv/", "doi/"))}
     assert per_paper <= _files(tmp_path / "hugo")
+    assert sorted(p.name for p in (tmp_path / "hugo" / "papers").iterdir()) == [
+        "1",
+        "2",
+        "3",
+        "4",
+    ]  # 5 a page
 
 
 def test_floor_writes_each_papers_file_set(corpus: Path, site: Path, tmp_path: Path) -> None:
