@@ -14,7 +14,9 @@ must rewrite only what its papers change, so nothing names a paper by its positi
     lists sorted descending are newest first and merge by plain string comparison. Title
     words go in the first list, author words in the second (a word in both, in the first),
     identifiers in the first. A term whose lists hold more than ``OWN_FILE_POSTINGS``
-    entries is stored as the name of ``search/common/<name>.json`` that holds its lists.
+    entries is stored as ``{"common": name, "title": [...], "other": [...]}``: its lists
+    are cut into chunks, each ``search/common/<name>/<t|o><last entry>.json`` (a list of
+    entries, newest first), named in the two lists by their last entry.
 ``search/papers/<P>.json``
     the result records (``RECORD_FIELDS``) of the papers whose suffix starts with ``P``,
     ``P`` as long as the manifest bins' prefix (``manifest_bins.prefix_length``), sorted by
@@ -25,8 +27,13 @@ when ``term_hash(term) % M == 0``, ``M`` the largest power of two that keeps sha
 ``TERM_SHARD_BYTES`` on average (and a shard over ``MAX_SHARD_BYTES`` is cut there). Adding
 a paper adds entries only to its own terms' shards; a new term moves no boundary but its
 own; and because every boundary at ``2M`` is one at ``M``, a corpus grown past a step only
-splits shards. Shard and common file names are the FNV-1a of their first term (of their
+splits shards. Shard and common directory names are the FNV-1a of their first term (of their
 term), with ``-2``, ``-3`` ... in term order when two collide.
+
+A common term's lists are cut the same way: a chunk starts at an entry whose hash is a
+multiple of ``COMMON_CHUNK_ENTRIES`` (or after ``4 *`` that many). A new paper is the newest
+entry, so it joins the first chunk, whose last entry (its name) stays: a daily update rewrites
+one chunk of each common word it has, and no shard.
 
 Terms are whole lower-case words of title and authors (letters and digits, at least two
 characters, stop words dropped; the first ``MAX_WORD_TERMS`` distinct ones, title first,
@@ -56,6 +63,7 @@ from sitegen.render.templates import compact_json
 from sitegen.site.manifest_bins import prefix_length
 
 __all__ = [
+    "COMMON_CHUNK_ENTRIES",
     "ID_LENGTH",
     "MAX_SHARD_BYTES",
     "MAX_TERM_CHARS",
@@ -83,7 +91,9 @@ TERM_SHARD_BYTES = 24_000
 MAX_SHARD_BYTES = 4 * TERM_SHARD_BYTES
 """A shard is cut before a term that would take it over this, whatever the hashes say."""
 OWN_FILE_POSTINGS = 1000
-"""A term in more papers than this gets a file of its own, so no shard is weighed down by it."""
+"""A term in more papers than this gets files of its own, so no shard is weighed down by it."""
+COMMON_CHUNK_ENTRIES = 1024
+"""The average number of entries in a chunk of a common term's list: about 19 KB."""
 MAX_AUTHORS_SHOWN = 8
 """Authors kept in a result record (more are searchable, up to ``MAX_WORD_TERMS`` words in all)."""
 MAX_WORD_TERMS = 64
@@ -244,6 +254,10 @@ def _record(summary: Searchable) -> list[object]:
     ]
 
 
+SearchFile = tuple[PurePosixPath, bytes]
+"""One file of the index: its path under the site and its bytes."""
+
+
 Postings = Union[int, "array[int]"]
 """A term's papers (numbers in suffix order): most terms (identifiers, rare names) are in one
 paper, held as that number; an ``array`` of 4-byte numbers once there are more."""
@@ -316,11 +330,42 @@ def _shard_starts(terms: Sequence[str], sizes: Sequence[int]) -> list[int]:
     return starts
 
 
+def _chunks(entries: Sequence[str]) -> list[Sequence[str]]:
+    """``entries`` (newest first) cut where an entry's hash is a multiple of
+    ``COMMON_CHUNK_ENTRIES``, or after ``4 *`` that many since the last cut: entries added at the
+    front change only the first chunk, and its last entry stays."""
+    if not entries:
+        return []
+    cuts = [0]
+    for index in range(1, len(entries)):
+        if (
+            term_hash(entries[index]) % COMMON_CHUNK_ENTRIES == 0
+            or index - cuts[-1] >= 4 * COMMON_CHUNK_ENTRIES
+        ):
+            cuts.append(index)
+    return [entries[begin:end] for begin, end in itertools.pairwise([*cuts, len(entries)])]
+
+
+def _common(name: str, lists: Sequence[list[str]]) -> tuple[dict[str, object], list[SearchFile]]:
+    """A common term's value in its shard (its directory and the last entry of each chunk of its
+    [title, other] lists) and the chunk files."""
+    value: dict[str, object] = {"common": name}
+    files: list[SearchFile] = []
+    for kind, field, entries in zip("to", ("title", "other"), lists, strict=True):
+        chunks = _chunks(entries)
+        value[field] = [chunk[-1] for chunk in chunks]
+        files += [
+            (_file("common", name, f"{kind}{chunk[-1]}.json"), compact_json(list(chunk), plain=True) + b"\n")
+            for chunk in chunks
+        ]
+    return value, files
+
+
 def _file(*parts: str) -> PurePosixPath:
     return PurePosixPath("search", *parts)
 
 
-def search_files(by_suffix: Sequence[Searchable]) -> Iterator[tuple[PurePosixPath, bytes]]:
+def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
     """Yield the search index files for the papers in suffix order (see the module docstring).
 
     ``by_suffix`` is read once, in order; a record file is yielded as soon as its prefix is
@@ -349,8 +394,9 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[tuple[PurePosixPat
 
     terms = sorted(title_postings.keys() | other_postings.keys())
     counts = [_count(title_postings.get(t)) + _count(other_postings.get(t)) for t in terms]
-    sizes = [  # the bytes of `"term":[[...],[...]],`, or of `"term":"name",`
-        len(compact_json(t)) + (9 + _ENTRY_BYTES * count if count <= OWN_FILE_POSTINGS else 14)
+    sizes = [  # the bytes of `"term":[[...],[...]],`, or about those of a common term's chunk names
+        len(compact_json(t))
+        + (9 + _ENTRY_BYTES * count if count <= OWN_FILE_POSTINGS else 60 + _ENTRY_BYTES * (count // 512))
         for t, count in zip(terms, counts, strict=True)
     ]
     starts = _shard_starts(terms, sizes)
@@ -380,8 +426,8 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[tuple[PurePosixPat
         for term in terms[begin:end]:
             lists = [_entries(title_postings.get(term), ids), _entries(other_postings.get(term), ids)]
             if term in common_names:
-                yield _file("common", f"{common_names[term]}.json"), compact_json(lists, plain=True) + b"\n"
-                bucket[term] = common_names[term]
+                bucket[term], chunk_files = _common(common_names[term], lists)
+                yield from chunk_files
             else:
                 bucket[term] = lists
         yield _file("terms", f"{shard_names[shard]}.json"), compact_json(bucket, plain=True) + b"\n"

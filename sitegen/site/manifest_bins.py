@@ -13,7 +13,8 @@ delegation, the manifest is split:
     format: its own directory, its alias redirect pages and its integrity endpoint;
 ``sums/site-<D>.sha256``
     the site-wide files under ``D``, a top directory whose files grow in number with the
-    mirror (``GROWING_DIRS``; listings get one bin a year, ``site-papers-<YYYY>``), and
+    mirror (``GROWING_DIRS``; listings get one bin a year, ``site-papers-<YYYY>``), split as
+    the papers' bins split (``site-<D>-<h>``, ``h`` hex digits of the path's SHA-256), and
     ``sums/site.sha256`` every other site-wide file.
 
 Pith suffixes are base32 of a SHA-256, so papers spread evenly over the bins. The prefix
@@ -89,19 +90,24 @@ def paper_bin(suffix: str, length: int) -> str:
     return f"{BIN_DIR}/pith-{suffix[:length]}.sha256"
 
 
-def site_bin(path: str) -> str:
-    """The bin of a site-wide file: one per directory that grows with the mirror, listings one per
-    year, and one for everything else (pages, keys, assets, the report).
+def site_bin(path: str, length: int = 1) -> str:
+    """The bin of a site-wide file: listings one per year, one for everything else (pages, keys,
+    assets, the report), and for each directory that grows with the mirror one bin, split by the
+    first ``length - 1`` hex digits of SHA-256 of the path (``length`` the papers' prefix length),
+    so those bins grow no faster than a paper's.
 
     >>> [site_bin(p) for p in ("index.html", "search/meta.json", "papers/2026/07/index.html", "keys/index.html")]
     ['sums/site.sha256', 'sums/site-search.sha256', 'sums/site-papers-2026.sha256', 'sums/site.sha256']
+    >>> site_bin("search/meta.json", 2), site_bin("aliases/8e/1f.json", 3)
+    ('sums/site-search-b.sha256', 'sums/site-aliases-a2.sha256')
     """
     top, _, rest = path.partition("/")
     year = rest.partition("/")[0]
     if top == "papers" and _YEAR.fullmatch(year) and "/" in rest:
         return f"{BIN_DIR}/site-papers-{year}.sha256"
     if top in GROWING_DIRS and rest:
-        return f"{BIN_DIR}/site-{top}.sha256"
+        split = hashlib.sha256(path.encode()).hexdigest()[: length - 1]
+        return f"{BIN_DIR}/site-{top}{'-' if split else ''}{split}.sha256"
     return f"{BIN_DIR}/site.sha256"
 
 
@@ -121,7 +127,7 @@ def bin_of(path: str, owner: str | None, length: int) -> str:
     top, _, rest = path.partition("/")
     if top == "pith" and is_suffix(directory := rest.partition("/")[0]):
         return paper_bin(directory, length)
-    return site_bin(path)
+    return site_bin(path, length)
 
 
 ALIAS_DIR = "aliases"

@@ -1,7 +1,7 @@
 // Search box of the index page: a client-side search over the static, sharded index that
 // sitegen/render/search_index.py writes under search/. Nothing loads until the visitor searches;
 // a query then fetches search/meta.json once, the term shards of its words (a few more for a
-// prefix), the posting file of a very common word, and one record file per result shown.
+// prefix), the posting chunks of a very common word, and one record file per result shown.
 // No third-party code.
 
 const MAX_SHOWN = 20;
@@ -118,7 +118,11 @@ class Index {
     const shard = await this.shard(shardOf(term, meta.shards));
     if (!Object.hasOwn(shard, term)) return [[], []];
     const found = shard[term];
-    return typeof found === 'string' ? this.load(`common/${found}.json`) : found;
+    if (Array.isArray(found)) return found;
+    // a common term: its lists in chunks under common/<name>/, each named by its last entry
+    const chunks = async (kind, names) => (await Promise.all(
+      names.map((name) => this.load(`common/${found.common}/${kind}${name}.json`)))).flat();
+    return Promise.all([chunks('t', found.title), chunks('o', found.other)]);
   }
 
   // The terms that begin with a prefix (itself included), and whether the caps cut them short.

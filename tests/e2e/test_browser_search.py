@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sitegen.render import search_index
 from sitegen.render.search_index import shard_of, term_hash, words
 from tests.e2e.sitebuild import tamper
 from tests.e2e.visitor_site import (
@@ -197,6 +198,35 @@ def ranked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     }
     with serve_seed_site(root, extra=extra, keys=(key,)) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The ranked papers built with every word in more than two papers stored as a common term, its
+    lists cut into chunks of about two entries: the path a registry-sized corpus takes."""
+    root = tmp_path_factory.mktemp("chunked")
+    key = SigningKey.from_seed(b"\x07" * 32, "chunked-test-key")
+    extra = {
+        f"grace{n}.state.json": seed_paper(key, f"2608.{n:05d}", f"Gauge lattice study {n}", ["Grace Hopper"])
+        for n in range(1, 13)
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_index, "OWN_FILE_POSTINGS", 2)
+        patch.setattr(search_index, "COMMON_CHUNK_ENTRIES", 2)
+        with serve_seed_site(root, extra=extra, keys=(key,)) as running:
+            patch.undo()
+            yield running
+
+
+def test_common_words_are_read_from_their_chunks(chunked: Served, chromium_browser: Any) -> None:
+    """A word in many papers is found in every paper through its chunk files, and a prefix of it too."""
+    common = list((chunked.site / "search" / "common").rglob("*.json"))
+    assert len(common) > 6  # several words, each in more than one chunk
+    seen = visit(chromium_browser, chunked.mirror)
+    status, titles = search(seen, "grace lattice")
+    assert sorted(titles) == sorted(f"Gauge lattice study {n}" for n in range(1, 13)), status
+    assert search(seen, "hopp")[0].startswith("12 papers match")
+    assert seen.errors == [] and seen.foreign_requests(chunked.origin) == []
 
 
 def _verdicts(seen: Visit) -> list[str]:

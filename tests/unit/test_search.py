@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from sitegen.build.paper_job import PaperSummary
 from sitegen.pith.report import Verdict
 from sitegen.render.search_index import (
+    COMMON_CHUNK_ENTRIES,
     MAX_SHARD_BYTES,
-    OWN_FILE_POSTINGS,
     entry,
     paper_term_lists,
     paper_terms,
     search_files,
     shard_of,
+    term_hash,
 )
 from tests.conftest import ROOT
 from tests.searchindex import files_for_paper
@@ -64,15 +65,18 @@ def index(papers: int) -> dict[str, object]:
 
 def lists(files: dict[str, object], term: str) -> list[list[str]]:
     """A term's [title entries, other entries], looked up as search.js does: the meta's shard list
-    names its shard, a string there names a common file."""
+    names its shard, an object there names a common term's chunks."""
     meta = files["search/meta.json"]
     assert isinstance(meta, dict)
     shards = meta["shards"]
     shard = files[f"search/terms/{shards[shard_of(term, [first for first, _ in shards])][1]}.json"]
     assert isinstance(shard, dict)
     found = shard.get(term, [[], []])
-    if isinstance(found, str):
-        found = files[f"search/common/{found}.json"]
+    if isinstance(found, dict):
+        found = [
+            [e for last in found[field] for e in files[f"search/common/{found['common']}/{kind}{last}.json"]]
+            for kind, field in (("t", "title"), ("o", "other"))
+        ]
     assert isinstance(found, list)
     return found
 
@@ -123,13 +127,20 @@ def test_one_new_paper_rewrites_only_its_terms_shards_and_its_record_file() -> N
     assert len([p for p in after if p.startswith("search/terms/")]) > 20
 
 
-def test_shards_stay_small_and_common_words_get_their_own_file() -> None:
-    """At 20,000 papers no term shard passes the hard cap; a word in thousands of papers has a file of its own."""
+def test_shards_stay_small_and_common_words_get_chunks_of_their_own() -> None:
+    """At 20,000 papers no term shard passes the hard cap; a word in every paper has its lists in
+    chunks of its own, each named by its last entry and at most four times the average long."""
     files = _files([summary(n) for n in range(20_000)])
     terms = {p: len(d) for p, d in files.items() if p.startswith("search/terms/")}
     assert max(terms.values()) <= MAX_SHARD_BYTES + 200, max(terms.values())
-    found = lists({p: json.loads(d) for p, d in files.items()}, "learning")
-    assert sum(map(len, found)) > OWN_FILE_POSTINGS
+    parsed = {p: json.loads(d) for p, d in files.items()}
+    found = lists(parsed, "grace")  # an author of every paper
+    assert sorted(found[1], reverse=True) == found[1] and len(found[1]) == 20_000
+    chunks = {p: c for p, c in parsed.items() if p.startswith(f"search/common/{term_hash('grace'):08x}/")}
+    assert [e for c in chunks.values() for e in c] == found[1]
+    assert 20_000 / COMMON_CHUNK_ENTRIES / 3 < len(chunks) < 20_000 / COMMON_CHUNK_ENTRIES * 3
+    assert max(map(len, chunks.values())) <= 4 * COMMON_CHUNK_ENTRIES
+    assert all(path.endswith(f"/o{chunk[-1]}.json") for path, chunk in chunks.items())
 
 
 @given(st.sets(st.text(min_size=1, max_size=12), min_size=1, max_size=300))
