@@ -62,7 +62,8 @@ fuzz: $(VENV)/.test-installed
 		-max_len=65536 -artifact_prefix=_fuzz/crashes/ _fuzz/corpus
 
 ## Benchmark against Hugo and the per-paper floor (BENCH_SIZES=1000,10000 to choose sizes, QUICK=1 for a quick run,
-## BASELINE=<commit> to measure an older commit's builds beside this checkout's).
+## BASELINE=<commit> to measure an older commit's builds beside this checkout's; in the environment,
+## BENCH_HUGO_MAX and BENCH_BASELINE_MAX, default 10000, are the largest sizes Hugo and the baseline run at).
 bench: $(VENV)/.test-installed
 	QUICK="$(QUICK)" BENCH_SIZES="$(BENCH_SIZES)" BENCH_SETTLE="$(BENCH_SETTLE)" BASELINE="$(BASELINE)" \
 		$(BIN)/python -m bench

@@ -121,6 +121,9 @@ class Settings:
     """The commit to measure beside this checkout (``BASELINE``; empty: none), see ``bench.baseline``."""
     publish: str
     """How the rebuild runs publish (``BENCH_PUBLISH``: ``patch``, the default, or ``swap``)."""
+    baseline_max_papers: int
+    """The largest size a baseline is measured at (``BENCH_BASELINE_MAX``): the house issue compares
+    at 10,000, and a baseline's two more sites do not fit this disk beside a 100,000-paper size."""
     hugo_max_papers: int
     """The largest size Hugo builds (``BENCH_HUGO_MAX``): the goal compares with Hugo at 10,000, and
     Hugo at 100,000 takes a quarter of an hour and most of the memory (``docs/scale.md``)."""
@@ -149,6 +152,7 @@ def _settings() -> Settings:
         quiet_wait=QUIET_WAIT_S if settle else 0.0,
         baseline=os.environ.get("BASELINE", "").strip(),
         publish=os.environ.get("BENCH_PUBLISH", "").strip() or "patch",
+        baseline_max_papers=int(os.environ.get("BENCH_BASELINE_MAX") or 10_000),
         hugo_max_papers=int(os.environ.get("BENCH_HUGO_MAX") or 10_000),
     )
 
@@ -276,7 +280,7 @@ def _bench_size(settings: Settings, size: int, hugos: Hugos, pair: Pair | None) 
     finally:
         new_paper.unlink()
         rewrite_papers(corpus, sorted({*one, *one_percent}), SEED, revision=0)
-    if pair is not None:
+    if pair is not None and size <= settings.baseline_max_papers:
         entry["baseline_runs"] = compare(
             corpus,
             outputs,
@@ -657,7 +661,8 @@ def _run(settings: Settings, hugos: Hugos, pair: Pair | None) -> int:
             "short": pair.baseline.short,
         }
     for size in settings.sizes:
-        per_paper_mb = DISK_MB_PER_PAPER + (BASELINE_MB_PER_PAPER if pair is not None else 0.0)
+        with_baseline = pair is not None and size <= settings.baseline_max_papers
+        per_paper_mb = DISK_MB_PER_PAPER + (BASELINE_MB_PER_PAPER if with_baseline else 0.0)
         needed_gb = size * per_paper_mb / 1024
         free_gb = shutil.disk_usage(settings.work).free / 2**30
         if needed_gb > free_gb:

@@ -1,4 +1,4 @@
-"""Command line: argument parsing, per-input lines, summaries and exit codes (layer 6).
+"""Command line: argument parsing, per-input lines, summaries and exit codes (layer 7).
 
 Exit status, for every command: 0 when every input is verified; 1 when the command
 ran but some input is not verified (or, for ``build``, a Markdown page could not be

@@ -1,4 +1,4 @@
-"""The incremental-build cache (layer 6, part of the build pipeline beside ``build.py``).
+"""The incremental-build cache (layer 5, part of the build pipeline beside ``pipeline.py``).
 
 A paper's own files (its page, endpoints and alias redirects) are a pure function of
 its state file's bytes and of the *build key*: a hash of the tool's version and code,
@@ -12,7 +12,7 @@ is the one recorded, or else when its bytes hash to the recorded SHA-256; as in 
 a state modified within two seconds of the build that recorded it is always hashed
 again, so an edit in the same clock tick is never missed. With the same key and
 every state unchanged, the build is a no-op and touches nothing. Otherwise the
-unchanged states are *reused*: only the others are rendered (see ``build.py`` for how
+unchanged states are *reused*: only the others are rendered (see ``pipeline.py`` for how
 the new tree is assembled and published).
 
 The build owns its output directory: the cache trusts that the live site is the tree

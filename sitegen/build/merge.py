@@ -1,4 +1,4 @@
-"""Merging the outputs of a sharded build into one site (layer 6).
+"""Merging the outputs of a sharded build into one site (layer 5).
 
 N jobs run ``build --shard K/N``; each leaves its papers' files and a log
 (``shardlog.py``). ``merge_shards`` links every shard's files into one staging

@@ -1,4 +1,4 @@
-"""One state file in, one paper's pages and endpoints out (layer 6, per-paper work).
+"""One state file in, one paper's pages and endpoints out (layer 5, per-paper work).
 
 ``process_state`` is what a build runs for each input, in this process or in a
 worker of a process pool: read, parse, verify, render, write the paper's own files

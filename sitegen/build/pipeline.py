@@ -1,11 +1,16 @@
-"""The build pipeline: content directory in, verified static site out (layer 6).
+"""The build pipeline: content directory in, verified static site out (layer 5).
 
-Inputs are read in sorted order. Each state file is parsed, verified and rendered on
-its own (``paper.process_state``), in a process pool when there is more than one
-core; results come back in input order, so the output is byte-identical to a
-single-process build. Only a small ``PaperSummary`` per paper stays in memory; full
-reports and ``SHA256SUMS`` lines are streamed to temporary files. Everything is
-written into a staging directory and swapped in at the end (see ``output.py``).
+One way through: read → parse → verify → summarize (per paper) → settle the plan → render
+the site-wide files → write the manifest → publish. Each state file is parsed, verified and
+rendered on its own (``paper_job.process_state``) in a process pool when there is more than
+one core; results come back in input order, so the output is byte-identical to a
+single-process build. A verified paper's files go into the staging directory, those of a
+paper that is not verified are held apart (``staging.HELD_DIR``) until the claim policy
+(``site.claims``, ``_settle_claims``) has settled every contested path: nothing a paper
+wrote is published before the plan gives it that path. Only a small ``PaperSummary`` per
+paper stays in memory; full reports and manifest lines are streamed to temporary files.
+The staged site replaces the live one by an atomic swap, or an explicit in-place patch
+(``fs/staging.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The log a sharded build leaves for the merge (layer 6).
+"""The log a sharded build leaves for the merge (layer 5).
 
 ``build --shard K/N`` writes its papers' files as a whole build would, but not the
 site-wide pages: those need every paper. Instead it writes ``sitegen-shard.jsonl``:

@@ -1,4 +1,4 @@
-"""Paper summaries kept in a temporary file rather than in memory (layer 6).
+"""Paper summaries kept in a temporary file rather than in memory (layer 5).
 
 The site-wide step of a whole build or merge needs every paper's ``PaperSummary``
 (larger still as Python objects than encoded), but only a page's worth

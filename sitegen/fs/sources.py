@@ -1,4 +1,4 @@
-"""Finding and reading inputs under ``content/`` (layer 5, I/O).
+"""Finding and reading inputs under ``content/`` (layer 4, I/O).
 
 Inputs are listed in sorted order so builds are deterministic; hidden files and
 folders (names starting with ``.``: editor backups, ``.git``) are skipped. Nothing outside the

@@ -1,4 +1,4 @@
-"""Canonical JSON bytes and the hashes derived from them (layer 0, pure).
+"""Canonical JSON bytes and the hashes derived from them (layer 1, pure).
 
 Implements "Canonical JSON and hashes" of ``docs/pith-format.md`` (CONFIRMED).
 """

@@ -1,4 +1,4 @@
-"""The operator's keyring: trusted registry keys read from ``content/keys/*.json`` (layer 2).
+"""The operator's keyring: trusted registry keys read from ``content/keys/*.json`` (layer 1).
 
 A key file has the shape of the registry's published ``public_key`` object
 (``key_id``, ``algorithm``, ``public_key_b64`` and/or ``public_key_hex``,

@@ -1,4 +1,4 @@
-"""Pith numbers, short forms and key fingerprints (layer 0, pure).
+"""Pith numbers, short forms and key fingerprints (layer 1, pure).
 
 Implements "Pith Number" and the fingerprint part of "Receipt signature" in
 ``docs/pith-format.md`` (both CONFIRMED).

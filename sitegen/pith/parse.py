@@ -1,4 +1,4 @@
-"""Strict parsing of Pith state and integrity files into models (layer 2).
+"""Strict parsing of Pith state and integrity files into models (layer 1).
 
 Strict means: UTF-8 only, no duplicate keys, no NaN or infinities, bounded size
 and nesting, a JSON object at the top, known ``state_type``/``state_version``,

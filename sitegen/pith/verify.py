@@ -1,4 +1,4 @@
-"""Every check the build makes on a state or integrity file (layer 3).
+"""Every check the build makes on a state or integrity file (layer 1).
 
 One ``check_*`` function per fact, each returning a ``Check``; ``verify_state`` and
 ``verify_integrity`` compose them into an ``InputReport``. Nothing here raises for a

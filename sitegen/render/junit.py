@@ -1,4 +1,4 @@
-"""A build's report as JUnit XML, so CI systems list each input that did not verify (layer 1).
+"""A build's report as JUnit XML, so CI systems list each input that did not verify (layer 3).
 
 One ``testcase`` per input (``classname`` is the input kind, ``name`` the input path).
 An input that is not ``verified`` is a ``failure`` whose ``type`` is its verdict,

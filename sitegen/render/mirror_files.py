@@ -1,4 +1,4 @@
-"""What the mirror publishes about itself (layer 4, pure): manifest, key, sitemap, robots, feed.
+"""What the mirror publishes about itself (layer 3, pure): manifest, key, sitemap, robots, feed.
 
 - ``/pith-mirrors.json``: this mirror in the registry manifest's shape
   (``pith_mirror_manifest`` 1.0), so another mirror can ``pull`` from it.

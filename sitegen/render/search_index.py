@@ -118,7 +118,8 @@ _MIN_WORD = 2
 
 
 class Searchable(Protocol):
-    """What the index needs of a paper; ``paper.PaperSummary`` has it (kept apart to stay in layer 4)."""
+    """What the index needs of a paper; ``build.paper_job.PaperSummary`` has it (named here so this
+    layer imports nothing from the build's)."""
 
     @property
     def suffix(self) -> str: ...

@@ -1,4 +1,4 @@
-"""Rendering: Jinja2 templates and Markdown into bytes (layer 4). Writes nothing.
+"""Rendering: Jinja2 templates and Markdown into bytes (layer 3). Writes nothing.
 
 Autoescape is on for every template and undefined names are errors; Markdown
 goes through markdown-it-py with raw HTML off, so no input string can inject

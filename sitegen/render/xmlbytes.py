@@ -1,4 +1,4 @@
-"""Deterministic XML bytes from ElementTree elements (layer 0).
+"""Deterministic XML bytes from ElementTree elements (layer 3).
 
 ElementTree escapes ``<``, ``&`` and quotes but writes characters that XML 1.0 does
 not allow at all (most control characters), which makes the whole document

@@ -1,4 +1,4 @@
-"""Which papers claim which page paths, without a map of every path (layer 4, pure).
+"""Which papers claim which page paths, without a map of every path (layer 2, pure).
 
 Every paper claims its own directory and one per alias, about seven paths; two papers
 claiming one path (or two paths that differ only in case, which are one path on a

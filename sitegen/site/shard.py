@@ -1,4 +1,4 @@
-"""Which shard of a sharded build owns an input (layer 0, pure).
+"""Which shard of a sharded build owns an input (layer 2, pure).
 
 ``build --shard K/N`` lets N machines build one corpus in parallel; ``merge`` joins
 their outputs (see ``docs/scale.md``). Every input belongs to exactly one shard,

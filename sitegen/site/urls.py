@@ -1,4 +1,4 @@
-"""The site's URL layout as pure functions (layer 4).
+"""The site's URL layout as pure functions (layer 2).
 
 It follows the reference resolver: ``/pith/<SUFFIX>/`` for a paper, with its
 endpoints beside it, and alias paths ``/pith/<short>/``, ``/arxiv/<id>/`` and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,18 @@ def test_module_imports_only_its_own_or_lower_layers(module: str) -> None:
         if LAYERS[layer] > LAYERS[own]:
             upward[target] = f"{layer} (layer {LAYERS[layer]})"
     assert upward == {}, f"{module} ({own}, layer {LAYERS[own]}) imports higher layers"
+
+
+def test_a_docstring_that_names_its_layer_names_the_tables() -> None:
+    """A module docstring's "(layer N" is its package's layer in LAYERS, so the two never drift apart."""
+    wrong = {}
+    for module, path in MODULES.items():
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        named = re.search(r"\(layer ([0-9]+)", doc)
+        own = _layer_of(module)
+        if named and own is not None and int(named.group(1)) != LAYERS[own]:
+            wrong[module] = f"says layer {named.group(1)}, is in {own} (layer {LAYERS[own]})"
+    assert wrong == {}
 
 
 def test_layers_are_a_strict_order_of_packages() -> None:
