@@ -235,7 +235,7 @@ def _bench_size(settings: Settings, size: int, hugos: Hugos, pair: Pair | None) 
         corpus, sorted({*one, *one_percent}), SEED, revision=0
     )  # as an interrupted bench may not have
     project = settings.work / f"hugo-project-{size}"
-    if not (project / ".complete").exists():
+    if size <= settings.hugo_max_papers and not (project / ".complete").exists():
         log(f"writing the Hugo project for {size} papers")
         write_project(corpus, project)
         (project / ".complete").write_text("", encoding="utf-8")
