@@ -69,6 +69,7 @@ __all__ = [
     "MAX_TERM_CHARS",
     "MAX_WORD_TERMS",
     "OWN_FILE_POSTINGS",
+    "PITH_TERM_CHARS",
     "RECORD_FIELDS",
     "SEARCH_SCHEMA",
     "STOP_WORDS",
@@ -84,6 +85,8 @@ __all__ = [
 
 SEARCH_SCHEMA = "pith-sitegen-search/2"
 ID_LENGTH = 10
+PITH_TERM_CHARS = 8
+"""Suffix characters in a paper's ``pith:`` term: a short Pith number's length."""
 """Suffix characters in an entry: 50 bits, so real papers do not share one; papers that do (a
 copy of a paper, or a made-up suffix) are each shown, with their own verdict."""
 TERM_SHARD_BYTES = 24_000
@@ -198,7 +201,7 @@ def paper_term_lists(summary: Searchable) -> tuple[set[str], set[str]]:
     identifiers of more than ``MAX_TERM_CHARS`` characters are not indexed."""
     found = _first_words((summary.title, "\n".join(summary.authors)))  # no word spans a line break
     title = found.intersection(words(summary.title))
-    identifiers = {"pith:" + summary.suffix[:8].lower()}
+    identifiers = {"pith:" + summary.suffix[:PITH_TERM_CHARS].lower()}
     for kind, value in summary.aliases:
         if kind in ("arxiv", "arxiv_version"):
             identifiers.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
@@ -314,36 +317,37 @@ def _unique_names(names: Iterable[str]) -> list[str]:
     return unique
 
 
-def _shard_starts(terms: Sequence[str], sizes: Sequence[int]) -> list[int]:
-    """Where each shard starts in the sorted ``terms`` (the first at 0): at a term whose hash is a
-    multiple of ``M``, or before a term that would take a shard over ``MAX_SHARD_BYTES``."""
-    total = sum(sizes)
-    modulus = 1
-    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(terms):
-        modulus *= 2
+def _content_cuts(items: Sequence[str], modulus: int, weights: Sequence[int], cap: int) -> list[int]:
+    """Where each run of ``items`` starts (the first at 0): at an item whose ``term_hash`` is a
+    multiple of ``modulus``, or before one that would take its run's ``weights`` over ``cap``.
+    The content picks the cuts, so items added in one run move no other run's boundaries."""
     starts = [0]
     held = 0
-    for index in range(1, len(terms)):
-        held += sizes[index - 1]
-        if term_hash(terms[index]) % modulus == 0 or held + sizes[index] > MAX_SHARD_BYTES:
+    for index in range(1, len(items)):
+        held += weights[index - 1]
+        if term_hash(items[index]) % modulus == 0 or held + weights[index] > cap:
             starts.append(index)
             held = 0
     return starts
 
 
+def _shard_starts(terms: Sequence[str], sizes: Sequence[int]) -> list[int]:
+    """Where each shard starts in the sorted ``terms``: ``M`` the largest power of two that keeps
+    shards near ``TERM_SHARD_BYTES`` on average, each at most ``MAX_SHARD_BYTES``."""
+    total = sum(sizes)
+    modulus = 1
+    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(terms):
+        modulus *= 2
+    return _content_cuts(terms, modulus, sizes, MAX_SHARD_BYTES)
+
+
 def _chunks(entries: Sequence[str]) -> list[Sequence[str]]:
     """``entries`` (newest first) cut where an entry's hash is a multiple of
-    ``COMMON_CHUNK_ENTRIES``, or after ``4 *`` that many since the last cut: entries added at the
-    front change only the first chunk, and its last entry stays."""
+    ``COMMON_CHUNK_ENTRIES``, each chunk at most ``4 *`` that many: entries added at the front
+    change only the first chunk, and its last entry stays."""
     if not entries:
         return []
-    cuts = [0]
-    for index in range(1, len(entries)):
-        if (
-            term_hash(entries[index]) % COMMON_CHUNK_ENTRIES == 0
-            or index - cuts[-1] >= 4 * COMMON_CHUNK_ENTRIES
-        ):
-            cuts.append(index)
+    cuts = _content_cuts(entries, COMMON_CHUNK_ENTRIES, [1] * len(entries), 4 * COMMON_CHUNK_ENTRIES)
     return [entries[begin:end] for begin, end in itertools.pairwise([*cuts, len(entries)])]
 
 
@@ -413,9 +417,9 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
                 "schema": SEARCH_SCHEMA,
                 "min_word_length": _MIN_WORD,
                 "stop_words": list(STOP_WORDS),
-                "id_prefix_length": 8,
+                "id_prefix_length": PITH_TERM_CHARS,
                 "id_length": ID_LENGTH,
-                "date_length": 6,
+                "date_length": len("YYYYMM"),
                 "record_prefix_length": length,
                 "shards": [list(pair) for pair in zip(firsts, shard_names, strict=True)],
             }
