@@ -28,7 +28,10 @@ def tree(tmp_path: Path) -> Path:
     copy = tmp_path / "checkout"
     for part in ("sitegen", "templates", "bench", "tests"):
         shutil.copytree(
-            ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__", "golden", "hostile")
+            ROOT / part,
+            copy / part,
+            # not bench/work: the bench's corpora and sites, gigabytes after a `make bench`
+            ignore=shutil.ignore_patterns("__pycache__", "golden", "hostile", "work"),
         )
     return copy
 
