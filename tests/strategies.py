@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sitegen.build.paper_job import PaperSummary
 from sitegen.pith.canonical import canonical_bytes
 from sitegen.pith.report import Verdict
+from sitegen.render.search_index import SearchKeys
 from tests.conftest import SEED_PATH
 from tests.synth import SigningKey, resign_state
 
@@ -30,6 +31,8 @@ json_values = st.recursive(
     max_leaves=12,
 )
 """Any JSON value ``json.loads`` can return from strict JSON."""
+hashes = st.integers(0, 2**32 - 1)
+"""32-bit hashes (``search_index.term_hash``)."""
 
 
 def summaries(text: st.SearchStrategy[str] = texts) -> st.SearchStrategy[PaperSummary]:
@@ -51,6 +54,15 @@ def summaries(text: st.SearchStrategy[str] = texts) -> st.SearchStrategy[PaperSu
         integrity_endpoint=text,
         integrity_sha256=text,
         input_sha256=text,
+        alias_paths=st.lists(st.none() | text, max_size=4).map(tuple),
+        search=st.builds(
+            SearchKeys,
+            title_terms=st.lists(text, max_size=4).map(tuple),
+            other_terms=st.lists(text, max_size=4).map(tuple),
+            term_hashes=st.lists(hashes, max_size=8).map(tuple),
+            entry=text,
+            entry_hash=hashes,
+        ),
     )
 
 

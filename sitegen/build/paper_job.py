@@ -13,8 +13,9 @@ import hashlib
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from jinja2.filters import do_urlencode
 
@@ -29,6 +30,7 @@ from sitegen.pith.parse import ParsedIntegrity, ParsedState, parse_integrity, pa
 from sitegen.pith.report import InputReport, Status, Verdict, alias_status
 from sitegen.pith.verify import rejected_report, verify_state
 from sitegen.render import paper_rows
+from sitegen.render.search_index import SearchKeys, search_keys
 from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
 from sitegen.site.config import SiteConfig
 from sitegen.site.shard import Shard
@@ -38,6 +40,7 @@ __all__ = [
     "LISTED_AUTHOR_CHARS",
     "LISTED_TITLE_CHARS",
     "STAGES",
+    "SUMMARY_FIELDS",
     "IntegrityInput",
     "IntegrityRef",
     "PaperContext",
@@ -49,6 +52,8 @@ __all__ = [
     "process_state",
     "redirect_pages",
     "slim_report",
+    "summary_from_json",
+    "summary_json",
     "unreadable_report",
 ]
 
@@ -88,6 +93,45 @@ class PaperSummary:
     at ``integrity_endpoint`` as a hard link, and lists it without reading it back."""
     input_sha256: str
     """SHA-256 of the state file's bytes: byte-identical inputs are one paper."""
+    alias_paths: tuple[str | None, ...]
+    """Each alias's redirect directory (``alias_path_text``), or None where it has none: derived
+    once here, since the claims, the alias map and the paper's page all ask it."""
+    search: SearchKeys
+    """What the search index takes of the paper (``search_index.search_keys``), derived once here."""
+
+
+def summary_json(summary: PaperSummary) -> list[object]:
+    """A summary as a JSON array of its fields in ``SUMMARY_FIELDS`` order (the spill's, the
+    incremental cache's and the shard log's form)."""
+    values: list[object] = [getattr(summary, name) for name in SUMMARY_FIELDS]
+    values[_VERDICT_AT] = summary.verdict.value
+    values[_SEARCH_AT] = astuple(summary.search)
+    return values
+
+
+def summary_from_json(values: Sequence[Any]) -> PaperSummary:
+    """The inverse of ``summary_json`` (JSON's lists back to the summary's tuples).
+
+    Raises:
+        ValueError, TypeError, KeyError: ``values`` is not a summary's array.
+    """
+    fields_of = dict(zip(SUMMARY_FIELDS, values, strict=True))
+    fields_of["verdict"] = Verdict(fields_of["verdict"])
+    fields_of["authors"] = tuple(fields_of["authors"])
+    fields_of["cross_cats"] = tuple(fields_of["cross_cats"])
+    fields_of["aliases"] = tuple(tuple(alias) for alias in fields_of["aliases"])
+    fields_of["alias_paths"] = tuple(fields_of["alias_paths"])
+    title_terms, other_terms, term_hashes, entry, entry_hash = fields_of["search"]
+    fields_of["search"] = SearchKeys(
+        tuple(title_terms), tuple(other_terms), tuple(term_hashes), entry, entry_hash
+    )
+    return PaperSummary(**fields_of)
+
+
+SUMMARY_FIELDS = tuple(f.name for f in fields(PaperSummary))
+"""The summary's fields in the order ``summary_json`` writes them."""
+_VERDICT_AT = SUMMARY_FIELDS.index("verdict")
+_SEARCH_AT = SUMMARY_FIELDS.index("search")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,7 +231,9 @@ def slim_report(report: InputReport) -> InputReport:
 
 def alias_paths(summary: PaperSummary) -> list[tuple[str, str, str | None]]:
     """(kind, value, redirect directory or None when unsafe or unrouted) for each alias."""
-    return [(kind, value, alias_path_text(kind, value)) for kind, value in summary.aliases]
+    return [
+        (kind, value, path) for (kind, value), path in zip(summary.aliases, summary.alias_paths, strict=True)
+    ]
 
 
 def paper_summary(
@@ -209,22 +255,29 @@ def paper_summary(
     integrity = snapshot.integrity if snapshot else None
     record = state.canonical_record
     derived = {c.id for c in report.checks if c.id.startswith("alias.") and c.status is Status.VERIFIED}
+    aliases = tuple((a.kind, a.value) for a in state.aliases if f"alias.{a.kind}" in derived)
+    title = _listed_title(paper.title if paper else record.source_id)
+    authors = _listed_authors(paper.authors if paper else ())
     return PaperSummary(
         input=report.input,
         verdict=report.verdict,
         suffix=parts[1],
         pith_number=state.pith_number,
-        title=_listed_title(paper.title if paper else record.source_id),
-        authors=_listed_authors(paper.authors if paper else ()),
+        title=title,
+        authors=authors,
         primary_cat=record.primary_cat,
         cross_cats=record.cross_cats,
         submitted_at=record.submitted_at,
         source_id=record.source_id,
         canonical_sha256=state.record_canonical_sha256,
-        aliases=tuple((a.kind, a.value) for a in state.aliases if f"alias.{a.kind}" in derived),
+        aliases=aliases,
         integrity_endpoint=integrity.endpoint if integrity else "",
         integrity_sha256=sha256_hex(integrity_json),
         input_sha256=input_sha256,
+        alias_paths=tuple(alias_path_text(kind, value) for kind, value in aliases),
+        search=search_keys(
+            title=title, authors=authors, suffix=parts[1], submitted_at=record.submitted_at, aliases=aliases
+        ),
     )
 
 

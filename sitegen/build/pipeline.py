@@ -86,7 +86,6 @@ from sitegen.site.manifest_bins import (
 from sitegen.site.shard import Shard
 from sitegen.site.urls import (
     LISTINGS_DIR,
-    alias_path_text,
     integrity_endpoint_path,
     paper_dir,
     paper_dir_text,
@@ -675,13 +674,10 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tup
 # of record numbers, so memory holds a few bytes a paper and one page at a time.
 
 
-def _claimed_paths(suffix: str, aliases: Iterable[Sequence[str]]) -> set[str]:
-    """The page paths a paper claims: its own directory and one per routable alias."""
+def _claimed_paths(suffix: str, alias_paths: Iterable[str | None]) -> set[str]:
+    """The page directories a paper claims: its own and its aliases' (``PaperSummary.alias_paths``)."""
     paths = {paper_dir_text(suffix)}
-    for kind, value in aliases:
-        rel = alias_path_text(kind, value)
-        if rel is not None:
-            paths.add(rel)
+    paths.update(path for path in alias_paths if path is not None)
     return paths
 
 
@@ -700,7 +696,7 @@ class _SiteOrders:
 
 def _claims_of(spill: SummarySpill, number: int) -> set[str]:
     summary = spill[number]
-    return _claimed_paths(summary.suffix, summary.aliases)
+    return _claimed_paths(summary.suffix, summary.alias_paths)
 
 
 def _site_orders(spill: SummarySpill) -> _SiteOrders:
@@ -708,9 +704,9 @@ def _site_orders(spill: SummarySpill) -> _SiteOrders:
     newest: list[bytes] = []
     by_suffix: list[bytes] = []
     counts = {v.value: 0 for v in Verdict}
-    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "aliases")
-    for number, (submitted_at, suffix, name, verdict, aliases) in enumerate(papers):
-        claims.add(number, _claimed_paths(suffix, aliases))
+    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
+    for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
+        claims.add(number, _claimed_paths(suffix, alias_paths))
         newest.append(order_key(submitted_at, suffix) + (LAST_RECORD - number).to_bytes(4, "big"))
         by_suffix.append(order_key(suffix, name) + number.to_bytes(4, "big"))
         counts[verdict] += 1
@@ -1281,14 +1277,13 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     hashes = array("Q")
     starts = array("Q")
     with tempfile.TemporaryFile() as entries:
-        papers = spill.view(by_suffix).fields("aliases", "input", "pith_number", "verdict")
-        for number, (aliases, name, pith_number, verdict) in zip(by_suffix, papers, strict=True):
+        papers = spill.view(by_suffix).fields("aliases", "alias_paths", "input", "pith_number", "verdict")
+        for number, (aliases, alias_paths, name, pith_number, verdict) in zip(by_suffix, papers, strict=True):
             paper = (
                 f'      "input": {_json_text(name)},\n',
                 f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
             )
-            for kind, value in aliases:
-                path = alias_path_text(kind, value)
+            for (kind, value), path in zip(aliases, alias_paths, strict=True):
                 routed = path is not None and settled.routed(number, path)
                 hashes.append(alias_hash(kind, value))
                 starts.append(entries.tell())

@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import fields
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from sitegen import __version__
-from sitegen.build.paper_job import STAGES, PaperSummary, StateOutcome, slim_report
+from sitegen.build.paper_job import STAGES, StateOutcome, slim_report, summary_from_json, summary_json
 from sitegen.errors import InputError
 from sitegen.fs.sources import ContentFiles
 from sitegen.fs.staging import StagedSite
-from sitegen.pith.report import Verdict, report_from_json
+from sitegen.pith.report import report_from_json
 from sitegen.render.templates import compact_json
 from sitegen.site.shard import Shard
 
@@ -33,12 +32,10 @@ __all__ = [
     "ShardLog",
     "content_fingerprint",
     "read_shard_log",
-    "summary_doc",
-    "summary_from_doc",
 ]
 
 SHARD_LOG = "sitegen-shard.jsonl"
-SHARD_SCHEMA = "pith-sitegen/shard-log/v2"
+SHARD_SCHEMA = "pith-sitegen/shard-log/v3"
 
 ShardHeader = dict[str, Any]
 
@@ -63,23 +60,6 @@ def content_fingerprint(files: ContentFiles) -> str:
     return digest.hexdigest()
 
 
-def summary_doc(summary: PaperSummary) -> dict[str, object]:
-    """A summary as JSON (the shard log's and the incremental cache's form)."""
-    doc: dict[str, object] = {f.name: getattr(summary, f.name) for f in fields(PaperSummary)}
-    doc["verdict"] = summary.verdict.value
-    return doc
-
-
-def summary_from_doc(doc: dict[str, Any]) -> PaperSummary:
-    """The inverse of ``summary_doc`` (JSON's lists back to the summary's tuples)."""
-    values = dict(doc)
-    values["verdict"] = Verdict(doc["verdict"])
-    values["authors"] = tuple(doc["authors"])
-    values["cross_cats"] = tuple(doc["cross_cats"])
-    values["aliases"] = tuple(tuple(alias) for alias in doc["aliases"])
-    return PaperSummary(**values)
-
-
 class ShardLog:
     """Writes a shard's log into its staged output, one line per outcome, as they come."""
 
@@ -92,7 +72,7 @@ class ShardLog:
     def add(self, outcome: StateOutcome) -> None:
         entry = {
             "report": json.loads(outcome.report_line),
-            "summary": None if outcome.summary is None else summary_doc(outcome.summary),
+            "summary": None if outcome.summary is None else summary_json(outcome.summary),
             "warnings": list(outcome.warnings),
             "manifest": outcome.manifest,
             "files": outcome.files,
@@ -109,7 +89,7 @@ def _outcome(entry: dict[str, Any]) -> StateOutcome:
     return StateOutcome(
         report=slim_report(report_from_json(report_doc)),
         report_line=compact_json(report_doc),
-        summary=None if entry["summary"] is None else summary_from_doc(entry["summary"]),
+        summary=None if entry["summary"] is None else summary_from_json(entry["summary"]),
         warnings=tuple(entry["warnings"]),
         manifest=entry["manifest"],
         files=entry["files"],

@@ -20,14 +20,12 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields
 from operator import itemgetter
 from typing import IO, Any, overload
 
 import orjson
 
-from sitegen.build.paper_job import PaperSummary
-from sitegen.pith.report import Verdict
+from sitegen.build.paper_job import SUMMARY_FIELDS, PaperSummary, summary_from_json, summary_json
 
 __all__ = [
     "LAST_RECORD",
@@ -39,27 +37,17 @@ __all__ = [
     "record_numbers",
 ]
 
-_FIELDS = tuple(f.name for f in fields(PaperSummary))
-_VERDICT_AT = _FIELDS.index("verdict")
-_VERDICTS = {v.value: v for v in Verdict}
 _READ_BLOCK = 1 << 20
 LAST_RECORD = 0xFFFFFFFF
 """The greatest record number (they are stored in 4 bytes)."""
 
 
 def _encode(summary: PaperSummary) -> bytes:
-    values: list[object] = [getattr(summary, name) for name in _FIELDS]
-    values[_VERDICT_AT] = summary.verdict.value
-    return orjson.dumps(values)
+    return orjson.dumps(summary_json(summary))
 
 
 def _decode(data: bytes) -> PaperSummary:
-    values = dict(zip(_FIELDS, orjson.loads(data), strict=True))
-    values["verdict"] = _VERDICTS[values["verdict"]]
-    values["authors"] = tuple(values["authors"])
-    values["cross_cats"] = tuple(values["cross_cats"])
-    values["aliases"] = tuple(tuple(alias) for alias in values["aliases"])
-    return PaperSummary(**values)
+    return summary_from_json(orjson.loads(data))
 
 
 def copy_range(source: int, target: IO[bytes], start: int, count: int) -> None:
@@ -207,7 +195,7 @@ class SummaryView(Sequence[PaperSummary]):
 
 def _picker(names: tuple[str, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
     """A function taking the fields ``names`` (in that order) out of a record's decoded list."""
-    indices = [_FIELDS.index(name) for name in names]
+    indices = [SUMMARY_FIELDS.index(name) for name in names]
     if len(indices) == 1:
         (only,) = indices
         return lambda values: (values[only],)

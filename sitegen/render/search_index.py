@@ -55,6 +55,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol, Union
 
@@ -74,10 +75,12 @@ __all__ = [
     "SEARCH_SCHEMA",
     "STOP_WORDS",
     "TERM_SHARD_BYTES",
+    "SearchKeys",
     "Searchable",
     "entry",
     "paper_terms",
     "search_files",
+    "search_keys",
     "shard_of",
     "term_hash",
     "words",
@@ -120,6 +123,24 @@ _ARXIV_VERSION = re.compile(r"v[0-9]+$")
 _MIN_WORD = 2
 
 
+@dataclass(frozen=True, slots=True)
+class SearchKeys:
+    """What the index takes of one paper, derived once by ``search_keys``: in the paper's own job
+    (in a worker, and kept with its summary in the incremental cache), so the site-wide step
+    neither tokenizes nor hashes a paper it has seen before."""
+
+    title_terms: tuple[str, ...]
+    """Its title words and identifiers, sorted: the terms whose first list holds its entry."""
+    other_terms: tuple[str, ...]
+    """Its other (author) words, sorted: the terms whose second list holds its entry."""
+    term_hashes: tuple[int, ...]
+    """``term_hash`` of each of ``title_terms``, then of each of ``other_terms``."""
+    entry: str
+    """Its ``entry``."""
+    entry_hash: int
+    """``term_hash`` of its entry: where a common term's chunks are cut."""
+
+
 class Searchable(Protocol):
     """What the index needs of a paper; ``build.paper_job.PaperSummary`` has it (named here so this
     layer imports nothing from the build's)."""
@@ -140,6 +161,8 @@ class Searchable(Protocol):
     def verdict(self) -> Verdict: ...
     @property
     def submitted_at(self) -> str: ...
+    @property
+    def search(self) -> SearchKeys: ...
 
 
 def words(text: str) -> list[str]:
@@ -199,16 +222,38 @@ def paper_term_lists(summary: Searchable) -> tuple[set[str], set[str]]:
     """A paper's terms by the list its entry goes in: (its title words and identifiers, its other
     words). Of the first ``MAX_WORD_TERMS`` title and author words, those of the title go first;
     identifiers of more than ``MAX_TERM_CHARS`` characters are not indexed."""
-    found = _first_words((summary.title, "\n".join(summary.authors)))  # no word spans a line break
-    title = found.intersection(words(summary.title))
-    identifiers = {"pith:" + summary.suffix[:PITH_TERM_CHARS].lower()}
-    for kind, value in summary.aliases:
+    return _term_lists(summary.title, summary.authors, summary.suffix, summary.aliases)
+
+
+def _term_lists(
+    title: str, authors: Sequence[str], suffix: str, aliases: Iterable[tuple[str, str]]
+) -> tuple[set[str], set[str]]:
+    found = _first_words((title, "\n".join(authors)))  # no word spans a line break
+    title_terms = found.intersection(words(title))
+    identifiers = {"pith:" + suffix[:PITH_TERM_CHARS].lower()}
+    for kind, value in aliases:
         if kind in ("arxiv", "arxiv_version"):
             identifiers.add("arxiv:" + _ARXIV_VERSION.sub("", value.lower()))
         elif kind == "doi":
             identifiers.add("doi:" + value.lower())
-    title.update(term for term in identifiers if len(term) <= MAX_TERM_CHARS)
-    return title, found - title
+    title_terms.update(term for term in identifiers if len(term) <= MAX_TERM_CHARS)
+    return title_terms, found - title_terms
+
+
+def search_keys(
+    *, title: str, authors: Sequence[str], suffix: str, submitted_at: str, aliases: Iterable[tuple[str, str]]
+) -> SearchKeys:
+    """The ``SearchKeys`` of a paper with these fields (``paper_term_lists`` and ``entry``, hashed)."""
+    first, second = _term_lists(title, authors, suffix, aliases)
+    title_terms, other_terms = tuple(sorted(first)), tuple(sorted(second))
+    paper_entry = _entry(suffix, submitted_at)
+    return SearchKeys(
+        title_terms=title_terms,
+        other_terms=other_terms,
+        term_hashes=tuple(term_hash(t) for t in (*title_terms, *other_terms)),
+        entry=paper_entry,
+        entry_hash=term_hash(paper_entry),
+    )
 
 
 def entry(summary: Searchable) -> str:
@@ -220,9 +265,13 @@ def entry(summary: Searchable) -> str:
     >>> entry(Paper(suffix="3BA52NFJTLFMVFHQMNWVXCSHM7", submitted_at="July 2026"))
     '0000003BA52NFJTL'
     """
-    month = summary.submitted_at[:4] + summary.submitted_at[5:7]
-    dated = _MONTH.fullmatch(summary.submitted_at[:7]) is not None
-    return (month if dated else "000000") + summary.suffix[:ID_LENGTH]
+    return _entry(summary.suffix, summary.submitted_at)
+
+
+def _entry(suffix: str, submitted_at: str) -> str:
+    month = submitted_at[:4] + submitted_at[5:7]
+    dated = _MONTH.fullmatch(submitted_at[:7]) is not None
+    return (month if dated else "000000") + suffix[:ID_LENGTH]
 
 
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
@@ -317,47 +366,49 @@ def _unique_names(names: Iterable[str]) -> list[str]:
     return unique
 
 
-def _content_cuts(items: Sequence[str], modulus: int, weights: Sequence[int], cap: int) -> list[int]:
-    """Where each run of ``items`` starts (the first at 0): at an item whose ``term_hash`` is a
-    multiple of ``modulus``, or before one that would take its run's ``weights`` over ``cap``.
-    The content picks the cuts, so items added in one run move no other run's boundaries."""
+def _content_cuts(hashes: Sequence[int], modulus: int, weights: Sequence[int], cap: int) -> list[int]:
+    """Where each run of items starts (the first at 0): at an item whose ``term_hash`` (in
+    ``hashes``) is a multiple of ``modulus``, or before one that would take its run's ``weights``
+    over ``cap``. The content picks the cuts, so items added in one run move no other run's boundaries."""
     starts = [0]
     held = 0
-    for index in range(1, len(items)):
+    for index in range(1, len(hashes)):
         held += weights[index - 1]
-        if term_hash(items[index]) % modulus == 0 or held + weights[index] > cap:
+        if hashes[index] % modulus == 0 or held + weights[index] > cap:
             starts.append(index)
             held = 0
     return starts
 
 
-def _shard_starts(terms: Sequence[str], sizes: Sequence[int]) -> list[int]:
-    """Where each shard starts in the sorted ``terms``: ``M`` the largest power of two that keeps
-    shards near ``TERM_SHARD_BYTES`` on average, each at most ``MAX_SHARD_BYTES``."""
+def _shard_starts(hashes: Sequence[int], sizes: Sequence[int]) -> list[int]:
+    """Where each shard starts in the sorted terms (``hashes``: theirs): ``M`` the largest power of
+    two that keeps shards near ``TERM_SHARD_BYTES`` on average, each at most ``MAX_SHARD_BYTES``."""
     total = sum(sizes)
     modulus = 1
-    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(terms):
+    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(hashes):
         modulus *= 2
-    return _content_cuts(terms, modulus, sizes, MAX_SHARD_BYTES)
+    return _content_cuts(hashes, modulus, sizes, MAX_SHARD_BYTES)
 
 
-def _chunks(entries: Sequence[str]) -> list[Sequence[str]]:
-    """``entries`` (newest first) cut where an entry's hash is a multiple of
+def _chunks(entries: Sequence[str], hashes: Sequence[int]) -> list[Sequence[str]]:
+    """``entries`` (newest first; ``hashes``: theirs) cut where an entry's hash is a multiple of
     ``COMMON_CHUNK_ENTRIES``, each chunk at most ``4 *`` that many: entries added at the front
     change only the first chunk, and its last entry stays."""
     if not entries:
         return []
-    cuts = _content_cuts(entries, COMMON_CHUNK_ENTRIES, [1] * len(entries), 4 * COMMON_CHUNK_ENTRIES)
+    cuts = _content_cuts(hashes, COMMON_CHUNK_ENTRIES, [1] * len(entries), 4 * COMMON_CHUNK_ENTRIES)
     return [entries[begin:end] for begin, end in itertools.pairwise([*cuts, len(entries)])]
 
 
-def _common(name: str, lists: Sequence[list[str]]) -> tuple[dict[str, object], list[SearchFile]]:
+def _common(
+    name: str, lists: Sequence[list[str]], entry_hashes: dict[str, int]
+) -> tuple[dict[str, object], list[SearchFile]]:
     """A common term's value in its shard (its directory and the last entry of each chunk of its
-    [title, other] lists) and the chunk files."""
+    [title, other] lists) and the chunk files (``entry_hashes``: each entry's ``term_hash``)."""
     value: dict[str, object] = {"common": name}
     files: list[SearchFile] = []
     for kind, field, entries in zip("to", ("title", "other"), lists, strict=True):
-        chunks = _chunks(entries)
+        chunks = _chunks(entries, [entry_hashes[e] for e in entries])
         value[field] = [chunk[-1] for chunk in chunks]
         files += [
             (_file("common", name, f"{kind}{chunk[-1]}.json"), compact_json(list(chunk), plain=True) + b"\n")
@@ -380,6 +431,8 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
     title_postings: dict[str, Postings] = {}
     other_postings: dict[str, Postings] = {}
     ids: list[str] = []
+    entry_hashes: dict[str, int] = {}
+    term_hashes: dict[str, int] = {}
     records: list[list[object]] = []
     prefix = None
     for number, summary in enumerate(by_suffix):
@@ -388,12 +441,14 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
                 yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
             prefix, records = summary.suffix[:length], []
         records.append(_record(summary))  # strings, lists of strings and ints: plain JSON
-        ids.append(entry(summary))
-        first, second = paper_term_lists(summary)
-        for term in first:
+        keys = summary.search
+        ids.append(keys.entry)
+        entry_hashes[keys.entry] = keys.entry_hash
+        for term in keys.title_terms:
             _add(title_postings, term, number)
-        for term in second:
+        for term in keys.other_terms:
             _add(other_postings, term, number)
+        term_hashes.update(zip((*keys.title_terms, *keys.other_terms), keys.term_hashes, strict=True))
     if records:
         yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
 
@@ -404,11 +459,15 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
         + (9 + _ENTRY_BYTES * count if count <= OWN_FILE_POSTINGS else 60 + _ENTRY_BYTES * (count // 512))
         for t, count in zip(terms, counts, strict=True)
     ]
-    starts = _shard_starts(terms, sizes)
+    hashes = array("I", map(term_hashes.__getitem__, terms))
+    del term_hashes
+    starts = _shard_starts(hashes, sizes)
     # a corpus without terms still has its one (empty) shard, named as the empty term hashes
-    shard_names = _unique_names(f"{term_hash(terms[i] if terms else ''):08x}" for i in starts)
-    common = [t for t, count in zip(terms, counts, strict=True) if count > OWN_FILE_POSTINGS]
-    common_names = dict(zip(common, _unique_names(f"{term_hash(t):08x}" for t in common), strict=True))
+    shard_names = _unique_names(f"{hashes[i] if terms else term_hash(''):08x}" for i in starts)
+    common = [i for i, count in enumerate(counts) if count > OWN_FILE_POSTINGS]
+    common_names = dict(
+        zip((terms[i] for i in common), _unique_names(f"{hashes[i]:08x}" for i in common), strict=True)
+    )
     firsts = ["", *(terms[i] for i in starts[1:])]
     yield (
         _file("meta.json"),
@@ -431,7 +490,7 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
         for term in terms[begin:end]:
             lists = [_entries(title_postings.get(term), ids), _entries(other_postings.get(term), ids)]
             if term in common_names:
-                bucket[term], chunk_files = _common(common_names[term], lists)
+                bucket[term], chunk_files = _common(common_names[term], lists, entry_hashes)
                 yield from chunk_files
             else:
                 bucket[term] = lists

@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.build.paper_job import PaperSummary, Redirect, redirect_pages
+from sitegen.build.paper_job import Redirect, redirect_pages
 from sitegen.errors import BuildError
 from sitegen.pith.report import Verdict
 from sitegen.render.templates import TEMPLATES_DIR, Renderer
 from sitegen.site.config import SiteConfig
+from tests.summaries import summary_of
 
 _RENDERER = Renderer(SiteConfig(title="Mirror <&> \u202e", base_url="https://m.example/x/"))
-_SUMMARY = PaperSummary(
+_SUMMARY = summary_of(
     input="states/a.state.json",
     verdict=Verdict.VERIFIED,
     suffix="ABCDEFGHIJKLMNOPQRSTUVWXYZ",

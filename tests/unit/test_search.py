@@ -26,6 +26,7 @@ from sitegen.render.search_index import (
 )
 from tests.conftest import ROOT
 from tests.searchindex import files_for_paper
+from tests.summaries import summary_of
 
 WORDS = ["learning", "scaling", "quantum", "lattice", "gauge", "graph", "protein", "optimal", "transport"]
 
@@ -36,7 +37,7 @@ def summary(n: int, month: int = 7) -> PaperSummary:
     suffix = (
         hashlib.sha256(str(n).encode()).hexdigest().upper().translate(str.maketrans("01890", "ABCDE"))[:26]
     )
-    return PaperSummary(
+    return summary_of(
         input=f"{n}.state.json",
         verdict=Verdict.VERIFIED,
         suffix=suffix,

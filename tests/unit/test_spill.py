@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from sitegen.build.paper_job import PaperSummary
 from sitegen.build.spill import SummarySpill, order_key, order_texts, record_numbers
 from sitegen.pith.report import Verdict
+from tests.summaries import summary_of
 
 
 def _summary(n: int, authors: int = 3) -> PaperSummary:
-    return PaperSummary(
+    return summary_of(
         input=f"states/{n:04d}/p\u00e9per-{n}.state.json",
         verdict=list(Verdict)[n % len(Verdict)],
         suffix=f"SUFFIX{n:020d}",
