@@ -43,7 +43,7 @@ import os
 import struct
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -54,7 +54,7 @@ from sitegen import __version__
 from sitegen.build.paper_job import StateOutcome, slim_report
 from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
-from sitegen.fs.staging import StagedSite, file_sha256, manifest_paths
+from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_paths
 from sitegen.pith.parse import Limits
 from sitegen.pith.report import InputReport, Verdict, report_from_json
 from sitegen.render.templates import compact_json
@@ -71,7 +71,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v9"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v10"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -207,6 +207,8 @@ class _Header:
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
     displaced: frozenset[str]
     entries: int
+    made: dict[str, Made]
+    """What the site-wide files written by ``StagedSite.write_made`` were made of."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +237,8 @@ class ReusePlan:
     stale_files: frozenset[str]
     """Live files of the states rendered again or gone, and the previous site-wide files:
     what a patched site must delete unless this build writes them again."""
+    made: dict[str, Made]
+    """What the live site-wide files were made of (``StagedSite.remember``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +427,7 @@ class BuildCache:
             if name not in reusable:
                 stale.update(self._manifest_paths(entry))
         self._reusable = reusable
-        return ReusePlan(reusable=reusable, stale_files=frozenset(stale))
+        return ReusePlan(reusable=reusable, stale_files=frozenset(stale), made=index.header.made)
 
     def seed(self, site: StagedSite) -> None:
         """Reuse the reusable states' files from the live site in the staging tree (hard links, or copies).
@@ -590,12 +594,13 @@ class BuildCache:
         reports: Iterable[InputReport],
         site_manifest: str,
         displaced: Iterable[str],
+        made: Mapping[str, Made],
     ) -> None:
         """Make this build's generation the cache; call after the site was published. Failure only costs speed.
 
         ``reports``: every input's report (those of inputs with no line are kept); ``site_manifest``: the
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
-        page displaced (rendered afresh next time).
+        page displaced (rendered afresh next time); ``made``: what site-wide files were made of.
 
         Raises:
             OSError: the cache could not be written (the previous one is left as it was).
@@ -623,6 +628,7 @@ class BuildCache:
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
             "entries": len(self._next_recorded),
+            "made": {rel: [m.inputs, m.sha256] for rel, m in sorted(made.items())},
         }
         fd, name = tempfile.mkstemp(prefix=f"{_HEAD}.", suffix=".tmp", dir=self.path)
         with os.fdopen(fd, "wb") as handle:
@@ -678,6 +684,7 @@ def _parse_header(line: bytes) -> _Header:
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
         displaced=frozenset(doc["displaced"]),
         entries=doc["entries"],
+        made={rel: Made(inputs, sha256) for rel, (inputs, sha256) in doc["made"].items()},
     )
 
 

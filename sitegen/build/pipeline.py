@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import json
@@ -47,7 +48,15 @@ from sitegen.build.paper_job import (
     unreadable_report,
 )
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
-from sitegen.build.spill import LAST_RECORD, SummarySpill, copy_range, order_key, order_texts, record_numbers
+from sitegen.build.spill import (
+    LAST_RECORD,
+    SummarySpill,
+    copy_range,
+    made_of,
+    order_key,
+    order_texts,
+    record_numbers,
+)
 from sitegen.errors import InputError, OutputError, ParseError, SignatureError, SitegenError
 from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.fs.staging import (
@@ -71,7 +80,7 @@ from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
-from sitegen.site.listings import ListingEntry, ListingPlan, plan_listings
+from sitegen.site.listings import ListingEntry, ListingPage, ListingPlan, plan_listings
 from sitegen.site.manifest_bins import (
     ALIAS_LOOKUP,
     OWNER_MARK,
@@ -386,6 +395,7 @@ def build_site(
             else:
                 site.recycle(plan.stale_files)
                 cache.seed(site)
+            site.remember(plan.made)
         del plan  # its set of reusable names is the cache's until the outcomes are in
         collected = Collected(result, cache.streams() if whole else None)
         try:
@@ -420,6 +430,7 @@ def build_site(
                         result.reports,
                         site.writer.manifest(),
                         result.displaced,
+                        site.writer.made_files(),
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
@@ -1369,9 +1380,31 @@ def _write_index(
     )
     listed = spill.view(plan.order)
     for page in plan.pages():
-        rel = PurePosixPath(page.directory)
-        rows = paper_rows.index_rows(listed[page.start : page.end], root_prefix(rel))
-        site.write(rel / "index.html", renderer.page("month.html", rel, page=page, rows=rows))
+        numbers = plan.order[page.start : page.end]
+        site.write_made(
+            f"{page.directory}/index.html",
+            made_of(_page_fields(page), map(spill.record, numbers)),
+            functools.partial(_month_page, renderer, page, listed[page.start : page.end]),
+        )
+
+
+def _page_fields(page: ListingPage) -> list[object]:
+    """What a month's page shows besides its papers (not where they are in the plan's order)."""
+    month = page.month
+    return [
+        month.year,
+        month.month,
+        page.number,
+        page.first_position,
+        page.directory,
+        page.earlier,
+        page.later,
+    ]
+
+
+def _month_page(renderer: Renderer, page: ListingPage, papers: Sequence[PaperSummary]) -> bytes:
+    rel = PurePosixPath(page.directory)
+    return renderer.page("month.html", rel, page=page, rows=paper_rows.index_rows(papers, root_prefix(rel)))
 
 
 def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) -> list[tuple[PageMeta, str]]:

@@ -16,10 +16,11 @@ papers it reuses from it a byte range at a time, ``copy_records``, without decod
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import IO, Any, overload
 
@@ -32,6 +33,7 @@ __all__ = [
     "SummarySpill",
     "SummaryView",
     "copy_range",
+    "made_of",
     "order_key",
     "order_texts",
     "record_numbers",
@@ -201,6 +203,21 @@ def _picker(names: tuple[str, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
         return lambda values: (values[only],)
     pick: Callable[[list[Any]], tuple[Any, ...]] = itemgetter(*indices)
     return pick
+
+
+def made_of(fields: object, records: Iterable[bytes]) -> str:
+    """A digest of what a site-wide file is made of (``StagedSite.write_made``): ``fields``, JSON
+    values of its own, and the spill records (``SummarySpill.record``) of its papers, in order.
+
+    A record holds every field of a summary, so two files with equal digests are made of
+    equal summaries; each record is hashed with its length, so no two lists hash alike by
+    running into each other.
+    """
+    digest = hashlib.blake2b(orjson.dumps(fields), digest_size=20)
+    for record in records:
+        digest.update(len(record).to_bytes(4, "big"))
+        digest.update(record)
+    return digest.hexdigest()
 
 
 def order_key(*texts: str) -> bytes:

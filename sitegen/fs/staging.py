@@ -36,7 +36,8 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -47,6 +48,7 @@ from sitegen.site.manifest_bins import is_bin, owner_line
 __all__ = [
     "HELD_DIR",
     "ForkedStep",
+    "Made",
     "StagedSite",
     "TreeWriter",
     "file_sha256",
@@ -58,6 +60,14 @@ __all__ = [
     "refuse_unsafe_target",
     "safe_join",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A site-wide file as a build made it: from inputs whose digest is ``inputs``, bytes whose SHA-256 is ``sha256``."""
+
+    inputs: str
+    sha256: str
 
 
 Patch = dict[str, Any]
@@ -143,6 +153,7 @@ class TreeWriter:
         self.seconds = 0.0
         """Time spent in ``write`` (creating, writing and hashing files), for the build's stage timings."""
         self._lines: list[str] = []
+        self._made: dict[str, Made] = {}
         self.root_text = os.fspath(root)
         self._dirs: set[str] = set()
 
@@ -213,18 +224,28 @@ class TreeWriter:
         to a paper is enclosed in owner lines (``sitegen.site.manifest_bins.owner_line``)."""
         return "".join(self._lines)
 
+    def made(self, rel: str, made: Made) -> None:
+        """Note what the file at ``rel`` (listed already) was made of, for the next build (``StagedSite.write_made``)."""
+        self._made[rel] = made
+
+    def made_files(self) -> dict[str, Made]:
+        """What every file noted by ``made`` was made of."""
+        return self._made
+
     def mark(self) -> tuple[int, int]:
         """Where the writer is: its number of lines and of files (see ``ForkedStep``)."""
         return len(self._lines), self.count
 
-    def since(self, mark: tuple[int, int]) -> tuple[list[str], int]:
-        """The lines and the number of files written after ``mark``."""
-        return self._lines[mark[0] :], self.count - mark[1]
+    def since(self, mark: tuple[int, int]) -> tuple[list[str], int, dict[str, Made]]:
+        """The lines and the number of files written after ``mark``, and what files were made of
+        (all of them: a forked writer's step notes only its own)."""
+        return self._lines[mark[0] :], self.count - mark[1], self._made
 
-    def insert(self, at: int, lines: list[str], files: int) -> None:
+    def insert(self, at: int, lines: list[str], files: int, made: dict[str, Made]) -> None:
         """List files another process wrote under ``root`` as if they had been written at line ``at``."""
         self._lines[at:at] = lines
         self.count += files
+        self._made.update(made)
 
 
 def _line(sha256: str, rel: PurePosixPath | str, owner: str | None) -> str:
@@ -280,8 +301,7 @@ class ForkedStep:
             if isinstance(outcome, BaseException):
                 raise outcome
             assert self._at is not None, "ForkedStep.here() was not called"
-            lines, files = outcome
-            self._writer.insert(self._at, lines, files)
+            self._writer.insert(self._at, *outcome)
         finally:
             results.close()
             child.join()
@@ -465,6 +485,8 @@ class StagedSite:
         """In patch mode: live files this build may make obsolete (None: the whole tree is staged)."""
         self._removed: list[PurePosixPath] = []
         self._journal = self.parent / f".{self.target.name}.patch.json"
+        self._previous: Mapping[str, Made] = {}
+        """What the live site's site-wide files were made of (``remember``)."""
 
     def __enter__(self) -> StagedSite:
         try:
@@ -547,6 +569,39 @@ class StagedSite:
                 self.writer.keep(text, hashlib.sha256(data).hexdigest())
                 return
         self.writer.write(rel, data)
+
+    def remember(self, previous: Mapping[str, Made]) -> None:
+        """What the build that made the live site noted its site-wide files were made of (``write_made``).
+
+        Only for a live site exactly as that build left it (the incremental cache checks), and
+        a build whose code, templates and configuration are that build's (its key): the same
+        inputs then make the same bytes."""
+        self._previous = previous
+
+    def write_made(self, rel: str, inputs: str, make: Callable[[], bytes]) -> bool:
+        """Write the file ``make()`` returns at ``rel``, which depends on nothing but ``inputs`` (a
+        digest of them) besides the build's key; returns whether it was made.
+
+        When the live file was made of the same inputs, it is kept as it is (patching) or
+        linked into the staging tree (a swap), and ``make`` is not called: a rebuild spends
+        nothing on the site-wide files a change does not reach.
+        """
+        previous = self._previous.get(rel)
+        if previous is not None and previous.inputs == inputs and self._reuse_live(rel):
+            self.writer.keep(rel, previous.sha256)
+            self.writer.made(rel, previous)
+            return False
+        data = make()
+        self.write(rel, data)
+        self.writer.made(rel, Made(inputs, hashlib.sha256(data).hexdigest()))
+        return True
+
+    def _reuse_live(self, rel: str) -> bool:
+        if _UNSAFE_PATH.search(rel):
+            return False
+        if self._stale is not None:
+            return os.path.isfile(f"{self.target}/{rel}") and not os.path.islink(f"{self.target}/{rel}")
+        return self.link_from_live([rel])
 
     def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
         """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).

@@ -227,3 +227,51 @@ def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
     (summaries,) = cache.glob("*.summaries")
     summaries.write_bytes(summaries.read_bytes()[:-1])
     assert _rendered(_build_both(content, tmp_path, "truncated")) == (2, 0)
+
+
+@pytest.mark.parametrize("publish", ["swap", "patch"])
+def test_listing_pages_kept_from_the_last_build_match_a_clean_build(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+    publish: str,
+) -> None:
+    """A month's page is kept from the last build only while its own papers and place are unchanged:
+    after an edit on one page, a paper that shifts a month's pages, and a removal, every listing
+    is the clean build's."""
+
+    def paper(source_id: str, title: str, day: str) -> bytes:
+        return new_paper(signing_key, source_id, title, submitted_at=f"{day}T10:00:00Z")
+
+    states = {
+        f"a{i}.state.json": paper(f"2607.3000{i}", f"July paper {i}", f"2026-07-0{i}") for i in range(1, 6)
+    }
+    states |= {f"b{i}.state.json": paper(f"2606.3000{i}", f"June paper {i}", f"2026-06-0{i}") for i in (1, 2)}
+    content = make_content(states, keys=[signing_key])
+    (content / "site.yaml").write_text("title: Listing mirror\npapers_per_page: 2\n", encoding="utf-8")
+    _build_both(content, tmp_path, "first", "--publish", publish)
+    site = tmp_path / "site"
+    assert (site / "papers" / "2026" / "07" / "3" / "index.html").is_file()
+
+    (content / "states" / "a3.state.json").write_bytes(
+        paper("2607.30003", "July paper 3, revised", "2026-07-03")
+    )
+    _build_both(content, tmp_path, "edit", "--publish", publish)
+    assert "July paper 3, revised" in (site / "papers" / "2026" / "07" / "2" / "index.html").read_text(
+        "utf-8"
+    )
+
+    (content / "states" / "a0.state.json").write_bytes(paper("2607.30000", "July paper 0", "2026-07-01"))
+    _build_both(content, tmp_path, "shift", "--publish", publish)
+    assert "July paper 0" in (site / "papers" / "2026" / "07" / "index.html").read_text("utf-8")
+
+    (content / "states" / "b1.state.json").unlink()
+    (content / "states" / "a4.state.json").unlink()
+    (content / "states" / "a5.state.json").unlink()
+    _build_both(content, tmp_path, "remove", "--publish", publish)
+    assert not (site / "papers" / "2026" / "07" / "3").exists()
+
+    (content / "states" / "a9.state.json").write_bytes(paper("2607.30009", "July paper 9", "2026-07-09"))
+    _build_both(content, tmp_path, "append", "--publish", publish)  # page 2 keeps its papers, links a page 3
+    assert "later" in (site / "papers" / "2026" / "07" / "2" / "index.html").read_text("utf-8")
