@@ -1102,19 +1102,32 @@ def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdit
                 owner = line[1:] or None
             else:
                 written.setdefault(bin_of(line[66:], owner, length), []).append(line)
+        edited = bool(edits.replaced or edits.dedupe)
         sums: list[str] = []
         for name in sorted(blocks.keys() | written.keys()):
-            lines = [line for start, end in blocks.get(name, ()) for line in listed.kept(view[start:end])]
-            lines.extend(written.get(name, ()))
-            if not lines:
-                continue
-            data = "".join(f"{line}\n" for line in lines).encode("utf-8")
-            site.write(PurePosixPath(name), data)
-            sums.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+            papers = [view[start:end] for start, end in blocks.get(name, ())]
+            lines = written.get(name, [])
+            if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
+                data = _bin_bytes(listed, papers, lines)
+                if not data:
+                    continue
+                site.write(PurePosixPath(name), data)
+                sha256 = hashlib.sha256(data).hexdigest()
+            else:  # every paper's block has its lines
+                make = functools.partial(_bin_bytes, listed, papers, lines)
+                sha256 = site.write_made(name, made_of(lines, papers), make)
+            sums.append(f"{sha256}  {name}\n")
     manifest = "".join(sums).encode("utf-8")
     with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
         out.write(manifest)
     return manifest
+
+
+def _bin_bytes(listed: _ListedLines, papers: list[bytes], lines: list[str]) -> bytes:
+    """A bin's ``sha256sum`` lines: its papers' (``papers``: their blocks of the manifest stream) that
+    stay listed, then ``lines``, the site-wide step's."""
+    kept = [line for block in papers for line in listed.kept(block)]
+    return "".join(f"{line}\n" for line in (*kept, *lines)).encode("utf-8")
 
 
 def _owned_blocks(view: bytes | mmap.mmap) -> Iterator[tuple[str, int, int]]:

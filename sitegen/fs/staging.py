@@ -578,9 +578,9 @@ class StagedSite:
         inputs then make the same bytes."""
         self._previous = previous
 
-    def write_made(self, rel: str, inputs: str, make: Callable[[], bytes]) -> bool:
+    def write_made(self, rel: str, inputs: str, make: Callable[[], bytes]) -> str:
         """Write the file ``make()`` returns at ``rel``, which depends on nothing but ``inputs`` (a
-        digest of them) besides the build's key; returns whether it was made.
+        digest of them) besides the build's key; returns the file's SHA-256.
 
         When the live file was made of the same inputs, it is kept as it is (patching) or
         linked into the staging tree (a swap), and ``make`` is not called: a rebuild spends
@@ -590,11 +590,12 @@ class StagedSite:
         if previous is not None and previous.inputs == inputs and self._reuse_live(rel):
             self.writer.keep(rel, previous.sha256)
             self.writer.made(rel, previous)
-            return False
+            return previous.sha256
         data = make()
         self.write(rel, data)
-        self.writer.made(rel, Made(inputs, hashlib.sha256(data).hexdigest()))
-        return True
+        made = Made(inputs, hashlib.sha256(data).hexdigest())
+        self.writer.made(rel, made)
+        return made.sha256
 
     def _reuse_live(self, rel: str) -> bool:
         if _UNSAFE_PATH.search(rel):
