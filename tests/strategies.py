@@ -55,6 +55,7 @@ def summaries(text: st.SearchStrategy[str] = texts) -> st.SearchStrategy[PaperSu
         integrity_sha256=text,
         input_sha256=text,
         alias_paths=st.lists(st.none() | text, max_size=4).map(tuple),
+        alias_hashes=st.lists(st.integers(0, 2**64 - 1), max_size=4).map(tuple),
         search=st.builds(
             SearchKeys,
             title_terms=st.lists(text, max_size=4).map(tuple),

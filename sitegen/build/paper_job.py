@@ -33,6 +33,7 @@ from sitegen.render import paper_rows
 from sitegen.render.search_index import SearchKeys, search_keys
 from sitegen.render.templates import Renderer, compact_json, json_bytes, safe_link
 from sitegen.site.config import SiteConfig
+from sitegen.site.manifest_bins import alias_hash
 from sitegen.site.shard import Shard
 from sitegen.site.urls import alias_path_text, paper_dir, root_prefix
 
@@ -96,6 +97,8 @@ class PaperSummary:
     alias_paths: tuple[str | None, ...]
     """Each alias's redirect directory (``alias_path_text``), or None where it has none: derived
     once here, since the claims, the alias map and the paper's page all ask it."""
+    alias_hashes: tuple[int, ...]
+    """Each alias's ``alias_hash``: the alias map's bin of each, derived once here."""
     search: SearchKeys
     """What the search index takes of the paper (``search_index.search_keys``), derived once here."""
 
@@ -121,6 +124,7 @@ def summary_from_json(values: Sequence[Any]) -> PaperSummary:
     fields_of["cross_cats"] = tuple(fields_of["cross_cats"])
     fields_of["aliases"] = tuple(tuple(alias) for alias in fields_of["aliases"])
     fields_of["alias_paths"] = tuple(fields_of["alias_paths"])
+    fields_of["alias_hashes"] = tuple(fields_of["alias_hashes"])
     title_terms, other_terms, term_hashes, entry, entry_hash = fields_of["search"]
     fields_of["search"] = SearchKeys(
         tuple(title_terms), tuple(other_terms), tuple(term_hashes), entry, entry_hash
@@ -275,6 +279,7 @@ def paper_summary(
         integrity_sha256=sha256_hex(integrity_json),
         input_sha256=input_sha256,
         alias_paths=tuple(alias_path_text(kind, value) for kind, value in aliases),
+        alias_hashes=tuple(alias_hash(kind, value) for kind, value in aliases),
         search=search_keys(
             title=title, authors=authors, suffix=parts[1], submitted_at=record.submitted_at, aliases=aliases
         ),

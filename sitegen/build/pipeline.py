@@ -86,7 +86,6 @@ from sitegen.site.manifest_bins import (
     OWNER_MARK,
     alias_bin,
     alias_bin_length,
-    alias_hash,
     bin_of,
     owner_line,
     paper_bin,
@@ -1295,44 +1294,42 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     ``aliases/<H>.json`` lists the aliases whose ``alias_bin`` is ``H`` (papers in suffix
     order), so a new paper rewrites only the bins of its own aliases; ``aliases.json`` lists
     the bins and the collisions (an alias path claimed by more than one paper is listed there
-    and not as an alias). Each file is the bytes ``json_bytes`` gives for it; the entries are
-    written as they come to a temporary file, so memory holds 16 bytes an alias.
+    and not as an alias). Each file is the bytes ``json_bytes`` gives for it.
+
+    A bin is made of its aliases' papers (their records) and whether each alias is routed: one
+    pass over the records notes, for each alias, its hash, its paper, its place among the
+    paper's aliases and whether it is routed (about 16 bytes an alias), and a bin's entries
+    are made only when that differs from the last build's (``StagedSite.write_made``).
     """
     hashes = array("Q")
-    starts = array("Q")
-    with tempfile.TemporaryFile() as entries:
-        papers = spill.view(by_suffix).fields("aliases", "alias_paths", "input", "pith_number", "verdict")
-        for number, (aliases, alias_paths, name, pith_number, verdict) in zip(by_suffix, papers, strict=True):
-            paper = (
-                f'      "input": {_json_text(name)},\n',
-                f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
-            )
-            for (kind, value), path in zip(aliases, alias_paths, strict=True):
-                routed = path is not None and settled.routed(number, path)
-                hashes.append(alias_hash(kind, value))
-                starts.append(entries.tell())
-                entries.write(
-                    _alias_entry(kind, value, paper, f"{path}/" if routed else None).encode("utf-8")
-                )
-        starts.append(entries.tell())
-        entries.flush()
-        length = alias_bin_length(len(hashes))
-        shift = 64 - 4 * length
-        order = array(
-            "Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes))
-        )  # bin, then suffix order
-        for name, run in itertools.groupby(
-            order, key=lambda key: alias_bin(hashes[key & 0xFFFFFFFF], length)
-        ):
-            indices = [key & 0xFFFFFFFF for key in run]
-            body = ",\n    ".join(
-                os.pread(entries.fileno(), starts[i + 1] - starts[i], starts[i]).decode("utf-8")
-                for i in indices
-            )
-            site.write(
-                PurePosixPath(name),
-                f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode(),
-            )
+    owners = array("I")
+    """Per alias: its paper's position in ``by_suffix``."""
+    places = bytearray()
+    """Per alias: its place among its paper's aliases, then whether it is routed (two bytes)."""
+    digests: list[bytes] = []
+    """Per paper (in ``by_suffix`` order): a digest of its record."""
+    papers = spill.view(by_suffix).records_and_fields("alias_hashes", "alias_paths")
+    for position, (number, (record, (alias_hashes, alias_paths))) in enumerate(
+        zip(by_suffix, papers, strict=True)
+    ):
+        if not alias_hashes:
+            digests.append(b"")
+            continue
+        digests.append(hashlib.blake2b(record, digest_size=16).digest())
+        for place, (hashed, path) in enumerate(zip(alias_hashes, alias_paths, strict=True)):
+            hashes.append(hashed)
+            owners.append(position)
+            places += bytes((place, path is not None and settled.routed(number, path)))
+    length = alias_bin_length(len(hashes))
+    shift = 64 - 4 * length
+    order = array("Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes)))  # bin, then suffix order
+    for name, run in itertools.groupby(order, key=lambda key: alias_bin(hashes[key & 0xFFFFFFFF], length)):
+        members = [key & 0xFFFFFFFF for key in run]
+        digest = hashlib.blake2b(digest_size=20)
+        for alias in members:
+            digest.update(digests[owners[alias]] + places[2 * alias : 2 * alias + 2])
+        make = functools.partial(_alias_bin_bytes, spill, by_suffix, members, owners, places)
+        site.write_made(name, digest.hexdigest(), make)
     collisions = [
         {
             "path": f"{path}/",
@@ -1350,6 +1347,27 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
         "schema": ALIASES_SCHEMA,
     }
     site.write(PurePosixPath("aliases.json"), json_bytes(top))
+
+
+def _alias_bin_bytes(
+    spill: SummarySpill, by_suffix: array[int], members: list[int], owners: array[int], places: bytearray
+) -> bytes:
+    """An alias bin's file: the entries of the aliases ``members`` (see ``_write_alias_map``)."""
+    entries = []
+    for alias in members:
+        number = by_suffix[owners[alias]]
+        aliases, alias_paths, name, pith_number, verdict = spill.fields_of(
+            number, "aliases", "alias_paths", "input", "pith_number", "verdict"
+        )
+        place, routed = places[2 * alias], places[2 * alias + 1]
+        (kind, value), path = aliases[place], alias_paths[place]
+        paper = (
+            f'      "input": {_json_text(name)},\n',
+            f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
+        )
+        entries.append(_alias_entry(kind, value, paper, f"{path}/" if routed else None))
+    body = ",\n    ".join(entries)
+    return f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode()
 
 
 def _listing_entries(spill: SummarySpill, unlisted: frozenset[int]) -> Iterator[ListingEntry]:

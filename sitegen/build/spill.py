@@ -151,6 +151,10 @@ class SummarySpill:
                 yield block[offsets[at] - block_start : offsets[at + 1] - block_start]
             number = last
 
+    def fields_of(self, number: int, *names: str) -> tuple[Any, ...]:
+        """The fields ``names`` of summary ``number``, as ``fields`` gives them."""
+        return _picker(names)(orjson.loads(self.record(number)))
+
     def record(self, number: int) -> bytes:
         """The encoded record of summary ``number``."""
         if not 0 <= number < len(self):
@@ -188,6 +192,14 @@ class SummaryView(Sequence[PaperSummary]):
         spill = self._spill
         for number in self._order:
             yield spill[number]
+
+    def records_and_fields(self, *names: str) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+        """Each encoded record (``SummarySpill.record``) in this view's order, with its fields ``names``
+        (as ``fields`` gives them): for a digest of what a file is made of and what it needs."""
+        pick, record = _picker(names), self._spill.record
+        for number in self._order:
+            data = record(number)
+            yield data, pick(orjson.loads(data))
 
     def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
         """``SummarySpill.fields`` in this view's order."""
