@@ -786,7 +786,11 @@ def _write_site_pages(
             config,
             keyring,
             ordered,
-            spill.view(orders.by_suffix),
+            (
+                suffix
+                for suffix, verdict in spill.view(orders.by_suffix).fields("suffix", "verdict")
+                if verdict == Verdict.VERIFIED.value
+            ),
             pages,
             result,
             listing_dirs=plan.directories(),
@@ -950,7 +954,7 @@ def _write_rest(
     config: SiteConfig,
     keyring: Keyring,
     ordered: Sequence[PaperSummary],
-    by_suffix: Sequence[PaperSummary],
+    verified_suffixes: Iterable[str],
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
     *,
@@ -959,7 +963,9 @@ def _write_rest(
 ) -> None:
     """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
     slugs = [m.slug for m, _ in pages]
-    for rel, data in mirror_files(config, keyring, ordered, by_suffix, slugs, listing_dirs, verified_papers):
+    for rel, data in mirror_files(
+        config, keyring, ordered, verified_suffixes, slugs, listing_dirs, verified_papers
+    ):
         site.write(rel, data)
     if (warning := no_host_warning(config)) is not None:
         result.warnings.append(warning)
@@ -1415,7 +1421,7 @@ def _write_index(
         site.write_made(
             f"{page.directory}/index.html",
             made_of(_page_fields(page), map(spill.record, numbers)),
-            functools.partial(_month_page, renderer, page, listed[page.start : page.end]),
+            functools.partial(_month_page, renderer, page, listed),
         )
 
 
@@ -1433,9 +1439,11 @@ def _page_fields(page: ListingPage) -> list[object]:
     ]
 
 
-def _month_page(renderer: Renderer, page: ListingPage, papers: Sequence[PaperSummary]) -> bytes:
+def _month_page(renderer: Renderer, page: ListingPage, listed: Sequence[PaperSummary]) -> bytes:
+    """A month's page of the papers ``listed`` (in the listing plan's order) holds."""
     rel = PurePosixPath(page.directory)
-    return renderer.page("month.html", rel, page=page, rows=paper_rows.index_rows(papers, root_prefix(rel)))
+    rows = paper_rows.index_rows(listed[page.start : page.end], root_prefix(rel))
+    return renderer.page("month.html", rel, page=page, rows=rows)
 
 
 def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) -> list[tuple[PageMeta, str]]:

@@ -125,7 +125,7 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
 
 def _sitemaps(
     config: SiteConfig,
-    by_suffix: Iterable[Searchable],
+    verified_suffixes: Iterable[str],
     slugs: Sequence[str],
     listing_dirs: Sequence[str],
     verified_papers: int,
@@ -134,8 +134,8 @@ def _sitemaps(
     pages (``sitemaps/site.xml``), the listings of each year (``sitemaps/papers-<YYYY>.xml``) and
     the verified papers whose suffix starts with each prefix (``sitemaps/pith-<P>.xml``, the
     manifest bins' prefix). A new paper changes its own part and its year's. Pages of papers
-    that are not verified are kept out of search engines' indexes. ``by_suffix`` is read once,
-    in suffix order, and one part is in memory at a time."""
+    that are not verified are kept out of search engines' indexes. ``verified_suffixes`` (the
+    verified papers' suffixes, sorted) is read once, and one part is in memory at a time."""
     base = _base(config)
     index = ET.Element("sitemapindex", xmlns=_SITEMAP)
 
@@ -152,8 +152,7 @@ def _sitemaps(
     for year in sorted(years):
         yield part(f"papers-{year}", years[year])
     length = prefix_length(verified_papers)
-    verified = (p.suffix for p in by_suffix if p.verdict is Verdict.VERIFIED)
-    for prefix, suffixes in itertools.groupby(verified, key=lambda suffix: suffix[:length]):
+    for prefix, suffixes in itertools.groupby(verified_suffixes, key=lambda suffix: suffix[:length]):
         yield part(f"pith-{prefix}", (f"pith/{suffix}/" for suffix in suffixes))
     yield PurePosixPath("sitemap.xml"), xml_bytes(index)
 
@@ -210,18 +209,18 @@ def mirror_files(
     config: SiteConfig,
     keyring: Keyring,
     ordered: Sequence[FeedPaper],
-    by_suffix: Iterable[Searchable],
+    verified_suffixes: Iterable[str],
     page_slugs: Sequence[str],
     listing_dirs: Sequence[str],
     verified_papers: int,
 ) -> Iterator[tuple[PurePosixPath, bytes]]:
     """The files this module describes; ``ordered`` is newest first, as on the index, and
-    ``by_suffix`` the same papers sorted by suffix, as the sitemap lists them. The sitemap and the
-    feed hold verified papers only (``verified_papers`` of them); ``listing_dirs`` are the listing
-    pages' directories besides the root (``papers``, then each month's pages).
+    ``verified_suffixes`` the suffixes of its verified papers, sorted, as the sitemap lists them. The
+    sitemap and the feed hold verified papers only (``verified_papers`` of them); ``listing_dirs``
+    are the listing pages' directories besides the root (``papers``, then each month's pages).
 
-    Only ``ordered``'s first ``FEED_ENTRIES`` are read and ``by_suffix`` is read once, in order,
-    so both can be views of papers kept on disk.
+    Only ``ordered``'s first ``FEED_ENTRIES`` are read and ``verified_suffixes`` is read once, so
+    ``ordered`` can be a view of papers kept on disk.
     """
     yield PurePosixPath(MANIFEST_FILE), _manifest(config, keyring, ordered)
     key = current_key(keyring)
@@ -231,6 +230,6 @@ def mirror_files(
     if config.absolute_base is not None:
         base = _base(config)
         robots += f"Sitemap: {base}/sitemap.xml\n"
-        yield from _sitemaps(config, by_suffix, page_slugs, listing_dirs, verified_papers)
+        yield from _sitemaps(config, verified_suffixes, page_slugs, listing_dirs, verified_papers)
         yield PurePosixPath("feed.xml"), _feed(config, ordered)
     yield PurePosixPath("robots.txt"), robots.encode("utf-8")

@@ -20,12 +20,11 @@ LISTINGS = ["papers", "papers/2025/12", "papers/2026/07", "papers/2026/07/2", "p
 
 
 def _files(papers: list[feeds.FeedPaper]) -> dict[str, str]:
-    by_suffix = sorted(papers, key=lambda p: p.suffix)
-    verified = sum(p.verdict is Verdict.VERIFIED for p in papers)
+    verified = sorted(p.suffix for p in papers if p.verdict is Verdict.VERIFIED)
     return {
         str(rel): data.decode()
         for rel, data in feeds.mirror_files(
-            CONFIG, Keyring(), papers, by_suffix, ["about"], LISTINGS, verified
+            CONFIG, Keyring(), papers, verified, ["about"], LISTINGS, len(verified)
         )
     }
 
