@@ -32,6 +32,11 @@ last, atomically, and the older generation deleted after. The next build reads
 the streams of the states it reuses a run at a time (``copy_file_range``: the bytes
 never pass through Python), so a small change costs a copy of the streams, not a decode
 of every reused state. A missing, unreadable or foreign cache only means a clean build.
+
+``HEAD`` also notes what each site-wide file written by ``StagedSite.write_made`` was made
+of (a digest of its inputs: month pages, manifest bins, alias bins) and its SHA-256; the
+next build keeps such a file, unmade, while its inputs' digest is the same, so the
+site-wide files a change does not reach cost a digest of their inputs, not their bytes.
 """
 
 from __future__ import annotations
