@@ -54,10 +54,11 @@ import itertools
 import re
 import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Protocol, Union
+from typing import Any, Protocol, Union
 
 from sitegen.pith.report import Verdict
 from sitegen.render.templates import compact_json
@@ -366,7 +367,7 @@ def _unique_names(names: Iterable[str]) -> list[str]:
     return unique
 
 
-def _content_cuts(hashes: Sequence[int], modulus: int, weights: Sequence[int], cap: int) -> list[int]:
+def content_cuts(hashes: Sequence[int], modulus: int, weights: Sequence[int], cap: int) -> list[int]:
     """Where each run of items starts (the first at 0): at an item whose ``term_hash`` (in
     ``hashes``) is a multiple of ``modulus``, or before one that would take its run's ``weights``
     over ``cap``. The content picks the cuts, so items added in one run move no other run's boundaries."""
@@ -380,40 +381,54 @@ def _content_cuts(hashes: Sequence[int], modulus: int, weights: Sequence[int], c
     return starts
 
 
-def _shard_starts(hashes: Sequence[int], sizes: Sequence[int]) -> list[int]:
-    """Where each shard starts in the sorted terms (``hashes``: theirs): ``M`` the largest power of
-    two that keeps shards near ``TERM_SHARD_BYTES`` on average, each at most ``MAX_SHARD_BYTES``."""
-    total = sum(sizes)
+def shard_modulus(total: int, terms: int) -> int:
+    """``M``: the largest power of two that keeps term shards near ``TERM_SHARD_BYTES`` on average,
+    for ``terms`` terms whose ``term_size``s add up to ``total``."""
     modulus = 1
-    while total and 2 * modulus * total <= TERM_SHARD_BYTES * len(hashes):
+    while total and 2 * modulus * total <= TERM_SHARD_BYTES * terms:
         modulus *= 2
-    return _content_cuts(hashes, modulus, sizes, MAX_SHARD_BYTES)
+    return modulus
 
 
-def _chunks(entries: Sequence[str], hashes: Sequence[int]) -> list[Sequence[str]]:
+def term_size(term: str, count: int) -> int:
+    """About the bytes a term with ``count`` postings takes in its shard: those of
+    ``"term":[[...],[...]],``, or about those of a common term's chunk names."""
+    if count <= OWN_FILE_POSTINGS:
+        return len(compact_json(term)) + 9 + _ENTRY_BYTES * count
+    return len(compact_json(term)) + 60 + _ENTRY_BYTES * (count // 512)
+
+
+def shard_cuts(hashes: Sequence[int], sizes: Sequence[int], modulus: int) -> list[int]:
+    """Where each shard starts among sorted terms (``hashes`` and ``sizes``: theirs; ``modulus``: the
+    index's ``shard_modulus``), each shard at most ``MAX_SHARD_BYTES``."""
+    return content_cuts(hashes, modulus, sizes, MAX_SHARD_BYTES)
+
+
+def chunks(entries: Sequence[str], hashes: Sequence[int]) -> list[Sequence[str]]:
     """``entries`` (newest first; ``hashes``: theirs) cut where an entry's hash is a multiple of
     ``COMMON_CHUNK_ENTRIES``, each chunk at most ``4 *`` that many: entries added at the front
     change only the first chunk, and its last entry stays."""
     if not entries:
         return []
-    cuts = _content_cuts(hashes, COMMON_CHUNK_ENTRIES, [1] * len(entries), 4 * COMMON_CHUNK_ENTRIES)
+    cuts = content_cuts(hashes, COMMON_CHUNK_ENTRIES, [1] * len(entries), 4 * COMMON_CHUNK_ENTRIES)
     return [entries[begin:end] for begin, end in itertools.pairwise([*cuts, len(entries)])]
 
 
-def _common(
-    name: str, lists: Sequence[list[str]], entry_hashes: dict[str, int]
+LIST_KINDS = (("t", "title"), ("o", "other"))
+"""A common term's two lists: the letter its chunk files' names start with, and its field in the shard."""
+
+
+def common_value(
+    name: str, lists: Sequence[Sequence[str]], entry_hashes: Mapping[str, int]
 ) -> tuple[dict[str, object], list[SearchFile]]:
     """A common term's value in its shard (its directory and the last entry of each chunk of its
     [title, other] lists) and the chunk files (``entry_hashes``: each entry's ``term_hash``)."""
     value: dict[str, object] = {"common": name}
     files: list[SearchFile] = []
-    for kind, field, entries in zip("to", ("title", "other"), lists, strict=True):
-        chunks = _chunks(entries, [entry_hashes[e] for e in entries])
-        value[field] = [chunk[-1] for chunk in chunks]
-        files += [
-            (_file("common", name, f"{kind}{chunk[-1]}.json"), compact_json(list(chunk), plain=True) + b"\n")
-            for chunk in chunks
-        ]
+    for (kind, field), entries in zip(LIST_KINDS, lists, strict=True):
+        cut = chunks(entries, [entry_hashes[e] for e in entries])
+        value[field] = [chunk[-1] for chunk in cut]
+        files += [chunk_file(name, kind, chunk) for chunk in cut]
     return value, files
 
 
@@ -421,8 +436,117 @@ def _file(*parts: str) -> PurePosixPath:
     return PurePosixPath("search", *parts)
 
 
-def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
-    """Yield the search index files for the papers in suffix order (see the module docstring).
+def chunk_path(name: str, kind: str, last: str) -> PurePosixPath:
+    """The file of a chunk of common term ``name``'s list ``kind`` (``LIST_KINDS``) whose last entry is ``last``."""
+    return _file("common", name, f"{kind}{last}.json")
+
+
+def chunk_file(name: str, kind: str, chunk: Sequence[str]) -> SearchFile:
+    """A chunk of common term ``name``'s list ``kind``, as its file."""
+    return chunk_path(name, kind, chunk[-1]), compact_json(list(chunk), plain=True) + b"\n"
+
+
+def shard_path(name: str) -> PurePosixPath:
+    """The file of the term shard ``name``."""
+    return _file("terms", f"{name}.json")
+
+
+def shard_file(name: str, bucket: Mapping[str, object]) -> SearchFile:
+    """A term shard (``bucket``: its terms' values), as its file."""
+    return shard_path(name), compact_json(bucket, plain=True) + b"\n"
+
+
+def record_path(prefix: str) -> PurePosixPath:
+    """The file of the result records of the papers whose suffix starts with ``prefix``."""
+    return _file("papers", f"{prefix}.json")
+
+
+def record_file(prefix: str, papers: Iterable[Searchable]) -> SearchFile:
+    """The record file of ``prefix`` for its papers (in suffix order)."""
+    # strings, lists of strings and ints: plain JSON
+    return record_path(prefix), compact_json([_record(p) for p in papers], plain=True) + b"\n"
+
+
+META_PATH = PurePosixPath("search", "meta.json")
+
+
+def meta_file(record_prefix_length: int, shards: Iterable[tuple[str, str]]) -> SearchFile:
+    """``search/meta.json`` for these ``(first term, name)`` shards."""
+    meta = {
+        "schema": SEARCH_SCHEMA,
+        "min_word_length": _MIN_WORD,
+        "stop_words": list(STOP_WORDS),
+        "id_prefix_length": PITH_TERM_CHARS,
+        "id_length": ID_LENGTH,
+        "date_length": len("YYYYMM"),
+        "record_prefix_length": record_prefix_length,
+        "shards": [list(pair) for pair in shards],
+    }
+    return META_PATH, compact_json(meta) + b"\n"
+
+
+def name_base(name: str) -> str:
+    """A shard's or common directory's name without the ``-2``, ``-3`` ... of a collision."""
+    return name.partition("-")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class CommonTerm:
+    """A common term as the index holds it: its directory and how many postings each list has."""
+
+    name: str
+    title: int
+    other: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """What patching an index needs besides its files (``search_update.update_index``): the counts
+    that decide its cuts, which no file holds, so that a new paper does not change every file."""
+
+    record_prefix_length: int
+    terms: int
+    """How many terms the index has."""
+    total_size: int
+    """The sum of every term's ``term_size``: with ``terms``, it decides ``shard_modulus``."""
+    common: Mapping[str, CommonTerm]
+    """Every common term."""
+    shared: frozenset[str]
+    """Entries that more than one paper has (copies, made-up suffixes): a list holds such an entry
+    once, so it has fewer entries than its term's postings."""
+
+    def to_json(self) -> dict[str, object]:
+        """The state as JSON (the incremental cache keeps it)."""
+        return {
+            "schema": SEARCH_SCHEMA,
+            "record_prefix_length": self.record_prefix_length,
+            "terms": self.terms,
+            "total_size": self.total_size,
+            "common": {t: [c.name, c.title, c.other] for t, c in sorted(self.common.items())},
+            "shared": sorted(self.shared),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> IndexState:
+        """The inverse of ``to_json``.
+
+        Raises:
+            ValueError, TypeError, KeyError: ``value`` is not a state of this index's schema.
+        """
+        if value["schema"] != SEARCH_SCHEMA:
+            raise ValueError(f"an index state of schema {value['schema']!r}")
+        return cls(
+            record_prefix_length=int(value["record_prefix_length"]),
+            terms=int(value["terms"]),
+            total_size=int(value["total_size"]),
+            common={str(t): CommonTerm(str(n), int(a), int(b)) for t, (n, a, b) in value["common"].items()},
+            shared=frozenset(map(str, value["shared"])),
+        )
+
+
+def search_files(by_suffix: Sequence[Searchable]) -> Generator[SearchFile, None, IndexState]:
+    """Yield the search index files for the papers in suffix order (see the module docstring);
+    return the ``IndexState`` to patch the index from (``search_update.update_index``).
 
     ``by_suffix`` is read once, in order; a record file is yielded as soon as its prefix is
     done, so one is in memory at a time beside the postings.
@@ -433,14 +557,12 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
     ids: list[str] = []
     entry_hashes: dict[str, int] = {}
     term_hashes: dict[str, int] = {}
-    records: list[list[object]] = []
-    prefix = None
+    in_prefix: list[Searchable] = []
     for number, summary in enumerate(by_suffix):
-        if summary.suffix[:length] != prefix:
-            if records:
-                yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
-            prefix, records = summary.suffix[:length], []
-        records.append(_record(summary))  # strings, lists of strings and ints: plain JSON
+        if in_prefix and summary.suffix[:length] != in_prefix[0].suffix[:length]:
+            yield record_file(in_prefix[0].suffix[:length], in_prefix)
+            in_prefix = []
+        in_prefix.append(summary)
         keys = summary.search
         ids.append(keys.entry)
         entry_hashes[keys.entry] = keys.entry_hash
@@ -449,49 +571,39 @@ def search_files(by_suffix: Sequence[Searchable]) -> Iterator[SearchFile]:
         for term in keys.other_terms:
             _add(other_postings, term, number)
         term_hashes.update(zip((*keys.title_terms, *keys.other_terms), keys.term_hashes, strict=True))
-    if records:
-        yield _file("papers", f"{prefix}.json"), compact_json(records, plain=True) + b"\n"
+    if in_prefix:
+        yield record_file(in_prefix[0].suffix[:length], in_prefix)
+    del in_prefix
+    shared = frozenset(e for e, n in Counter(ids).items() if n > 1)
 
     terms = sorted(title_postings.keys() | other_postings.keys())
-    counts = [_count(title_postings.get(t)) + _count(other_postings.get(t)) for t in terms]
-    sizes = [  # the bytes of `"term":[[...],[...]],`, or about those of a common term's chunk names
-        len(compact_json(t))
-        + (9 + _ENTRY_BYTES * count if count <= OWN_FILE_POSTINGS else 60 + _ENTRY_BYTES * (count // 512))
-        for t, count in zip(terms, counts, strict=True)
-    ]
+    counts = [(_count(title_postings.get(t)), _count(other_postings.get(t))) for t in terms]
+    sizes = [term_size(t, a + b) for t, (a, b) in zip(terms, counts, strict=True)]
     hashes = array("I", map(term_hashes.__getitem__, terms))
     del term_hashes
-    starts = _shard_starts(hashes, sizes)
+    starts = shard_cuts(hashes, sizes, shard_modulus(sum(sizes), len(terms)))
     # a corpus without terms still has its one (empty) shard, named as the empty term hashes
     shard_names = _unique_names(f"{hashes[i] if terms else term_hash(''):08x}" for i in starts)
-    common = [i for i, count in enumerate(counts) if count > OWN_FILE_POSTINGS]
+    common = [i for i, (a, b) in enumerate(counts) if a + b > OWN_FILE_POSTINGS]
     common_names = dict(
         zip((terms[i] for i in common), _unique_names(f"{hashes[i]:08x}" for i in common), strict=True)
     )
     firsts = ["", *(terms[i] for i in starts[1:])]
-    yield (
-        _file("meta.json"),
-        compact_json(
-            {
-                "schema": SEARCH_SCHEMA,
-                "min_word_length": _MIN_WORD,
-                "stop_words": list(STOP_WORDS),
-                "id_prefix_length": PITH_TERM_CHARS,
-                "id_length": ID_LENGTH,
-                "date_length": len("YYYYMM"),
-                "record_prefix_length": length,
-                "shards": [list(pair) for pair in zip(firsts, shard_names, strict=True)],
-            }
-        )
-        + b"\n",
-    )
+    yield meta_file(length, zip(firsts, shard_names, strict=True))
     for shard, (begin, end) in enumerate(itertools.pairwise([*starts, len(terms)])):
         bucket: dict[str, object] = {}
         for term in terms[begin:end]:
             lists = [_entries(title_postings.get(term), ids), _entries(other_postings.get(term), ids)]
             if term in common_names:
-                bucket[term], chunk_files = _common(common_names[term], lists, entry_hashes)
+                bucket[term], chunk_files = common_value(common_names[term], lists, entry_hashes)
                 yield from chunk_files
             else:
                 bucket[term] = lists
-        yield _file("terms", f"{shard_names[shard]}.json"), compact_json(bucket, plain=True) + b"\n"
+        yield shard_file(shard_names[shard], bucket)
+    return IndexState(
+        record_prefix_length=length,
+        terms=len(terms),
+        total_size=sum(sizes),
+        common={terms[i]: CommonTerm(common_names[terms[i]], *counts[i]) for i in common},
+        shared=shared,
+    )
