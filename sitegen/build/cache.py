@@ -51,7 +51,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -68,6 +68,8 @@ __all__ = [
     "CACHE_SCHEMA",
     "BuildCache",
     "CachedBuild",
+    "Listed",
+    "ListedBefore",
     "ManifestWitness",
     "ReusePlan",
     "ReusedRun",
@@ -76,7 +78,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v10"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v11"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -214,6 +216,10 @@ class _Header:
     entries: int
     made: dict[str, Made]
     """What the site-wide files written by ``StagedSite.write_made`` were made of."""
+    search: Any
+    """The search index's state (``IndexState.to_json``), or None."""
+    unlisted: frozenset[str]
+    """The states whose papers the listings (and the search index) left out."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +250,29 @@ class ReusePlan:
     what a patched site must delete unless this build writes them again."""
     made: dict[str, Made]
     """What the live site-wide files were made of (``StagedSite.remember``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListedBefore:
+    """What the live site's search index was made of, for patching it (``sitegen.render.search_update``)."""
+
+    search: Any
+    """Its state, as the last build noted it (``IndexState.to_json``)."""
+    replaced: tuple[bytes, ...]
+    """The summary records (``SummarySpill.record``) the last build had of the states this build
+    does not reuse (changed, gone, or rendered every build), that its index listed."""
+    relisted: bool
+    """Whether a state this build reuses was left out of the last build's listings."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listed:
+    """What a build's search index was made of, noted for the next build (``ListedBefore``)."""
+
+    search: Any
+    """The index's state (``IndexState.to_json``)."""
+    unlisted: frozenset[str]
+    """The states whose papers the listings left out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +346,8 @@ class BuildCache:
         self._next_recorded: set[str] = set()
         self.reused = 0
         self.rendered = 0
+        self.listed_before: ListedBefore | None = None
+        """Set by ``outcomes`` when this build reuses enough of the last one to patch its search index."""
 
     # -- reading the previous cache ---------------------------------------------------
 
@@ -478,10 +509,31 @@ class BuildCache:
             yield next(fresh)
         if run:
             yield self._run(run)
+        self.listed_before = self._listed_before()
         # the site-wide step comes next: its peak need not hold the old index and plan too
         self._close_previous()
         self._reusable = frozenset()
         self._stats.clear()
+
+    def _listed_before(self) -> ListedBefore | None:
+        """What patching the last build's search index needs, when this build reuses at least seven
+        in eight of its states (past that a whole index costs less than reading the replaced)."""
+        index = self._index
+        if index is None or index.header.search is None:
+            return None
+        replaced = [name for name in index.states if name not in self._reusable]
+        if len(replaced) > len(index.states) // 8 + 64:
+            return None
+        records = []
+        for name in replaced:
+            offset, length = _PACKED_SPANS.unpack(index.states[name].spans)[4:6]
+            if length and name not in index.header.unlisted:
+                records.append(os.pread(index.streams[2], length, offset))
+        return ListedBefore(
+            search=index.header.search,
+            replaced=tuple(records),
+            relisted=not index.header.unlisted.isdisjoint(self._reusable),
+        )
 
     def _run(self, run: list[tuple[PurePosixPath, _Indexed, Spans]]) -> ReusedRun:
         assert self._index is not None
@@ -600,12 +652,14 @@ class BuildCache:
         site_manifest: str,
         displaced: Iterable[str],
         made: Mapping[str, Made],
+        listed: Listed | None = None,
     ) -> None:
         """Make this build's generation the cache; call after the site was published. Failure only costs speed.
 
         ``reports``: every input's report (those of inputs with no line are kept); ``site_manifest``: the
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
-        page displaced (rendered afresh next time); ``made``: what site-wide files were made of.
+        page displaced (rendered afresh next time); ``made``: what site-wide files were made of;
+        ``listed``: what the search index was made of (None: no index to patch next time).
 
         Raises:
             OSError: the cache could not be written (the previous one is left as it was).
@@ -634,6 +688,8 @@ class BuildCache:
             "displaced": sorted(set(displaced) & self._next_recorded),
             "entries": len(self._next_recorded),
             "made": {rel: [m.inputs, m.sha256] for rel, m in sorted(made.items())},
+            "search": None if listed is None else listed.search,
+            "unlisted": [] if listed is None else sorted(listed.unlisted),
         }
         fd, name = tempfile.mkstemp(prefix=f"{_HEAD}.", suffix=".tmp", dir=self.path)
         with os.fdopen(fd, "wb") as handle:
@@ -690,6 +746,8 @@ def _parse_header(line: bytes) -> _Header:
         displaced=frozenset(doc["displaced"]),
         entries=doc["entries"],
         made={rel: Made(inputs, sha256) for rel, (inputs, sha256) in doc["made"].items()},
+        search=doc["search"],
+        unlisted=frozenset(doc["unlisted"]),
     )
 
 

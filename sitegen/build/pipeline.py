@@ -36,7 +36,17 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from sitegen.build.cache import BuildCache, CachedBuild, ReusedRun, ReusePlan, Spans, Streams, build_key
+from sitegen.build.cache import (
+    BuildCache,
+    CachedBuild,
+    Listed,
+    ListedBefore,
+    ReusedRun,
+    ReusePlan,
+    Spans,
+    Streams,
+    build_key,
+)
 from sitegen.build.paper_job import (
     STAGES,
     IntegrityRef,
@@ -48,6 +58,7 @@ from sitegen.build.paper_job import (
     unreadable_report,
 )
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
+from sitegen.build.site_search import write_search
 from sitegen.build.spill import (
     LAST_RECORD,
     SummarySpill,
@@ -76,7 +87,6 @@ from sitegen.pith.sshsig import verify as verify_manifest_signature
 from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 from sitegen.render import paper_rows
 from sitegen.render.mirror_files import mirror_files, no_host_warning
-from sitegen.render.search_index import search_files
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
@@ -146,6 +156,8 @@ class BuildResult:
     """Seconds per stage: the per-paper ``STAGES`` summed over all workers, and ``site`` (site-wide step)."""
     displaced: set[str] = field(default_factory=set)
     """Inputs some of whose paths a collision page took (the incremental cache renders them afresh)."""
+    search_patched: bool = False
+    """Whether the search index was patched from the live one (``site_search``), not made whole."""
 
     def counts(self) -> dict[str, int]:
         counts = {v.value: 0 for v in Verdict}
@@ -239,6 +251,8 @@ class Collected:
         self.not_verified: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
         """The report lines of inputs that are not verified (the site's ``verification-report.json``)."""
         self.not_verified_end = 0
+        self.fresh: set[int] = set()
+        """The record numbers of the summaries of states rendered by this build (not reused)."""
 
     def add(self, outcome: StateOutcome) -> Spans:
         """Take one state file's outcome (in input order); returns where its bytes went."""
@@ -258,7 +272,10 @@ class Collected:
             manifest = owner_line(outcome.summary.suffix).encode("ascii") + manifest
         self.streams.manifest.write(manifest)
         self.manifest_end += len(manifest)
-        summary_length = 0 if outcome.summary is None else self.summaries.append(outcome.summary)
+        summary_length = 0
+        if outcome.summary is not None:
+            self.fresh.add(len(self.summaries))
+            summary_length = self.summaries.append(outcome.summary)
         return (
             report_at,
             self.reports_end - report_at,
@@ -403,8 +420,15 @@ def build_site(
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
-                write_site_wide(
-                    site, ctx, inputs, collected, jobs=workers, full_report=full_report, sign_with=sign_with
+                listed = write_site_wide(
+                    site,
+                    ctx,
+                    inputs,
+                    collected,
+                    jobs=workers,
+                    full_report=full_report,
+                    sign_with=sign_with,
+                    listed_before=cache.listed_before,
                 )
             else:
                 assert shard is not None
@@ -430,6 +454,7 @@ def build_site(
                         site.writer.manifest(),
                         result.displaced,
                         site.writer.made_files(),
+                        listed,
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
@@ -498,9 +523,12 @@ def write_site_wide(
     jobs: int,
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
-) -> None:
+    listed_before: ListedBefore | None = None,
+) -> Listed:
     """Everything that depends on more than one input: the one step a whole build and a merge share
-    (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``).
+    (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``;
+    ``listed_before``: what the live search index was made of, to patch it from). Returns what the
+    search index was made of, for the next build.
 
     The per-paper files are already under ``site`` (those of papers that are not verified
     held apart); ``ctx`` renders a paper again where a duplicate wrote over it. This settles every contested path, places the held files that keep their
@@ -511,7 +539,7 @@ def write_site_wide(
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
     with _ReportWriter(site, collected, result.counts(), full_report) as report:
-        edits = _write_site_pages(
+        edits, listed = _write_site_pages(
             site,
             ctx,
             renderer,
@@ -522,6 +550,7 @@ def write_site_wide(
             result,
             parallel=jobs > 1,
             meanwhile=report.start,
+            listed_before=listed_before,
         )
         report.finish(result)
     shutil.rmtree(site.root / HELD_DIR, ignore_errors=True)  # what no claim settlement gave its paper
@@ -529,6 +558,7 @@ def write_site_wide(
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
+    return listed
 
 
 _worker_ctx: PaperContext | None = None
@@ -741,9 +771,11 @@ def _write_site_pages(
     *,
     parallel: bool,
     meanwhile: Callable[[], None],
-) -> _ManifestEdits:
+    listed_before: ListedBefore | None,
+) -> tuple[_ManifestEdits, Listed]:
     """Write every page that depends on more than one paper; return how the per-paper lines of
-    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats).
+    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats) and what
+    the search index was made of (``listed_before``: the live one's, to patch it from).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes).
@@ -770,10 +802,9 @@ def _write_site_pages(
     rejected = result.counts()[Verdict.REJECTED.value]
     plan = plan_listings(_listing_entries(spill, settled.unlisted), config.papers_per_page)
 
-    def listings() -> None:
+    def listings() -> tuple[Listed, bool]:
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
-        for rel, data in search_files(spill.view(orders.by_suffix)):
-            site.write(rel, data)
+        return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
     with ForkedStep(site.writer, listings, parallel=parallel) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
@@ -798,7 +829,8 @@ def _write_site_pages(
         )
     result.papers = len(spill) - len(settled.unlisted)
     dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
-    return _ManifestEdits(replaced=replaced, dedupe=dedupe)
+    listed, result.search_patched = beside.value
+    return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -1085,7 +1117,7 @@ _REPORT_BLOCK = 1 << 20
 def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdits) -> bytes:
     """``SHA256SUMS`` and the bins it lists (``sitegen.site.manifest_bins``): every other file, a
     paper's files in the bin of its suffix (per-paper lines in input order, then the ones the
-    site-wide step listed), site-wide files in the bins of their directories; returns ``SHA256SUMS``."""
+    site-wide step listed), site-wide files in the bins of their directories, by path; returns ``SHA256SUMS``."""
     length = prefix_length(len(collected.summaries))
     listed = _ListedLines(edits)
     stream = collected.streams.manifest
@@ -1101,12 +1133,20 @@ def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdit
         for suffix, start, end in _owned_blocks(view):
             blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
         written: dict[str, list[str]] = {}
+        owned: set[str] = set()
+        """Bins with files of papers that the site-wide step wrote (they keep its order)."""
         owner: str | None = None
         for line in site.writer.manifest().splitlines():
             if line.startswith(OWNER_MARK):
                 owner = line[1:] or None
             else:
-                written.setdefault(bin_of(line[66:], owner, length), []).append(line)
+                name = bin_of(line[66:], owner, length)
+                written.setdefault(name, []).append(line)
+                if owner is not None:
+                    owned.add(name)
+        for name, lines in written.items():  # site-wide files by path, however they were written
+            if name not in owned:
+                lines.sort(key=lambda line: line[66:])
         edited = bool(edits.replaced or edits.dedupe)
         sums: list[str] = []
         for name in sorted(blocks.keys() | written.keys()):

@@ -33,6 +33,7 @@ __all__ = [
     "SummarySpill",
     "SummaryView",
     "copy_range",
+    "decode_record",
     "made_of",
     "order_key",
     "order_texts",
@@ -48,7 +49,8 @@ def _encode(summary: PaperSummary) -> bytes:
     return orjson.dumps(summary_json(summary))
 
 
-def _decode(data: bytes) -> PaperSummary:
+def decode_record(data: bytes) -> PaperSummary:
+    """The summary a record (``SummarySpill.record``) holds."""
     return summary_from_json(orjson.loads(data))
 
 
@@ -124,11 +126,11 @@ class SummarySpill:
         return os.pread(self._file.fileno(), end - start, start)
 
     def __getitem__(self, number: int) -> PaperSummary:
-        return _decode(self.record(number))
+        return decode_record(self.record(number))
 
     def __iter__(self) -> Iterator[PaperSummary]:
         """Every summary in input order, read a block at a time."""
-        return map(_decode, self._records())
+        return map(decode_record, self._records())
 
     def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
         """The fields ``names`` of every summary in input order, as JSON has them (lists for

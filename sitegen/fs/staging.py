@@ -263,8 +263,10 @@ class ForkedStep:
     Use as a context manager: leaving it waits for the step and raises its error.
     """
 
-    def __init__(self, writer: TreeWriter, step: Callable[[], None], *, parallel: bool) -> None:
+    def __init__(self, writer: TreeWriter, step: Callable[[], Any], *, parallel: bool) -> None:
         self._writer, self._step = writer, step
+        self.value: Any = None
+        """What the step returned (picklable), once it has run: after ``here()`` or, forked, on leaving."""
         self._at: int | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
         self._results: Connection | None = None
@@ -282,7 +284,7 @@ class ForkedStep:
     def here(self) -> None:
         """The step's files come here in ``SHA256SUMS`` (and, when not forked, it runs now)."""
         if self._child is None:
-            self._step()
+            self.value = self._step()
         else:
             self._at = self._writer.mark()[0]
 
@@ -301,21 +303,22 @@ class ForkedStep:
             if isinstance(outcome, BaseException):
                 raise outcome
             assert self._at is not None, "ForkedStep.here() was not called"
-            self._writer.insert(self._at, *outcome)
+            written, self.value = outcome
+            self._writer.insert(self._at, *written)
         finally:
             results.close()
             child.join()
 
 
-def _run_forked(writer: TreeWriter, step: Callable[[], None], results: Connection) -> None:
-    """In the forked process: run the step, send back its ``SHA256SUMS`` lines or its error."""
+def _run_forked(writer: TreeWriter, step: Callable[[], Any], results: Connection) -> None:
+    """In the forked process: run the step, send back its ``SHA256SUMS`` lines and what it returned, or its error."""
     mark = writer.mark()
     try:
-        step()
+        value = step()
     except BaseException as exc:  # every error goes back to the parent, which raises it
         results.send(exc)
     else:
-        results.send(writer.since(mark))
+        results.send((writer.since(mark), value))
     finally:
         results.close()
 
@@ -596,6 +599,38 @@ class StagedSite:
         made = Made(inputs, hashlib.sha256(data).hexdigest())
         self.writer.made(rel, made)
         return made.sha256
+
+    def made_before(self, prefix: str) -> list[str]:
+        """The site-wide files under ``prefix`` that the build which made the live site noted (``write_made``), sorted."""
+        return sorted(rel for rel in self._previous if rel.startswith(prefix))
+
+    def live_made(self, rel: str) -> bytes | None:
+        """The bytes of the live file at ``rel`` if they are the ones the last build made there (their
+        SHA-256 is the one it noted), else None: a file a patch is made from (``search_update``)."""
+        previous = self._previous.get(rel)
+        if previous is None or _UNSAFE_PATH.search(rel):
+            return None
+        try:
+            with open(f"{self.target}/{rel}", "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == previous.sha256 else None
+
+    def has_live(self, rel: str) -> bool:
+        """Whether the live site has a regular file at ``rel`` (a safe path)."""
+        path = f"{self.target}/{rel}"
+        return not _UNSAFE_PATH.search(rel) and os.path.isfile(path) and not os.path.islink(path)
+
+    def keep_made(self, rel: str) -> bool:
+        """Keep the live file at ``rel`` as the last build made it (linked into a swap's tree), noted
+        as made of what it was; False, and nothing listed, when that build made no file there or it is gone."""
+        previous = self._previous.get(rel)
+        if previous is None or not self._reuse_live(rel):
+            return False
+        self.writer.keep(rel, previous.sha256)
+        self.writer.made(rel, previous)
+        return True
 
     def _reuse_live(self, rel: str) -> bool:
         if _UNSAFE_PATH.search(rel):
