@@ -37,6 +37,9 @@ of every reused state. A missing, unreadable or foreign cache only means a clean
 of (a digest of its inputs: month pages, manifest bins, alias bins) and its SHA-256; the
 next build keeps such a file, unmade, while its inputs' digest is the same, so the
 site-wide files a change does not reach cost a digest of their inputs, not their bytes.
+It notes the search index's state and the states the listings left out too; the next build,
+if it reuses most states, is given those and the summaries of the states it does not reuse
+(``ListedBefore``), from which ``site_search`` patches the live index instead of making it whole.
 """
 
 from __future__ import annotations

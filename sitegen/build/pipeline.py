@@ -778,7 +778,8 @@ def _write_site_pages(
     the search index was made of (``listed_before``: the live one's, to patch it from).
 
     With ``parallel``, the index pages and search files are written by a forked
-    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes).
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), unless the
+    search index may be patched (``listed_before``).
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
@@ -806,7 +807,8 @@ def _write_site_pages(
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
-    with ForkedStep(site.writer, listings, parallel=parallel) as beside:
+    # patching the search index leaves that half small: forking the build's memory costs more than it saves
+    with ForkedStep(site.writer, listings, parallel=parallel and listed_before is None) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
         _write_alias_map(site, spill, orders.by_suffix, settled)
         _write_integrity_paths(site, spill, orders.claims, settled, result)
@@ -1369,8 +1371,9 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     length = alias_bin_length(len(hashes))
     shift = 64 - 4 * length
     order = array("Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes)))  # bin, then suffix order
-    for name, run in itertools.groupby(order, key=lambda key: alias_bin(hashes[key & 0xFFFFFFFF], length)):
+    for _, run in itertools.groupby(order, key=lambda key: key >> 32):  # the bin's number
         members = [key & 0xFFFFFFFF for key in run]
+        name = alias_bin(hashes[members[0]], length)
         digest = hashlib.blake2b(digest_size=20)
         for alias in members:
             digest.update(digests[owners[alias]] + places[2 * alias : 2 * alias + 2])

@@ -45,6 +45,11 @@ end-to-end tests hold the two together.
 
 What stays in memory is the postings (a few bytes per term and paper) and one record
 file; a paper adds at most ``MAX_WORD_TERMS`` words and three identifiers.
+
+Because every cut is decided by content, a rebuild need not make the index whole:
+``search_update.update_index`` patches the files a change reaches from the previous ones and
+the ``IndexState`` that ``search_files`` returns (the counts that decide ``M``, which no file
+holds), giving the same bytes.
 """
 
 from __future__ import annotations
