@@ -86,7 +86,7 @@ from sitegen.pith.sshsig import sign as sign_manifest
 from sitegen.pith.sshsig import verify as verify_manifest_signature
 from sitegen.pith.verify import public_key_pem, verify_integrity_bytes
 from sitegen.render import paper_rows
-from sitegen.render.mirror_files import mirror_files, no_host_warning
+from sitegen.render.mirror_files import MadeFile, mirror_files, no_host_warning
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
@@ -997,10 +997,13 @@ def _write_rest(
 ) -> None:
     """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
     slugs = [m.slug for m, _ in pages]
-    for rel, data in mirror_files(
+    for file in mirror_files(
         config, keyring, ordered, verified_suffixes, slugs, listing_dirs, verified_papers
     ):
-        site.write(rel, data)
+        if isinstance(file, MadeFile):
+            site.write_made(str(file.rel), made_of(file.inputs, ()), file.make)
+        else:
+            site.write(*file)
     if (warning := no_host_warning(config)) is not None:
         result.warnings.append(warning)
     for meta, body_html in pages:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import itertools
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 from urllib.parse import quote
@@ -41,6 +42,8 @@ __all__ = [
     "MANIFEST_FILE",
     "SIGNING_KEY_FILE",
     "FeedPaper",
+    "MadeFile",
+    "MirrorFile",
     "current_key",
     "mirror_files",
     "no_host_warning",
@@ -123,13 +126,27 @@ def _manifest(config: SiteConfig, keyring: Keyring, ordered: Sequence[FeedPaper]
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MadeFile:
+    """A file made only when asked, whose bytes depend on nothing but ``inputs`` besides the build's
+    key: a rebuild that finds it made of the same inputs keeps it (``StagedSite.write_made``)."""
+
+    rel: PurePosixPath
+    inputs: tuple[str, ...]
+    make: Callable[[], bytes]
+
+
+MirrorFile = tuple[PurePosixPath, bytes] | MadeFile
+"""A file of ``mirror_files``: its path and bytes, or a ``MadeFile``."""
+
+
 def _sitemaps(
     config: SiteConfig,
     verified_suffixes: Iterable[str],
     slugs: Sequence[str],
     listing_dirs: Sequence[str],
     verified_papers: int,
-) -> Iterator[tuple[PurePosixPath, bytes]]:
+) -> Iterator[MirrorFile]:
     """``sitemap.xml``, an index of parts whose URLs stay put as the mirror grows: the site's own
     pages (``sitemaps/site.xml``), the listings of each year (``sitemaps/papers-<YYYY>.xml``) and
     the verified papers whose suffix starts with each prefix (``sitemaps/pith-<P>.xml``, the
@@ -139,9 +156,19 @@ def _sitemaps(
     base = _base(config)
     index = ET.Element("sitemapindex", xmlns=_SITEMAP)
 
-    def part(name: str, paths: Iterable[str]) -> tuple[PurePosixPath, bytes]:
+    def listed(name: str) -> PurePosixPath:
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = f"{base}/{SITEMAP_DIR}/{name}.xml"
-        return PurePosixPath(SITEMAP_DIR, f"{name}.xml"), _urlset(f"{base}/{path}" for path in paths)
+        return PurePosixPath(SITEMAP_DIR, f"{name}.xml")
+
+    def part(name: str, paths: Iterable[str]) -> tuple[PurePosixPath, bytes]:
+        return listed(name), _urlset(f"{base}/{path}" for path in paths)
+
+    def papers_part(prefix: str, suffixes: tuple[str, ...]) -> MadeFile:
+        return MadeFile(
+            listed(f"pith-{prefix}"),
+            suffixes,
+            lambda: _urlset(f"{base}/pith/{suffix}/" for suffix in suffixes),
+        )
 
     years: dict[str, list[str]] = {}
     own = ["", "verification/", *(f"{quote(slug)}/" for slug in slugs)]
@@ -153,7 +180,7 @@ def _sitemaps(
         yield part(f"papers-{year}", years[year])
     length = prefix_length(verified_papers)
     for prefix, suffixes in itertools.groupby(verified_suffixes, key=lambda suffix: suffix[:length]):
-        yield part(f"pith-{prefix}", (f"pith/{suffix}/" for suffix in suffixes))
+        yield papers_part(prefix, tuple(suffixes))
     yield PurePosixPath("sitemap.xml"), xml_bytes(index)
 
 
@@ -213,8 +240,8 @@ def mirror_files(
     page_slugs: Sequence[str],
     listing_dirs: Sequence[str],
     verified_papers: int,
-) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """The files this module describes; ``ordered`` is newest first, as on the index, and
+) -> Iterator[MirrorFile]:
+    """The files this module describes (a sitemap part of papers as a ``MadeFile``, made of their suffixes); ``ordered`` is newest first, as on the index, and
     ``verified_suffixes`` the suffixes of its verified papers, sorted, as the sitemap lists them. The
     sitemap and the feed hold verified papers only (``verified_papers`` of them); ``listing_dirs``
     are the listing pages' directories besides the root (``papers``, then each month's pages).

@@ -21,12 +21,9 @@ LISTINGS = ["papers", "papers/2025/12", "papers/2026/07", "papers/2026/07/2", "p
 
 def _files(papers: list[feeds.FeedPaper]) -> dict[str, str]:
     verified = sorted(p.suffix for p in papers if p.verdict is Verdict.VERIFIED)
-    return {
-        str(rel): data.decode()
-        for rel, data in feeds.mirror_files(
-            CONFIG, Keyring(), papers, verified, ["about"], LISTINGS, len(verified)
-        )
-    }
+    files = feeds.mirror_files(CONFIG, Keyring(), papers, verified, ["about"], LISTINGS, len(verified))
+    made = [(f.rel, f.make()) if isinstance(f, feeds.MadeFile) else f for f in files]
+    return {str(rel): data.decode() for rel, data in made}
 
 
 def _locs(xml: str) -> list[str]:
