@@ -147,6 +147,11 @@ def _site_of_blobs(root: Path, count: int, size: int) -> list[str]:
     return names
 
 
+STALL_SECONDS = 120
+"""How long the stalled download waits for the others: a machine whose disk is busy may take a
+minute to read and send nineteen 2 MB files; the test's timeout is 300 s."""
+
+
 def test_check_downloads_a_bounded_number_at_once_and_a_stalled_one_holds_none(
     server: Server, tmp_path: Path
 ) -> None:
@@ -159,11 +164,11 @@ def test_check_downloads_a_bounded_number_at_once_and_a_stalled_one_holds_none(
     first = server.routes[f"/{names[0]}"]
 
     def stalled(handler: BaseHTTPRequestHandler) -> None:
-        everyone_else.wait(30)
+        everyone_else.wait(STALL_SECONDS)
         first(handler)
 
     def release_when_everything_else_was_asked_for() -> None:
-        if wait_until(lambda: len(server.requested) == 1 + len(names), 30):
+        if wait_until(lambda: len(server.requested) == 1 + len(names), STALL_SECONDS):
             everyone_else.set()
 
     server.routes[f"/{names[0]}"] = stalled
