@@ -64,7 +64,7 @@ def _update(
     before: ListedBefore,
 ) -> IndexUpdate | None:
     """The patch of the live index, or None when only a whole index is right (or cheaper)."""
-    if before.relisted or len(fresh) > len(by_suffix) // 8 + 64:
+    if before.relisted:
         return None
     try:
         state = IndexState.from_json(before.search)
