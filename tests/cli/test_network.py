@@ -149,7 +149,8 @@ def _site_of_blobs(root: Path, count: int, size: int) -> list[str]:
 
 STALL_SECONDS = 120
 """How long the stalled download waits for the others: a machine whose disk is busy may take a
-minute to read and send nineteen 2 MB files; the test's timeout is 300 s."""
+minute to read and send nineteen 2 MB files (the check's deadline and the command's are longer
+still; the test's timeout is 300 s)."""
 
 
 def test_check_downloads_a_bounded_number_at_once_and_a_stalled_one_holds_none(
@@ -182,7 +183,8 @@ def test_check_downloads_a_bounded_number_at_once_and_a_stalled_one_holds_none(
         "--max-file-bytes",
         str(4 * 1024 * 1024),
         "--timeout",
-        "60",
+        str(STALL_SECONDS + 30),
+        timeout=STALL_SECONDS + 60,
     )
     assert proc.returncode == 0, proc.stderr
     assert summary_line(proc.stderr).startswith("summary: 20 files checked")
