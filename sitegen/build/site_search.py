@@ -45,14 +45,15 @@ def write_search(
     ``fresh``: the record numbers of the papers this build rendered (every other one is the last
     build's, byte for byte); ``before``: what the live index was made of (None: make it whole).
     """
-    update = None if before is None else _update(site, spill, by_suffix, unlisted, fresh, before)
-    if update is None:
+    patch = None if before is None else _update(site, spill, by_suffix, unlisted, fresh, before)
+    if patch is None:
         state = _write_whole(site, search_files(spill.view(by_suffix)))
     else:
-        _write_patch(site, update)
+        update, kept = patch
+        _write_patch(site, update, kept)
         state = update.state
     names = frozenset(spill.fields_of(number, "input")[0] for number in unlisted)
-    return Listed(search=state.to_json(), unlisted=names), update is not None
+    return Listed(search=state.to_json(), unlisted=names), patch is not None
 
 
 def _update(
@@ -62,8 +63,8 @@ def _update(
     unlisted: frozenset[int],
     fresh: Collection[int],
     before: ListedBefore,
-) -> IndexUpdate | None:
-    """The patch of the live index, or None when only a whole index is right (or cheaper)."""
+) -> tuple[IndexUpdate, list[str]] | None:
+    """The patch of the live index and the live files it keeps, or None when only a whole index is right."""
     if before.relisted:
         return None
     try:
@@ -87,9 +88,10 @@ def _update(
     if update is None:
         return None
     written = {str(rel) for rel, _ in update.files} | {str(rel) for rel in update.gone}
-    if not all(site.has_live(rel) for rel in site.made_before(_SEARCH_DIR) if rel not in written):
+    kept = [rel for rel in site.made_before(_SEARCH_DIR) if rel not in written]
+    if not all(map(site.has_live, kept)):
         return None  # a file of the live index is gone: make it whole
-    return update
+    return update, kept
 
 
 def _with_prefix(spill: SummarySpill, by_suffix: array[int], prefix: str) -> Sequence[PaperSummary]:
@@ -103,15 +105,14 @@ def _with_prefix(spill: SummarySpill, by_suffix: array[int], prefix: str) -> Seq
     return spill.view(by_suffix[begin:end])
 
 
-def _write_patch(site: StagedSite, update: IndexUpdate) -> None:
-    written = {str(rel) for rel, _ in update.files} | {str(rel) for rel in update.gone}
-    for kept in site.made_before(_SEARCH_DIR):
-        if kept not in written and not site.keep_made(kept):
+def _write_patch(site: StagedSite, update: IndexUpdate, kept: list[str]) -> None:
+    for rel in kept:
+        if not site.keep_made(rel):
             raise OutputError(
-                f"{site.target / kept}: the live search index changed during the build; build again"
+                f"{site.target / rel}: the live search index changed during the build; build again"
             )
-    for rel, data in update.files:
-        _write_file(site, rel, data)
+    for path, data in update.files:
+        _write_file(site, path, data)
 
 
 def _write_whole(site: StagedSite, files: Generator[SearchFile, None, IndexState]) -> IndexState:

@@ -590,9 +590,7 @@ class StagedSite:
         nothing on the site-wide files a change does not reach.
         """
         previous = self._previous.get(rel)
-        if previous is not None and previous.inputs == inputs and self._reuse_live(rel):
-            self.writer.keep(rel, previous.sha256)
-            self.writer.made(rel, previous)
+        if previous is not None and previous.inputs == inputs and self.keep_made(rel):
             return previous.sha256
         data = make()
         self.write(rel, data)

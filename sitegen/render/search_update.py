@@ -342,9 +342,7 @@ class _Patch:
         old = [[], []] if value is None else value
         before = 0 if value is None else self._count(term, value)
         lists = [change.apply(kind, old[kind]) for kind in (0, 1)]
-        if not self._state.shared.isdisjoint([*lists[0], *lists[1]]):
-            raise _Unpatchable(f"{term!r} lists an entry once for two papers")
-        after = len(lists[0]) + len(lists[1])
+        after = self._count(term, lists)
         self._account(term, before, after)
         if after == 0:
             return None
