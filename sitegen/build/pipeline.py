@@ -15,13 +15,11 @@ The staged site replaces the live one by an atomic swap, or an explicit in-place
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import hashlib
 import itertools
 import json
-import mmap
 import multiprocessing
 import os
 import shutil
@@ -1127,46 +1125,41 @@ def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdit
     listed = _ListedLines(edits)
     stream = collected.streams.manifest
     stream.flush()
+    fd = stream.fileno()
     blocks: dict[str, list[tuple[int, int]]] = {}
     """Per bin: the byte ranges of the stream holding its papers' lines, in input order."""
-    with contextlib.ExitStack() as stack:
-        view: bytes | mmap.mmap = b""
-        if collected.manifest_end:
-            view = stack.enter_context(
-                mmap.mmap(stream.fileno(), collected.manifest_end, access=mmap.ACCESS_READ)
-            )
-        for suffix, start, end in _owned_blocks(view):
-            blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
-        written: dict[str, list[str]] = {}
-        owned: set[str] = set()
-        """Bins with files of papers that the site-wide step wrote (they keep its order)."""
-        owner: str | None = None
-        for line in site.writer.manifest().splitlines():
-            if line.startswith(OWNER_MARK):
-                owner = line[1:] or None
-            else:
-                name = bin_of(line[66:], owner, length)
-                written.setdefault(name, []).append(line)
-                if owner is not None:
-                    owned.add(name)
-        for name, lines in written.items():  # site-wide files by path, however they were written
-            if name not in owned:
-                lines.sort(key=lambda line: line[66:])
-        edited = bool(edits.replaced or edits.dedupe)
-        sums: list[str] = []
-        for name in sorted(blocks.keys() | written.keys()):
-            papers = [view[start:end] for start, end in blocks.get(name, ())]
-            lines = written.get(name, [])
-            if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
-                data = _bin_bytes(listed, papers, lines)
-                if not data:
-                    continue
-                site.write(PurePosixPath(name), data)
-                sha256 = hashlib.sha256(data).hexdigest()
-            else:  # every paper's block has its lines
-                make = functools.partial(_bin_bytes, listed, papers, lines)
-                sha256 = site.write_made(name, made_of(lines, papers), make)
-            sums.append(f"{sha256}  {name}\n")
+    for suffix, start, end in _owned_blocks(fd, collected.manifest_end):
+        blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
+    written: dict[str, list[str]] = {}
+    owned: set[str] = set()
+    """Bins with files of papers that the site-wide step wrote (they keep its order)."""
+    owner: str | None = None
+    for line in site.writer.manifest().splitlines():
+        if line.startswith(OWNER_MARK):
+            owner = line[1:] or None
+        else:
+            name = bin_of(line[66:], owner, length)
+            written.setdefault(name, []).append(line)
+            if owner is not None:
+                owned.add(name)
+    for name, lines in written.items():  # site-wide files by path, however they were written
+        if name not in owned:
+            lines.sort(key=lambda line: line[66:])
+    edited = bool(edits.replaced or edits.dedupe)
+    sums: list[str] = []
+    for name in sorted(blocks.keys() | written.keys()):
+        papers = [_stream_bytes(fd, start, end) for start, end in blocks.get(name, ())]
+        lines = written.get(name, [])
+        if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
+            data = _bin_bytes(listed, papers, lines)
+            if not data:
+                continue
+            site.write(PurePosixPath(name), data)
+            sha256 = hashlib.sha256(data).hexdigest()
+        else:  # every paper's block has its lines
+            make = functools.partial(_bin_bytes, listed, papers, lines)
+            sha256 = site.write_made(name, made_of(lines, papers), make)
+        sums.append(f"{sha256}  {name}\n")
     manifest = "".join(sums).encode("utf-8")
     with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
         out.write(manifest)
@@ -1180,20 +1173,61 @@ def _bin_bytes(listed: _ListedLines, papers: list[bytes], lines: list[str]) -> b
     return "".join(f"{line}\n" for line in (*kept, *lines)).encode("utf-8")
 
 
-def _owned_blocks(view: bytes | mmap.mmap) -> Iterator[tuple[str, int, int]]:
-    """The papers' blocks of the manifest stream: (suffix, first byte of its lines, end), in order.
+_SCAN_BLOCK = 1 << 22
+"""Bytes of the manifest stream read at a time: it is read, not mapped, since every page of a
+mapped file counts in the process's resident size (the stream is about 1.7 KB a paper)."""
 
-    ``Collected.add`` starts each verified paper's lines with its owner line."""
+
+def _owned_blocks(fd: int, stream_end: int) -> Iterator[tuple[str, int, int]]:
+    """The papers' blocks of the manifest stream (its first ``stream_end`` bytes, read a block at a
+    time): (suffix, first byte of its lines, end), in order.
+
+    ``Collected.add`` starts each verified paper's lines with its owner line.
+
+    Raises:
+        OutputError: the stream is not a sequence of owned blocks, or ends early.
+    """
     mark = OWNER_MARK.encode("ascii")
-    at = 0
-    while at < len(view):
-        if view[at : at + 1] != mark:
-            raise OutputError(f"the manifest stream has a paper's lines without its owner at byte {at}")
-        lines_start = view.find(b"\n", at) + 1
-        following = view.find(b"\n" + mark, lines_start - 1)
-        end = len(view) if following < 0 else following + 1
-        yield bytes(view[at + 1 : lines_start - 1]).decode("ascii"), lines_start, end
-        at = end
+    pending = b""
+    """The stream's bytes from ``base`` that are read and not yet yielded."""
+    base = read_to = 0
+    while base < stream_end:
+        if read_to < stream_end:
+            chunk = os.pread(fd, min(_SCAN_BLOCK, stream_end - read_to), read_to)
+            if not chunk:
+                raise OutputError(f"the manifest stream ends early at byte {read_to}")
+            read_to += len(chunk)
+            pending += chunk
+        complete = read_to >= stream_end
+        at = 0
+        while at < len(pending):
+            if pending[at : at + 1] != mark:
+                raise OutputError(
+                    f"the manifest stream has a paper's lines without its owner at byte {base + at}"
+                )
+            lines_start = pending.find(b"\n", at) + 1
+            following = pending.find(b"\n" + mark, lines_start - 1) if lines_start else -1
+            if following < 0 and not complete:
+                break  # the block may go on in the next chunk
+            if not lines_start:
+                raise OutputError(f"the manifest stream ends inside an owner line at byte {base + at}")
+            end = len(pending) if following < 0 else following + 1
+            yield pending[at + 1 : lines_start - 1].decode("ascii"), base + lines_start, base + end
+            at = end
+        pending = pending[at:]
+        base += at
+
+
+def _stream_bytes(fd: int, start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` of the manifest stream.
+
+    Raises:
+        OutputError: the stream is shorter.
+    """
+    data = os.pread(fd, end - start, start)
+    if len(data) != end - start:
+        raise OutputError(f"the manifest stream ends early at byte {start + len(data)}")
+    return data
 
 
 class _ListedLines:
