@@ -785,23 +785,30 @@ def _read_index(directory: Path, header: _Header) -> _Index:
 def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
     states: dict[str, _Indexed] = {}
     no_warnings: tuple[str, ...] = ()
-    limits = header.sizes
+    reports_size, manifest_size, summaries_size = header.sizes
+    verdicts = {verdict.value: verdict for verdict in Verdict}
+    displaced = header.displaced
+    pack_stat, pack_spans = _PACKED_STAT.pack, _PACKED_SPANS.pack
     with path.open("rb") as handle:
         for _ in range(header.entries):
             line = handle.readline()
             if not line.endswith(b"\n"):
                 raise ValueError("the index ends early")
             name, sha256, stat, verdict, pith_number, source_id, warnings, spans = orjson.loads(line)
-            if any(spans[i] + spans[i + 1] > limits[i // 2] for i in (0, 2, 4)):
+            if (
+                spans[0] + spans[1] > reports_size
+                or spans[2] + spans[3] > manifest_size
+                or spans[4] + spans[5] > summaries_size
+            ):
                 raise ValueError("a span runs past its stream")
             states[name] = _Indexed(
                 sha256=bytes.fromhex(sha256),
-                stat=None if stat is None else _PACKED_STAT.pack(*stat),
-                spans=_PACKED_SPANS.pack(*spans),
-                verdict=Verdict(verdict),
+                stat=None if stat is None else pack_stat(*stat),
+                spans=pack_spans(*spans),
+                verdict=verdicts[verdict],
                 pith_number=pith_number,
                 source_id=source_id,
                 warnings=tuple(warnings) if warnings else no_warnings,
-                displaced=name in header.displaced,
+                displaced=name in displaced,
             )
     return states

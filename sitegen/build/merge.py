@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from sitegen.build.collector import spaced_collections
 from sitegen.build.pipeline import (
     REPORT_NAME,
     BuildResult,
@@ -37,6 +38,7 @@ from sitegen.site.shard import Shard
 __all__ = ["merge_shards"]
 
 
+@spaced_collections()
 def merge_shards(
     shard_dirs: Sequence[Path],
     content: Path,

@@ -45,6 +45,7 @@ from sitegen.build.cache import (
     Streams,
     build_key,
 )
+from sitegen.build.collector import spaced_collections
 from sitegen.build.paper_job import (
     STAGES,
     IntegrityRef,
@@ -349,6 +350,7 @@ class HeldManifests:
             self._file.close()
 
 
+@spaced_collections()
 def build_site(
     content: Path,
     out: Path,
