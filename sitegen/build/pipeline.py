@@ -1190,6 +1190,7 @@ def _owned_blocks(fd: int, stream_end: int) -> Iterator[tuple[str, int, int]]:
         OutputError: the stream is not a sequence of owned blocks, or ends early.
     """
     mark = OWNER_MARK.encode("ascii")
+    boundary = b"\n" + mark
     pending = b""
     """The stream's bytes from ``base`` that are read and not yet yielded."""
     base = read_to = 0
@@ -1208,7 +1209,7 @@ def _owned_blocks(fd: int, stream_end: int) -> Iterator[tuple[str, int, int]]:
                     f"the manifest stream has a paper's lines without its owner at byte {base + at}"
                 )
             lines_start = pending.find(b"\n", at) + 1
-            following = pending.find(b"\n" + mark, lines_start - 1) if lines_start else -1
+            following = pending.find(boundary, lines_start - 1) if lines_start else -1
             if following < 0 and not complete:
                 break  # the block may go on in the next chunk
             if not lines_start:
