@@ -62,7 +62,7 @@ from sitegen import __version__
 from sitegen.build.paper_job import StateOutcome, slim_report
 from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
-from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_paths
+from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_entries, manifest_paths
 from sitegen.pith.parse import Limits
 from sitegen.pith.report import InputReport, Verdict, report_from_json
 from sitegen.render.templates import compact_json
@@ -81,12 +81,14 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v11"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v12"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
 _HEAD = "HEAD"
 _STREAMS = ("reports", "manifest", "summaries")
+_SITE_SUMS = "site"
+"""The generation file holding the ``SHA256SUMS`` lines of the site-wide step's files (``commit``)."""
 _DAMAGED = (ValueError, KeyError, TypeError, IndexError, OSError)
 """What reading a damaged cache raises (orjson's errors are ``ValueError``s)."""
 PATCHED_SHARE = 512
@@ -216,8 +218,9 @@ class _Header:
     manifest: ManifestWitness | None
     papers: int
     warnings: tuple[str, ...]
-    site_files: tuple[str, ...]
-    """The live site's files that no state's line lists (index pages, search, report...)."""
+    site_bytes: int
+    """The size of the generation's ``site`` file: the ``SHA256SUMS`` lines of the live site's
+    files that no state's line lists (index pages, search, report, integrity endpoints...)."""
     extra_reports: tuple[InputReport, ...]
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
     displaced: frozenset[str]
@@ -258,6 +261,8 @@ class ReusePlan:
     what a patched site must delete unless this build writes them again."""
     made: dict[str, Made]
     """What the live site-wide files were made of (``StagedSite.remember``)."""
+    site_sums: dict[str, str]
+    """The SHA-256 the live ``SHA256SUMS`` lists for each previous site-wide file (``StagedSite.remember``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -388,7 +393,7 @@ class BuildCache:
             self._index = None
 
     def _generation_files(self) -> list[str]:
-        return [f"{self._generation}.{name}" for name in (*_STREAMS, "index")]
+        return [f"{self._generation}.{name}" for name in (*_STREAMS, "index", _SITE_SUMS)]
 
     def _report_line(self, entry: _Indexed) -> bytes:
         """The state's full report line as the previous build wrote it (without the separator)."""
@@ -466,12 +471,32 @@ class BuildCache:
                     report_from_json(orjson.loads(self._report_line(index.states[name])))
             except _DAMAGED:
                 return None
-        stale = set(index.header.site_files)
+        try:
+            site_lines = self._read_site_sums(index.header).splitlines()
+        except _DAMAGED:
+            return None
+        stale = set(manifest_paths(site_lines))
         for name, entry in index.states.items():
             if name not in reusable:
                 stale.update(self._manifest_paths(entry))
         self._reusable = reusable
-        return ReusePlan(reusable=reusable, stale_files=frozenset(stale), made=index.header.made)
+        return ReusePlan(
+            reusable=reusable,
+            stale_files=frozenset(stale),
+            made=index.header.made,
+            site_sums=_unambiguous_sums(site_lines),
+        )
+
+    def _read_site_sums(self, header: _Header) -> str:
+        """The previous build's ``site`` file (see ``commit``).
+
+        Raises:
+            OSError, ValueError: it is missing, not the size ``HEAD`` says, or not UTF-8.
+        """
+        data = (self.path / f"{header.generation}.{_SITE_SUMS}").read_bytes()
+        if len(data) != header.site_bytes:
+            raise ValueError("the site file is not the size HEAD says")
+        return data.decode("utf-8")
 
     def seed(self, site: StagedSite) -> None:
         """Reuse the reusable states' files from the live site in the staging tree (hard links, or copies).
@@ -581,7 +606,7 @@ class BuildCache:
         if self._next is None:
             try:
                 self.path.mkdir(exist_ok=True)
-                opened = [(self.path / name).open("w+b") for name in self._generation_files()]
+                opened = [(self.path / name).open("w+b") for name in self._generation_files()[:4]]
             except OSError as exc:
                 self._next_error = exc
                 return Streams.temporary()
@@ -682,6 +707,8 @@ class BuildCache:
             stream.flush()
             sizes.append(os.fstat(stream.fileno()).st_size)
         index.flush()
+        site_sums = site_manifest.encode("utf-8")
+        (self.path / f"{self._generation}.{_SITE_SUMS}").write_bytes(site_sums)
         witness = ManifestWitness.of(live)
         header = {
             "schema": CACHE_SCHEMA,
@@ -691,7 +718,7 @@ class BuildCache:
             "manifest": None if witness is None else [list(witness.stat), witness.sha256],
             "papers": papers,
             "warnings": sorted(warnings),
-            "site_files": list(manifest_paths(site_manifest.splitlines())),
+            "site": len(site_sums),
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
             "entries": len(self._next_recorded),
@@ -713,6 +740,19 @@ class BuildCache:
                     (self.path / old).unlink()
         with contextlib.suppress(OSError):  # the single-file cache of versions before v7
             self.path.with_name(f"{self.path.name}.jsonl").unlink()
+
+
+def _unambiguous_sums(lines: list[str]) -> dict[str, str]:
+    """The SHA-256 of each path of these ``SHA256SUMS`` lines (owner lines skipped), leaving out
+    any path two lines list differently."""
+    sums: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for path, sha256 in manifest_entries(lines):
+        if sums.setdefault(path, sha256) != sha256:
+            ambiguous.add(path)
+    for path in ambiguous:
+        del sums[path]
+    return sums
 
 
 def _follows(before: Spans, spans: Spans) -> bool:
@@ -749,7 +789,7 @@ def _parse_header(line: bytes) -> _Header:
         manifest=None if manifest is None else ManifestWitness(_stat_tuple(manifest[0]), manifest[1]),
         papers=doc["papers"],
         warnings=tuple(doc["warnings"]),
-        site_files=tuple(doc["site_files"]),
+        site_bytes=doc["site"],
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
         displaced=frozenset(doc["displaced"]),
         entries=doc["entries"],

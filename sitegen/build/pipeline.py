@@ -22,7 +22,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -76,6 +75,7 @@ from sitegen.fs.staging import (
     held_root,
     place_held_file,
     refuse_unsafe_target,
+    remove_tree,
 )
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
@@ -411,7 +411,7 @@ def build_site(
             else:
                 site.recycle(plan.stale_files)
                 cache.seed(site)
-            site.remember(plan.made)
+            site.remember(plan.made, plan.site_sums)
         del plan  # its set of reusable names is the cache's until the outcomes are in
         collected = Collected(result, cache.streams() if whole else None)
         try:
@@ -553,7 +553,7 @@ def write_site_wide(
             listed_before=listed_before,
         )
         report.finish(result)
-    shutil.rmtree(site.root / HELD_DIR, ignore_errors=True)  # what no claim settlement gave its paper
+    remove_tree(site.root / HELD_DIR)  # what no claim settlement gave its paper
     manifest = _write_manifest(site, collected, edits)
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))

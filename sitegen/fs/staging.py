@@ -55,9 +55,11 @@ __all__ = [
     "held_root",
     "link_or_copy",
     "listed_files",
+    "manifest_entries",
     "manifest_paths",
     "place_held_file",
     "refuse_unsafe_target",
+    "remove_tree",
     "safe_join",
 ]
 
@@ -489,6 +491,7 @@ class StagedSite:
         self._removed: list[PurePosixPath] = []
         self._journal = self.parent / f".{self.target.name}.patch.json"
         self._previous: Mapping[str, Made] = {}
+        self._live_sums: Mapping[str, str] = {}
         """What the live site's site-wide files were made of (``remember``)."""
 
     def __enter__(self) -> StagedSite:
@@ -529,7 +532,7 @@ class StagedSite:
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if self.root.exists() and self.root != self.target and not self._journal.exists():
-            shutil.rmtree(self.root, ignore_errors=True)  # a journaled patch still needs it
+            remove_tree(self.root)  # a journaled patch still needs it
         self._release()
         if isinstance(exc, OSError):
             detail = str(exc) if isinstance(exc, SitegenError) else _os_error_text(exc)
@@ -544,7 +547,7 @@ class StagedSite:
         """Staging and retired trees left by killed builds; safe because we hold the lock."""
         for entry in self.parent.iterdir():
             if entry.name.startswith(self._prefix) or entry.name.startswith(f".{self.target.name}.old-"):
-                shutil.rmtree(entry, ignore_errors=True)
+                remove_tree(entry)
 
     def path(self, rel: PurePosixPath) -> Path:
         return safe_join(self.root, rel)
@@ -573,13 +576,15 @@ class StagedSite:
                 return
         self.writer.write(rel, data)
 
-    def remember(self, previous: Mapping[str, Made]) -> None:
-        """What the build that made the live site noted its site-wide files were made of (``write_made``).
+    def remember(self, previous: Mapping[str, Made], live_sums: Mapping[str, str]) -> None:
+        """What the build that made the live site noted its site-wide files were made of
+        (``write_made``), and the SHA-256 its ``SHA256SUMS`` lists for each of them (``live_sums``).
 
         Only for a live site exactly as that build left it (the incremental cache checks), and
         a build whose code, templates and configuration are that build's (its key): the same
         inputs then make the same bytes."""
         self._previous = previous
+        self._live_sums = live_sums
 
     def write_made(self, rel: str, inputs: str, make: Callable[[], bytes]) -> str:
         """Write the file ``make()`` returns at ``rel``, which depends on nothing but ``inputs`` (a
@@ -641,14 +646,17 @@ class StagedSite:
         """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).
 
         When patching, a ``source`` this build did not stage is the live one, unchanged;
-        a live ``rel`` that is already a link of it is kept as it is, without a read.
+        a live ``rel`` that the live ``SHA256SUMS`` lists with these bytes (``remember``), or that
+        is already a link of it, is kept as it is, without a read. (The cache trusts the live site
+        to be the tree its ``SHA256SUMS`` lists, as it does for a reused paper's own files: an
+        endpoint link per paper is as many files as papers, and a look at each costs two ``stat``s.)
         """
         _refuse_unsafe(source)
         staged = f"{self.writer.root_text}/{source}"
         if self._stale is not None and not os.path.lexists(staged):
             staged = f"{self.target}/{source}"
             _refuse_unsafe(rel)
-            if _same_file(staged, f"{self.target}/{rel}"):
+            if self._live_sums.get(rel) == sha256 or _same_file(staged, f"{self.target}/{rel}"):
                 self.writer.keep(rel, sha256, owner=owner)
                 return
         self.writer.link(staged, rel, sha256, owner=owner)
@@ -711,7 +719,7 @@ class StagedSite:
 
     def remove_tree(self, rel: PurePosixPath) -> None:
         """Remove a directory of the new site (e.g. a page two inputs claimed), staged or (patching) live."""
-        shutil.rmtree(self.path(rel), ignore_errors=True)
+        remove_tree(self.path(rel))
         self._removed.append(rel)
 
     def commit(self) -> None:
@@ -763,12 +771,12 @@ class StagedSite:
             if os.path.lexists(self._spare):
                 holder = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
                 os.replace(self._spare, holder / "site")
-                shutil.rmtree(holder, ignore_errors=True)
+                remove_tree(holder)
             os.replace(retired, self._spare)
         except OSError:
-            shutil.rmtree(retired, ignore_errors=True)
+            remove_tree(retired)
         if retired.parent != self.parent:  # the holder of the two renames
-            shutil.rmtree(retired.parent, ignore_errors=True)
+            remove_tree(retired.parent)
 
     # -- patch mode ------------------------------------------------------------------------
 
@@ -839,7 +847,7 @@ class StagedSite:
                 f"{self.target}: the update stopped part-way ({exc.strerror}); "
                 "every file is whole, and the next build finishes the update"
             ) from exc
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
 
     def _finish_interrupted_patch(self) -> None:
         """Finish the patch a killed build journaled, so the live site is again one build's output."""
@@ -858,7 +866,7 @@ class StagedSite:
 
 def manifest_paths(lines: Iterable[str]) -> Iterator[str]:
     """The paths of ``SHA256SUMS`` lines (``<64 hex>  <path>``); other lines are skipped."""
-    for path, _ in _manifest_entries(lines):
+    for path, _ in manifest_entries(lines):
         yield path
 
 
@@ -866,18 +874,47 @@ def listed_files(root: Path) -> dict[str, str]:
     """Every file ``root/SHA256SUMS`` lists, by path, with the SHA-256 listed: its bins and the
     files each bin lists (``sitegen.site.manifest_bins``)."""
     with open(root / "SHA256SUMS", encoding="utf-8") as listing:
-        listed = dict(_manifest_entries(listing))
+        listed = dict(manifest_entries(listing))
     for rel in [rel for rel in listed if is_bin(rel)]:
         with open(safe_join(root, PurePosixPath(rel)), encoding="utf-8") as listing:
-            listed.update(_manifest_entries(listing))
+            listed.update(manifest_entries(listing))
     return listed
 
 
-def _manifest_entries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+def manifest_entries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(path, SHA-256) of each ``SHA256SUMS`` line; other lines are skipped."""
     for line in lines:
         line = line.rstrip("\n")
         if len(line) > 66 and line[64:66] == "  ":
             yield line[66:], line[:64]
+
+
+def remove_tree(path: Path | str) -> None:
+    """Delete the directory ``path`` and everything under it, as far as it can (errors are ignored).
+
+    Unlike ``shutil.rmtree``, which lists each directory whole before deleting from it, this
+    deletes each entry as the listing reaches it, so it holds one directory entry per level
+    however wide a directory is: a site's ``pith/`` holds about five entries a paper (its
+    directory and its aliases'), millions in a full mirror. Symbolic links are deleted, never
+    followed; a ``path`` that is itself a link is left alone (as ``rmtree`` refuses it).
+    """
+    with contextlib.suppress(OSError):
+        if not os.path.islink(path):
+            _remove_under(os.fspath(path))
+            os.rmdir(path)
+
+
+def _remove_under(directory: str) -> None:
+    """Delete what ``directory`` holds (a name already returned by a listing may be removed
+    during it: POSIX leaves only that name's own return unspecified)."""
+    with os.scandir(directory) as scan:
+        for entry in scan:
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_under(entry.path)
+                    os.rmdir(entry.path)
+                else:
+                    os.unlink(entry.path)
 
 
 def _prune(root: str, live: str, stale: frozenset[str]) -> list[str]:
@@ -888,17 +925,16 @@ def _prune(root: str, live: str, stale: frozenset[str]) -> list[str]:
 
     def prune(directory: str, prefix: str) -> bool:
         """Prune ``directory`` (``prefix``: its path under ``root`` with a final ``/``); whether it is empty now."""
-        with os.scandir(directory) as scan:
-            entries = list(scan)
         kept = False
-        for entry in entries:
-            rel = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                kept = not prune(entry.path, f"{rel}/") or kept
-            elif rel not in stale and _is_live(entry, f"{live}/{rel}", device):
-                kept = True
-            else:
-                os.unlink(entry.path)
+        with os.scandir(directory) as scan:  # unlinking as it goes, as ``remove_tree`` does
+            for entry in scan:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    kept = not prune(entry.path, f"{rel}/") or kept
+                elif rel not in stale and _is_live(entry, f"{live}/{rel}", device):
+                    kept = True
+                else:
+                    os.unlink(entry.path)
         if not kept:
             emptied.append(directory)
         return not kept

@@ -194,7 +194,7 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         assert _rendered(summary_line(built.stderr)) == ((3, 0) if revision == 0 else (1, 2))
         (index,) = cache.glob("*.index")  # one generation: the previous one is deleted
         generation = index.name.removesuffix(".index")
-        streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries")}
+        streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site")}
         assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
         assert len(index.read_bytes().splitlines()) == 3  # an index line per state
         assert (cache / f"{generation}.reports").read_bytes().count(b",\n") == 3  # a report line per state
@@ -275,3 +275,57 @@ def test_listing_pages_kept_from_the_last_build_match_a_clean_build(
     (content / "states" / "a9.state.json").write_bytes(paper("2607.30009", "July paper 9", "2026-07-09"))
     _build_both(content, tmp_path, "append", "--publish", publish)  # page 2 keeps its papers, links a page 3
     assert "later" in (site / "papers" / "2026" / "07" / "2" / "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_a_damaged_site_file_in_the_cache_means_a_clean_build(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+    damage: str,
+) -> None:
+    """The cache's ``site`` file (the SHA-256 of each site-wide file the live ``SHA256SUMS`` lists,
+    which a patched rebuild trusts), shorter than ``HEAD`` says or gone: every state is rendered again."""
+    states = {f"p{i}.state.json": new_paper(signing_key, f"2607.4000{i}", f"Paper {i}") for i in range(3)}
+    content = make_content(states, keys=[signing_key])
+    assert _rendered(_build_both(content, tmp_path, "first", "--publish", "patch")) == (3, 0)
+    (site_sums,) = (tmp_path / ".site.cache").glob("*.site")
+    assert b"  pith/2607.40001/integrity.json\n" in site_sums.read_bytes()
+    if damage == "truncated":
+        site_sums.write_bytes(site_sums.read_bytes()[:-1])
+    else:
+        site_sums.unlink()
+    (content / "states" / "p0.state.json").write_bytes(new_paper(signing_key, "2607.40000", "Paper 0, v2"))
+    assert _rendered(_build_both(content, tmp_path, "damaged", "--publish", "patch")) == (3, 0)
+
+
+def test_integrity_endpoints_patched_in_place_follow_their_claimants(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A patched rebuild keeps the endpoint links the live ``SHA256SUMS`` lists with their bytes and
+    links the rest: when a second paper names a served endpoint, when the first goes, and when a
+    paper's state changes, the site is the clean build's each time."""
+    content = make_content(
+        {
+            "a.state.json": new_paper(signing_key, "2607.50001", "First of one id"),
+            "c.state.json": new_paper(signing_key, "2607.50002", "Another paper"),
+        },
+        keys=[signing_key],
+    )
+    endpoint = tmp_path / "site" / "pith" / "2607.50001" / "integrity.json"
+    assert _rendered(_build_both(content, tmp_path, "first", "--publish", "patch")) == (2, 0)
+    assert endpoint.is_file()
+    (content / "states" / "b.state.json").write_bytes(
+        new_paper(signing_key, "2607.50001", "Second of one id, another record")
+    )
+    _build_both(content, tmp_path, "second", "--publish", "patch")
+    assert not endpoint.exists(), "two verified papers name it: neither is served"
+    (content / "states" / "a.state.json").unlink()
+    _build_both(content, tmp_path, "first-gone", "--publish", "patch")
+    assert endpoint.is_file(), "the second paper's integrity file is served there now"
+    (content / "states" / "c.state.json").write_bytes(new_paper(signing_key, "2607.50002", "Another, v2"))
+    assert _rendered(_build_both(content, tmp_path, "changed", "--publish", "patch")) == (1, 1)
