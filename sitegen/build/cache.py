@@ -53,7 +53,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -316,7 +316,7 @@ class ReusedRun:
 
     origin: Path
     """The cache directory the run is copied from (for messages)."""
-    rels: list[PurePosixPath]
+    rels: list[str]
     entries: list[_Indexed]
     spans: list[Spans]
     reports: list[InputReport]
@@ -348,7 +348,7 @@ class BuildCache:
         self._index: _Index | None = None
         if reuse:
             self._read()
-        self._stats: dict[PurePosixPath, StatKey | None] = {}
+        self._stats: dict[str, StatKey | None] = {}
         """This build's ``stat`` of the states whose ``stat`` is not the one their index line has."""
         self._reusable: frozenset[str] = frozenset()
         """The names of the states taken from the previous build (a path's text is kept on the path)."""
@@ -420,7 +420,7 @@ class BuildCache:
 
     # -- planning ---------------------------------------------------------------------
 
-    def _unchanged(self, rel: PurePosixPath, entry: _Indexed | None) -> bool:
+    def _unchanged(self, rel: str, entry: _Indexed | None) -> bool:
         """Whether a state's bytes are the ones the previous build processed (``stat``, else hash)."""
         stat = _stat_key(f"{self._root_text}/{rel}")
         if entry is not None and stat is not None and entry.stat == _PACKED_STAT.pack(*stat):
@@ -443,12 +443,12 @@ class BuildCache:
         index = self._index
         if index is None or index.header.manifest is None or not index.header.manifest.matches(live):
             return None
-        unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(str(rel)))]
+        unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(rel))]
         if whole_noop and len(unchanged) == len(self.files.states) == len(index.states):
             try:
                 reports = [
                     *index.header.extra_reports,
-                    *(self._slim_report(str(rel), index.states[str(rel)]) for rel in self.files.states),
+                    *(self._slim_report(rel, index.states[rel]) for rel in self.files.states),
                 ]
             except _DAMAGED:
                 return None  # a report line that is not one: build afresh
@@ -461,7 +461,7 @@ class BuildCache:
         # under its own name to reuse
         reusable = frozenset(
             name
-            for name in map(str, unchanged)
+            for name in unchanged
             if not index.states[name].displaced and index.states[name].verdict is Verdict.VERIFIED
         )
         del unchanged
@@ -515,25 +515,24 @@ class BuildCache:
 
     def outcomes(
         self,
-        rels: Sequence[PurePosixPath],
-        render: Callable[[Sequence[PurePosixPath]], Iterator[StateOutcome]],
+        rels: Sequence[str],
+        render: Callable[[Sequence[str]], Iterator[StateOutcome]],
     ) -> Iterator[StateOutcome | ReusedRun]:
         """Every state in input order: a fresh outcome from ``render``, or runs of reused states.
 
         Index each with ``record`` or ``record_run`` once its bytes are in the streams.
         """
-        fresh = render([rel for rel in rels if str(rel) not in self._reusable])
-        run: list[tuple[PurePosixPath, _Indexed, Spans]] = []
+        fresh = render([name for name in rels if name not in self._reusable])
+        run: list[tuple[str, _Indexed, Spans]] = []
         states = self._index.states if self._index is not None else {}
-        for rel in rels:
-            name = str(rel)
+        for name in rels:
             if name in self._reusable:
                 entry = states[name]
                 spans: Spans = _PACKED_SPANS.unpack(entry.spans)
                 if run and (len(run) >= _RUN_STATES or not _follows(run[-1][2], spans)):
                     yield self._run(run)
                     run = []
-                run.append((rel, entry, spans))
+                run.append((name, entry, spans))
                 continue
             if run:
                 yield self._run(run)
@@ -568,13 +567,13 @@ class BuildCache:
             relisted=not index.header.unlisted.isdisjoint(self._reusable),
         )
 
-    def _run(self, run: list[tuple[PurePosixPath, _Indexed, Spans]]) -> ReusedRun:
+    def _run(self, run: list[tuple[str, _Indexed, Spans]]) -> ReusedRun:
         assert self._index is not None
         rels, entries, spans = (list(column) for column in zip(*run, strict=True))
         first, last = spans[0], spans[-1]
         starts = (first[0], first[2], first[4])
         try:
-            reports = [self._slim_report(str(rel), entry) for rel, entry, _ in run]
+            reports = [self._slim_report(name, entry) for name, entry, _ in run]
         except _DAMAGED as exc:  # it was whole when planned: it changed during the build
             raise OutputError(
                 f"{self.path}: the incremental cache changed during the build ({exc!r} in a report line); "
@@ -619,7 +618,7 @@ class BuildCache:
         if not outcome.input_sha256:
             return
         report = outcome.report
-        rel = PurePosixPath(report.input)
+        rel = report.input
         stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
             report.input,
@@ -638,7 +637,7 @@ class BuildCache:
         for rel, entry, at in zip(run.rels, run.entries, run.spans, strict=True):
             stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
             self._append(
-                str(rel),
+                rel,
                 entry.sha256.hex(),
                 stat,
                 entry.verdict,

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field, fields, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from jinja2.filters import do_urlencode
@@ -165,7 +165,7 @@ class IntegrityRef:
 
     report: InputReport
     """The verdict, with only its first (summary) check."""
-    rel: PurePosixPath
+    rel: str
     data: bytes
 
 
@@ -314,12 +314,12 @@ def _renderer(ctx: PaperContext) -> Renderer:
     return renderer
 
 
-def process_state(ctx: PaperContext, rel: PurePosixPath) -> StateOutcome | None:
-    """Read, verify and render one state file into ``ctx.out_root``; None when another shard owns it."""
-    name = str(rel)
+def process_state(ctx: PaperContext, name: str) -> StateOutcome | None:
+    """Read, verify and render one state file (``name``: its path under the content directory) into
+    ``ctx.out_root``; None when another shard owns it."""
     started = time.perf_counter()
     try:
-        data = read_input(ctx.content_root, rel, ctx.config.limits)
+        data = read_input(ctx.content_root, name, ctx.config.limits)
     except (InputError, ParseError) as exc:
         if ctx.shard is not None and not ctx.shard.owns(name, b""):
             return None
@@ -700,7 +700,7 @@ def redirect_pages(renderer: Renderer, redirects: Sequence[Redirect], summary: P
 def _integrity_inputs(ctx: PaperContext, source_id: str) -> tuple[IntegrityInput, ...]:
     """The integrity files naming this paper, parsed from the bytes the build verified."""
     return tuple(
-        IntegrityInput(report=ref.report, parsed=parse_integrity(ref.data, str(ref.rel), ctx.config.limits))
+        IntegrityInput(report=ref.report, parsed=parse_integrity(ref.data, ref.rel, ctx.config.limits))
         for ref in ctx.integrity.get(source_id, ())
     )
 

@@ -479,8 +479,8 @@ def _signed_by(live: Path, key: OperatorKey | None) -> bool:
 def _collect_whole(
     cache: BuildCache,
     collected: Collected,
-    states: Sequence[PurePosixPath],
-    render: Callable[[Sequence[PurePosixPath]], Iterator[StateOutcome]],
+    states: Sequence[str],
+    render: Callable[[Sequence[str]], Iterator[StateOutcome]],
     progress: Progress | None,
 ) -> None:
     """Gather every state's outcome, fresh or reused, and index each in the next cache."""
@@ -500,7 +500,7 @@ def _collect_shard(
     log: ShardLog,
     collected: Collected,
     ctx: PaperContext,
-    states: Sequence[PurePosixPath],
+    states: Sequence[str],
     jobs: int,
     progress: Progress | None,
 ) -> None:
@@ -569,19 +569,17 @@ def _init_worker(ctx: PaperContext) -> None:
     _worker_ctx = ctx
 
 
-def _work(rels: Sequence[PurePosixPath]) -> list[StateOutcome | None]:
+def _work(rels: Sequence[str]) -> list[StateOutcome | None]:
     assert _worker_ctx is not None
     return [process_state(_worker_ctx, rel) for rel in rels]
 
 
-def _owned(ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int) -> Iterator[StateOutcome]:
+def _owned(ctx: PaperContext, rels: Sequence[str], jobs: int) -> Iterator[StateOutcome]:
     """The outcomes of a whole (unsharded) build, where every input is this build's."""
     return (outcome for outcome in state_outcomes(ctx, rels, jobs) if outcome is not None)
 
 
-def state_outcomes(
-    ctx: PaperContext, rels: Sequence[PurePosixPath], jobs: int
-) -> Iterator[StateOutcome | None]:
+def state_outcomes(ctx: PaperContext, rels: Sequence[str], jobs: int) -> Iterator[StateOutcome | None]:
     """Outcomes in input order (None for another shard's input), from a process pool when it pays off."""
     if jobs <= 1 or len(rels) < 4 * jobs:
         for rel in rels:
@@ -630,7 +628,7 @@ def paper_context(
 
 def process_shared_inputs(
     inputs: SiteInputs, collected: Collected
-) -> tuple[dict[str, tuple[IntegrityRef, ...]], tuple[PurePosixPath, ...]]:
+) -> tuple[dict[str, tuple[IntegrityRef, ...]], tuple[str, ...]]:
     """What every build and every shard does before the state files, in this order (and a merge again):
     verify the integrity files, reject refused inputs and those over the limit.
 
@@ -656,17 +654,17 @@ def _report_refused(files: ContentFiles, result: BuildResult, collected: Collect
 
 def _states_within_limit(
     files: ContentFiles, config: SiteConfig, result: BuildResult, collected: Collected
-) -> tuple[PurePosixPath, ...]:
+) -> tuple[str, ...]:
     """The state files a build reads; those past ``limits.max_states`` (in sorted order) are rejected unread."""
     limit = config.limits.max_states
     for rel in files.states[limit:]:
         error = ParseError(
-            str(rel),
+            rel,
             "",
             "limit.states",
             f"the content has {len(files.states)} state files, over the limit of {limit}; not read",
         )
-        report = unreadable_report(str(rel), error, "state")
+        report = unreadable_report(rel, error, "state")
         result.reports.append(report)
         collected.add_report(compact_json(report.to_json()), report.verdict)
     return files.states[:limit]
@@ -681,10 +679,9 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tup
     """
     files, keyring, config, result = inputs.files, inputs.keyring, inputs.config, collected.result
     by_source: dict[str, list[IntegrityRef]] = {}
-    for rel in files.integrity:
-        name = str(rel)
+    for name in files.integrity:
         try:
-            data = read_input(files.root, rel, config.limits)
+            data = read_input(files.root, name, config.limits)
         except (InputError, ParseError) as exc:
             report = unreadable_report(name, exc, "integrity")
             parsed = None
@@ -695,11 +692,11 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tup
         if parsed is None or report.verdict is Verdict.FAILED:
             continue
         by_source.setdefault(parsed.integrity.arxiv_id, []).append(
-            IntegrityRef(report=replace(report, checks=report.checks[:1]), rel=rel, data=parsed.data)
+            IntegrityRef(report=replace(report, checks=report.checks[:1]), rel=name, data=parsed.data)
         )
     for source_id, refs in sorted(by_source.items()):
         if len(refs) > 1:
-            names = ", ".join(str(ref.rel) for ref in refs)
+            names = ", ".join(ref.rel for ref in refs)
             result.warnings.append(
                 f"{names}: arxiv_id: integrity.several: {len(refs)} integrity files name {source_id}; "
                 "each is listed on its paper's page, and none is served as its integrity.json"
@@ -945,7 +942,7 @@ def _render_alone(site: StagedSite, ctx: PaperContext, summary: PaperSummary) ->
     (``pith/<SUFFIX>/``) whose lines from the per-paper work give way to the ones listed now."""
     directory = paper_dir(summary.suffix)
     site.remove_tree(directory)
-    outcome = process_state(ctx, PurePosixPath(summary.input))
+    outcome = process_state(ctx, summary.input)
     if outcome is None or outcome.input_sha256 != summary.input_sha256:
         raise OutputError(f"{summary.input}: changed while the site was built; build again")
     prefix = f"{directory}/"
@@ -1535,7 +1532,7 @@ def _load_pages(files: ContentFiles, renderer: Renderer, result: BuildResult) ->
     for rel in files.pages:
         try:
             text = read_input(files.root, rel, renderer.config.limits).decode("utf-8")
-            meta, body = split_front_matter(text, str(rel))
+            meta, body = split_front_matter(text, rel)
         except SitegenError as exc:  # before OSError: InputError is both
             result.errors.append(str(exc))
             continue

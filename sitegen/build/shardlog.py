@@ -47,10 +47,10 @@ def content_fingerprint(files: ContentFiles) -> str:
     """
     digest = hashlib.sha256(__version__.encode("utf-8"))
     root = files.root
-    shared = [PurePosixPath("site.yaml")] if (root / "site.yaml").is_file() else []
+    shared = ["site.yaml"] if (root / "site.yaml").is_file() else []
     keys = root / "keys"
     if keys.is_dir():
-        shared += sorted(PurePosixPath("keys", p.name) for p in keys.iterdir() if p.is_file())
+        shared += sorted(f"keys/{p.name}" for p in keys.iterdir() if p.is_file())
     for rel in [*shared, *files.pages, *files.integrity]:
         data = (root / rel).read_bytes()
         digest.update(f"{rel}\0{len(data)}\0".encode())

@@ -43,12 +43,13 @@ KEY_FILE_MAX_BYTES = 64 * 1024
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContentFiles:
-    """Every input of a build, as paths relative to the content directory, sorted."""
+    """Every input of a build, as ``/``-separated paths relative to the content directory
+    (``states/2607/01083.json``: the names reports and the cache know them by), sorted."""
 
     root: Path
-    states: tuple[PurePosixPath, ...]
-    integrity: tuple[PurePosixPath, ...]
-    pages: tuple[PurePosixPath, ...]
+    states: tuple[str, ...]
+    integrity: tuple[str, ...]
+    pages: tuple[str, ...]
     refused: tuple[InputError, ...]
     """Inputs that may not be read at all (symlinks leaving the tree)."""
 
@@ -85,7 +86,7 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
-def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple[PurePosixPath, ...]:
+def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple[str, ...]:
     """The ``suffix`` files under ``root/sub``, in path order (a directory entry's type needs no extra ``stat``)."""
     top = root / sub
     if top.is_symlink():
@@ -125,7 +126,7 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                     else:
                         found.append(rel)
     refused.extend(sorted(problems, key=lambda error: error.source.split("/")))
-    return tuple(PurePosixPath(rel) for rel in sorted(found, key=lambda rel: rel.split("/")))
+    return tuple(sorted(found, key=lambda rel: rel.split("/")))
 
 
 def discover(content: Path) -> ContentFiles:
@@ -150,17 +151,17 @@ def discover(content: Path) -> ContentFiles:
     return ContentFiles(root=root, states=states, integrity=integrity, pages=pages, refused=tuple(refused))
 
 
-def read_input(root: Path, rel: PurePosixPath, limits: Limits = DEFAULT_LIMITS) -> bytes:
+def read_input(root: Path, rel: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Read one input, refusing files that leave ``root`` or exceed the size limit.
 
     Raises:
         InputError: unreadable, outside the tree, or not a regular file.
         ParseError: larger than ``limits.max_bytes`` (check ``json.size``).
     """
-    return _within_limit(_read_regular(root, root / rel, str(rel), limits.max_bytes), str(rel), limits)
+    return _within_limit(_read_regular(root, root / rel, rel, limits.max_bytes), rel, limits)
 
 
-def prefetch(root: Path, rels: Iterable[PurePosixPath]) -> None:
+def prefetch(root: Path, rels: Iterable[str]) -> None:
     """Ask the kernel to start reading these inputs now; best effort, nothing is read here.
 
     On a cold checkout the workers would otherwise wait for the disk one small file at a

@@ -13,7 +13,7 @@ import copy
 import json
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,7 +230,7 @@ def test_per_paper_build_never_raises(paper_context: PaperContext, data: bytes) 
     """Read, verify, render and write one paper from any mutated state: a verdict, never an exception
     (a paper that is not verified writes under the held directory, until the site-wide step settles its paths)."""
     (paper_context.content_root / "states" / "fuzz.state.json").write_bytes(data)
-    outcome = process_state(paper_context, PurePosixPath("states/fuzz.state.json"))
+    outcome = process_state(paper_context, "states/fuzz.state.json")
     _assert_contract(outcome.report)
     assert outcome.report_line
     if outcome.summary is not None:

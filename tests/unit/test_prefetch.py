@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sitegen.fs.sources import prefetch
 
@@ -16,5 +16,5 @@ def test_prefetch_passes_over_fifos_missing_files_and_symlinks(tmp_path: Path) -
     (tmp_path / "states" / "link.state.json").symlink_to("/etc/hostname")
     (tmp_path / "states" / "dir.state.json").mkdir()
     names = ["a", "fifo", "link", "dir", "missing"]
-    prefetch(tmp_path, [PurePosixPath("states", f"{name}.state.json") for name in names])
+    prefetch(tmp_path, [f"states/{name}.state.json" for name in names])
     assert (tmp_path / "states" / "a.state.json").read_bytes() == b"{}"
