@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from array import array
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.build.paper_job import PaperSummary
-from sitegen.build.spill import SummarySpill, order_key, order_texts, record_numbers
+from sitegen.build.paper_job import SUMMARY_FIELDS, PaperSummary, summary_json
+from sitegen.build.spill import HEAD_FIELDS, SummarySpill, order_key, order_texts, record_numbers
 from sitegen.pith.report import Verdict
 from tests.summaries import summary_of
 
@@ -50,6 +51,36 @@ def test_spilled_summaries_read_back_equal_in_input_and_any_order() -> None:
         assert len(view) == 4
         spill.append(papers[0])  # appending after reading is read back too
         assert spill[40] == papers[0]
+    finally:
+        spill.close()
+
+
+def test_fields_read_from_the_head_alone_or_the_whole_record_are_the_summaries_fields() -> None:
+    """A pass over head fields, one mixing head and tail fields, and one paper's fields all give
+    the values the summary has (in JSON's form), in the order asked for."""
+    papers = [_summary(n) for n in range(12)]
+    as_json = [
+        dict(zip(SUMMARY_FIELDS, orjson.loads(orjson.dumps(summary_json(p))), strict=True)) for p in papers
+    ]
+    spill = SummarySpill()
+    try:
+        for paper in papers:
+            spill.append(paper)
+        head = ("alias_hashes", "input", "verdict", "integrity_endpoint")
+        assert set(head) <= set(HEAD_FIELDS)
+        assert list(spill.fields(*head)) == [tuple(j[name] for name in head) for j in as_json]
+        mixed = ("search", "suffix", "title", "aliases", "authors")
+        assert not set(mixed) <= set(HEAD_FIELDS)
+        assert list(spill.fields(*mixed)) == [tuple(j[name] for name in mixed) for j in as_json]
+        assert spill.fields_of(7, "title") == (as_json[7]["title"],)
+        assert spill.fields_of(7, "suffix") == (as_json[7]["suffix"],)
+        order = array("I", [11, 0, 4])
+        assert list(spill.view(order).fields("pith_number", "cross_cats")) == [
+            (as_json[n]["pith_number"], as_json[n]["cross_cats"]) for n in order
+        ]
+        records = list(spill.view(order).records_and_fields("source_id"))
+        assert [fields for _, fields in records] == [(as_json[n]["source_id"],) for n in order]
+        assert [record for record, _ in records] == [spill.record(n) for n in order]
     finally:
         spill.close()
 
