@@ -114,7 +114,8 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                         )
                     )
                 elif name.endswith(suffix):
-                    problem = _name_problem(rel)
+                    # a printable name has no control character and no lone surrogate: no problem
+                    problem = None if rel.isprintable() else _name_problem(rel)
                     if problem is not None:
                         problems.append(InputError(display_name(rel), problem, check="input.name"))
                     elif entry.is_symlink() and not _inside(root, Path(entry.path)):
@@ -126,7 +127,9 @@ def _walk(root: Path, sub: str, suffix: str, refused: list[InputError]) -> tuple
                     else:
                         found.append(rel)
     refused.extend(sorted(problems, key=lambda error: error.source.split("/")))
-    return tuple(sorted(found, key=lambda rel: rel.split("/")))
+    # path order, part by part (as ``rel.split("/")`` sorts): no accepted name holds a control
+    # character, so with each "/" made the lowest one, the texts sort that way themselves
+    return tuple(sorted(found, key=lambda rel: rel.replace("/", "\0")))
 
 
 def discover(content: Path) -> ContentFiles:
