@@ -1381,10 +1381,11 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     the bins and the collisions (an alias path claimed by more than one paper is listed there
     and not as an alias). Each file is the bytes ``json_bytes`` gives for it.
 
-    A bin is made of its aliases' papers (their records) and whether each alias is routed: one
-    pass over the records notes, for each alias, its hash, its paper, its place among the
-    paper's aliases and whether it is routed (about 16 bytes an alias), and a bin's entries
-    are made only when that differs from the last build's (``StagedSite.write_made``).
+    A bin is made of its aliases' papers (their records' heads, which hold every field a bin
+    shows) and whether each alias is routed: one pass over the heads notes, for each alias, its
+    hash, its paper, its place among the paper's aliases and whether it is routed (about 16
+    bytes an alias), and a bin's entries are made only when that differs from the last build's
+    (``StagedSite.write_made``).
     """
     hashes = array("Q")
     owners = array("I")
@@ -1392,15 +1393,15 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     places = bytearray()
     """Per alias: its place among its paper's aliases, then whether it is routed (two bytes)."""
     digests: list[bytes] = []
-    """Per paper (in ``by_suffix`` order): a digest of its record."""
-    papers = spill.view(by_suffix).records_and_fields("alias_hashes", "alias_paths")
-    for position, (number, (record, (alias_hashes, alias_paths))) in enumerate(
+    """Per paper (in ``by_suffix`` order): a digest of its record's head."""
+    papers = spill.view(by_suffix).heads_and_fields("alias_hashes", "alias_paths")
+    for position, (number, (head, (alias_hashes, alias_paths))) in enumerate(
         zip(by_suffix, papers, strict=True)
     ):
         if not alias_hashes:
             digests.append(b"")
             continue
-        digests.append(hashlib.blake2b(record, digest_size=16).digest())
+        digests.append(hashlib.blake2b(head, digest_size=16).digest())
         for place, (hashed, path) in enumerate(zip(alias_hashes, alias_paths, strict=True)):
             hashes.append(hashed)
             owners.append(position)
