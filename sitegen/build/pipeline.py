@@ -775,8 +775,8 @@ def _write_site_pages(
     the search index was made of (``listed_before``: the live one's, to patch it from).
 
     With ``parallel``, the index pages and search files are written by a forked
-    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), unless the
-    search index may be patched (``listed_before``).
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), or, when the
+    search index may be patched (``listed_before``), the alias map.
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
@@ -804,12 +804,25 @@ def _write_site_pages(
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
-    # patching the search index leaves that half small: forking the build's memory costs more than it saves
-    with ForkedStep(site.writer, listings, parallel=parallel and listed_before is None) as beside:
-        meanwhile()  # after the fork: the forked process never holds another thread's locks
+    def alias_map() -> None:
         _write_alias_map(site, spill, orders.by_suffix, settled)
+
+    # One half runs beside, forked: the index pages and search files when they are made whole;
+    # when the search index is patched (a small half), the alias map, a pass over every alias.
+    # The files come in SHA256SUMS in the same order either way: alias map, endpoints, listings.
+    patching_search = listed_before is not None
+    listed_here: tuple[Listed, bool] | None = None
+    with ForkedStep(site.writer, alias_map if patching_search else listings, parallel=parallel) as beside:
+        meanwhile()  # after the fork: the forked process never holds another thread's locks
+        if patching_search:
+            beside.here()
+        else:
+            alias_map()
         _write_integrity_paths(site, spill, orders.claims, settled, result)
-        beside.here()
+        if patching_search:
+            listed_here = listings()
+        else:
+            beside.here()
         _write_rest(
             site,
             renderer,
@@ -828,7 +841,7 @@ def _write_site_pages(
         )
     result.papers = len(spill) - len(settled.unlisted)
     dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
-    listed, result.search_patched = beside.value
+    listed, result.search_patched = beside.value if listed_here is None else listed_here
     return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed
 
 
