@@ -24,8 +24,7 @@ from typing import IO, TextIO, TypeVar
 from sitegen import __version__
 from sitegen.build.merge import merge_shards
 from sitegen.build.pipeline import BuildResult, build_site, load_inputs_config
-from sitegen.commands.check import ReadOptions
-from sitegen.commands.http import FetchOptions
+from sitegen.commands.options import FetchOptions, ReadOptions
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SignatureError, SitegenError
 from sitegen.fs.sources import load_keyring, read_named_file
 from sitegen.pith.keys import Keyring

@@ -775,8 +775,8 @@ def _write_site_pages(
     the search index was made of (``listed_before``: the live one's, to patch it from).
 
     With ``parallel``, the index pages and search files are written by a forked
-    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), unless the
-    search index may be patched (``listed_before``).
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), or, when the
+    search index may be patched (``listed_before``), the alias map.
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
@@ -804,12 +804,25 @@ def _write_site_pages(
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
-    # patching the search index leaves that half small: forking the build's memory costs more than it saves
-    with ForkedStep(site.writer, listings, parallel=parallel and listed_before is None) as beside:
-        meanwhile()  # after the fork: the forked process never holds another thread's locks
+    def alias_map() -> None:
         _write_alias_map(site, spill, orders.by_suffix, settled)
+
+    # One half runs beside, forked: the index pages and search files when they are made whole;
+    # when the search index is patched (a small half), the alias map, a pass over every alias.
+    # The files come in SHA256SUMS in the same order either way: alias map, endpoints, listings.
+    patching_search = listed_before is not None
+    listed_here: tuple[Listed, bool] | None = None
+    with ForkedStep(site.writer, alias_map if patching_search else listings, parallel=parallel) as beside:
+        meanwhile()  # after the fork: the forked process never holds another thread's locks
+        if patching_search:
+            beside.here()
+        else:
+            alias_map()
         _write_integrity_paths(site, spill, orders.claims, settled, result)
-        beside.here()
+        if patching_search:
+            listed_here = listings()
+        else:
+            beside.here()
         _write_rest(
             site,
             renderer,
@@ -828,7 +841,7 @@ def _write_site_pages(
         )
     result.papers = len(spill) - len(settled.unlisted)
     dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
-    listed, result.search_patched = beside.value
+    listed, result.search_patched = beside.value if listed_here is None else listed_here
     return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed
 
 
@@ -1381,10 +1394,11 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     the bins and the collisions (an alias path claimed by more than one paper is listed there
     and not as an alias). Each file is the bytes ``json_bytes`` gives for it.
 
-    A bin is made of its aliases' papers (their records) and whether each alias is routed: one
-    pass over the records notes, for each alias, its hash, its paper, its place among the
-    paper's aliases and whether it is routed (about 16 bytes an alias), and a bin's entries
-    are made only when that differs from the last build's (``StagedSite.write_made``).
+    A bin is made of its aliases' papers (their records' heads, which hold every field a bin
+    shows) and whether each alias is routed: one pass over the heads notes, for each alias, its
+    hash, its paper, its place among the paper's aliases and whether it is routed (about 16
+    bytes an alias), and a bin's entries are made only when that differs from the last build's
+    (``StagedSite.write_made``).
     """
     hashes = array("Q")
     owners = array("I")
@@ -1392,15 +1406,15 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     places = bytearray()
     """Per alias: its place among its paper's aliases, then whether it is routed (two bytes)."""
     digests: list[bytes] = []
-    """Per paper (in ``by_suffix`` order): a digest of its record."""
-    papers = spill.view(by_suffix).records_and_fields("alias_hashes", "alias_paths")
-    for position, (number, (record, (alias_hashes, alias_paths))) in enumerate(
+    """Per paper (in ``by_suffix`` order): a digest of its record's head."""
+    papers = spill.view(by_suffix).heads_and_fields("alias_hashes", "alias_paths")
+    for position, (number, (head, (alias_hashes, alias_paths))) in enumerate(
         zip(by_suffix, papers, strict=True)
     ):
         if not alias_hashes:
             digests.append(b"")
             continue
-        digests.append(hashlib.blake2b(record, digest_size=16).digest())
+        digests.append(hashlib.blake2b(head, digest_size=16).digest())
         for place, (hashed, path) in enumerate(zip(alias_hashes, alias_paths, strict=True)):
             hashes.append(hashed)
             owners.append(position)

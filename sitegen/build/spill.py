@@ -248,13 +248,22 @@ class SummaryView(Sequence[PaperSummary]):
         for number in self._order:
             yield spill[number]
 
-    def records_and_fields(self, *names: str) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
-        """Each encoded record (``SummarySpill.record``) in this view's order, with its fields ``names``
-        (as ``fields`` gives them): for a digest of what a file is made of and what it needs."""
-        (pick, decode), record = _picker(names), self._spill.record
+    def heads_and_fields(self, *names: str) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+        """Each record's head (the encoded ``HEAD_FIELDS``) in this view's order, with the fields
+        ``names`` (as ``fields`` gives them; head fields only): for a digest of what a file made of
+        head fields is made of, and what it needs.
+
+        Raises:
+            ValueError: a name is not a head field.
+        """
+        pick, decode = _picker(names)
+        if decode is not _head_values:
+            raise ValueError(f"not all head fields: {names}")
+        record = self._spill.record
         for number in self._order:
             data = record(number)
-            yield data, pick(decode(data))
+            head = data[: data.index(b"\n")]
+            yield head, pick(orjson.loads(head))
 
     def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
         """``SummarySpill.fields`` in this view's order."""

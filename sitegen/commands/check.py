@@ -46,14 +46,15 @@ from typing import ClassVar
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from sitegen.build.paper_job import PaperSummary, paper_summary
-from sitegen.commands.http import FetchError, FetchOptions, fetch_url
+from sitegen.commands.http import FetchError, fetch_url
+from sitegen.commands.options import FetchOptions, ReadOptions
 from sitegen.errors import BuildError, InputError, SignatureError
 from sitegen.fs.sources import read_beneath
 from sitegen.fs.staging import safe_join
 from sitegen.pith.canonical import canonical_sha256_hex, sha256_hex
 from sitegen.pith.keys import Keyring
 from sitegen.pith.numbers import pith_suffix
-from sitegen.pith.parse import Limits, ParsedState
+from sitegen.pith.parse import ParsedState
 from sitegen.pith.report import Verdict
 from sitegen.pith.sshsig import SIGNATURE_SUFFIX, OperatorPublicKey
 from sitegen.pith.sshsig import verify as verify_ssh_signature
@@ -216,21 +217,6 @@ class _PageParser(HTMLParser):
             titles=tuple(self.titles),
             rows=tuple(self.rows),
         )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadOptions:
-    """How ``check`` reads a site: byte caps per file, and (over HTTP) deadline, redirects and concurrency."""
-
-    timeout: float = 20.0
-    """Seconds for one whole request (connect, headers, body and redirects together)."""
-    max_state_bytes: int = Limits().max_bytes
-    """Bytes of one ``state.json`` (the build's default limit)."""
-    max_file_bytes: int = 256 * 1024 * 1024
-    """Bytes of any other file (``SHA256SUMS`` and site-wide indexes grow with the site)."""
-    allow_redirect_hosts: frozenset[str] = field(default_factory=frozenset)
-    workers: int = 8
-    """Downloads in flight at once over HTTP; memory held is at most about workers x cap."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -36,7 +36,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -45,7 +45,7 @@ import httpcore
 import httpx
 
 from sitegen import __version__
-from sitegen.pith.parse import Limits
+from sitegen.commands.options import FetchOptions
 
 __all__ = ["FetchError", "FetchOptions", "Fetched", "Fetcher", "Validators", "fetch_url", "redirect_problem"]
 
@@ -76,16 +76,6 @@ class FetchError(Exception):
         self.transient = transient
         self.status = status
         super().__init__(f"{url}: {detail}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FetchOptions:
-    timeout: float = 20.0
-    """Seconds for one whole fetch: connect, TLS, headers, body and redirects together."""
-    max_bytes: int = Limits().max_bytes
-    """Bytes of the body; more is refused."""
-    allow_redirect_hosts: frozenset[str] = field(default_factory=frozenset)
-    """Host names (lower case) redirects may lead to besides the requested URL's own host."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

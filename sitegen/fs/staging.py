@@ -645,18 +645,25 @@ class StagedSite:
     def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
         """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).
 
-        When patching, a ``source`` this build did not stage is the live one, unchanged;
-        a live ``rel`` that the live ``SHA256SUMS`` lists with these bytes (``remember``), or that
-        is already a link of it, is kept as it is, without a read. (The cache trusts the live site
-        to be the tree its ``SHA256SUMS`` lists, as it does for a reused paper's own files: an
-        endpoint link per paper is as many files as papers, and a look at each costs two ``stat``s.)
+        When patching, a live ``rel`` that the live ``SHA256SUMS`` lists with these bytes
+        (``remember``) is kept as it is, without a look at either file, whether or not this build
+        staged ``source`` again: what is served there is the same bytes. (The cache trusts the live
+        site to be the tree its ``SHA256SUMS`` lists, as it does for a reused paper's own files: an
+        endpoint link per paper is as many files as papers, and a look at each costs ``stat``s.)
+        Otherwise a ``source`` this build did not stage is the live one, unchanged, and a live
+        ``rel`` that is already a link of it is kept too.
         """
+        patching = self._stale is not None
+        if patching and self._live_sums.get(rel) == sha256:
+            _refuse_unsafe(rel)
+            self.writer.keep(rel, sha256, owner=owner)
+            return
         _refuse_unsafe(source)
         staged = f"{self.writer.root_text}/{source}"
-        if self._stale is not None and not os.path.lexists(staged):
+        if patching and not os.path.lexists(staged):
             staged = f"{self.target}/{source}"
             _refuse_unsafe(rel)
-            if self._live_sums.get(rel) == sha256 or _same_file(staged, f"{self.target}/{rel}"):
+            if _same_file(staged, f"{self.target}/{rel}"):
                 self.writer.keep(rel, sha256, owner=owner)
                 return
         self.writer.link(staged, rel, sha256, owner=owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,9 +79,15 @@ def test_fields_read_from_the_head_alone_or_the_whole_record_are_the_summaries_f
         assert list(spill.view(order).fields("pith_number", "cross_cats")) == [
             (as_json[n]["pith_number"], as_json[n]["cross_cats"]) for n in order
         ]
-        records = list(spill.view(order).records_and_fields("source_id"))
-        assert [fields for _, fields in records] == [(as_json[n]["source_id"],) for n in order]
-        assert [record for record, _ in records] == [spill.record(n) for n in order]
+        heads = list(spill.view(order).heads_and_fields("source_id", "aliases"))
+        assert [fields for _, fields in heads] == [
+            (as_json[n]["source_id"], as_json[n]["aliases"]) for n in order
+        ]
+        assert [orjson.loads(head) for head, _ in heads] == [
+            [as_json[n][f] for f in HEAD_FIELDS] for n in order
+        ]
+        with pytest.raises(ValueError, match="not all head fields"):
+            next(spill.view(order).heads_and_fields("source_id", "title"))
     finally:
         spill.close()
 
