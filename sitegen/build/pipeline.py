@@ -775,8 +775,8 @@ def _write_site_pages(
     the search index was made of (``listed_before``: the live one's, to patch it from).
 
     With ``parallel``, the index pages and search files are written by a forked
-    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), or, when the
-    search index may be patched (``listed_before``), the alias map.
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
+    map too when the search index may be patched (``listed_before``).
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
@@ -804,25 +804,22 @@ def _write_site_pages(
         _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
-    def alias_map() -> None:
-        _write_alias_map(site, spill, orders.by_suffix, settled)
-
-    # One half runs beside, forked: the index pages and search files when they are made whole;
-    # when the search index is patched (a small half), the alias map, a pass over every alias.
-    # The files come in SHA256SUMS in the same order either way: alias map, endpoints, listings.
+    # One half runs beside, forked: the index pages and search files, and when the search index
+    # is patched (too small a half alone) the alias map too, a pass over every alias. The halves
+    # write different files, and SHA256SUMS lists site-wide files by path within their bins.
     patching_search = listed_before is not None
-    listed_here: tuple[Listed, bool] | None = None
-    with ForkedStep(site.writer, alias_map if patching_search else listings, parallel=parallel) as beside:
+
+    def beside_step() -> tuple[Listed, bool]:
+        if patching_search:
+            _write_alias_map(site, spill, orders.by_suffix, settled)
+        return listings()
+
+    with ForkedStep(site.writer, beside_step, parallel=parallel) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
-        if patching_search:
-            beside.here()
-        else:
-            alias_map()
+        if not patching_search:
+            _write_alias_map(site, spill, orders.by_suffix, settled)
         _write_integrity_paths(site, spill, orders.claims, settled, result)
-        if patching_search:
-            listed_here = listings()
-        else:
-            beside.here()
+        beside.here()
         _write_rest(
             site,
             renderer,
@@ -841,7 +838,7 @@ def _write_site_pages(
         )
     result.papers = len(spill) - len(settled.unlisted)
     dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
-    listed, result.search_patched = beside.value if listed_here is None else listed_here
+    listed, result.search_patched = beside.value
     return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed
 
 
