@@ -25,8 +25,10 @@ writes one *generation* of files there: the streams the site-wide step reads any
 (``G.reports``: every input's full report line; ``G.manifest``: the ``SHA256SUMS``
 lines; ``G.summaries``: the papers' summaries, see ``spill.py``), in input order, and
 ``G.index``: one line per state (its name, digest, stat, verdict, warnings and where
-its bytes are in the three streams). ``HEAD`` says which generation is current, with
-the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
+its bytes are in the three streams), and ``G.site``: the ``SHA256SUMS`` lines of the
+site-wide step's files (a patched rebuild keeps an integrity endpoint that the live site
+lists with the bytes it would link, without a look at it). ``HEAD`` says which generation
+is current, with the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
 last, atomically, and the older generation deleted after. The next build reads
 ``HEAD`` and the index into a compact table (a few hundred bytes a state) and copies
 the streams of the states it reuses a run at a time (``copy_file_range``: the bytes
