@@ -396,8 +396,9 @@ class BuildCache:
                 os.close(fd)
             self._index = None
 
-    def _generation_files(self) -> list[str]:
-        return [f"{self._generation}.{name}" for name in (*_STREAMS, "index", _SITE_SUMS)]
+    def _generation_files(self, names: tuple[str, ...] = (*_STREAMS, "index", _SITE_SUMS)) -> list[str]:
+        """This build's generation files ``names`` (by default all of them)."""
+        return [f"{self._generation}.{name}" for name in names]
 
     def _report_line(self, entry: _Indexed) -> bytes:
         """The state's full report line as the previous build wrote it (without the separator)."""
@@ -476,10 +477,10 @@ class BuildCache:
             except _DAMAGED:
                 return None
         try:
-            site_lines = self._read_site_sums(index.header).splitlines()
+            site_entries = list(manifest_entries(self._read_site_sums(index.header).splitlines()))
         except _DAMAGED:
             return None
-        stale = set(manifest_paths(site_lines))
+        stale = {path for path, _ in site_entries}
         for name, entry in index.states.items():
             if name not in reusable:
                 stale.update(self._manifest_paths(entry))
@@ -488,7 +489,7 @@ class BuildCache:
             reusable=reusable,
             stale_files=frozenset(stale),
             made=index.header.made,
-            site_sums=_unambiguous_sums(site_lines),
+            site_sums=_unambiguous_sums(site_entries),
         )
 
     def _read_site_sums(self, header: _Header) -> str:
@@ -609,7 +610,8 @@ class BuildCache:
         if self._next is None:
             try:
                 self.path.mkdir(exist_ok=True)
-                opened = [(self.path / name).open("w+b") for name in self._generation_files()[:4]]
+                written_during = self._generation_files((*_STREAMS, "index"))  # the site file: at commit
+                opened = [(self.path / name).open("w+b") for name in written_during]
             except OSError as exc:
                 self._next_error = exc
                 return Streams.temporary()
@@ -745,12 +747,12 @@ class BuildCache:
             self.path.with_name(f"{self.path.name}.jsonl").unlink()
 
 
-def _unambiguous_sums(lines: list[str]) -> dict[str, str]:
-    """The SHA-256 of each path of these ``SHA256SUMS`` lines (owner lines skipped), leaving out
-    any path two lines list differently."""
+def _unambiguous_sums(entries: list[tuple[str, str]]) -> dict[str, str]:
+    """The SHA-256 of each path of these ``SHA256SUMS`` entries (``manifest_entries``), leaving out
+    any path two entries list differently."""
     sums: dict[str, str] = {}
     ambiguous: set[str] = set()
-    for path, sha256 in manifest_entries(lines):
+    for path, sha256 in entries:
         if sums.setdefault(path, sha256) != sha256:
             ambiguous.add(path)
     for path in ambiguous:

@@ -79,14 +79,23 @@ def _encode(summary: PaperSummary) -> bytes:
     return orjson.dumps(in_order[:head]) + b"\n" + orjson.dumps(in_order[head:])
 
 
+def _head(data: bytes) -> bytes:
+    """A record's head: its bytes up to the first newline.
+
+    Raises:
+        ValueError: not a record (no newline).
+    """
+    return data[: data.index(b"\n")]
+
+
 def _record_values(data: bytes) -> list[Any]:
     """Every field of a record, in ``_RECORD_FIELDS`` order.
 
     Raises:
         ValueError: not a record.
     """
-    cut = data.index(b"\n")
-    values: list[Any] = orjson.loads(data[:cut]) + orjson.loads(data[cut + 1 :])
+    head = _head(data)
+    values: list[Any] = orjson.loads(head) + orjson.loads(data[len(head) + 1 :])
     return values
 
 
@@ -102,7 +111,7 @@ def decode_record(data: bytes) -> PaperSummary:
 
 def _head_values(data: bytes) -> list[Any]:
     """The head fields of a record (``HEAD_FIELDS`` order), the rest left undecoded."""
-    values: list[Any] = orjson.loads(data[: data.index(b"\n")])
+    values: list[Any] = orjson.loads(_head(data))
     return values
 
 
@@ -261,8 +270,7 @@ class SummaryView(Sequence[PaperSummary]):
             raise ValueError(f"not all head fields: {names}")
         record = self._spill.record
         for number in self._order:
-            data = record(number)
-            head = data[: data.index(b"\n")]
+            head = _head(record(number))
             yield head, pick(orjson.loads(head))
 
     def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:

@@ -491,8 +491,9 @@ class StagedSite:
         self._removed: list[PurePosixPath] = []
         self._journal = self.parent / f".{self.target.name}.patch.json"
         self._previous: Mapping[str, Made] = {}
-        self._live_sums: Mapping[str, str] = {}
         """What the live site's site-wide files were made of (``remember``)."""
+        self._live_sums: Mapping[str, str] = {}
+        """The SHA-256 the live ``SHA256SUMS`` lists for each of them (``remember``)."""
 
     def __enter__(self) -> StagedSite:
         try:
