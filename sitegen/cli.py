@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, TextIO, TypeVar
 
 from sitegen import __version__
-from sitegen.build.merge import merge_shards
+from sitegen.build.merge import WITHDRAWN_NAME, merge_shards
 from sitegen.build.pipeline import BuildResult, build_site, load_inputs_config
 from sitegen.commands.options import FetchOptions, ReadOptions
 from sitegen.errors import ConfigError, InputError, OutputError, ParseError, SignatureError, SitegenError
@@ -152,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, default=Path("_site"), help="output directory (default: _site)")
     merge.add_argument(
         "--json", action="store_true", help="print the report of every input, with all its checks, on stdout"
+    )
+    merge.add_argument(
+        "--overlay",
+        action="store_true",
+        help="write only what the site-wide step adds to the shards' trees, and the list of their "
+        f"files it withdraws ({WITHDRAWN_NAME}); see docs/deploy.md",
     )
     merge.add_argument("--quiet", action="store_true", help="no per-input lines")
     merge.add_argument("--strict", action="store_true", help="also exit 1 on warnings")
@@ -405,8 +411,9 @@ def _run_merge(args: argparse.Namespace) -> int:
             args.out,
             full_report=full,
             sign_with=_key_file(args.sign_manifest, load_private_key),
+            overlay=args.overlay,
         )
-        return _finish(args, merged, "", full)
+        return _finish(args, merged, " (an overlay on the shards' trees)" if args.overlay else "", full)
 
 
 @contextlib.contextmanager

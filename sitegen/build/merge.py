@@ -7,6 +7,14 @@ order and runs the very site-wide step a whole build runs (``build.write_site_wi
 so the merged site is byte-identical to a whole build of the same content:
 the index pages, alias map, search index, verification page and report, SHA256SUMS,
 and collisions between papers of different shards.
+
+With ``overlay``, nothing of the shards' papers is linked: the output holds only what the
+site-wide step writes (site-wide files, integrity endpoints linked from the shards' trees,
+collision pages, held files placed) and ``WITHDRAWN_NAME``, the shards' files the site does
+not serve. The shards' trees (less ``HELD_DIR`` and their logs), less the withdrawn files,
+with the overlay on top, are the whole build's site: a mirror of millions of papers uploads
+each shard's tree from its own job and the overlay from the merge, which then reads the logs,
+not tens of millions of files (``docs/deploy.md``).
 """
 
 from __future__ import annotations
@@ -14,15 +22,18 @@ from __future__ import annotations
 import heapq
 import os
 import time
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from sitegen.build.collector import spaced_collections
+from sitegen.build.paper_job import StateOutcome
 from sitegen.build.pipeline import (
     REPORT_NAME,
     BuildResult,
     Collected,
+    PaperFiles,
     default_jobs,
     paper_context,
     process_shared_inputs,
@@ -31,11 +42,15 @@ from sitegen.build.pipeline import (
 )
 from sitegen.build.shardlog import SHARD_LOG, ShardHeader, content_fingerprint, read_shard_log
 from sitegen.errors import InputError, OutputError
-from sitegen.fs.staging import StagedSite, link_or_copy, refuse_unsafe_target
+from sitegen.fs.staging import HELD_DIR, StagedSite, link_or_copy, refuse_unsafe_target
+from sitegen.pith.report import Verdict
 from sitegen.pith.sshsig import OperatorKey
 from sitegen.site.shard import Shard
 
-__all__ = ["merge_shards"]
+__all__ = ["WITHDRAWN_NAME", "merge_shards"]
+
+WITHDRAWN_NAME = "sitegen-withdrawn.txt"
+"""In an overlay's root: the shards' files the merged site does not serve, one path a line (not published)."""
 
 
 @spaced_collections()
@@ -46,9 +61,11 @@ def merge_shards(
     *,
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
+    overlay: bool = False,
 ) -> BuildResult:
     """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``
-    (``full_report``, ``sign_with``: as for ``build_site``).
+    (``full_report``, ``sign_with``: as for ``build_site``), or with ``overlay`` into what the
+    site-wide step adds to the shards' trees (see the module docstring).
 
     Raises:
         InputError: a shard is missing, repeated, or was built from other content
@@ -67,13 +84,23 @@ def merge_shards(
         with StagedSite(out) as site:
             integrity, states = process_shared_inputs(inputs, collected)
             for directory in shard_dirs:
-                _link_tree(directory, site.root)
+                if not overlay:
+                    _link_tree(directory, site.root)
+                elif (directory / HELD_DIR).is_dir():
+                    _link_tree(directory / HELD_DIR, site.root / HELD_DIR)
+            shard_of = array("I")  # per record number, the index of the shard that logged it
             merged = 0
             previous: PurePosixPath | None = None
-            for rel, outcome in heapq.merge(*(outcomes for _, outcomes in logs), key=lambda item: item[0]):
+            for rel, shard, outcome in heapq.merge(
+                *(_from_shard(index, outcomes) for index, (_, outcomes) in enumerate(logs)),
+                key=lambda item: item[0],
+            ):
                 if previous is not None and rel <= previous:
                     raise InputError(str(rel), "logged twice or out of order", check="shard.set")
                 previous = rel
+                if outcome.summary is not None:
+                    verified = outcome.summary.verdict is Verdict.VERIFIED
+                    shard_of.append(shard if verified else PaperFiles.STAGED)
                 collected.add(outcome)
                 merged += 1
             if merged != len(states):
@@ -82,7 +109,8 @@ def merge_shards(
                     f"the shards logged {merged} state files, the content has {len(states)}",
                     check="shard.set",
                 )
-            write_site_wide(
+            paper_files = PaperFiles(tuple(os.fspath(d.absolute()) for d in shard_dirs), shard_of)
+            site_wide = write_site_wide(
                 site,
                 paper_context(inputs, integrity, site.root),
                 inputs,
@@ -90,13 +118,25 @@ def merge_shards(
                 jobs=default_jobs(),
                 full_report=full_report,
                 sign_with=sign_with,
+                paper_files=paper_files if overlay else None,
             )
+            if overlay:
+                withdrawn = "".join(f"{rel}\n" for rel in site_wide.withdrawn)
+                site.path(PurePosixPath(WITHDRAWN_NAME)).write_text(withdrawn, encoding="utf-8")
             result.files_written += site.files_written
             site.commit()
     finally:
         collected.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _from_shard(
+    index: int, outcomes: Iterator[tuple[PurePosixPath, StateOutcome]]
+) -> Iterator[tuple[PurePosixPath, int, StateOutcome]]:
+    """A shard's logged outcomes, each with the shard's place among the merged ones."""
+    for rel, outcome in outcomes:
+        yield rel, index, outcome
 
 
 def _check_shard_set(dirs: Sequence[Path], headers: Sequence[ShardHeader], fingerprint: str) -> None:

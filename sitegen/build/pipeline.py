@@ -113,8 +113,10 @@ from sitegen.site.urls import (
 __all__ = [
     "BuildResult",
     "Collected",
+    "PaperFiles",
     "PaperSummary",
     "SiteInputs",
+    "SiteWide",
     "build_site",
     "default_jobs",
     "load_inputs_config",
@@ -170,6 +172,39 @@ class BuildResult:
 
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFiles:
+    """Where the papers' own files are, when they are not in the site being staged: a merge that
+    writes only what the site-wide step adds (``merge --overlay``) leaves them in the shards' trees,
+    and links each integrity endpoint from there."""
+
+    roots: tuple[str, ...]
+    """The shards' output directories."""
+    shard_of: array[int]
+    """Per record number, the index in ``roots`` of the shard that logged the paper, or ``STAGED``."""
+
+    STAGED = 0xFFFFFFFF
+    """In ``shard_of``: the paper's files are in the staged site (a paper that is not verified:
+    its held files are linked in, and placed there by the site-wide step)."""
+
+    def root(self, number: int) -> str | None:
+        """The tree holding paper ``number``'s own files (None: the staged site)."""
+        index = self.shard_of[number]
+        return None if index == self.STAGED else self.roots[index]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteWide:
+    """What the site-wide step leaves for the caller."""
+
+    listed: Listed
+    """What the search index was made of, for the next build."""
+    withdrawn: tuple[str, ...]
+    """Files the per-paper work wrote that the site does not serve (a collision page or a paper
+    rendered again took their place; removed from the staged tree already), in path order: what
+    ``merge --overlay`` must have removed from the shards' trees."""
 
 
 def usable_cores() -> int:
@@ -429,7 +464,7 @@ def build_site(
                     full_report=full_report,
                     sign_with=sign_with,
                     listed_before=cache.listed_before,
-                )
+                ).listed
             else:
                 assert shard is not None
                 _collect_shard(
@@ -524,11 +559,12 @@ def write_site_wide(
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
     listed_before: ListedBefore | None = None,
-) -> Listed:
+    paper_files: PaperFiles | None = None,
+) -> SiteWide:
     """Everything that depends on more than one input: the one step a whole build and a merge share
     (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``;
-    ``listed_before``: what the live search index was made of, to patch it from). Returns what the
-    search index was made of, for the next build.
+    ``listed_before``: what the live search index was made of, to patch it from; ``paper_files``:
+    where the papers' own files are, when not under ``site``).
 
     The per-paper files are already under ``site`` (those of papers that are not verified
     held apart); ``ctx`` renders a paper again where a duplicate wrote over it. This settles every contested path, places the held files that keep their
@@ -551,14 +587,15 @@ def write_site_wide(
             parallel=jobs > 1,
             meanwhile=report.start,
             listed_before=listed_before,
+            paper_files=paper_files,
         )
         report.finish(result)
     remove_tree(site.root / HELD_DIR)  # what no claim settlement gave its paper
-    manifest = _write_manifest(site, collected, edits)
+    manifest, withdrawn = _write_manifest(site, collected, edits)
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
-    return listed
+    return SiteWide(listed=listed, withdrawn=withdrawn)
 
 
 _worker_ctx: PaperContext | None = None
@@ -769,6 +806,7 @@ def _write_site_pages(
     parallel: bool,
     meanwhile: Callable[[], None],
     listed_before: ListedBefore | None,
+    paper_files: PaperFiles | None,
 ) -> tuple[_ManifestEdits, Listed]:
     """Write every page that depends on more than one paper; return how the per-paper lines of
     ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats) and what
@@ -818,7 +856,7 @@ def _write_site_pages(
         meanwhile()  # after the fork: the forked process never holds another thread's locks
         if not patching_search:
             _write_alias_map(site, spill, orders.by_suffix, settled)
-        _write_integrity_paths(site, spill, orders.claims, settled, result)
+        _write_integrity_paths(site, spill, orders.claims, settled, result, paper_files)
         beside.here()
         _write_rest(
             site,
@@ -1126,10 +1164,13 @@ class _ReportWriter:
 _REPORT_BLOCK = 1 << 20
 
 
-def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdits) -> bytes:
+def _write_manifest(
+    site: StagedSite, collected: Collected, edits: _ManifestEdits
+) -> tuple[bytes, tuple[str, ...]]:
     """``SHA256SUMS`` and the bins it lists (``sitegen.site.manifest_bins``): every other file, a
     paper's files in the bin of its suffix (per-paper lines in input order, then the ones the
-    site-wide step listed), site-wide files in the bins of their directories, by path; returns ``SHA256SUMS``."""
+    site-wide step listed), site-wide files in the bins of their directories, by path; returns
+    ``SHA256SUMS`` and the per-paper files it no longer lists (``SiteWide.withdrawn``)."""
     length = prefix_length(len(collected.summaries))
     listed = _ListedLines(edits)
     stream = collected.streams.manifest
@@ -1172,7 +1213,8 @@ def _write_manifest(site: StagedSite, collected: Collected, edits: _ManifestEdit
     manifest = "".join(sums).encode("utf-8")
     with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
         out.write(manifest)
-    return manifest
+    listed_again = {line[66:] for lines in written.values() for line in lines} if edited else set()
+    return manifest, tuple(sorted(set(listed.dropped) - listed_again))
 
 
 def _bin_bytes(listed: _ListedLines, papers: list[bytes], lines: list[str]) -> bytes:
@@ -1249,11 +1291,14 @@ class _ListedLines:
         self._dirs = tuple(r for r in edits.replaced if r.endswith("/"))
         self._dedupe = tuple(f"{d}/" for d in edits.dedupe)
         self._seen: set[str] = set()
+        self.dropped: list[str] = []
+        """The files of the lines left out as replaced, so far."""
 
     def kept(self, block: bytes) -> Iterator[str]:
         for line in block.decode("utf-8").splitlines():
             name = line[66:]
             if name in self._replaced or name.startswith(self._dirs):
+                self.dropped.append(name)
                 continue
             if self._dedupe and name.startswith(self._dedupe):
                 if line in self._seen:
@@ -1268,10 +1313,11 @@ def _write_integrity_paths(
     claims: PathClaims,
     settled: _Settled,
     result: BuildResult,
+    paper_files: PaperFiles | None,
 ) -> None:
     """Serve the integrity endpoint path a snapshot names, when it is the one the signed source id
     derives, safe, and its paper keeps it (several papers naming one endpoint are settled by
-    ``claims.settle``, as page paths are).
+    ``claims.settle``, as page paths are); linked from ``paper_files`` when given.
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
@@ -1333,7 +1379,8 @@ def _write_integrity_paths(
         _, _, rel, suffix, sha256 = order_texts(key[:-4])
         own = paper_dir_text(suffix)
         if settled.routed(number, own):  # else the paper's files are not at its own path
-            site.link(f"{own}/integrity.json", rel, sha256, owner=suffix)
+            root = None if paper_files is None else paper_files.root(number)
+            site.link(f"{own}/integrity.json", rel, sha256, owner=suffix, source_root=root)
 
 
 def _endpoint_key(rel: str, name: str, suffix: str, sha256: str, number: int) -> bytes:

@@ -643,8 +643,12 @@ class StagedSite:
             return os.path.isfile(f"{self.target}/{rel}") and not os.path.islink(f"{self.target}/{rel}")
         return self.link_from_live([rel])
 
-    def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
-        """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``).
+    def link(
+        self, source: str, rel: str, sha256: str, *, owner: str | None = None, source_root: str | None = None
+    ) -> None:
+        """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``);
+        ``source_root``: the tree ``source`` is in when it is not the staging tree (a shard's output,
+        for a merge that writes only what the site-wide step adds).
 
         When patching, a live ``rel`` that the live ``SHA256SUMS`` lists with these bytes
         (``remember``) is kept as it is, without a look at either file, whether or not this build
@@ -660,8 +664,8 @@ class StagedSite:
             self.writer.keep(rel, sha256, owner=owner)
             return
         _refuse_unsafe(source)
-        staged = f"{self.writer.root_text}/{source}"
-        if patching and not os.path.lexists(staged):
+        staged = f"{source_root or self.writer.root_text}/{source}"
+        if patching and source_root is None and not os.path.lexists(staged):
             staged = f"{self.target}/{source}"
             _refuse_unsafe(rel)
             if _same_file(staged, f"{self.target}/{rel}"):

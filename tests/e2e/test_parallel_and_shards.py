@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.corpus import generate_corpus, load_template, paper_bytes, state_name
 from sitegen.site.shard import Shard
 from tests.cli.helpers import run_cli
+from tests.e2e.sitebuild import tamper
 from tests.synth import SigningKey, dump_state, make_state
 
 SHARDS = 3
@@ -39,8 +43,9 @@ def _owner(name: str, data: bytes) -> int:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """40 generated papers plus a failed, a rejected and an unverifiable input, and an alias
-    collision between two papers of different shards."""
+    """40 generated papers plus a failed, a rejected and an unverifiable input, an alias
+    collision between two papers of different shards, and a verified copy of a paper with other
+    unsigned fields (one paper, rendered once more from the first input)."""
     content = tmp_path_factory.mktemp("corpus") / "content"
     for _ in generate_corpus(40, content, seed=7):
         pass
@@ -62,6 +67,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
         submitted_at="2021-01-04T00:00:00Z",
     )
     (states / "bad" / "untrusted.state.json").write_bytes(dump_state(untrusted))
+
+    def other_authors(state: dict[str, Any]) -> None:
+        snapshot = state["current"]["graph_snapshots"][0]["payload"]["graph_snapshot"]
+        snapshot["paper"]["authors_text"] = "Somebody Else"
+
+    (states / "copy.state.json").write_bytes(tamper(good, other_authors))
     # A second version of a paper is another record claiming the same arXiv id and DOI:
     # pick one whose two versions land in different shards.
     key = SigningKey.from_seed(b"pith-sitegen bench key 7", "bench-key")
@@ -91,7 +102,7 @@ def test_parallel_build_is_byte_identical_to_single_process(
     """`build --jobs 2` writes exactly the files, and the bytes, of `build --jobs 1`."""
     single, single_run = whole
     assert single_run.returncode == 1, single_run.stderr
-    assert "41 verified, 1 failed, 1 unverifiable, 1 rejected" in single_run.stderr
+    assert "42 verified, 1 failed, 1 unverifiable, 1 rejected" in single_run.stderr
     parallel = run_cli("build", "--content", corpus, "--out", tmp_path / "site", "--jobs", "2", "--quiet")
     assert parallel.returncode == 1, parallel.stderr
     _assert_same_tree(tmp_path / "site", single)
@@ -111,11 +122,83 @@ def test_sharded_build_merged_equals_whole_build(
         assert not (shard_dir / "index.html").exists(), "a shard writes no site-wide pages"
         shard_dirs.append(shard_dir)
     logged = [len((d / "sitegen-shard.jsonl").read_text().splitlines()) - 1 for d in shard_dirs]
-    assert sum(logged) == 44 and min(logged) > 0, logged
+    assert sum(logged) == 45 and min(logged) > 0, logged
     merged = run_cli("merge", *shard_dirs, "--content", corpus, "--out", tmp_path / "merged")
     assert merged.returncode == 1, merged.stderr
     assert "alias.collision" in merged.stderr
     _assert_same_tree(tmp_path / "merged", single)
+
+
+def _shards(corpus: Path, root: Path, count: int) -> list[Path]:
+    """``build --shard K/count`` of ``corpus`` for every K, under ``root``."""
+    dirs = []
+    for k in range(1, count + 1):
+        shard_dir = root / f"shard-{k}"
+        run = run_cli("build", "--content", corpus, "--out", shard_dir, "--shard", f"{k}/{count}", "--quiet")
+        assert run.returncode in (0, 1), run.stderr
+        dirs.append(shard_dir)
+    return dirs
+
+
+def _deploy_overlay(shard_dirs: Sequence[Path], overlay: Path, bucket: Path) -> None:
+    """What docs/deploy.md's sharded recipe does to a bucket: each shard's tree copied in (its
+    held files and log left out; shards in any order), the files the overlay withdraws deleted,
+    then the overlay copied over (its list left out)."""
+    for shard_dir in reversed(shard_dirs):  # the jobs finish in any order; a later copy wins
+        shutil.copytree(
+            shard_dir,
+            bucket,
+            ignore=shutil.ignore_patterns(".held", "sitegen-shard.jsonl"),
+            dirs_exist_ok=True,
+        )
+    for rel in (overlay / "sitegen-withdrawn.txt").read_text(encoding="utf-8").splitlines():
+        (bucket / rel).unlink()
+    shutil.copytree(
+        overlay, bucket, ignore=shutil.ignore_patterns("sitegen-withdrawn.txt"), dirs_exist_ok=True
+    )
+
+
+def test_overlay_merge_on_the_shards_trees_equals_whole_build(
+    corpus: Path, whole: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """`merge --overlay` links none of the shards' paper files: deployed on top of their trees as
+    docs/deploy.md says, it gives the whole build byte for byte, and `check` verifies it."""
+    single, _ = whole
+    shard_dirs = _shards(corpus, tmp_path, SHARDS)
+    # The overlay's merge needs only each shard's log, held files and papers' integrity.json.
+    needed = tmp_path / "artifacts"
+    for shard_dir in shard_dirs:
+        kept = [
+            shard_dir / "sitegen-shard.jsonl",
+            *shard_dir.glob(".held/**/*"),
+            *shard_dir.glob("pith/*/integrity.json"),
+        ]
+        for path in kept:
+            if path.is_file():
+                target = needed / shard_dir.name / path.relative_to(shard_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+    artifacts = [needed / d.name for d in shard_dirs]
+    merged = run_cli("merge", "--overlay", *artifacts, "--content", corpus, "--out", tmp_path / "overlay")
+    assert merged.returncode == 1, merged.stderr
+    assert "alias.collision" in merged.stderr and "an overlay on the shards' trees" in merged.stderr
+    overlay = tmp_path / "overlay"
+    report = json.loads((overlay / "verification-report.json").read_text(encoding="utf-8"))
+    held = {
+        entry["pith_number"].rsplit(":", 1)[-1]
+        for entry in report["not_verified"]
+        if entry.get("pith_number")
+    }
+    rendered_again = json.loads((corpus / state_name(3)).read_bytes())["pith_number"].rsplit(":", 1)[-1]
+    pages = {page.parent.name for page in overlay.glob("pith/*/index.html") if len(page.parent.name) == 26}
+    assert rendered_again in pages and pages <= held | {rendered_again}, (
+        "the overlay holds the pages of papers not verified (held) and of the copied paper, no other"
+    )
+    assert (overlay / "SHA256SUMS").is_file() and (overlay / "index.html").is_file()
+    _deploy_overlay(shard_dirs, overlay, tmp_path / "bucket")
+    _assert_same_tree(tmp_path / "bucket", single)
+    checked = run_cli("check", tmp_path / "bucket", "--keys", corpus / "keys", timeout=120)
+    assert checked.returncode == 0 and " 0 problems" in checked.stderr, checked.stderr
 
 
 def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_path: Path) -> None:
