@@ -109,6 +109,8 @@ def merge_shards(
                     f"the shards logged {merged} state files, the content has {len(states)}",
                     check="shard.set",
                 )
+            if overlay:
+                result.files_written = 0  # the shards' files stay in their trees; count the overlay's
             paper_files = PaperFiles(tuple(os.fspath(d.absolute()) for d in shard_dirs), shard_of)
             site_wide = write_site_wide(
                 site,

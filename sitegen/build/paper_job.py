@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def summary_json(summary: PaperSummary) -> list[object]:
     incremental cache's and the shard log's form)."""
     values: list[object] = [getattr(summary, name) for name in SUMMARY_FIELDS]
     values[_VERDICT_AT] = summary.verdict.value
-    values[_SEARCH_AT] = astuple(summary.search)
+    values[_SEARCH_AT] = [getattr(summary.search, name) for name in _SEARCH_FIELDS]  # its tuples as they are
     return values
 
 
@@ -133,6 +133,7 @@ def summary_from_json(values: Sequence[Any]) -> PaperSummary:
 
 
 SUMMARY_FIELDS = tuple(f.name for f in fields(PaperSummary))
+_SEARCH_FIELDS = tuple(f.name for f in fields(SearchKeys))
 """The summary's fields in the order ``summary_json`` writes them."""
 _VERDICT_AT = SUMMARY_FIELDS.index("verdict")
 _SEARCH_AT = SUMMARY_FIELDS.index("search")
