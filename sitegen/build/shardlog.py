@@ -6,6 +6,11 @@ a header naming the shard and a fingerprint of the content it was built from, th
 one line per input it owns, in input order, holding exactly what the site-wide step
 takes from an input (``StateOutcome``). ``merge.py`` reads the logs of all shards
 back into outcomes and runs the same site-wide step a whole build runs.
+
+An input's line is its full report line as the build wrote it, a tab, and a JSON object
+with the rest. Compact JSON holds no raw tab, so the merge takes the report's bytes as
+they are, and decodes a verified input's report only for the five fields of its slim
+report (``paper_job.slim_report``), not into its checks.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+import orjson
+
 from sitegen import __version__
 from sitegen.build.paper_job import STAGES, StateOutcome, slim_report, summary_from_json, summary_json
-from sitegen.errors import InputError
+from sitegen.errors import BuildError, InputError
 from sitegen.fs.sources import ContentFiles
 from sitegen.fs.staging import StagedSite
-from sitegen.pith.report import report_from_json
+from sitegen.pith.report import InputReport, Verdict, report_from_json
 from sitegen.render.templates import compact_json
 from sitegen.site.shard import Shard
 
@@ -35,7 +42,7 @@ __all__ = [
 ]
 
 SHARD_LOG = "sitegen-shard.jsonl"
-SHARD_SCHEMA = "pith-sitegen/shard-log/v3"
+SHARD_SCHEMA = "pith-sitegen/shard-log/v4"
 
 ShardHeader = dict[str, Any]
 
@@ -70,31 +77,48 @@ class ShardLog:
         self.handle.write(compact_json(header) + b"\n")
 
     def add(self, outcome: StateOutcome) -> None:
+        """Log one outcome: its report line, a tab, the rest.
+
+        Raises:
+            BuildError: the report line is not one line of compact JSON (it holds a tab or a newline).
+        """
+        if b"\t" in outcome.report_line or b"\n" in outcome.report_line:
+            raise BuildError(f"{outcome.report.input}: its report line is not compact JSON; not logged")
         entry = {
-            "report": json.loads(outcome.report_line),
             "summary": None if outcome.summary is None else summary_json(outcome.summary),
             "warnings": list(outcome.warnings),
             "manifest": outcome.manifest,
             "files": outcome.files,
             "seconds": list(outcome.seconds),
         }
-        self.handle.write(compact_json(entry) + b"\n")
+        self.handle.write(outcome.report_line + b"\t" + compact_json(entry) + b"\n")
 
     def close(self) -> None:
         self.handle.close()
 
 
-def _outcome(entry: dict[str, Any]) -> StateOutcome:
-    report_doc = entry["report"]
+def _outcome(line: bytes) -> StateOutcome:
+    report_line, tab, rest = line.rstrip(b"\n").partition(b"\t")
+    if not tab:
+        raise ValueError("no tab after the report")
+    report_doc = orjson.loads(report_line)
+    entry = orjson.loads(rest)
     return StateOutcome(
-        report=slim_report(report_from_json(report_doc)),
-        report_line=compact_json(report_doc),
+        report=_slim(report_doc),
+        report_line=report_line,
         summary=None if entry["summary"] is None else summary_from_json(entry["summary"]),
         warnings=tuple(entry["warnings"]),
         manifest=entry["manifest"],
         files=entry["files"],
         seconds=tuple(entry["seconds"]) if len(entry["seconds"]) == len(STAGES) else (0.0,) * len(STAGES),
     )
+
+
+def _slim(doc: dict[str, Any]) -> InputReport:
+    """The slim report of a logged report (``slim_report``), its checks decoded only when it
+    keeps some: a verified input's report keeps none."""
+    verified = doc["status"] == Verdict.VERIFIED.value
+    return slim_report(report_from_json({**doc, "checks": []} if verified else doc))
 
 
 def read_shard_log(shard_dir: Path) -> tuple[ShardHeader, Iterator[tuple[PurePosixPath, StateOutcome]]]:
@@ -117,7 +141,7 @@ def read_shard_log(shard_dir: Path) -> tuple[ShardHeader, Iterator[tuple[PurePos
         with handle:
             for number, line in enumerate(handle, start=2):
                 try:
-                    outcome = _outcome(json.loads(line))
+                    outcome = _outcome(line)
                 except (KeyError, TypeError, ValueError) as exc:
                     raise InputError(
                         str(path), f"line {number}: malformed entry: {exc}", check="shard.log"

@@ -6,7 +6,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,32 @@ def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_
     assert foreign.returncode == 2
     assert "shard.content" in foreign.stderr
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda line: line[: len(line) // 2] + b"\n", "line 3: malformed entry"),
+        (lambda line: line.replace(b"\t", b" ", 1), "line 3: malformed entry: no tab after the report"),
+        (lambda line: b"", "the shards logged 44 state files, the content has 45"),
+    ],
+    ids=["truncated", "no-tab", "missing"],
+)
+def test_merge_refuses_a_damaged_shard_log(
+    corpus: Path, tmp_path: Path, damage: Callable[[bytes], bytes], expected: str
+) -> None:
+    """A shard log cut short, garbled or missing a line stops the merge (exit 2) naming the log
+    line and the check, and nothing is published."""
+    shard_dirs = _shards(corpus, tmp_path, 2)
+    log = shard_dirs[0] / "sitegen-shard.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[2] = damage(lines[2])
+    log.write_bytes(b"".join(lines))
+    for overlay in ((), ("--overlay",)):
+        run = run_cli("merge", *overlay, *shard_dirs, "--content", corpus, "--out", tmp_path / "m")
+        assert run.returncode == 2, run.stderr
+        assert expected in run.stderr and "shard." in run.stderr, run.stderr
+        assert not (tmp_path / "m").exists()
 
 
 def test_shard_follows_the_pith_suffix_not_the_file_name() -> None:
