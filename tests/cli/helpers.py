@@ -17,6 +17,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from tests.conftest import ROOT
 
 
@@ -152,3 +155,20 @@ def static_server(root: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     finally:
         stop_server(httpd, thread)
+
+
+def operator_key(tmp_path: Path) -> tuple[Path, Path]:
+    """An operator key pair in OpenSSH files, as `ssh-keygen -t ed25519` writes them."""
+    key = Ed25519PrivateKey.generate()
+    private = tmp_path / "mirror_ed25519"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+    )
+    public = tmp_path / "mirror_ed25519.pub"
+    public.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        + b" mirror\n"
+    )
+    return private, public

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sitegen.pith.sshsig import MANIFEST_NAMESPACE
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import operator_key, run_cli
 from tests.conftest import ROOT
 from tests.e2e.sitebuild import assert_manifest_lists_the_tree, build, reseal
 from tests.synth import SigningKey
@@ -46,23 +44,6 @@ def built(
     proc = build(make_content(states, keys=[signing_key]), out)
     assert proc.returncode == 0, proc.stderr
     return out
-
-
-def _operator_key(tmp_path: Path) -> tuple[Path, Path]:
-    """An operator key pair in OpenSSH files, as `ssh-keygen -t ed25519` writes them."""
-    key = Ed25519PrivateKey.generate()
-    private = tmp_path / "mirror_ed25519"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
-        )
-    )
-    public = tmp_path / "mirror_ed25519.pub"
-    public.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        + b" mirror\n"
-    )
-    return private, public
 
 
 def test_sha256sums_lists_bins_and_every_paper_is_in_its_suffixs_bin(built: Path) -> None:
@@ -97,8 +78,8 @@ def test_check_reads_the_bins_and_names_a_tampered_bin(
     assert "its lines are not used" in proc.stderr
 
 
-def test_a_signed_manifest_is_checked_with_the_operator_key(built: Path, tmp_path: Path) -> None:
-    private, public = _operator_key(tmp_path)
+def test_a_signed_manifest_is_checked_with_theoperator_key(built: Path, tmp_path: Path) -> None:
+    private, public = operator_key(tmp_path)
     content = tmp_path / "content"
     proc = build(content, built, "--sign-manifest", str(private))
     assert proc.returncode == 0, proc.stderr
@@ -109,7 +90,7 @@ def test_a_signed_manifest_is_checked_with_the_operator_key(built: Path, tmp_pat
     assert "note: SHA256SUMS is signed by the operator key given" in good.stderr
 
     (tmp_path / "other").mkdir()
-    _, other_public = _operator_key(tmp_path / "other")  # another operator's key
+    _, other_public = operator_key(tmp_path / "other")  # another operator's key
     wrong = run_cli("check", built, "--keys", content / "keys", "--operator-key", other_public)
     assert wrong.returncode == 1
     assert (
@@ -126,7 +107,7 @@ def test_a_signed_manifest_is_checked_with_the_operator_key(built: Path, tmp_pat
 
 
 def test_a_signature_missing_or_not_asked_for(built: Path, tmp_path: Path) -> None:
-    _, public = _operator_key(tmp_path)
+    _, public = operator_key(tmp_path)
     keys = tmp_path / "content" / "keys"
     missing = run_cli("check", built, "--keys", keys, "--operator-key", public)
     assert (
@@ -156,7 +137,7 @@ def test_ssh_keygen_verifies_our_signature_and_check_verifies_ssh_keygens(
     built: Path, tmp_path: Path
 ) -> None:
     assert SSH_KEYGEN is not None
-    private, public = _operator_key(tmp_path)
+    private, public = operator_key(tmp_path)
     private.chmod(0o600)
     content = tmp_path / "content"
     assert build(content, built, "--sign-manifest", str(private)).returncode == 0

@@ -14,7 +14,7 @@ import pytest
 
 from bench.corpus import generate_corpus, load_template, paper_bytes, state_name
 from sitegen.site.shard import Shard
-from tests.cli.helpers import run_cli
+from tests.cli.helpers import operator_key, run_cli
 from tests.e2e.sitebuild import tamper
 from tests.synth import SigningKey, dump_state, make_state
 
@@ -162,7 +162,8 @@ def test_overlay_merge_on_the_shards_trees_equals_whole_build(
     corpus: Path, whole: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
 ) -> None:
     """`merge --overlay` links none of the shards' paper files: deployed on top of their trees as
-    docs/deploy.md says, it gives the whole build byte for byte, and `check` verifies it."""
+    docs/deploy.md says, it gives the whole build byte for byte, and `check --operator-key`
+    verifies it with the signature the merge made."""
     single, _ = whole
     shard_dirs = _shards(corpus, tmp_path, SHARDS)
     # The overlay's merge needs only each shard's log, held files and papers' integrity.json,
@@ -181,7 +182,18 @@ def test_overlay_merge_on_the_shards_trees_equals_whole_build(
         )
         artifacts.append(artifact)
     assert not list(artifacts[0].glob("pith/*/index.html")), "no page goes to the merge"
-    merged = run_cli("merge", "--overlay", *artifacts, "--content", corpus, "--out", tmp_path / "overlay")
+    private, public = operator_key(tmp_path)
+    merged = run_cli(
+        "merge",
+        "--overlay",
+        *artifacts,
+        "--content",
+        corpus,
+        "--out",
+        tmp_path / "overlay",
+        "--sign-manifest",
+        private,
+    )
     assert merged.returncode == 1, merged.stderr
     assert "alias.collision" in merged.stderr and "an overlay on the shards' trees" in merged.stderr
     overlay = tmp_path / "overlay"
@@ -197,10 +209,13 @@ def test_overlay_merge_on_the_shards_trees_equals_whole_build(
         "the overlay holds the pages of papers not verified (held) and of the copied paper, no other"
     )
     assert (overlay / "SHA256SUMS").is_file() and (overlay / "index.html").is_file()
-    _deploy_overlay(shard_dirs, overlay, tmp_path / "bucket")
-    _assert_same_tree(tmp_path / "bucket", single)
-    checked = run_cli("check", tmp_path / "bucket", "--keys", corpus / "keys", timeout=120)
+    bucket = tmp_path / "bucket"
+    _deploy_overlay(shard_dirs, overlay, bucket)
+    checked = run_cli("check", bucket, "--keys", corpus / "keys", "--operator-key", public, timeout=120)
     assert checked.returncode == 0 and " 0 problems" in checked.stderr, checked.stderr
+    assert "note: SHA256SUMS is signed by the operator key given" in checked.stderr
+    (bucket / "SHA256SUMS.sig").unlink()  # the whole build was not signed
+    _assert_same_tree(bucket, single)
 
 
 def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_path: Path) -> None:
