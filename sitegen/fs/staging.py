@@ -60,6 +60,7 @@ __all__ = [
     "place_held_file",
     "refuse_unsafe_target",
     "remove_tree",
+    "remove_tree_later",
     "safe_join",
 ]
 
@@ -545,10 +546,12 @@ class StagedSite:
             self._lock = None
 
     def _remove_stale_staging(self) -> None:
-        """Staging and retired trees left by killed builds; safe because we hold the lock."""
+        """Staging and retired trees left by killed builds (or by a deletion not finished yet),
+        deleted beside this build (``remove_tree_later``); safe because we hold the lock and no
+        build uses these names again."""
         for entry in self.parent.iterdir():
             if entry.name.startswith(self._prefix) or entry.name.startswith(f".{self.target.name}.old-"):
-                remove_tree(entry)
+                remove_tree_later(entry)
 
     def path(self, rel: PurePosixPath) -> Path:
         return safe_join(self.root, rel)
@@ -776,19 +779,23 @@ class StagedSite:
     def _keep_spare(self, retired: Path) -> None:
         """Keep the tree the swap retired as the spare for the next rebuild (see ``recycle``).
 
-        An older spare, which this build did not recycle, is deleted. Keeping it is only
-        a saving: where it fails, the retired tree is deleted as well.
+        An older spare, which this build did not recycle, is renamed aside and deleted by a
+        detached process (``remove_tree_later``): the build does not wait for a whole site's
+        deletion. Keeping the spare is only a saving: where it fails, the retired tree goes
+        the same way.
         """
+        holder = retired.parent if retired.parent != self.parent else None  # of the two renames
         try:
             if os.path.lexists(self._spare):
-                holder = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
-                os.replace(self._spare, holder / "site")
-                remove_tree(holder)
+                older = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.parent))
+                os.replace(self._spare, older / "site")
+                remove_tree_later(older)
             os.replace(retired, self._spare)
         except OSError:
-            remove_tree(retired)
-        if retired.parent != self.parent:  # the holder of the two renames
-            remove_tree(retired.parent)
+            remove_tree_later(holder or retired)
+            return
+        if holder is not None:
+            remove_tree(holder)  # empty now
 
     # -- patch mode ------------------------------------------------------------------------
 
@@ -914,6 +921,40 @@ def remove_tree(path: Path | str) -> None:
         if not os.path.islink(path):
             _remove_under(os.fspath(path))
             os.rmdir(path)
+
+
+def remove_tree_later(path: Path | str) -> None:
+    """Delete the tree ``path``, which nothing uses any more (a retired site, a killed build's
+    staging tree), in a detached process, so that the caller does not wait for it: deleting a
+    site costs a system call a file, and a mirror has millions.
+
+    The process is forked twice, so it is nobody's child and nothing has to wait for it, and it
+    closes every file it inherited before it starts: it must not hold the output's lock (the
+    next build would find it taken) or the caller's pipes (whoever reads the caller's output
+    to its end would wait for the deletion). A tree it leaves, killed, is deleted by the next
+    build's start (``StagedSite``). Where no process can be forked, the tree is deleted here.
+    """
+    try:
+        child = os.fork()
+    except OSError:
+        remove_tree(path)
+        return
+    if child == 0:  # pragma: no cover (runs in the forked processes)
+        try:
+            if os.fork() == 0:
+                os.closerange(0, _open_files_limit())
+                remove_tree(path)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
+def _open_files_limit() -> int:
+    """One more than the highest file descriptor this process may have open."""
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (OSError, ValueError):
+        return 65536
 
 
 def _remove_under(directory: str) -> None:

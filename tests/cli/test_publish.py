@@ -83,8 +83,14 @@ def _assert_clean_build_of(content: Path, out: Path, tmp_path: Path) -> None:
 
 
 def _beside(out: Path) -> list[str]:
-    """What builds keep beside the site: the lock, the cache, the spare; a killed build's leftovers too."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """What builds keep beside the site: the lock, the cache, the spare; a killed build's leftovers
+    too; once the trees a build retired (``.old-``, deleted by a detached process) are gone."""
+    deadline = time.monotonic() + 60
+    while True:
+        names = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+        if not any(".old-" in name for name in names) or time.monotonic() > deadline:
+            return names
+        time.sleep(0.05)
 
 
 KEPT = [".site.cache", ".site.lock", ".site.spare"]

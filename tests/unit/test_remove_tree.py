@@ -1,4 +1,5 @@
-"""``remove_tree``: how a build deletes a retired site, a spare or a staging tree.
+"""``remove_tree``: how a build deletes a retired site, a spare or a staging tree; and
+``remove_tree_later``, which deletes it beside the build, in a detached process.
 
 It deletes as it lists, instead of listing a directory whole first (a full mirror's
 ``pith/`` holds millions of names), and it never follows a symbolic link out of the tree.
@@ -6,9 +7,17 @@ It deletes as it lists, instead of listing a directory whole first (a full mirro
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from sitegen.fs.staging import remove_tree
+from tests.conftest import ROOT
 
 
 def _wide_tree(root: Path, names: int) -> None:
@@ -58,3 +67,60 @@ def test_a_root_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
 def test_a_missing_tree_is_not_an_error(tmp_path: Path) -> None:
     remove_tree(tmp_path / "never-made")
     remove_tree(str(tmp_path / "never-made"))
+
+
+def _processes_running(marker: str) -> list[int]:
+    """The processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_remove_tree_later_deletes_in_a_detached_process_holding_no_lock_or_pipe(tmp_path: Path) -> None:
+    """The caller returns (its pipes close) while a detached process deletes the tree; that process
+    holds neither the output's lock nor the caller's pipes, and the tree goes."""
+    site = tmp_path / ".site.old-x"
+    _wide_tree(site, 6000)
+    lock = tmp_path / ".site.lock"
+    marker = f"remove-later-{tmp_path.name}"
+    script = (
+        f"# {marker}\n"
+        "import fcntl, os, sys\n"
+        "from sitegen.fs.staging import remove_tree_later\n"
+        f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        f"remove_tree_later({str(site)!r})\n"
+        "print('returned', flush=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout == "returned\n", proc.stderr
+    deleters = _processes_running(marker)
+    assert site.exists() and deleters, "the caller waited for the deletion"
+    for pid in deleters:  # still deleting: look at what it holds, stopped
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                held = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+            except FileNotFoundError:
+                held = []
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            assert all(path.startswith(str(site)) for path in held), held
+    probe = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the lock went with the caller
+    finally:
+        os.close(probe)
+    deadline = time.monotonic() + 60
+    while site.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not site.exists()
+    assert tmp_path.exists()
