@@ -111,7 +111,7 @@ def merge_shards(
                 )
             if overlay:
                 result.files_written = 0  # the shards' files stay in their trees; count the overlay's
-            paper_files = PaperFiles(tuple(os.fspath(d.absolute()) for d in shard_dirs), shard_of)
+            roots = tuple(os.fspath(d.absolute()) for d in shard_dirs)
             site_wide = write_site_wide(
                 site,
                 paper_context(inputs, integrity, site.root),
@@ -120,7 +120,7 @@ def merge_shards(
                 jobs=default_jobs(),
                 full_report=full_report,
                 sign_with=sign_with,
-                paper_files=paper_files if overlay else None,
+                paper_files=PaperFiles(roots, shard_of) if overlay else None,
             )
             if overlay:
                 withdrawn = "".join(f"{rel}\n" for rel in site_wide.withdrawn)

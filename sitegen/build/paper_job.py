@@ -133,8 +133,8 @@ def summary_from_json(values: Sequence[Any]) -> PaperSummary:
 
 
 SUMMARY_FIELDS = tuple(f.name for f in fields(PaperSummary))
-_SEARCH_FIELDS = tuple(f.name for f in fields(SearchKeys))
 """The summary's fields in the order ``summary_json`` writes them."""
+_SEARCH_FIELDS = tuple(f.name for f in fields(SearchKeys))
 _VERDICT_AT = SUMMARY_FIELDS.index("verdict")
 _SEARCH_AT = SUMMARY_FIELDS.index("search")
 
