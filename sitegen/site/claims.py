@@ -59,6 +59,8 @@ class PathClaims:
         self._hashes = array("q")
         self._owners = array("I")
         self._seen: bytearray | None = None
+        self._seen_mask = 0
+        """The ``_mask`` that ``_seen`` was built with."""
 
     def add(self, number: int, paths: Iterable[str]) -> None:
         """Record the paths paper ``number`` claims."""
@@ -79,7 +81,7 @@ class PathClaims:
         return self._seen
 
     def _build_table(self) -> tuple[bytearray, set[int]]:
-        mask = self._mask()
+        mask = self._seen_mask = self._mask()
         seen = bytearray((mask >> 3) + 1)
         again: set[int] = set()
         for value in self._hashes:
@@ -93,8 +95,9 @@ class PathClaims:
 
     def maybe_claimed(self, folded_path: str) -> bool:
         """False when no paper claims this case-folded path; True when one may (``claimed`` says)."""
-        slot = _path_hash(folded_path) & self._mask()
-        return bool(self._table()[slot >> 3] & (1 << (slot & 7)))
+        table = self._table()
+        slot = _path_hash(folded_path) & self._seen_mask
+        return bool(table[slot >> 3] & (1 << (slot & 7)))
 
     def _owners_of(self, values: set[int]) -> dict[int, list[int]]:
         """The papers that claim a path with each of these hashes, in paper order."""
