@@ -227,3 +227,42 @@ def test_baseline_that_names_no_commit_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BaselineError, match=r"BASELINE=no-such-ref: names no commit of "):
         checkout_baseline("no-such-ref", tmp_path / "work", ROOT)
     assert not (tmp_path / "work").exists()
+
+
+def test_shards_bench_times_each_shard_and_both_merges(corpus: Path, tmp_path: Path) -> None:
+    """`python -m bench.shards` builds the shards, the overlay merge from their artifacts only
+    (no page), and the linked merge, and prints one row for each."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.shards",
+            str(corpus),
+            str(tmp_path / "work"),
+            "--shards",
+            "2",
+            "--linked",
+            "--quiet-wait",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and " s | " in line]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| shard 1/2",
+        "| shard 2/2",
+        "| merge --overlay",
+        "| merge, linking the trees",
+    ]
+    assert "its overlay: " in rows[2]
+    artifact = tmp_path / "work" / "artifact-1"
+    assert (artifact / "sitegen-shard.jsonl").is_file() and list(artifact.glob("pith/*/integrity.json"))
+    assert not list(artifact.glob("pith/*/index.html"))
+    assert _files(tmp_path / "work" / "merged") - _files(tmp_path / "work" / "overlay"), (
+        "the linked merge holds the papers"
+    )
