@@ -354,16 +354,22 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 class _ProgressLine:
-    """A single updating progress line on a terminal; silent elsewhere, and in CI (``CI`` set)."""
+    """A single updating progress line on a terminal; silent elsewhere, and in CI (``CI`` set).
 
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
+    ``doing``: what is done to each state file; ``then``: what comes once all are done (the
+    site-wide files take a while of their own on a large mirror), or empty.
+    """
+
+    def __init__(self, stream: TextIO, enabled: bool, *, doing: str, then: str) -> None:
         self.stream = stream
         self.enabled = enabled and stream.isatty() and not os.environ.get("CI")
         self.shown = False
+        self.doing, self.then = doing, then
 
     def __call__(self, done: int, total: int) -> None:
         if self.enabled and (done == total or done % 50 == 0):
-            self.stream.write(f"\rverifying and rendering {done}/{total} state files")
+            after = f"; {self.then}" if done == total and self.then else ""
+            self.stream.write(f"\r{self.doing} {done}/{total} state files{after}")
             self.stream.flush()
             self.shown = True
 
@@ -383,7 +389,8 @@ def _build_summary(result: BuildResult, out: Path) -> str:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    progress = _ProgressLine(sys.stderr, enabled=not args.quiet)
+    then = "" if args.shard is not None else "writing the site-wide files"
+    progress = _ProgressLine(sys.stderr, enabled=not args.quiet, doing="verifying and rendering", then=then)
     with _full_report(args) as full:
         try:
             result = build_site(
@@ -404,15 +411,25 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_merge(args: argparse.Namespace) -> int:
+    progress = _ProgressLine(
+        sys.stderr,
+        enabled=not args.quiet,
+        doing="reading the shards' logs:",
+        then="writing the site-wide files",
+    )
     with _full_report(args) as full:
-        merged = merge_shards(
-            args.shards,
-            args.content,
-            args.out,
-            full_report=full,
-            sign_with=_key_file(args.sign_manifest, load_private_key),
-            overlay=args.overlay,
-        )
+        try:
+            merged = merge_shards(
+                args.shards,
+                args.content,
+                args.out,
+                full_report=full,
+                sign_with=_key_file(args.sign_manifest, load_private_key),
+                overlay=args.overlay,
+                progress=progress,
+            )
+        finally:
+            progress.close()
         return _finish(args, merged, " (an overlay on the shards' trees)" if args.overlay else "", full)
 
 

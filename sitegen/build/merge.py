@@ -34,6 +34,7 @@ from sitegen.build.pipeline import (
     BuildResult,
     Collected,
     PaperFiles,
+    Progress,
     default_jobs,
     paper_context,
     process_shared_inputs,
@@ -62,10 +63,12 @@ def merge_shards(
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
     overlay: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Merge the outputs of ``build --shard K/N`` for every K into the site ``out``
-    (``full_report``, ``sign_with``: as for ``build_site``), or with ``overlay`` into what the
-    site-wide step adds to the shards' trees (see the module docstring).
+    (``full_report``, ``sign_with``: as for ``build_site``; ``progress``: told of each logged
+    state file read), or with ``overlay`` into what the site-wide step adds to the shards'
+    trees (see the module docstring).
 
     Raises:
         InputError: a shard is missing, repeated, or was built from other content
@@ -103,6 +106,8 @@ def merge_shards(
                     shard_of.append(shard if verified else PaperFiles.STAGED)
                 collected.add(outcome)
                 merged += 1
+                if progress is not None:
+                    progress(merged, len(states))
             if merged != len(states):
                 raise InputError(
                     str(content),

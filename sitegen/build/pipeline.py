@@ -115,6 +115,7 @@ __all__ = [
     "Collected",
     "PaperFiles",
     "PaperSummary",
+    "Progress",
     "SiteInputs",
     "SiteWide",
     "build_site",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import pty
 import queue
 import re
 import signal
@@ -172,3 +174,32 @@ def operator_key(tmp_path: Path) -> tuple[Path, Path]:
         + b" mirror\n"
     )
     return private, public
+
+
+def run_on_terminal(*args: str | Path, timeout: float = 60) -> tuple[int, str]:
+    """``python -m sitegen ARGS`` with stderr on a pseudo-terminal (outside CI, so progress lines
+    show), stdout discarded: its exit code and what the terminal got."""
+    main, secondary = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "sitegen", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        env={k: v for k, v in os.environ.items() if k != "CI"},
+    ) as proc:
+        os.close(secondary)
+        chunks = []
+        try:
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            returncode = proc.wait(timeout=timeout)
+        finally:  # Popen.__exit__ waits with no time limit: never reach it with the process running
+            stop_process(proc, signal.SIGKILL)
+    os.close(main)
+    return returncode, b"".join(chunks).decode()

@@ -14,7 +14,7 @@ import pytest
 
 from bench.corpus import generate_corpus, load_template, paper_bytes, state_name
 from sitegen.site.shard import Shard
-from tests.cli.helpers import operator_key, run_cli
+from tests.cli.helpers import operator_key, run_cli, run_on_terminal
 from tests.e2e.sitebuild import tamper
 from tests.synth import SigningKey, dump_state, make_state
 
@@ -216,6 +216,22 @@ def test_overlay_merge_on_the_shards_trees_equals_whole_build(
     assert "note: SHA256SUMS is signed by the operator key given" in checked.stderr
     (bucket / "SHA256SUMS.sig").unlink()  # the whole build was not signed
     _assert_same_tree(bucket, single)
+
+
+def test_merge_shows_its_progress_on_a_terminal(corpus: Path, tmp_path: Path) -> None:
+    """On a terminal, `merge` counts the logged state files it has read, says when the site-wide
+    files are being written, and ends with its summary; with --quiet it shows only the summary."""
+    shard_dirs = _shards(corpus, tmp_path, 2)
+    returncode, shown = run_on_terminal(
+        "merge", "--overlay", *shard_dirs, "--content", corpus, "--out", tmp_path / "o"
+    )
+    assert returncode == 1, shown
+    assert "\rreading the shards' logs: 45/45 state files; writing the site-wide files\r\n" in shown
+    assert "summary: 42 verified" in shown and shown.index("site-wide files") < shown.index("summary:")
+    returncode, quiet = run_on_terminal(
+        "merge", *shard_dirs, "--content", corpus, "--out", tmp_path / "q", "--quiet"
+    )
+    assert returncode == 1 and "reading the shards' logs" not in quiet and "summary: 42 verified" in quiet
 
 
 def test_merge_refuses_an_incomplete_or_foreign_set_of_shards(corpus: Path, tmp_path: Path) -> None:
