@@ -14,8 +14,10 @@ def test_build_matches_the_golden_tree(tmp_path: Path) -> None:
     """Building tests/golden/content gives exactly tests/golden/site, file for file and byte for byte."""
     out = tmp_path / "site"
     build_expected(CONTENT, out)
-    difference = first_difference(tree(EXPECTED), tree(out))
-    assert difference is None, difference + HINT
+    expected, built = tree(EXPECTED), tree(out)
+    difference = first_difference(expected, built)
+    differing = sorted(p for p in expected.keys() & built.keys() if expected[p] != built[p])
+    assert difference is None, f"{difference}\nall files that differ: {differing[:40]}{HINT}"
 
 
 def test_golden_content_regenerates_identically(tmp_path: Path) -> None:
