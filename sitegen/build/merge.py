@@ -91,7 +91,7 @@ def merge_shards(
                     _link_tree(directory, site.root)
                 elif (directory / HELD_DIR).is_dir():
                     _link_tree(directory / HELD_DIR, site.root / HELD_DIR)
-            shard_of = array("I")  # per record number, the index of the shard that logged it
+            shard_of = array("I")  # per record number, the index of the shard that logged it (overlay)
             merged = 0
             previous: PurePosixPath | None = None
             for rel, shard, outcome in heapq.merge(
@@ -101,7 +101,7 @@ def merge_shards(
                 if previous is not None and rel <= previous:
                     raise InputError(str(rel), "logged twice or out of order", check="shard.set")
                 previous = rel
-                if outcome.summary is not None:
+                if overlay and outcome.summary is not None:
                     verified = outcome.summary.verdict is Verdict.VERIFIED
                     shard_of.append(shard if verified else PaperFiles.STAGED)
                 collected.add(outcome)

@@ -38,16 +38,21 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def site(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The corpus built by sitegen."""
     out = tmp_path_factory.mktemp("site") / "site"
-    run = subprocess.run(
-        [sys.executable, "-m", "sitegen", "build", "--content", str(corpus), "--out", str(out), "--quiet"],
+    run = _python("sitegen", "build", "--content", corpus, "--out", out, "--quiet")
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+def _python(module: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` from the checkout, its output captured (two minutes at most)."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         check=False,
         timeout=120,
     )
-    assert run.returncode == 0, run.stderr
-    return out
 
 
 def test_corpus_is_deterministic_verified_and_varied(corpus: Path, site: Path, tmp_path: Path) -> None:
@@ -232,25 +237,7 @@ def test_baseline_that_names_no_commit_is_refused(tmp_path: Path) -> None:
 def test_shards_bench_times_each_shard_and_both_merges(corpus: Path, tmp_path: Path) -> None:
     """`python -m bench.shards` builds the shards, the overlay merge from their artifacts only
     (no page), and the linked merge, and prints one row for each."""
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.shards",
-            str(corpus),
-            str(tmp_path / "work"),
-            "--shards",
-            "2",
-            "--linked",
-            "--quiet-wait",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+    run = _python("bench.shards", corpus, tmp_path / "work", "--shards", "2", "--linked", "--quiet-wait", "0")
     assert run.returncode == 0, run.stderr
     rows = [line for line in run.stdout.splitlines() if line.startswith("| ") and " s | " in line]
     assert [row.split(" | ")[0] for row in rows] == [
