@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.waiting import wait_until
 
 Respond = Callable[[BaseHTTPRequestHandler], None]
 """Writes one whole response to the handler's socket."""
@@ -163,13 +164,3 @@ def trickle(stop: threading.Event, *, every: float = 0.5, headers: bool = False)
             handler.wfile.flush()
 
     return respond
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    """Whether ``condition`` became true within ``timeout`` seconds (polled)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

@@ -14,8 +14,9 @@ import pytest
 
 from sitegen.commands.check import _read_all, _Unread
 from tests.cli.helpers import run_cli, summary_line, tree
-from tests.cli.servers import Server, body, redirect, serve, trickle, wait_until
+from tests.cli.servers import Server, body, redirect, serve, trickle
 from tests.synth import SigningKey
+from tests.waiting import wait_until
 
 STATE = "/pith/2607.10001/state.json"
 

@@ -82,13 +82,16 @@ def _assert_clean_build_of(content: Path, out: Path, tmp_path: Path) -> None:
     assert tree_differences(out, clean) == []
 
 
-def _beside(out: Path) -> list[str]:
-    """What builds keep beside the site: the lock, the cache, the spare; a killed build's leftovers
-    too; once the trees a build retired (``.old-``, deleted by a detached process) are gone."""
+def _beside(out: Path, *, killed: bool = False) -> list[str]:
+    """What builds keep beside the site: the lock, the cache, the spare, once the trees a build
+    retired are gone (``.old-`` trees, and a killed build's staging tree, which the next build
+    hands to a detached process to delete). Right after a kill (``killed``), its staging tree
+    is still there and is listed."""
     deadline = time.monotonic() + 60
+    passing = (".old-",) if killed else (".old-", ".staging-")
     while True:
         names = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
-        if not any(".old-" in name for name in names) or time.monotonic() > deadline:
+        if not any(part in name for name in names for part in passing) or time.monotonic() > deadline:
             return names
         time.sleep(0.05)
 
@@ -293,7 +296,7 @@ def test_a_patch_killed_half_way_is_finished_by_the_next_build(
     revise(content, range(40))  # half reused: a patch
     moved, moves = _kill_mid_patch(_start(content, out, "--publish", "patch"), out)
     assert moves // 4 <= moved < moves, (moved, moves)
-    assert f".{out.name}.patch.json" in _beside(out)
+    assert f".{out.name}.patch.json" in _beside(out, killed=True)
     middle = tree(out)
     assert middle != before
     assert middle["SHA256SUMS"] == before["SHA256SUMS"], "SHA256SUMS moves last"
@@ -338,7 +341,7 @@ def test_a_swap_build_killed_before_the_swap_leaves_the_old_site_and_the_next_bu
     _kill(proc)
     assert stagings[0].is_dir(), "the kill came after the swap"
     assert tree(out) == before
-    assert ".site.spare" not in _beside(out), "the killed build was staging in the spare"
+    assert ".site.spare" not in _beside(out, killed=True), "the killed build was staging in the spare"
 
     _build(content, out)
     assert _beside(out) == KEPT

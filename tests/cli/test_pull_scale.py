@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import _DEFAULT_SIGINT, STOP_SECONDS, run_cli, summary_line
-from tests.cli.servers import Respond, Server, conditional, held, serve, wait_until
+from tests.cli.servers import Respond, Server, conditional, held, serve
 from tests.cli.states import with_events
 from tests.conftest import ROOT
 from tests.synth import SigningKey
+from tests.waiting import wait_until
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from sitegen.errors import OutputError
 from tests.conftest import ROOT
 from tests.e2e.sitebuild import build_command, file_hashes, manifest_digests
 from tests.synth import SigningKey, dump_state, make_state
+from tests.waiting import wait_until
 
 PAPERS = 40
 KEY = SigningKey.from_seed(b"crash-safety", "crash-key")
@@ -133,7 +134,9 @@ def test_sigkill_at_each_point_leaves_the_previous_site_and_the_next_build_succe
         assert file_hashes(out) == before, f"{name}: the live site changed"
     after = _run(v2, out)
     assert after.returncode == 0, after.stderr
-    assert _stagings(out) == set(), "the next build removed the killed builds' staging directories"
+    assert wait_until(lambda: _stagings(out) == set(), 60), (
+        "the next build had the killed builds' staging directories deleted"
+    )
     final = file_hashes(out)
     _assert_complete(out, final)
     assert len([k for k in final if k.startswith("pith/") and k.endswith("/state.json")]) == PAPERS + 1
