@@ -12,6 +12,12 @@ import pytest
 import sitegen.fs.staging
 from sitegen.errors import OutputError
 from sitegen.fs.staging import StagedSite
+from tests.waiting import wait_until
+
+
+def _beside(live: Path) -> list[str]:
+    """What the builds left beside the live site."""
+    return sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site."))
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -67,7 +73,7 @@ def test_patch_moves_new_files_in_and_deletes_stale_ones_leaving_the_rest(live: 
     assert not (live / "doi").exists(), "emptied directories are removed"
     assert os.stat(live / "pith/A/state.json").st_ino == kept_inode, "a kept file is not rewritten"
     assert os.stat(live / "index.html").st_ino == same_inode, "a file written with its live bytes is kept"
-    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
+    assert _beside(live) == [".site.lock"]
 
 
 def test_a_path_that_turns_from_file_to_directory_publishes_by_a_whole_swap(live: Path) -> None:
@@ -100,7 +106,9 @@ def test_a_patch_stopped_part_way_is_finished_by_the_next_build(
     with StagedSite(live):
         pass
     assert _files(live) == {**wanted, "SHA256SUMS": _sums(wanted)}
-    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(".site.")) == [".site.lock"]
+    assert wait_until(lambda: _beside(live) == [".site.lock"], 60), (
+        "the stopped patch's staging tree is deleted"
+    )
 
 
 def test_a_journal_naming_a_path_outside_the_site_is_refused(live: Path) -> None:
