@@ -23,6 +23,7 @@ import pytest
 from tests.cli.helpers import run_cli, summary_line, tree, tree_differences
 from tests.conftest import ROOT
 from tests.synth import SigningKey, dump_state, make_state
+from tests.waiting import wait_until
 
 KEY = SigningKey.from_seed(b"publish-tests", "publish-key")
 WAIT_SECONDS = 120.0
@@ -87,13 +88,13 @@ def _beside(out: Path, *, killed: bool = False) -> list[str]:
     retired are gone (``.old-`` trees, and a killed build's staging tree, which the next build
     hands to a detached process to delete). Right after a kill (``killed``), its staging tree
     is still there and is listed."""
-    deadline = time.monotonic() + 60
     passing = (".old-",) if killed else (".old-", ".staging-")
-    while True:
-        names = sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
-        if not any(part in name for name in names for part in passing) or time.monotonic() > deadline:
-            return names
-        time.sleep(0.05)
+
+    def names() -> list[str]:
+        return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+    wait_until(lambda: not any(part in name for name in names() for part in passing), 60)
+    return names()
 
 
 KEPT = [".site.cache", ".site.lock", ".site.spare"]
