@@ -53,6 +53,7 @@ import os
 import struct
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,7 @@ from typing import IO, Any, NamedTuple
 import orjson
 
 from sitegen import __version__
+from sitegen.build.orders import GONE, KeptOrders, kept_orders
 from sitegen.build.paper_job import StateOutcome, slim_report
 from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
@@ -83,13 +85,14 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v13"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v14"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
 _HEAD = "HEAD"
 _STREAMS = ("reports", "manifest", "summaries")
 _SITE_SUMS = "site"
+_ORDERS = "orders"
 """The generation file holding the ``SHA256SUMS`` lines of the site-wide step's files (``commit``)."""
 _DAMAGED = (ValueError, KeyError, TypeError, IndexError, OSError)
 """What reading a damaged cache raises (orjson's errors are ``ValueError``s)."""
@@ -209,6 +212,8 @@ class _Indexed(NamedTuple):
     warnings: tuple[str, ...]
     displaced: bool
     """Another paper claimed one of its paths, so some of its files are not in the live site."""
+    record: int
+    """Its summary's record number in that build (``SummarySpill``), or -1 when it had none."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +234,10 @@ class _Header:
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
     displaced: frozenset[str]
     entries: int
+    records: int
+    """How many of the indexed states have a summary record (``_Indexed.record``)."""
+    orders_bytes: int
+    """The size of the generation's ``orders`` file (``orders.orders_bytes``); 0: it has none."""
     made: dict[str, Made]
     """What the site-wide files written by ``StagedSite.write_made`` were made of."""
     search: Any
@@ -365,6 +374,12 @@ class BuildCache:
         self.rendered = 0
         self.listed_before: ListedBefore | None = None
         """Set by ``outcomes`` when this build reuses enough of the last one to patch its search index."""
+        self.kept_orders: KeptOrders | None = None
+        """Set by ``outcomes``: the last build's site orders, when it kept them."""
+        self._renumber = array("I")
+        """Per record of the last build: its record number in this one, or ``GONE`` (``record_run``)."""
+        self._next_records = 0
+        """The states indexed in the next cache that have a summary record."""
 
     # -- reading the previous cache ---------------------------------------------------
 
@@ -396,7 +411,9 @@ class BuildCache:
                 os.close(fd)
             self._index = None
 
-    def _generation_files(self, names: tuple[str, ...] = (*_STREAMS, "index", _SITE_SUMS)) -> list[str]:
+    def _generation_files(
+        self, names: tuple[str, ...] = (*_STREAMS, "index", _SITE_SUMS, _ORDERS)
+    ) -> list[str]:
         """This build's generation files ``names`` (by default all of them)."""
         return [f"{self._generation}.{name}" for name in names]
 
@@ -530,6 +547,7 @@ class BuildCache:
         fresh = render([name for name in rels if name not in self._reusable])
         run: list[tuple[str, _Indexed, Spans]] = []
         states = self._index.states if self._index is not None else {}
+        self._renumber = array("I", [GONE]) * (0 if self._index is None else self._index.header.records)
         for name in rels:
             if name in self._reusable:
                 entry = states[name]
@@ -547,10 +565,24 @@ class BuildCache:
         if run:
             yield self._run(run)
         self.listed_before = self._listed_before()
+        self.kept_orders = self._kept_orders()
         # the site-wide step comes next: its peak need not hold the old index and plan too
         self._close_previous()
         self._reusable = frozenset()
         self._stats.clear()
+
+    def _kept_orders(self) -> KeptOrders | None:
+        """The last build's site orders, renumbered for this build's records (None: it kept none)."""
+        index = self._index
+        if index is None or not index.header.orders_bytes:
+            return None
+        try:
+            data = (self.path / f"{index.header.generation}.{_ORDERS}").read_bytes()
+        except OSError:
+            return None
+        if len(data) != index.header.orders_bytes:
+            return None
+        return kept_orders(data, self._renumber)
 
     def _listed_before(self) -> ListedBefore | None:
         """What patching the last build's search index needs, when this build changes few enough
@@ -637,9 +669,13 @@ class BuildCache:
             spans,
         )
 
-    def record_run(self, run: ReusedRun, starts: tuple[int, int, int]) -> None:
-        """Index a reused run whose bytes were copied to ``starts`` in this build's streams."""
+    def record_run(self, run: ReusedRun, starts: tuple[int, int, int], first_record: int) -> None:
+        """Index a reused run whose bytes were copied to ``starts`` in this build's streams, its
+        summaries from record ``first_record`` on."""
         shift = [starts[i] - run.starts[i] for i in range(3)]
+        renumber = self._renumber
+        for number, entry in enumerate(run.entries, start=first_record):
+            renumber[entry.record] = number
         for rel, entry, at in zip(run.rels, run.entries, run.spans, strict=True):
             stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
             self._append(
@@ -680,6 +716,7 @@ class BuildCache:
         # read only by this module: no canonical form needed
         self._next_index.write(orjson.dumps(entry) + b"\n")
         self._next_recorded.add(name)
+        self._next_records += spans[5] > 0
 
     def commit(
         self,
@@ -691,13 +728,15 @@ class BuildCache:
         displaced: Iterable[str],
         made: Mapping[str, Made],
         listed: Listed | None = None,
+        orders: bytes = b"",
     ) -> None:
         """Make this build's generation the cache; call after the site was published. Failure only costs speed.
 
         ``reports``: every input's report (those of inputs with no line are kept); ``site_manifest``: the
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
         page displaced (rendered afresh next time); ``made``: what site-wide files were made of;
-        ``listed``: what the search index was made of (None: no index to patch next time).
+        ``listed``: what the search index was made of (None: no index to patch next time);
+        ``orders``: the site orders of this build's records (``orders.orders_bytes``; empty: none).
 
         Raises:
             OSError: the cache could not be written (the previous one is left as it was).
@@ -714,6 +753,8 @@ class BuildCache:
         index.flush()
         site_sums = site_manifest.encode("utf-8")
         (self.path / f"{self._generation}.{_SITE_SUMS}").write_bytes(site_sums)
+        if orders:
+            (self.path / f"{self._generation}.{_ORDERS}").write_bytes(orders)
         witness = ManifestWitness.of(live)
         header = {
             "schema": CACHE_SCHEMA,
@@ -727,6 +768,8 @@ class BuildCache:
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
             "entries": len(self._next_recorded),
+            "records": self._next_records,
+            "orders": len(orders),
             "made": {rel: [m.inputs, m.sha256] for rel, m in sorted(made.items())},
             "search": None if listed is None else listed.search,
             "unlisted": [] if listed is None else sorted(listed.unlisted),
@@ -798,6 +841,8 @@ def _parse_header(line: bytes) -> _Header:
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
         displaced=frozenset(doc["displaced"]),
         entries=doc["entries"],
+        records=doc["records"],
+        orders_bytes=doc["orders"],
         made={rel: Made(inputs, sha256) for rel, (inputs, sha256) in doc["made"].items()},
         search=doc["search"],
         unlisted=frozenset(doc["unlisted"]),
@@ -834,6 +879,7 @@ def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
     verdicts = {verdict.value: verdict for verdict in Verdict}
     displaced = header.displaced
     pack_stat, pack_spans = _PACKED_STAT.pack, _PACKED_SPANS.pack
+    records = 0
     with path.open("rb") as handle:
         for _ in range(header.entries):
             line = handle.readline()
@@ -855,5 +901,9 @@ def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
                 source_id,
                 tuple(warnings) if warnings else no_warnings,
                 name in displaced,
+                records if spans[5] else -1,
             )
+            records += spans[5] > 0
+    if records != header.records:
+        raise ValueError("the index does not have the records HEAD says")
     return states

@@ -45,6 +45,15 @@ from sitegen.build.cache import (
     build_key,
 )
 from sitegen.build.collector import spaced_collections
+from sitegen.build.orders import (
+    KeptOrders,
+    SiteOrders,
+    claims_of,
+    orders_bytes,
+    patched_orders,
+    site_orders,
+    without,
+)
 from sitegen.build.paper_job import (
     STAGES,
     IntegrityRef,
@@ -58,7 +67,6 @@ from sitegen.build.paper_job import (
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.build.site_search import write_search
 from sitegen.build.spill import (
-    LAST_RECORD,
     SummarySpill,
     copy_range,
     made_of,
@@ -206,6 +214,8 @@ class SiteWide:
     """Files the per-paper work wrote that the site does not serve (a collision page or a paper
     rendered again took their place; removed from the staged tree already), in path order: what
     ``merge --overlay`` must have removed from the shards' trees."""
+    orders: SiteOrders
+    """Every record's orders and claims, for the next build to patch (``orders.orders_bytes``)."""
 
 
 def usable_cores() -> int:
@@ -456,7 +466,7 @@ def build_site(
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
-                listed = write_site_wide(
+                site_wide = write_site_wide(
                     site,
                     ctx,
                     inputs,
@@ -465,7 +475,8 @@ def build_site(
                     full_report=full_report,
                     sign_with=sign_with,
                     listed_before=cache.listed_before,
-                ).listed
+                    kept=cache.kept_orders,
+                )
             else:
                 assert shard is not None
                 _collect_shard(
@@ -490,7 +501,8 @@ def build_site(
                         site.writer.manifest(),
                         result.displaced,
                         site.writer.made_files(),
-                        listed,
+                        site_wide.listed,
+                        orders_bytes(site_wide.orders, len(collected.summaries)),
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
@@ -523,7 +535,8 @@ def _collect_whole(
     done = 0
     for item in cache.outcomes(states, render):
         if isinstance(item, ReusedRun):
-            cache.record_run(item, collected.add_reused(item))
+            first = len(collected.summaries)
+            cache.record_run(item, collected.add_reused(item), first)
             done += len(item)
         else:
             cache.record(item, collected.add(item))
@@ -560,12 +573,14 @@ def write_site_wide(
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
     listed_before: ListedBefore | None = None,
+    kept: KeptOrders | None = None,
     paper_files: PaperFiles | None = None,
 ) -> SiteWide:
     """Everything that depends on more than one input: the one step a whole build and a merge share
     (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``;
-    ``listed_before``: what the live search index was made of, to patch it from; ``paper_files``:
-    where the papers' own files are, when not under ``site``).
+    ``listed_before``: what the live search index was made of, to patch it from; ``kept``: the
+    last build's orders, to patch them from; ``paper_files``: where the papers' own files are,
+    when not under ``site``).
 
     The per-paper files are already under ``site`` (those of papers that are not verified
     held apart); ``ctx`` renders a paper again where a duplicate wrote over it. This settles every contested path, places the held files that keep their
@@ -576,7 +591,7 @@ def write_site_wide(
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
     with _ReportWriter(site, collected, result.counts(), full_report) as report:
-        edits, listed = _write_site_pages(
+        edits, listed, orders = _write_site_pages(
             site,
             ctx,
             renderer,
@@ -588,6 +603,7 @@ def write_site_wide(
             parallel=jobs > 1,
             meanwhile=report.start,
             listed_before=listed_before,
+            kept=kept,
             paper_files=paper_files,
         )
         report.finish(result)
@@ -596,7 +612,7 @@ def write_site_wide(
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
-    return SiteWide(listed=listed, withdrawn=withdrawn)
+    return SiteWide(listed=listed, withdrawn=withdrawn, orders=orders)
 
 
 _worker_ctx: PaperContext | None = None
@@ -749,51 +765,6 @@ def process_integrity(inputs: SiteInputs, collected: Collected) -> dict[str, tup
 # of record numbers, so memory holds a few bytes a paper and one page at a time.
 
 
-def _claimed_paths(suffix: str, alias_paths: Iterable[str | None]) -> set[str]:
-    """The page directories a paper claims: its own and its aliases' (``PaperSummary.alias_paths``)."""
-    paths = {paper_dir_text(suffix)}
-    paths.update(path for path in alias_paths if path is not None)
-    return paths
-
-
-@dataclass(frozen=True, slots=True)
-class _SiteOrders:
-    """What one pass over the summaries gives the site-wide pages."""
-
-    claims: PathClaims
-    newest_first: array[int]
-    """Record numbers in index order: newest ``submitted_at`` first, then greater suffix, then input order."""
-    by_suffix: array[int]
-    """Record numbers by suffix, then input path: the alias map's order (and the sitemap's)."""
-    counts: dict[str, int]
-    """Papers by verdict."""
-
-
-def _claims_of(spill: SummarySpill, number: int) -> set[str]:
-    summary = spill[number]
-    return _claimed_paths(summary.suffix, summary.alias_paths)
-
-
-def _site_orders(spill: SummarySpill) -> _SiteOrders:
-    claims = PathClaims()
-    newest: list[bytes] = []
-    by_suffix: list[bytes] = []
-    counts = {v.value: 0 for v in Verdict}
-    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
-    for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
-        claims.add(number, _claimed_paths(suffix, alias_paths))
-        newest.append(order_key(submitted_at, suffix) + (LAST_RECORD - number).to_bytes(4, "big"))
-        by_suffix.append(order_key(suffix, name) + number.to_bytes(4, "big"))
-        counts[verdict] += 1
-    newest.sort(reverse=True)  # equal keys keep input order: the greater the 4 bytes, the earlier
-    newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
-    del newest
-    by_suffix.sort()
-    return _SiteOrders(
-        claims=claims, newest_first=newest_first, by_suffix=record_numbers(by_suffix), counts=counts
-    )
-
-
 def _write_site_pages(
     site: StagedSite,
     ctx: PaperContext,
@@ -807,11 +778,13 @@ def _write_site_pages(
     parallel: bool,
     meanwhile: Callable[[], None],
     listed_before: ListedBefore | None,
+    kept: KeptOrders | None,
     paper_files: PaperFiles | None,
-) -> tuple[_ManifestEdits, Listed]:
+) -> tuple[_ManifestEdits, Listed, SiteOrders]:
     """Write every page that depends on more than one paper; return how the per-paper lines of
-    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats) and what
-    the search index was made of (``listed_before``: the live one's, to patch it from).
+    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats), what
+    the search index was made of (``listed_before``: the live one's, to patch it from) and the
+    orders of every record (``kept``: the last build's, to patch them from).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
@@ -819,7 +792,8 @@ def _write_site_pages(
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
-    orders = _site_orders(spill)
+    patched = None if kept is None else patched_orders(spill, kept, collected.fresh)
+    every_record = orders = site_orders(spill) if patched is None else patched
     settled = _settle_claims(spill, orders.claims, result)
     replaced: set[str] = set()
     for number in settled.rerender:  # first: a paper rendered again rewrites its alias pages too
@@ -834,7 +808,7 @@ def _write_site_pages(
         site.write(rel / "index.html", renderer.page("collision.html", rel, path=path, claimants=claimants))
     _place_held(site, spill, collected.held, settled)
     if settled.unlisted:
-        orders = _without(orders, settled.unlisted, spill)
+        orders = without(orders, settled.unlisted, spill)
     ordered = spill.view(orders.newest_first)
     rejected = result.counts()[Verdict.REJECTED.value]
     plan = plan_listings(_listing_entries(spill, settled.unlisted), config.papers_per_page)
@@ -876,9 +850,9 @@ def _write_site_pages(
             verified_papers=orders.counts[Verdict.VERIFIED.value],
         )
     result.papers = len(spill) - len(settled.unlisted)
-    dedupe = {path for n in settled.duplicates for path in _claims_of(spill, n)}
+    dedupe = {path for n in settled.duplicates for path in claims_of(spill, n)}
     listed, result.search_patched = beside.value
-    return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed
+    return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed, every_record
 
 
 @dataclass(frozen=True, slots=True)
@@ -931,7 +905,7 @@ def _settle_claims(spill: SummarySpill, claims: PathClaims, result: BuildResult)
     collided: dict[str, tuple[int, ...]] = {}
     lost: dict[int, set[str]] = {}
     duplicates: dict[int, int] = {}
-    for collision in claims.collisions(lambda n: _claims_of(spill, n)):
+    for collision in claims.collisions(lambda n: claims_of(spill, n)):
         numbers = sorted(collision.claimants)
         summaries = {n: spill[n] for n in numbers}
         result.displaced.update(c.input for c in summaries.values())
@@ -1015,19 +989,6 @@ def _place_held(site: StagedSite, spill: SummarySpill, held: HeldManifests, sett
             if settled.routed(number, rel.rpartition("/")[0]):
                 place_held_file(root, site.root, rel)
                 site.writer.keep(rel, sha256, owner=summary.suffix)
-
-
-def _without(orders: _SiteOrders, numbers: frozenset[int], spill: SummarySpill) -> _SiteOrders:
-    """The site-wide orders without the papers ``numbers`` (byte-identical duplicates)."""
-    counts = dict(orders.counts)
-    for number in numbers:
-        counts[spill[number].verdict.value] -= 1
-    return replace(
-        orders,
-        newest_first=array("I", (n for n in orders.newest_first if n not in numbers)),
-        by_suffix=array("I", (n for n in orders.by_suffix if n not in numbers)),
-        counts=counts,
-    )
 
 
 def _write_rest(
@@ -1331,6 +1292,7 @@ def _write_integrity_paths(
     wanted: list[bytes] = []
     """Sort keys: the case-folded endpoint, the input; then the endpoint, the suffix and the
     file's SHA-256 (read back, not decoded again)."""
+    maybe_claimed = functools.lru_cache(maxsize=256)(claims.maybe_claimed)  # most share ``pith`` and ``.``
     papers = spill.fields("integrity_endpoint", "input", "suffix", "integrity_sha256", "source_id")
     for number, (endpoint, name, suffix, sha256, source_id) in enumerate(papers):
         if not endpoint or number in settled.duplicates:
@@ -1340,13 +1302,13 @@ def _write_integrity_paths(
             unsafe.append((name, number))
             continue
         parents = [fold(parent) for parent in _parents(rel)]
-        if any(claims.maybe_claimed(parent) for parent in parents):
+        if any(maybe_claimed(parent) for parent in parents):
             doubtful.append((rel, name, suffix, sha256, number, parents))
         else:
             wanted.append(_endpoint_key(rel, name, suffix, sha256, number))
     if doubtful:
         claimed = claims.claimed(
-            {p for *_, parents in doubtful for p in parents}, lambda n: _claims_of(spill, n)
+            {p for *_, parents in doubtful for p in parents}, lambda n: claims_of(spill, n)
         )
         for rel, name, suffix, sha256, number, parents in doubtful:
             if any(parent in claimed for parent in parents):

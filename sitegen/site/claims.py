@@ -10,12 +10,13 @@ every hash seen, and the hashes seen again are the candidates; a second pass col
 the papers behind each candidate. Only then are real paths compared, those of the
 few papers involved (``paths_of``), so a hash coincidence never makes a collision.
 
-Hashes are Python's own string hash: it differs from run to run, which changes which
-paths are candidates, never the result.
+Hashes are the first 8 bytes of a path's BLAKE2b, the same in every run, so a build can keep
+the arrays for the next one (``sitegen.build.orders``); a hash coincidence only makes a candidate.
 """
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,13 @@ __all__ = ["Claimant", "Collision", "PathClaims", "Settlement", "fold", "path_or
 _BITS_PER_PATH = 64
 """Size of the bit table: with 64 bits a path, about 1 in 64 unshared paths is a candidate."""
 
-_path_hash: Callable[[str], int] = hash
+
+def _blake2b_64(folded: str) -> int:
+    digest = hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+_path_hash: Callable[[str], int] = _blake2b_64
 """The 64-bit hash of a case-folded path (a name of its own so a test can make every hash collide)."""
 
 PathsOf = Callable[[int], Collection[str]]
@@ -53,11 +60,14 @@ class Collision:
 
 
 class PathClaims:
-    """The paths claimed by papers numbered 0, 1, ... (added in that order), as hashes."""
+    """The paths claimed by papers numbered 0, 1, ... (in any order), as hashes.
 
-    def __init__(self) -> None:
-        self._hashes = array("q")
-        self._owners = array("I")
+    ``hashes`` and ``owners``: arrays another ``PathClaims`` gave (``arrays``), renumbered.
+    """
+
+    def __init__(self, hashes: array[int] | None = None, owners: array[int] | None = None) -> None:
+        self._hashes = array("q") if hashes is None else hashes
+        self._owners = array("I") if owners is None else owners
         self._seen: bytearray | None = None
         self._seen_mask = 0
         """The ``_mask`` that ``_seen`` was built with."""
@@ -68,6 +78,10 @@ class PathClaims:
             self._hashes.append(_path_hash(folded))
             self._owners.append(number)
         self._seen = None
+
+    def arrays(self) -> tuple[array[int], array[int]]:
+        """Each claimed path's hash, and the number of the paper claiming it."""
+        return self._hashes, self._owners
 
     def _mask(self) -> int:
         """One less than the table's size in bits: the least power of two, at least 64, holding them all."""

@@ -194,7 +194,7 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         assert _rendered(summary_line(built.stderr)) == ((3, 0) if revision == 0 else (1, 2))
         (index,) = cache.glob("*.index")  # one generation: the previous one is deleted
         generation = index.name.removesuffix(".index")
-        streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site")}
+        streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site", "orders")}
         assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
         assert len(index.read_bytes().splitlines()) == 3  # an index line per state
         assert (cache / f"{generation}.reports").read_bytes().count(b",\n") == 3  # a report line per state

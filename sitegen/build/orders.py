@@ -1,0 +1,254 @@
+"""The site-wide orders and path claims: made from every summary, or patched from the last build's (layer 5).
+
+The site-wide step orders every paper twice (newest first for the listings and feed, by
+suffix for the alias map, sitemap and search) and notes every page path each one claims
+(``PathClaims``). Made whole, that is a pass over every summary. A whole build keeps them
+in its incremental cache (``orders_bytes``: arrays of record numbers and claim hashes, about
+40 bytes a paper), and the next build that reuses most papers patches them instead
+(``patched_orders``): the kept arrays are renumbered for this build's records (a reused paper's
+record is byte for byte the one it had, so its place among the others is the same), the
+papers gone or changed drop out, and each freshly rendered one is put in its place by a
+binary search that reads the heads of the few records it compares with. Either way the
+result is the same arrays, which the incremental tests compare through the site they make.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
+
+import orjson
+
+from sitegen.build.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
+from sitegen.pith.report import Verdict
+from sitegen.site.claims import PathClaims
+from sitegen.site.urls import paper_dir_text
+
+__all__ = [
+    "GONE",
+    "ORDERS_SCHEMA",
+    "KeptOrders",
+    "SiteOrders",
+    "claimed_paths",
+    "claims_of",
+    "kept_orders",
+    "orders_bytes",
+    "patched_orders",
+    "site_orders",
+    "without",
+]
+
+ORDERS_SCHEMA = "pith-sitegen/site-orders/1"
+GONE = LAST_RECORD
+"""The renumbering of a record this build does not have (``KeptOrders.renumber``)."""
+PATCHED_SHARE = 8
+"""Orders are patched when at most one record in this many (and 64 more) is fresh: each fresh
+record costs two binary searches of a few dozen head reads, so beyond that a whole pass is cheaper."""
+
+
+def claimed_paths(suffix: str, alias_paths: Iterable[str | None]) -> set[str]:
+    """The page directories a paper claims: its own and its aliases' (``PaperSummary.alias_paths``)."""
+    paths = {paper_dir_text(suffix)}
+    paths.update(path for path in alias_paths if path is not None)
+    return paths
+
+
+def claims_of(spill: SummarySpill, number: int) -> set[str]:
+    """The page directories summary ``number`` claims."""
+    suffix, alias_paths = spill.fields_of(number, "suffix", "alias_paths")
+    return claimed_paths(suffix, alias_paths)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteOrders:
+    """What the site-wide pages need of every paper's place: its orders, claims and verdict counts."""
+
+    claims: PathClaims
+    newest_first: array[int]
+    """Record numbers in index order: newest ``submitted_at`` first, then greater suffix, then input order."""
+    by_suffix: array[int]
+    """Record numbers by suffix, then input path: the alias map's order (and the sitemap's)."""
+    counts: dict[str, int]
+    """Papers by verdict."""
+
+
+def _newest_key(submitted_at: str, suffix: str, number: int) -> bytes:
+    """Sorted in reverse, the index order: equal instants and suffixes keep input order (the
+    greater the last 4 bytes, the earlier the record)."""
+    return order_key(submitted_at, suffix) + (LAST_RECORD - number).to_bytes(4, "big")
+
+
+def _suffix_key(suffix: str, name: str, number: int) -> bytes:
+    return order_key(suffix, name) + number.to_bytes(4, "big")
+
+
+def site_orders(spill: SummarySpill) -> SiteOrders:
+    """The orders made whole: one pass over every summary's head."""
+    claims = PathClaims()
+    newest: list[bytes] = []
+    by_suffix: list[bytes] = []
+    counts = {v.value: 0 for v in Verdict}
+    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
+    for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
+        claims.add(number, claimed_paths(suffix, alias_paths))
+        newest.append(_newest_key(submitted_at, suffix, number))
+        by_suffix.append(_suffix_key(suffix, name, number))
+        counts[verdict] += 1
+    newest.sort(reverse=True)
+    newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
+    del newest
+    by_suffix.sort()
+    return SiteOrders(
+        claims=claims, newest_first=newest_first, by_suffix=record_numbers(by_suffix), counts=counts
+    )
+
+
+def without(orders: SiteOrders, numbers: Collection[int], spill: SummarySpill) -> SiteOrders:
+    """The orders without the papers ``numbers`` (those the listings leave out)."""
+    counts = dict(orders.counts)
+    for number in numbers:
+        counts[spill.fields_of(number, "verdict")[0]] -= 1
+    return replace(
+        orders,
+        newest_first=array("I", (n for n in orders.newest_first if n not in numbers)),
+        by_suffix=array("I", (n for n in orders.by_suffix if n not in numbers)),
+        counts=counts,
+    )
+
+
+# -- kept from the last build -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeptOrders:
+    """The last build's orders (``orders_bytes``), in its record numbers, and how they map to this build's."""
+
+    newest_first: array[int]
+    by_suffix: array[int]
+    claim_hashes: array[int]
+    claim_owners: array[int]
+    renumber: array[int]
+    """Per record of the last build: its number in this build, or ``GONE``."""
+
+
+def orders_bytes(orders: SiteOrders, records: int) -> bytes:
+    """The orders of a build of ``records`` summaries, as the next build's ``kept_orders`` reads them
+    (the orders of every record: before ``without``)."""
+    hashes, owners = orders.claims.arrays()
+    head = {
+        "byteorder": sys.byteorder,
+        "claims": len(hashes),
+        "records": records,
+        "schema": ORDERS_SCHEMA,
+    }
+    parts = [orjson.dumps(head, option=orjson.OPT_SORT_KEYS), b"\n"]
+    parts += [a.tobytes() for a in (orders.newest_first, orders.by_suffix, hashes, owners)]
+    return b"".join(parts)
+
+
+def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
+    """The orders ``orders_bytes`` wrote, with ``renumber`` (None: they are not whole, or not for
+    the records ``renumber`` maps)."""
+    try:
+        end = data.index(b"\n")
+        head = orjson.loads(data[:end])
+        records, claims = head["records"], head["claims"]
+        if head["schema"] != ORDERS_SCHEMA or head["byteorder"] != sys.byteorder or records != len(renumber):
+            return None
+        arrays = [array("I"), array("I"), array("q"), array("I")]
+        at = end + 1
+        for kept, count in zip(arrays, (records, records, claims, claims), strict=True):
+            size = kept.itemsize * count
+            kept.frombytes(data[at : at + size])
+            at += size
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        return None
+    newest, by_suffix, hashes, owners = arrays
+    if at != len(data) or len(owners) != claims or (owners and max(owners) >= records):
+        return None
+    if sorted(newest) != list(range(records)) or sorted(by_suffix) != list(range(records)):
+        return None
+    return KeptOrders(newest, by_suffix, hashes, owners, renumber)
+
+
+def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]) -> SiteOrders | None:
+    """The orders ``site_orders`` makes, from the last build's and this build's ``fresh`` records
+    (every other record is a reused one, ``kept.renumber`` says which); None when too many are fresh."""
+    if len(fresh) > len(spill) // PATCHED_SHARE + 64:
+        return None
+    renumber = kept.renumber
+    mapped = [n for n in renumber if n != GONE]
+    if len(mapped) + len(fresh) != len(spill) or not set(mapped).isdisjoint(fresh):
+        return None
+    heads = {
+        n: spill.fields_of(n, "submitted_at", "suffix", "input", "verdict", "alias_paths") for n in fresh
+    }
+
+    def newest_of(number: int) -> bytes:
+        submitted_at, suffix = (
+            heads[number][:2] if number in heads else spill.fields_of(number, "submitted_at", "suffix")
+        )
+        return _newest_key(submitted_at, suffix, number)
+
+    def suffix_of(number: int) -> bytes:
+        suffix, name = heads[number][1:3] if number in heads else spill.fields_of(number, "suffix", "input")
+        return _suffix_key(suffix, name, number)
+
+    counts = {v.value: 0 for v in Verdict}
+    counts[Verdict.VERIFIED.value] = len(mapped)  # a reused paper is a verified one
+    claims = _renumbered_claims(kept)
+    for number in sorted(fresh):
+        _, suffix, _, verdict, alias_paths = heads[number]
+        counts[verdict] += 1
+        claims.add(number, claimed_paths(suffix, alias_paths))
+    return SiteOrders(
+        claims=claims,
+        newest_first=_merged(_renumbered(kept.newest_first, renumber), fresh, newest_of, descending=True),
+        by_suffix=_merged(_renumbered(kept.by_suffix, renumber), fresh, suffix_of, descending=False),
+        counts=counts,
+    )
+
+
+def _renumbered(order: array[int], renumber: array[int]) -> array[int]:
+    return array("I", [n for n in map(renumber.__getitem__, order) if n != GONE])
+
+
+def _renumbered_claims(kept: KeptOrders) -> PathClaims:
+    hashes, owners = array("q"), array("I")
+    renumber = kept.renumber
+    for value, owner in zip(kept.claim_hashes, kept.claim_owners, strict=True):
+        number = renumber[owner]
+        if number != GONE:
+            hashes.append(value)
+            owners.append(number)
+    return PathClaims(hashes, owners)
+
+
+def _merged(
+    order: array[int], fresh: Iterable[int], key: Callable[[int], bytes], *, descending: bool
+) -> array[int]:
+    """``order`` (sorted by ``key``, in reverse when ``descending``) with the records ``fresh`` in their places."""
+    placed: list[tuple[int, bytes, int]] = []
+    for number in fresh:
+        wanted = key(number)
+        low, high = 0, len(order)
+        while low < high:  # the first place whose record sorts after the fresh one
+            middle = (low + high) // 2
+            probe = key(order[middle])
+            if (probe < wanted) if descending else (probe > wanted):
+                high = middle
+            else:
+                low = middle + 1
+        placed.append((low, wanted, number))
+    placed.sort(key=lambda item: item[1], reverse=descending)  # records at one place, in order
+    placed.sort(key=lambda item: item[0])
+    merged = array("I")
+    start = 0
+    for place, _, number in placed:
+        merged.extend(order[start:place])
+        merged.append(number)
+        start = place
+    merged.extend(order[start:])
+    return merged
