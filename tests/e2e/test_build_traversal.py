@@ -81,10 +81,11 @@ def test_hostile_inputs_write_nothing_outside_the_output(
         for p in tmp_path.rglob("*")
         if not p.is_relative_to(content) and not p.is_relative_to(out) and p.is_file()
     )
-    generation = re.compile(r"/[0-9a-f]+-[0-9]+\.(index|manifest|reports|site|summaries)$")
+    generation = re.compile(r"/[0-9a-f]+-[0-9]+\.(index|manifest|orders|reports|site|summaries)$")
     assert sorted({generation.sub("/<generation>.\\1", name) for name in outside}) == [
         "deep/er/still/.site.cache/<generation>.index",
         "deep/er/still/.site.cache/<generation>.manifest",
+        "deep/er/still/.site.cache/<generation>.orders",
         "deep/er/still/.site.cache/<generation>.reports",
         "deep/er/still/.site.cache/<generation>.site",
         "deep/er/still/.site.cache/<generation>.summaries",
