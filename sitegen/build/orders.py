@@ -24,6 +24,7 @@ import orjson
 from sitegen.build.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
 from sitegen.pith.report import Verdict
 from sitegen.site.claims import PathClaims
+from sitegen.site.listings import ListingPlan, listing_key, listing_plan
 from sitegen.site.urls import paper_dir_text
 
 __all__ = [
@@ -72,6 +73,24 @@ class SiteOrders:
     """Record numbers by suffix, then input path: the alias map's order (and the sitemap's)."""
     counts: dict[str, int]
     """Papers by verdict."""
+    listing: array[int]
+    """Record numbers by ``listings.listing_key``: the monthly listings' order."""
+    months: array[int]
+    """Per record: its listing's month code (``listings.listing_key``)."""
+    verdicts: bytes
+    """Per record: its verdict, as an index in ``Verdict``."""
+    changed_months: frozenset[int] | None
+    """The month codes of the listings whose papers are not the last build's (patched orders, when
+    that build listed every paper); None: any may be."""
+
+    def listing_plan(self, per_page: int) -> ListingPlan:
+        """The monthly listings of the papers ``listing`` holds."""
+        words = [v.value for v in Verdict]
+        verdicts = self.verdicts
+        return listing_plan(self.listing, self.months.__getitem__, lambda n: words[verdicts[n]], per_page)
+
+
+_VERDICT_INDEX = {v.value: index for index, v in enumerate(Verdict)}
 
 
 def _newest_key(submitted_at: str, suffix: str, number: int) -> bytes:
@@ -89,19 +108,34 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
     claims = PathClaims()
     newest: list[bytes] = []
     by_suffix: list[bytes] = []
+    listing: list[bytes] = []
+    months = array("I")
+    verdicts = bytearray()
     counts = {v.value: 0 for v in Verdict}
     papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
     for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
         claims.add(number, claimed_paths(suffix, alias_paths))
         newest.append(_newest_key(submitted_at, suffix, number))
         by_suffix.append(_suffix_key(suffix, name, number))
+        key, month = listing_key(submitted_at, suffix, number)
+        listing.append(key)
+        months.append(month)
+        verdicts.append(_VERDICT_INDEX[verdict])
         counts[verdict] += 1
     newest.sort(reverse=True)
     newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
     del newest
     by_suffix.sort()
+    listing.sort()
     return SiteOrders(
-        claims=claims, newest_first=newest_first, by_suffix=record_numbers(by_suffix), counts=counts
+        claims=claims,
+        newest_first=newest_first,
+        by_suffix=record_numbers(by_suffix),
+        counts=counts,
+        listing=record_numbers(listing),
+        months=months,
+        verdicts=bytes(verdicts),
+        changed_months=None,
     )
 
 
@@ -114,37 +148,45 @@ def without(orders: SiteOrders, numbers: Collection[int], spill: SummarySpill) -
         orders,
         newest_first=array("I", (n for n in orders.newest_first if n not in numbers)),
         by_suffix=array("I", (n for n in orders.by_suffix if n not in numbers)),
+        listing=array("I", (n for n in orders.listing if n not in numbers)),
         counts=counts,
+        changed_months=None,  # a month may list papers left out last time, or not list one it did
     )
 
 
 # -- kept from the last build -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KeptOrders:
     """The last build's orders (``orders_bytes``), in its record numbers, and how they map to this build's."""
 
     newest_first: array[int]
     by_suffix: array[int]
+    listing: array[int]
+    months: array[int]
     claim_hashes: array[int]
     claim_owners: array[int]
+    listed_every_paper: bool
+    """Whether that build's listings left none of its papers out."""
     renumber: array[int]
     """Per record of the last build: its number in this build, or ``GONE``."""
 
 
-def orders_bytes(orders: SiteOrders, records: int) -> bytes:
+def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int) -> bytes:
     """The orders of a build of ``records`` summaries, as the next build's ``kept_orders`` reads them
-    (the orders of every record: before ``without``)."""
+    (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left out)."""
     hashes, owners = orders.claims.arrays()
     head = {
         "byteorder": sys.byteorder,
         "claims": len(hashes),
         "records": records,
         "schema": ORDERS_SCHEMA,
+        "unlisted": unlisted,
     }
     parts = [orjson.dumps(head, option=orjson.OPT_SORT_KEYS), b"\n"]
-    parts += [a.tobytes() for a in (orders.newest_first, orders.by_suffix, hashes, owners)]
+    kept = (orders.newest_first, orders.by_suffix, orders.listing, orders.months, hashes, owners)
+    parts += [a.tobytes() for a in kept]
     return b"".join(parts)
 
 
@@ -157,20 +199,31 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         records, claims = head["records"], head["claims"]
         if head["schema"] != ORDERS_SCHEMA or head["byteorder"] != sys.byteorder or records != len(renumber):
             return None
-        arrays = [array("I"), array("I"), array("q"), array("I")]
+        arrays = [array("I"), array("I"), array("I"), array("I"), array("q"), array("I")]
         at = end + 1
-        for kept, count in zip(arrays, (records, records, claims, claims), strict=True):
+        counts = (records, records, records, records, claims, claims)
+        for kept, count in zip(arrays, counts, strict=True):
             size = kept.itemsize * count
             kept.frombytes(data[at : at + size])
             at += size
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
-    newest, by_suffix, hashes, owners = arrays
+    newest, by_suffix, listing, months, hashes, owners = arrays
     if at != len(data) or len(owners) != claims or (owners and max(owners) >= records):
         return None
-    if sorted(newest) != list(range(records)) or sorted(by_suffix) != list(range(records)):
+    every = list(range(records))
+    if sorted(newest) != every or sorted(by_suffix) != every or sorted(listing) != every:
         return None
-    return KeptOrders(newest, by_suffix, hashes, owners, renumber)
+    return KeptOrders(
+        newest_first=newest,
+        by_suffix=by_suffix,
+        listing=listing,
+        months=months,
+        claim_hashes=hashes,
+        claim_owners=owners,
+        listed_every_paper=head["unlisted"] == 0,
+        renumber=renumber,
+    )
 
 
 def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]) -> SiteOrders | None:
@@ -196,18 +249,40 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         suffix, name = heads[number][1:3] if number in heads else spill.fields_of(number, "suffix", "input")
         return _suffix_key(suffix, name, number)
 
+    def listing_of(number: int) -> bytes:
+        submitted_at, suffix = (
+            heads[number][:2] if number in heads else spill.fields_of(number, "submitted_at", "suffix")
+        )
+        return listing_key(submitted_at, suffix, number)[0]
+
     counts = {v.value: 0 for v in Verdict}
     counts[Verdict.VERIFIED.value] = len(mapped)  # a reused paper is a verified one
+    verdicts = bytearray([_VERDICT_INDEX[Verdict.VERIFIED.value]]) * len(spill)
+    months = array("I", [0]) * len(spill)
+    changed: set[int] = set()
+    kept_months = kept.months
+    for old, number in enumerate(renumber):
+        if number == GONE:
+            changed.add(kept_months[old])
+        else:
+            months[number] = kept_months[old]
     claims = _renumbered_claims(kept)
     for number in sorted(fresh):
-        _, suffix, _, verdict, alias_paths = heads[number]
+        submitted_at, suffix, _, verdict, alias_paths = heads[number]
         counts[verdict] += 1
+        verdicts[number] = _VERDICT_INDEX[verdict]
+        months[number] = month = listing_key(submitted_at, suffix, number)[1]
+        changed.add(month)
         claims.add(number, claimed_paths(suffix, alias_paths))
     return SiteOrders(
         claims=claims,
         newest_first=_merged(_renumbered(kept.newest_first, renumber), fresh, newest_of, descending=True),
         by_suffix=_merged(_renumbered(kept.by_suffix, renumber), fresh, suffix_of, descending=False),
         counts=counts,
+        listing=_merged(_renumbered(kept.listing, renumber), fresh, listing_of, descending=False),
+        months=months,
+        verdicts=bytes(verdicts),
+        changed_months=frozenset(changed) if kept.listed_every_paper else None,
     )
 
 

@@ -97,7 +97,7 @@ from sitegen.render.mirror_files import MadeFile, mirror_files, no_host_warning
 from sitegen.render.templates import TEMPLATES_DIR, Renderer, compact_json, json_bytes
 from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
-from sitegen.site.listings import ListingEntry, ListingPage, ListingPlan, plan_listings
+from sitegen.site.listings import UNDATED, ListingPage, ListingPlan
 from sitegen.site.manifest_bins import (
     ALIAS_LOOKUP,
     OWNER_MARK,
@@ -216,6 +216,8 @@ class SiteWide:
     ``merge --overlay`` must have removed from the shards' trees."""
     orders: SiteOrders
     """Every record's orders and claims, for the next build to patch (``orders.orders_bytes``)."""
+    unlisted: int
+    """How many papers the listings left out."""
 
 
 def usable_cores() -> int:
@@ -502,7 +504,7 @@ def build_site(
                         result.displaced,
                         site.writer.made_files(),
                         site_wide.listed,
-                        orders_bytes(site_wide.orders, len(collected.summaries)),
+                        orders_bytes(site_wide.orders, len(collected.summaries), unlisted=site_wide.unlisted),
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
@@ -612,7 +614,9 @@ def write_site_wide(
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
-    return SiteWide(listed=listed, withdrawn=withdrawn, orders=orders)
+    return SiteWide(
+        listed=listed, withdrawn=withdrawn, orders=orders, unlisted=len(collected.summaries) - result.papers
+    )
 
 
 _worker_ctx: PaperContext | None = None
@@ -811,10 +815,19 @@ def _write_site_pages(
         orders = without(orders, settled.unlisted, spill)
     ordered = spill.view(orders.newest_first)
     rejected = result.counts()[Verdict.REJECTED.value]
-    plan = plan_listings(_listing_entries(spill, settled.unlisted), config.papers_per_page)
+    plan = orders.listing_plan(config.papers_per_page)
 
     def listings() -> tuple[Listed, bool]:
-        _write_index(site, renderer, spill, plan, ordered, counts=orders.counts, rejected=rejected)
+        _write_index(
+            site,
+            renderer,
+            spill,
+            plan,
+            ordered,
+            counts=orders.counts,
+            rejected=rejected,
+            changed_months=orders.changed_months,
+        )
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
     # One half runs beside, forked: the index pages and search files, and when the search index
@@ -1479,15 +1492,6 @@ def _alias_bin_bytes(
     return f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode()
 
 
-def _listing_entries(spill: SummarySpill, unlisted: frozenset[int]) -> Iterator[ListingEntry]:
-    """What the listing plan needs of every listed paper (``_Settled.unlisted`` are not listed)."""
-    for number, (submitted_at, suffix, verdict) in enumerate(
-        spill.fields("submitted_at", "suffix", "verdict")
-    ):
-        if number not in unlisted:
-            yield ListingEntry(number, submitted_at, suffix, verdict)
-
-
 def _write_index(
     site: StagedSite,
     renderer: Renderer,
@@ -1497,9 +1501,13 @@ def _write_index(
     *,
     counts: dict[str, int],
     rejected: int,
+    changed_months: frozenset[int] | None,
 ) -> None:
     """The listings (``sitegen.site.listings``): ``/`` with the newest ``papers_per_page`` papers,
-    ``/papers/`` with the months, and each month's pages, ``/papers/<YYYY>/<MM>/``, ``.../2/``..."""
+    ``/papers/`` with the months, and each month's pages, ``/papers/<YYYY>/<MM>/``, ``.../2/``...
+
+    ``changed_months``: the month codes whose papers are not the last build's (None: any may be
+    changed); the live pages of every other month are kept without a look at their papers."""
     front = PurePosixPath(".")
     site.write(
         PurePosixPath("index.html"),
@@ -1520,6 +1528,14 @@ def _write_index(
     )
     listed = spill.view(plan.order)
     for page in plan.pages():
+        month = page.month
+        code = UNDATED if month.year is None or month.month is None else month.year * 100 + month.month
+        if (
+            changed_months is not None
+            and code not in changed_months
+            and site.keep_made(f"{page.directory}/index.html")
+        ):
+            continue
         numbers = plan.order[page.start : page.end]
         site.write_made(
             f"{page.directory}/index.html",

@@ -17,9 +17,10 @@ by suffix, then input order; the registry's records seen so far all carry a UTC 
 
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -29,7 +30,17 @@ from sitegen.site.urls import LISTINGS_DIR, listing_page_text, month_dir_text
 
 _PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
-__all__ = ["ListingEntry", "ListingPage", "ListingPlan", "Month", "plan_listings", "utc_instant"]
+__all__ = [
+    "UNDATED",
+    "ListingEntry",
+    "ListingPage",
+    "ListingPlan",
+    "Month",
+    "listing_key",
+    "listing_plan",
+    "plan_listings",
+    "utc_instant",
+]
 
 
 class ListingEntry(NamedTuple):
@@ -156,48 +167,68 @@ class ListingPlan:
         return [LISTINGS_DIR] + [d for month in self.months for d in month.page_directories()]
 
 
-def plan_listings(papers: Iterable[ListingEntry], per_page: int) -> ListingPlan:
-    """Put each paper on exactly one page of its month's listing.
+UNDATED = 0
+"""The month code (``listing_key``) of the undated listing; a month's is ``year * 100 + month``."""
 
-    Each paper becomes one bytes key that sorts as (UTC instant, suffix, record number) does,
-    so a corpus of a million papers sorts as a list of small bytes objects. Callers pass
-    validated suffixes (base32, as ``paper_dir``'s).
+
+def listing_key(submitted_at: str, suffix: str, number: int) -> tuple[bytes, int]:
+    """A paper's place in the listings as one bytes key that sorts as (UTC instant, suffix, record
+    number) does, the undated after every dated one, and its month code (``UNDATED`` or
+    ``year * 100 + month``). Callers pass validated suffixes (base32, as ``paper_dir``'s)."""
+    instant = utc_instant(submitted_at)
+    if instant is None:
+        return f"1{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"), UNDATED
+    return f"0{instant}{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"), int(
+        instant[:4] + instant[5:7]
+    )
+
+
+def plan_listings(papers: Iterable[ListingEntry], per_page: int) -> ListingPlan:
+    """Put each paper on exactly one page of its month's listing (``listing_plan`` of the papers sorted
+    by ``listing_key``), so a corpus of a million papers sorts as a list of small bytes objects.
+
+    Raises:
+        ValueError: ``per_page`` is not positive.
+    """
+    keys: list[bytes] = []
+    months: dict[int, int] = {}
+    verdicts: dict[int, str] = {}
+    for number, submitted_at, suffix, verdict in papers:
+        key, months[number] = listing_key(submitted_at, suffix, number)
+        keys.append(key)
+        verdicts[number] = verdict
+    keys.sort()
+    order = array("I", (int.from_bytes(key[-4:], "big") for key in keys))
+    return listing_plan(order, months.__getitem__, verdicts.__getitem__, per_page)
+
+
+def listing_plan(
+    order: array[int], month_of: Callable[[int], int], verdict_of: Callable[[int], str], per_page: int
+) -> ListingPlan:
+    """The listing plan of the papers ``order`` (record numbers sorted by ``listing_key``), with each
+    one's month code and verdict word.
 
     Raises:
         ValueError: ``per_page`` is not positive.
     """
     if per_page < 1:
         raise ValueError(f"papers_per_page: must be at least 1, got {per_page}")
-    dated: list[bytes] = []
-    undated: list[bytes] = []
-    tally: dict[tuple[str, str], int] = {}
-    for number, submitted_at, suffix, verdict in papers:
-        instant = utc_instant(submitted_at)
-        if instant is None:
-            undated.append(f"{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"))
-            month = ""
-        else:
-            dated.append(f"{instant}{suffix}\x00".encode("ascii") + number.to_bytes(4, "big"))
-            month = instant[:7]
-        tally[month, verdict] = tally.get((month, verdict), 0) + 1
-    counts: dict[str, dict[str, int]] = {}
-    for (month, verdict), count in sorted(tally.items()):
-        counts.setdefault(month, {v.value: 0 for v in Verdict})[verdict] = count
-    dated.sort()
-    undated.sort()
-    order = array("I", (int.from_bytes(key[-4:], "big") for key in dated))
-    order.extend(int.from_bytes(key[-4:], "big") for key in undated)
     months: list[Month] = []
     start = 0
-    for index in range(1, len(dated) + 1):
-        if index == len(dated) or dated[index][:7] != dated[start][:7]:
-            name = dated[start][:7].decode("ascii")
-            months.append(_month(int(name[:4]), int(name[5:]), start, index - start, counts[name], per_page))
-            start = index
-    months.reverse()
-    if undated:
-        months.append(_month(None, None, len(dated), len(undated), counts[""], per_page))
-    return ListingPlan(order=order, months=tuple(months), per_page=per_page)
+    for code, group in itertools.groupby(order, key=month_of):
+        counts = {v.value: 0 for v in Verdict}
+        count = 0
+        for number in group:
+            counts[verdict_of(number)] += 1
+            count += 1
+        year, month = (None, None) if code == UNDATED else divmod(code, 100)
+        months.append(_month(year, month, start, count, counts, per_page))
+        start += count
+    dated = [m for m in months if m.year is not None]
+    dated.reverse()
+    return ListingPlan(
+        order=order, months=(*dated, *(m for m in months if m.year is None)), per_page=per_page
+    )
 
 
 def _month(

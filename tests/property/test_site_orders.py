@@ -80,7 +80,8 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
     renumbered: the patch gives the arrays, counts and collisions that a whole pass does."""
     old = [data.draw(_paper(f"{n:03d}.state.json")) for n in range(0, 2 * before, 2)]
     with _spill(old) as old_spill:
-        kept_bytes = orders_bytes(site_orders(old_spill), len(old))
+        old_orders = site_orders(old_spill)
+        kept_bytes = orders_bytes(old_orders, len(old), unlisted=0)
     new: list[tuple[PaperSummary, int | None]] = []
     """This build's papers, each with its number in the last build when it is reused."""
     for number, paper in enumerate(old):
@@ -109,3 +110,22 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
         assert patched.by_suffix == whole.by_suffix
         assert patched.counts == whole.counts
         assert _claims(patched, new_spill) == _claims(whole, new_spill)
+        assert (patched.listing, patched.months, patched.verdicts) == (
+            whole.listing,
+            whole.months,
+            whole.verdicts,
+        )
+        assert patched.listing_plan(2) == whole.listing_plan(2)
+        assert patched.changed_months is not None
+        listed_before = _listed_by_month(old_orders, [paper.input for paper in old])
+        listed_now = _listed_by_month(whole, [paper.input for paper, _ in new])
+        for month in listed_before.keys() | listed_now.keys():
+            if month not in patched.changed_months:  # its pages are kept unlooked-at: they must be the same
+                assert listed_before.get(month) == listed_now.get(month)
+
+
+def _listed_by_month(orders: SiteOrders, names: list[str]) -> dict[int, list[str]]:
+    months: dict[int, list[str]] = {}
+    for number in orders.listing:
+        months.setdefault(orders.months[number], []).append(names[number])
+    return months
