@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import orjson
 
 from sitegen.build.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
+from sitegen.errors import OutputError
+from sitegen.pith.numbers import SUFFIX_LENGTH
 from sitegen.pith.report import Verdict
 from sitegen.site.claims import PathClaims
 from sitegen.site.listings import ListingPlan, listing_key, listing_plan
@@ -79,9 +81,19 @@ class SiteOrders:
     """Per record: its listing's month code (``listings.listing_key``)."""
     verdicts: bytes
     """Per record: its verdict, as an index in ``Verdict``."""
+    suffixes: bytes
+    """Per record: its Pith suffix (``SUFFIX_LENGTH`` ASCII bytes; a summary's suffix is validated)."""
     changed_months: frozenset[int] | None
     """The month codes of the listings whose papers are not the last build's (patched orders, when
     that build listed every paper); None: any may be."""
+
+    def verified_suffixes(self) -> Iterator[str]:
+        """The suffixes of the verified papers, in ``by_suffix`` order."""
+        verdicts, suffixes, verified = self.verdicts, self.suffixes, _VERDICT_INDEX[Verdict.VERIFIED.value]
+        for number in self.by_suffix:
+            if verdicts[number] == verified:
+                at = number * SUFFIX_LENGTH
+                yield suffixes[at : at + SUFFIX_LENGTH].decode("ascii")
 
     def listing_plan(self, per_page: int) -> ListingPlan:
         """The monthly listings of the papers ``listing`` holds."""
@@ -99,6 +111,15 @@ def _newest_key(submitted_at: str, suffix: str, number: int) -> bytes:
     return order_key(submitted_at, suffix) + (LAST_RECORD - number).to_bytes(4, "big")
 
 
+def _suffix_bytes(suffix: str) -> bytes:
+    """Raises:
+    OutputError: not a Pith suffix's length (a summary's suffix is validated when it is made)."""
+    data = suffix.encode("ascii", "replace")
+    if len(data) != SUFFIX_LENGTH:
+        raise OutputError(f"a paper summary's suffix is not a Pith suffix: {suffix[:40]!r}")
+    return data
+
+
 def _suffix_key(suffix: str, name: str, number: int) -> bytes:
     return order_key(suffix, name) + number.to_bytes(4, "big")
 
@@ -111,6 +132,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
     listing: list[bytes] = []
     months = array("I")
     verdicts = bytearray()
+    suffixes = bytearray()
     counts = {v.value: 0 for v in Verdict}
     papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
     for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
@@ -121,6 +143,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         listing.append(key)
         months.append(month)
         verdicts.append(_VERDICT_INDEX[verdict])
+        suffixes += _suffix_bytes(suffix)
         counts[verdict] += 1
     newest.sort(reverse=True)
     newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
@@ -135,6 +158,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         listing=record_numbers(listing),
         months=months,
         verdicts=bytes(verdicts),
+        suffixes=bytes(suffixes),
         changed_months=None,
     )
 
@@ -165,6 +189,7 @@ class KeptOrders:
     by_suffix: array[int]
     listing: array[int]
     months: array[int]
+    suffixes: bytes
     claim_hashes: array[int]
     claim_owners: array[int]
     listed_every_paper: bool
@@ -187,6 +212,7 @@ def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int) -> bytes:
     parts = [orjson.dumps(head, option=orjson.OPT_SORT_KEYS), b"\n"]
     kept = (orders.newest_first, orders.by_suffix, orders.listing, orders.months, hashes, owners)
     parts += [a.tobytes() for a in kept]
+    parts.append(orders.suffixes)
     return b"".join(parts)
 
 
@@ -209,7 +235,12 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
     newest, by_suffix, listing, months, hashes, owners = arrays
-    if at != len(data) or len(owners) != claims or (owners and max(owners) >= records):
+    suffixes = data[at:]
+    if (
+        len(suffixes) != records * SUFFIX_LENGTH
+        or len(owners) != claims
+        or (owners and max(owners) >= records)
+    ):
         return None
     every = list(range(records))
     if sorted(newest) != every or sorted(by_suffix) != every or sorted(listing) != every:
@@ -219,6 +250,7 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         by_suffix=by_suffix,
         listing=listing,
         months=months,
+        suffixes=suffixes,
         claim_hashes=hashes,
         claim_owners=owners,
         listed_every_paper=head["unlisted"] == 0,
@@ -259,19 +291,23 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     counts[Verdict.VERIFIED.value] = len(mapped)  # a reused paper is a verified one
     verdicts = bytearray([_VERDICT_INDEX[Verdict.VERIFIED.value]]) * len(spill)
     months = array("I", [0]) * len(spill)
+    suffixes = bytearray(SUFFIX_LENGTH * len(spill))
     changed: set[int] = set()
-    kept_months = kept.months
+    kept_months, kept_suffixes = kept.months, kept.suffixes
     for old, number in enumerate(renumber):
         if number == GONE:
             changed.add(kept_months[old])
         else:
             months[number] = kept_months[old]
+            at, to = old * SUFFIX_LENGTH, number * SUFFIX_LENGTH
+            suffixes[to : to + SUFFIX_LENGTH] = kept_suffixes[at : at + SUFFIX_LENGTH]
     claims = _renumbered_claims(kept)
     for number in sorted(fresh):
         submitted_at, suffix, _, verdict, alias_paths = heads[number]
         counts[verdict] += 1
         verdicts[number] = _VERDICT_INDEX[verdict]
         months[number] = month = listing_key(submitted_at, suffix, number)[1]
+        suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH] = _suffix_bytes(suffix)
         changed.add(month)
         claims.add(number, claimed_paths(suffix, alias_paths))
     return SiteOrders(
@@ -282,6 +318,7 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         listing=_merged(_renumbered(kept.listing, renumber), fresh, listing_of, descending=False),
         months=months,
         verdicts=bytes(verdicts),
+        suffixes=bytes(suffixes),
         changed_months=frozenset(changed) if kept.listed_every_paper else None,
     )
 

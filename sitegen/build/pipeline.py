@@ -852,11 +852,7 @@ def _write_site_pages(
             config,
             keyring,
             ordered,
-            (
-                suffix
-                for suffix, verdict in spill.view(orders.by_suffix).fields("suffix", "verdict")
-                if verdict == Verdict.VERIFIED.value
-            ),
+            orders.verified_suffixes(),
             pages,
             result,
             listing_dirs=plan.directories(),

@@ -28,7 +28,7 @@ from sitegen.build.spill import SummarySpill
 from sitegen.pith.report import Verdict
 from tests.summaries import summary_of
 
-_SUFFIXES = ["AAAA", "AAAB", "BAAA", "ZZZZ"]
+_SUFFIXES = [f"{head}{'A' * 22}" for head in ("AAAA", "AAAB", "BAAA", "ZZZZ")]
 _INSTANTS = ["2026-07-01T00:00:00Z", "2026-07-02T00:00:00Z", "not a date"]
 _SOURCES = ["2607.00001", "2607.00002", "2607.00003", "2607.00004", "2607.00005"]
 
