@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import orjson
@@ -83,9 +83,20 @@ class SiteOrders:
     """Per record: its verdict, as an index in ``Verdict``."""
     suffixes: bytes
     """Per record: its Pith suffix (``SUFFIX_LENGTH`` ASCII bytes; a summary's suffix is validated)."""
+    alias_hashes: array[int]
+    """Every alias of every record (``PaperSummary.alias_hashes``): its hash..."""
+    alias_owners: array[int]
+    """...its record's number..."""
+    alias_places: bytes
+    """...and two bytes: its place among its record's aliases, and whether it has a page path."""
     changed_months: frozenset[int] | None
     """The month codes of the listings whose papers are not the last build's (patched orders, when
     that build listed every paper); None: any may be."""
+    changed_aliases: frozenset[int] | None
+    """The hashes of the aliases of the records gone or fresh since the last build (patched orders,
+    when that build listed every paper and settled no contested path); None: any may have changed."""
+    aliases_before: int
+    """How many aliases the last build's records had (patched orders)."""
 
     def verified_suffixes(self) -> Iterator[str]:
         """The suffixes of the verified papers, in ``by_suffix`` order."""
@@ -134,9 +145,11 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
     verdicts = bytearray()
     suffixes = bytearray()
     counts = {v.value: 0 for v in Verdict}
-    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths")
-    for number, (submitted_at, suffix, name, verdict, alias_paths) in enumerate(papers):
+    alias_hashes, alias_owners, alias_places = array("Q"), array("I"), bytearray()
+    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
+    for number, (submitted_at, suffix, name, verdict, alias_paths, hashes) in enumerate(papers):
         claims.add(number, claimed_paths(suffix, alias_paths))
+        _add_aliases(number, hashes, alias_paths, alias_hashes, alias_owners, alias_places)
         newest.append(_newest_key(submitted_at, suffix, number))
         by_suffix.append(_suffix_key(suffix, name, number))
         key, month = listing_key(submitted_at, suffix, number)
@@ -159,8 +172,27 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         months=months,
         verdicts=bytes(verdicts),
         suffixes=bytes(suffixes),
+        alias_hashes=alias_hashes,
+        alias_owners=alias_owners,
+        alias_places=bytes(alias_places),
         changed_months=None,
+        changed_aliases=None,
+        aliases_before=0,
     )
+
+
+def _add_aliases(
+    number: int,
+    hashes: Sequence[int],
+    paths: Sequence[str | None],
+    alias_hashes: array[int],
+    alias_owners: array[int],
+    alias_places: bytearray,
+) -> None:
+    for place, (hashed, path) in enumerate(zip(hashes, paths, strict=True)):
+        alias_hashes.append(hashed)
+        alias_owners.append(number)
+        alias_places += bytes((place, path is not None))
 
 
 def without(orders: SiteOrders, numbers: Collection[int], spill: SummarySpill) -> SiteOrders:
@@ -175,6 +207,7 @@ def without(orders: SiteOrders, numbers: Collection[int], spill: SummarySpill) -
         listing=array("I", (n for n in orders.listing if n not in numbers)),
         counts=counts,
         changed_months=None,  # a month may list papers left out last time, or not list one it did
+        changed_aliases=None,  # the alias map leaves them out
     )
 
 
@@ -192,27 +225,44 @@ class KeptOrders:
     suffixes: bytes
     claim_hashes: array[int]
     claim_owners: array[int]
+    alias_hashes: array[int]
+    alias_owners: array[int]
+    alias_places: bytes
     listed_every_paper: bool
     """Whether that build's listings left none of its papers out."""
+    contested: bool
+    """Whether that build settled a path that two or more papers claimed."""
     renumber: array[int]
     """Per record of the last build: its number in this build, or ``GONE``."""
 
 
-def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int) -> bytes:
+def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int, contested: bool) -> bytes:
     """The orders of a build of ``records`` summaries, as the next build's ``kept_orders`` reads them
-    (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left out)."""
+    (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left
+    out; ``contested``: whether it settled a path two or more papers claimed)."""
     hashes, owners = orders.claims.arrays()
     head = {
+        "aliases": len(orders.alias_hashes),
         "byteorder": sys.byteorder,
         "claims": len(hashes),
+        "contested": contested,
         "records": records,
         "schema": ORDERS_SCHEMA,
         "unlisted": unlisted,
     }
     parts = [orjson.dumps(head, option=orjson.OPT_SORT_KEYS), b"\n"]
-    kept = (orders.newest_first, orders.by_suffix, orders.listing, orders.months, hashes, owners)
+    kept = (
+        orders.newest_first,
+        orders.by_suffix,
+        orders.listing,
+        orders.months,
+        hashes,
+        owners,
+        orders.alias_hashes,
+        orders.alias_owners,
+    )
     parts += [a.tobytes() for a in kept]
-    parts.append(orders.suffixes)
+    parts += [orders.alias_places, orders.suffixes]
     return b"".join(parts)
 
 
@@ -225,21 +275,24 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         records, claims = head["records"], head["claims"]
         if head["schema"] != ORDERS_SCHEMA or head["byteorder"] != sys.byteorder or records != len(renumber):
             return None
-        arrays = [array("I"), array("I"), array("I"), array("I"), array("q"), array("I")]
+        aliases = head["aliases"]
+        arrays = [array(code) for code in "IIIIqIQI"]
         at = end + 1
-        counts = (records, records, records, records, claims, claims)
+        counts = (records, records, records, records, claims, claims, aliases, aliases)
         for kept, count in zip(arrays, counts, strict=True):
             size = kept.itemsize * count
             kept.frombytes(data[at : at + size])
             at += size
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
-    newest, by_suffix, listing, months, hashes, owners = arrays
-    suffixes = data[at:]
+    newest, by_suffix, listing, months, hashes, owners, alias_hashes, alias_owners = arrays
+    alias_places, suffixes = data[at : at + 2 * aliases], data[at + 2 * aliases :]
     if (
         len(suffixes) != records * SUFFIX_LENGTH
+        or len(alias_places) != 2 * aliases
         or len(owners) != claims
-        or (owners and max(owners) >= records)
+        or len(alias_owners) != aliases
+        or any(kept and max(kept) >= records for kept in (owners, alias_owners))
     ):
         return None
     every = list(range(records))
@@ -253,7 +306,11 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         suffixes=suffixes,
         claim_hashes=hashes,
         claim_owners=owners,
+        alias_hashes=alias_hashes,
+        alias_owners=alias_owners,
+        alias_places=alias_places,
         listed_every_paper=head["unlisted"] == 0,
+        contested=head["contested"] is not False,
         renumber=renumber,
     )
 
@@ -268,7 +325,8 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     if len(mapped) + len(fresh) != len(spill) or not set(mapped).isdisjoint(fresh):
         return None
     heads = {
-        n: spill.fields_of(n, "submitted_at", "suffix", "input", "verdict", "alias_paths") for n in fresh
+        n: spill.fields_of(n, "submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
+        for n in fresh
     }
 
     def newest_of(number: int) -> bytes:
@@ -302,8 +360,11 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
             at, to = old * SUFFIX_LENGTH, number * SUFFIX_LENGTH
             suffixes[to : to + SUFFIX_LENGTH] = kept_suffixes[at : at + SUFFIX_LENGTH]
     claims = _renumbered_claims(kept)
+    alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept)
     for number in sorted(fresh):
-        submitted_at, suffix, _, verdict, alias_paths = heads[number]
+        submitted_at, suffix, _, verdict, alias_paths, hashes = heads[number]
+        _add_aliases(number, hashes, alias_paths, alias_hashes, alias_owners, alias_places)
+        changed_aliases.update(hashes)
         counts[verdict] += 1
         verdicts[number] = _VERDICT_INDEX[verdict]
         months[number] = month = listing_key(submitted_at, suffix, number)[1]
@@ -319,8 +380,31 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         months=months,
         verdicts=bytes(verdicts),
         suffixes=bytes(suffixes),
+        alias_hashes=alias_hashes,
+        alias_owners=alias_owners,
+        alias_places=bytes(alias_places),
         changed_months=frozenset(changed) if kept.listed_every_paper else None,
+        changed_aliases=(
+            frozenset(changed_aliases) if kept.listed_every_paper and not kept.contested else None
+        ),
+        aliases_before=len(kept.alias_hashes),
     )
+
+
+def _renumbered_aliases(kept: KeptOrders) -> tuple[array[int], array[int], bytearray, set[int]]:
+    """The kept aliases of the records this build reuses, and the hashes of those of the others."""
+    hashes, owners, places = array("Q"), array("I"), bytearray()
+    gone: set[int] = set()
+    renumber, kept_places = kept.renumber, kept.alias_places
+    for index, (value, owner) in enumerate(zip(kept.alias_hashes, kept.alias_owners, strict=True)):
+        number = renumber[owner]
+        if number == GONE:
+            gone.add(value)
+        else:
+            hashes.append(value)
+            owners.append(number)
+            places += kept_places[2 * index : 2 * index + 2]
+    return hashes, owners, places, gone
 
 
 def _renumbered(order: array[int], renumber: array[int]) -> array[int]:

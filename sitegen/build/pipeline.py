@@ -99,6 +99,7 @@ from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
 from sitegen.site.listings import UNDATED, ListingPage, ListingPlan
 from sitegen.site.manifest_bins import (
+    ALIAS_DIR,
     ALIAS_LOOKUP,
     OWNER_MARK,
     alias_bin,
@@ -218,6 +219,8 @@ class SiteWide:
     """Every record's orders and claims, for the next build to patch (``orders.orders_bytes``)."""
     unlisted: int
     """How many papers the listings left out."""
+    contested: bool
+    """Whether two or more papers claimed one path (or integrity endpoint)."""
 
 
 def usable_cores() -> int:
@@ -504,7 +507,12 @@ def build_site(
                         result.displaced,
                         site.writer.made_files(),
                         site_wide.listed,
-                        orders_bytes(site_wide.orders, len(collected.summaries), unlisted=site_wide.unlisted),
+                        orders_bytes(
+                            site_wide.orders,
+                            len(collected.summaries),
+                            unlisted=site_wide.unlisted,
+                            contested=site_wide.contested,
+                        ),
                     )
                 except OSError as exc:
                     result.cache_note = f"{cache.path}: cannot save the incremental cache: {exc.strerror}"
@@ -593,7 +601,7 @@ def write_site_wide(
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
     with _ReportWriter(site, collected, result.counts(), full_report) as report:
-        edits, listed, orders = _write_site_pages(
+        written = _write_site_pages(
             site,
             ctx,
             renderer,
@@ -610,12 +618,16 @@ def write_site_wide(
         )
         report.finish(result)
     remove_tree(site.root / HELD_DIR)  # what no claim settlement gave its paper
-    manifest, withdrawn = _write_manifest(site, collected, edits)
+    manifest, withdrawn = _write_manifest(site, collected, written.edits)
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
     return SiteWide(
-        listed=listed, withdrawn=withdrawn, orders=orders, unlisted=len(collected.summaries) - result.papers
+        listed=written.listed,
+        withdrawn=withdrawn,
+        orders=written.orders,
+        unlisted=len(collected.summaries) - result.papers,
+        contested=written.contested,
     )
 
 
@@ -784,11 +796,9 @@ def _write_site_pages(
     listed_before: ListedBefore | None,
     kept: KeptOrders | None,
     paper_files: PaperFiles | None,
-) -> tuple[_ManifestEdits, Listed, SiteOrders]:
-    """Write every page that depends on more than one paper; return how the per-paper lines of
-    ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats), what
-    the search index was made of (``listed_before``: the live one's, to patch it from) and the
-    orders of every record (``kept``: the last build's, to patch them from).
+) -> _PagesWritten:
+    """Write every page that depends on more than one paper (``listed_before``: what the live
+    search index was made of, to patch it from; ``kept``: the last build's orders, to patch them from).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
@@ -837,13 +847,13 @@ def _write_site_pages(
 
     def beside_step() -> tuple[Listed, bool]:
         if patching_search:
-            _write_alias_map(site, spill, orders.by_suffix, settled)
+            _write_alias_map(site, spill, orders, settled)
         return listings()
 
     with ForkedStep(site.writer, beside_step, parallel=parallel) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
         if not patching_search:
-            _write_alias_map(site, spill, orders.by_suffix, settled)
+            _write_alias_map(site, spill, orders, settled)
         _write_integrity_paths(site, spill, orders.claims, settled, result, paper_files)
         beside.here()
         _write_rest(
@@ -861,7 +871,26 @@ def _write_site_pages(
     result.papers = len(spill) - len(settled.unlisted)
     dedupe = {path for n in settled.duplicates for path in claims_of(spill, n)}
     listed, result.search_patched = beside.value
-    return _ManifestEdits(replaced=replaced, dedupe=dedupe), listed, every_record
+    return _PagesWritten(
+        edits=_ManifestEdits(replaced=replaced, dedupe=dedupe),
+        listed=listed,
+        orders=every_record,
+        contested=bool(settled.collided or settled.lost),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _PagesWritten:
+    """What ``_write_site_pages`` leaves for the rest of the site-wide step and the next build."""
+
+    edits: _ManifestEdits
+    """How the per-paper lines of ``SHA256SUMS`` change (files a collision page replaced, lines a duplicate repeats)."""
+    listed: Listed
+    """What the search index was made of."""
+    orders: SiteOrders
+    """The orders of every record."""
+    contested: bool
+    """Whether a page path had two or more claimants (a collision page, or papers that got nothing there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1404,7 +1433,7 @@ def _alias_entry(kind: str, value: str, paper: tuple[str, str], path: str | None
     )
 
 
-def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int], settled: _Settled) -> None:
+def _write_alias_map(site: StagedSite, spill: SummarySpill, orders: SiteOrders, settled: _Settled) -> None:
     """The alias map: every alias of every paper, its Pith number, verdict and page, in bins.
 
     ``aliases/<H>.json`` lists the aliases whose ``alias_bin`` is ``H`` (papers in suffix
@@ -1416,8 +1445,15 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
     shows) and whether each alias is routed: one pass over the heads notes, for each alias, its
     hash, its paper, its place among the paper's aliases and whether it is routed (about 16
     bytes an alias), and a bin's entries are made only when that differs from the last build's
-    (``StagedSite.write_made``).
+    (``StagedSite.write_made``). When the orders were patched (``SiteOrders.changed_aliases``) and
+    no path is contested in either build, only the bins of the changed aliases are looked at
+    (``_patch_alias_bins``).
     """
+    by_suffix = orders.by_suffix
+    quiet = not (settled.collided or settled.lost or settled.unlisted)
+    if quiet and orders.changed_aliases is not None and _patch_alias_bins(site, spill, orders):
+        site.write(PurePosixPath("aliases.json"), json_bytes(_alias_top(len(orders.alias_hashes), [])))
+        return
     hashes = array("Q")
     owners = array("I")
     """Per alias: its paper's position in ``by_suffix``."""
@@ -1448,7 +1484,7 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
             digest.update(digests[owners[alias]] + places[2 * alias : 2 * alias + 2])
         make = functools.partial(_alias_bin_bytes, spill, by_suffix, members, owners, places)
         site.write_made(name, digest.hexdigest(), make)
-    collisions = [
+    collisions: list[dict[str, object]] = [
         {
             "path": f"{path}/",
             "claimed_by": [
@@ -1458,13 +1494,68 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, by_suffix: array[int
         }
         for path, numbers in settled.collided.items()
     ]
-    top = {
-        "bin_length": length,
+    site.write(PurePosixPath("aliases.json"), json_bytes(_alias_top(len(hashes), collisions)))
+
+
+def _alias_top(aliases: int, collisions: list[dict[str, object]]) -> dict[str, object]:
+    """``aliases.json``: the bins' name length for ``aliases`` aliases, and the collisions."""
+    return {
+        "bin_length": alias_bin_length(aliases),
         "collisions": collisions,
         "lookup": ALIAS_LOOKUP,
         "schema": ALIASES_SCHEMA,
     }
-    site.write(PurePosixPath("aliases.json"), json_bytes(top))
+
+
+def _patch_alias_bins(site: StagedSite, spill: SummarySpill, orders: SiteOrders) -> bool:
+    """The alias bins from the last build's: the live bins of unchanged aliases kept as they are,
+    the bins of ``SiteOrders.changed_aliases`` made as ``_write_alias_map`` makes them (every alias
+    routed: no path is contested). False, with nothing written, when the bins' names change length."""
+    length = alias_bin_length(len(orders.alias_hashes))
+    assert orders.changed_aliases is not None
+    if length != alias_bin_length(orders.aliases_before):
+        return False
+    shift = 64 - 4 * length
+    dirty = {hashed >> shift for hashed in orders.changed_aliases}
+    live = {}
+    for name in site.made_before(f"{ALIAS_DIR}/"):
+        digits = name[len(ALIAS_DIR) + 1 : -len(".json")].replace("/", "")
+        if (
+            len(digits) != length
+            or digits.strip("0123456789abcdef")
+            or alias_bin(int(digits, 16) << shift, length) != name
+        ):
+            return False  # not a bin of this length
+        live[int(digits, 16)] = name
+    for number, name in live.items():
+        if number not in dirty and not site.keep_made(name):
+            dirty.add(number)  # not in the live site as the last build made it: made again
+    position = array("I", [0]) * len(spill)
+    for at, number in enumerate(orders.by_suffix):
+        position[number] = at
+    members: dict[int, list[int]] = {}
+    """Per bin to make: its aliases, each as its paper's place in suffix order, then its own place."""
+    places = orders.alias_places
+    for index, (hashed, owner) in enumerate(zip(orders.alias_hashes, orders.alias_owners, strict=True)):
+        if (hashed >> shift) in dirty:
+            alias = position[owner] << 9 | places[2 * index] << 1 | places[2 * index + 1]
+            members.setdefault(hashed >> shift, []).append(alias)
+    for number, aliases in sorted(members.items()):
+        aliases.sort()  # papers in suffix order, each one's aliases in its order
+        owners = array("I", (alias >> 9 for alias in aliases))
+        routed = bytearray()
+        """Per alias: its place, and whether it has a path (every path is routed: none is contested)."""
+        digest = hashlib.blake2b(digest_size=20)
+        for alias, owner in zip(aliases, owners, strict=True):
+            place = bytes(((alias >> 1) & 0xFF, alias & 1))
+            head = spill.record(orders.by_suffix[owner])
+            digest.update(hashlib.blake2b(head[: head.index(b"\n")], digest_size=16).digest() + place)
+            routed += place
+        make = functools.partial(
+            _alias_bin_bytes, spill, orders.by_suffix, list(range(len(aliases))), owners, routed
+        )
+        site.write_made(alias_bin(number << shift, length), digest.hexdigest(), make)
+    return True
 
 
 def _alias_bin_bytes(

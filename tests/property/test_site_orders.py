@@ -81,7 +81,7 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
     old = [data.draw(_paper(f"{n:03d}.state.json")) for n in range(0, 2 * before, 2)]
     with _spill(old) as old_spill:
         old_orders = site_orders(old_spill)
-        kept_bytes = orders_bytes(old_orders, len(old), unlisted=0)
+        kept_bytes = orders_bytes(old_orders, len(old), unlisted=0, contested=False)
     new: list[tuple[PaperSummary, int | None]] = []
     """This build's papers, each with its number in the last build when it is reused."""
     for number, paper in enumerate(old):
@@ -122,6 +122,22 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
         for month in listed_before.keys() | listed_now.keys():
             if month not in patched.changed_months:  # its pages are kept unlooked-at: they must be the same
                 assert listed_before.get(month) == listed_now.get(month)
+
+
+def _aliases(orders: SiteOrders) -> Counter[tuple[int, int, bytes]]:
+    places = orders.alias_places
+    return Counter(
+        (hashed, owner, places[2 * at : 2 * at + 2])
+        for at, (hashed, owner) in enumerate(zip(orders.alias_hashes, orders.alias_owners, strict=True))
+    )
+
+
+def _aliases_by_bin(orders: SiteOrders, names: list[str]) -> dict[int, set[tuple[int, str, bytes]]]:
+    places = orders.alias_places
+    bins: dict[int, set[tuple[int, str, bytes]]] = {}
+    for at, (hashed, owner) in enumerate(zip(orders.alias_hashes, orders.alias_owners, strict=True)):
+        bins.setdefault(hashed >> 60, set()).add((hashed, names[owner], places[2 * at : 2 * at + 2]))
+    return bins
 
 
 def _listed_by_month(orders: SiteOrders, names: list[str]) -> dict[int, list[str]]:
