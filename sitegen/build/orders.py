@@ -18,6 +18,7 @@ import sys
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 
@@ -33,6 +34,7 @@ __all__ = [
     "GONE",
     "ORDERS_SCHEMA",
     "KeptOrders",
+    "ServedEndpoints",
     "SiteOrders",
     "claimed_paths",
     "claims_of",
@@ -211,6 +213,20 @@ def without(orders: SiteOrders, numbers: Collection[int], spill: SummarySpill) -
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServedEndpoints:
+    """The integrity endpoints a build served, in the order it linked them: by case-folded path."""
+
+    records: array[int]
+    """The record number of each one's paper."""
+    paths: list[str]
+    """Its site path (``urls.integrity_endpoint_path``)."""
+    sha256s: bytes
+    """Its file's SHA-256, 32 bytes each."""
+    quiet: bool
+    """Whether every endpoint named was served, each named by one paper (no warning)."""
+
+
 # -- kept from the last build -------------------------------------------------------------
 
 
@@ -232,20 +248,30 @@ class KeptOrders:
     """Whether that build's listings left none of its papers out."""
     contested: bool
     """Whether that build settled a path that two or more papers claimed."""
+    endpoints: ServedEndpoints | None
+    """The integrity endpoints that build served (in its record numbers), when it noted them."""
     renumber: array[int]
     """Per record of the last build: its number in this build, or ``GONE``."""
 
 
-def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int, contested: bool) -> bytes:
+def orders_bytes(
+    orders: SiteOrders, records: int, *, unlisted: int, contested: bool, endpoints: ServedEndpoints
+) -> bytes:
     """The orders of a build of ``records`` summaries, as the next build's ``kept_orders`` reads them
     (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left
-    out; ``contested``: whether it settled a path two or more papers claimed)."""
+    out; ``contested``: whether it settled a path two or more papers claimed; ``endpoints``: the
+    integrity endpoints it served)."""
     hashes, owners = orders.claims.arrays()
+    paths = "\n".join(endpoints.paths).encode("utf-8", "surrogatepass")
+    kept_endpoints = not any("\n" in path for path in endpoints.paths)
     head = {
         "aliases": len(orders.alias_hashes),
         "byteorder": sys.byteorder,
         "claims": len(hashes),
         "contested": contested,
+        "endpoints": len(endpoints.records) if kept_endpoints else -1,
+        "endpoint_paths": len(paths) if kept_endpoints else 0,
+        "endpoints_quiet": endpoints.quiet,
         "records": records,
         "schema": ORDERS_SCHEMA,
         "unlisted": unlisted,
@@ -263,6 +289,8 @@ def orders_bytes(orders: SiteOrders, records: int, *, unlisted: int, contested: 
     )
     parts += [a.tobytes() for a in kept]
     parts += [orders.alias_places, orders.suffixes]
+    if kept_endpoints:
+        parts += [endpoints.records.tobytes(), endpoints.sha256s, paths]
     return b"".join(parts)
 
 
@@ -283,10 +311,14 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
             size = kept.itemsize * count
             kept.frombytes(data[at : at + size])
             at += size
+        alias_places = data[at : at + 2 * aliases]
+        at += 2 * aliases
+        suffixes = data[at : at + records * SUFFIX_LENGTH]
+        at += records * SUFFIX_LENGTH
+        endpoints = _kept_endpoints(head, data[at:], records)
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
     newest, by_suffix, listing, months, hashes, owners, alias_hashes, alias_owners = arrays
-    alias_places, suffixes = data[at : at + 2 * aliases], data[at + 2 * aliases :]
     if (
         len(suffixes) != records * SUFFIX_LENGTH
         or len(alias_places) != 2 * aliases
@@ -311,7 +343,29 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         alias_places=alias_places,
         listed_every_paper=head["unlisted"] == 0,
         contested=head["contested"] is not False,
+        endpoints=endpoints,
         renumber=renumber,
+    )
+
+
+def _kept_endpoints(head: dict[str, Any], data: bytes, records: int) -> ServedEndpoints | None:
+    """The endpoints section of a kept orders file (None: it has none, or it is not whole)."""
+    count, paths_bytes = head["endpoints"], head["endpoint_paths"]
+    if count < 0:
+        return None
+    numbers = array("I")
+    numbers.frombytes(data[: 4 * count])
+    sha256s = data[4 * count : 36 * count]
+    text = data[36 * count :]
+    if len(numbers) != count or len(sha256s) != 32 * count or len(text) != paths_bytes:
+        return None
+    if numbers and max(numbers) >= records:
+        return None
+    paths = text.decode("utf-8", "surrogatepass").split("\n") if count else []
+    if len(paths) != count:
+        return None
+    return ServedEndpoints(
+        records=numbers, paths=paths, sha256s=sha256s, quiet=head["endpoints_quiet"] is True
     )
 
 

@@ -15,6 +15,7 @@ The staged site replaces the live one by an atomic swap, or an explicit in-place
 
 from __future__ import annotations
 
+import bisect
 import errno
 import functools
 import hashlib
@@ -27,7 +28,7 @@ import threading
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
@@ -46,7 +47,9 @@ from sitegen.build.cache import (
 )
 from sitegen.build.collector import spaced_collections
 from sitegen.build.orders import (
+    GONE,
     KeptOrders,
+    ServedEndpoints,
     SiteOrders,
     claims_of,
     orders_bytes,
@@ -87,6 +90,7 @@ from sitegen.fs.staging import (
 )
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
+from sitegen.pith.numbers import SUFFIX_LENGTH
 from sitegen.pith.report import REPORT_SCHEMA, SITE_REPORT_SCHEMA, InputReport, Verdict
 from sitegen.pith.sshsig import SIGNATURE_SUFFIX, OperatorKey
 from sitegen.pith.sshsig import sign as sign_manifest
@@ -217,6 +221,8 @@ class SiteWide:
     ``merge --overlay`` must have removed from the shards' trees."""
     orders: SiteOrders
     """Every record's orders and claims, for the next build to patch (``orders.orders_bytes``)."""
+    endpoints: ServedEndpoints
+    """The integrity endpoints served, for the next build to patch."""
     unlisted: int
     """How many papers the listings left out."""
     contested: bool
@@ -512,6 +518,7 @@ def build_site(
                             len(collected.summaries),
                             unlisted=site_wide.unlisted,
                             contested=site_wide.contested,
+                            endpoints=site_wide.endpoints,
                         ),
                     )
                 except OSError as exc:
@@ -626,6 +633,7 @@ def write_site_wide(
         listed=written.listed,
         withdrawn=withdrawn,
         orders=written.orders,
+        endpoints=written.endpoints,
         unlisted=len(collected.summaries) - result.papers,
         contested=written.contested,
     )
@@ -854,7 +862,9 @@ def _write_site_pages(
         meanwhile()  # after the fork: the forked process never holds another thread's locks
         if not patching_search:
             _write_alias_map(site, spill, orders, settled)
-        _write_integrity_paths(site, spill, orders.claims, settled, result, paper_files)
+        endpoints = _write_integrity_paths(
+            site, spill, orders, settled, result, paper_files, kept if patched else None, collected.fresh
+        )
         beside.here()
         _write_rest(
             site,
@@ -875,6 +885,7 @@ def _write_site_pages(
         edits=_ManifestEdits(replaced=replaced, dedupe=dedupe),
         listed=listed,
         orders=every_record,
+        endpoints=endpoints,
         contested=bool(settled.collided or settled.lost),
     )
 
@@ -889,6 +900,8 @@ class _PagesWritten:
     """What the search index was made of."""
     orders: SiteOrders
     """The orders of every record."""
+    endpoints: ServedEndpoints
+    """The integrity endpoints served."""
     contested: bool
     """Whether a page path had two or more claimants (a collision page, or papers that got nothing there)."""
 
@@ -1312,18 +1325,124 @@ class _ListedLines:
 def _write_integrity_paths(
     site: StagedSite,
     spill: SummarySpill,
-    claims: PathClaims,
+    orders: SiteOrders,
     settled: _Settled,
     result: BuildResult,
     paper_files: PaperFiles | None,
-) -> None:
+    kept: KeptOrders | None,
+    fresh: Collection[int],
+) -> ServedEndpoints:
     """Serve the integrity endpoint path a snapshot names, when it is the one the signed source id
     derives, safe, and its paper keeps it (several papers naming one endpoint are settled by
-    ``claims.settle``, as page paths are); linked from ``paper_files`` when given.
+    ``claims.settle``, as page paths are); linked from ``paper_files`` when given. Returns what was served.
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
+    ``kept``: the last build's orders, with the endpoints it served, which a build that contests
+    no path patches with the ``fresh`` records' (``_patched_endpoints``).
     """
+    served = None
+    if kept is not None and not (settled.collided or settled.lost or settled.duplicates):
+        served = _patched_endpoints(spill, orders.claims, kept, fresh, result)
+    if served is None:
+        served = _endpoints_whole(spill, orders.claims, settled, result)
+    suffixes = orders.suffixes
+    for index, (number, rel) in enumerate(zip(served.records, served.paths, strict=True)):
+        suffix = suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH].decode("ascii")
+        sha256 = served.sha256s[32 * index : 32 * index + 32].hex()
+        root = None if paper_files is None else paper_files.root(number)
+        site.link(f"{paper_dir_text(suffix)}/integrity.json", rel, sha256, owner=suffix, source_root=root)
+    return served
+
+
+def _unsafe_endpoint_warnings(
+    spill: SummarySpill, unsafe: list[tuple[str, int]], result: BuildResult
+) -> None:
+    for _, number in sorted(unsafe):
+        summary = spill[number]
+        result.warnings.append(
+            f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
+            f"{summary.integrity_endpoint!r} is not /pith/<source id>/integrity.json for its signed "
+            "source id, or not a safe path outside the paper and alias pages; not served"
+        )
+
+
+def _patched_endpoints(
+    spill: SummarySpill, claims: PathClaims, kept: KeptOrders, fresh: Collection[int], result: BuildResult
+) -> ServedEndpoints | None:
+    """The endpoints ``_endpoints_whole`` serves, from those the last build served (when it served
+    every one named, each named once) and the ``fresh`` records'; None when a fresh record names a
+    served endpoint or claims a directory above one (the whole pass settles that)."""
+    before = kept.endpoints
+    if before is None or not before.quiet:
+        return None
+    renumber = kept.renumber
+    records, paths, sha256s = array("I"), [], bytearray()
+    for index, (record, path) in enumerate(zip(before.records, before.paths, strict=True)):
+        number = renumber[record]
+        if number != GONE:
+            records.append(number)
+            paths.append(path)
+            sha256s += before.sha256s[32 * index : 32 * index + 32]
+
+    def served_at(folded: str) -> int:
+        """Where in ``paths`` (sorted by case-folded path) ``folded`` is or would go."""
+        place: int = bisect.bisect_left(paths, folded, key=fold)
+        return place
+
+    unsafe: list[tuple[str, int]] = []
+    named: list[tuple[str, str, int, bytes]] = []
+    """Fresh endpoints to serve: case-folded path, path, record number, SHA-256."""
+    for number in sorted(fresh):
+        for claimed in claims_of(spill, number):
+            above = f"{fold(claimed)}/"
+            at = served_at(above)
+            if at < len(paths) and fold(paths[at]).startswith(above):
+                return None
+        endpoint, name, sha256, source_id = spill.fields_of(
+            number, "integrity_endpoint", "input", "integrity_sha256", "source_id"
+        )
+        if not endpoint:
+            continue
+        rel = integrity_endpoint_path(endpoint, source_id)
+        parents = [] if rel is None else [fold(parent) for parent in _parents(rel)]
+        if rel is None or (
+            any(claims.maybe_claimed(p) for p in parents)
+            and claims.claimed(parents, lambda n: claims_of(spill, n))
+        ):
+            unsafe.append((name, number))
+            continue
+        folded = fold(rel)
+        at = served_at(folded)
+        if at < len(paths) and fold(paths[at]) == folded:
+            return None
+        named.append((folded, rel, number, bytes.fromhex(sha256)))
+    named.sort()
+    if len({folded for folded, *_ in named}) != len(named):
+        return None
+    _unsafe_endpoint_warnings(spill, unsafe, result)
+    merged = ServedEndpoints(records=array("I"), paths=[], sha256s=b"", quiet=not unsafe)
+    merged_sha256s = bytearray()
+    start = 0
+    for folded, rel, number, sha256 in named:
+        place = served_at(folded)
+        merged.records.extend(records[start:place])
+        merged.paths.extend(paths[start:place])
+        merged_sha256s += sha256s[32 * start : 32 * place]
+        merged.records.append(number)
+        merged.paths.append(rel)
+        merged_sha256s += sha256
+        start = place
+    merged.records.extend(records[start:])
+    merged.paths.extend(paths[start:])
+    merged_sha256s += sha256s[32 * start :]
+    return replace(merged, sha256s=bytes(merged_sha256s))
+
+
+def _endpoints_whole(
+    spill: SummarySpill, claims: PathClaims, settled: _Settled, result: BuildResult
+) -> ServedEndpoints:
+    """The endpoints served, from a pass over every summary's head."""
     unsafe: list[tuple[str, int]] = []
     doubtful: list[tuple[str, str, str, str, int, list[str]]] = []
     """(endpoint, input, suffix, SHA-256, record number, folded parents): not whole summaries."""
@@ -1353,17 +1472,15 @@ def _write_integrity_paths(
                 unsafe.append((name, number))
             else:
                 wanted.append(_endpoint_key(rel, name, suffix, sha256, number))
-    for _, number in sorted(unsafe):
-        summary = spill[number]
-        result.warnings.append(
-            f"{summary.input}: current.graph_snapshots.integrity.endpoint: integrity.path: "
-            f"{summary.integrity_endpoint!r} is not /pith/<source id>/integrity.json for its signed "
-            "source id, or not a safe path outside the paper and alias pages; not served"
-        )
+    _unsafe_endpoint_warnings(spill, unsafe, result)
+    quiet = not unsafe
+    served = ServedEndpoints(records=array("I"), paths=[], sha256s=b"", quiet=False)
+    sha256s = bytearray()
     wanted.sort()
     for run in _runs(wanted):
         keys = {number: key for number, key in zip(record_numbers(run), run, strict=True)}
         if len(run) > 1:
+            quiet = False
             claimants = {n: spill[n] for n in keys}
             settlement = settle(
                 [Claimant(n, c.verdict is Verdict.VERIFIED, c.input_sha256) for n, c in claimants.items()]
@@ -1382,8 +1499,10 @@ def _write_integrity_paths(
         _, _, rel, suffix, sha256 = order_texts(key[:-4])
         own = paper_dir_text(suffix)
         if settled.routed(number, own):  # else the paper's files are not at its own path
-            root = None if paper_files is None else paper_files.root(number)
-            site.link(f"{own}/integrity.json", rel, sha256, owner=suffix, source_root=root)
+            served.records.append(number)
+            served.paths.append(rel)
+            sha256s += bytes.fromhex(sha256)
+    return replace(served, sha256s=bytes(sha256s), quiet=quiet)
 
 
 def _endpoint_key(rel: str, name: str, suffix: str, sha256: str, number: int) -> bytes:

@@ -329,3 +329,30 @@ def test_integrity_endpoints_patched_in_place_follow_their_claimants(
     assert endpoint.is_file(), "the second paper's integrity file is served there now"
     (content / "states" / "c.state.json").write_bytes(new_paper(signing_key, "2607.50002", "Another, v2"))
     assert _rendered(_build_both(content, tmp_path, "changed", "--publish", "patch")) == (1, 1)
+
+
+def test_a_new_paper_claiming_the_directory_above_a_served_endpoint_matches_a_clean_build(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A patched rebuild whose new paper's short alias claims ``pith/<X>`` takes the endpoint
+    ``/pith/<X>/integrity.json`` that another paper was served at (it is no longer a safe path
+    outside the paper and alias pages), as a clean build does; and gives it back when it goes."""
+    claimer = new_paper(signing_key, "2607.50010", "Its short alias claims a directory")
+    short = json.loads(claimer)["pith_number"].rsplit(":", 1)[1][:8]
+    content = make_content(
+        {"a.state.json": new_paper(signing_key, short, "Served under a short form's directory")},
+        keys=[signing_key],
+    )
+    endpoint = tmp_path / "site" / "pith" / short / "integrity.json"
+    _build_both(content, tmp_path, "first", "--publish", "patch")
+    assert endpoint.is_file()
+    (content / "states" / "b.state.json").write_bytes(claimer)
+    _build_both(content, tmp_path, "claimed", "--publish", "patch")  # warnings too: the --json output
+    assert not endpoint.exists()
+    assert (tmp_path / "site" / "pith" / short / "index.html").is_file(), "the short alias's page"
+    (content / "states" / "b.state.json").unlink()
+    _build_both(content, tmp_path, "claim-gone", "--publish", "patch")
+    assert endpoint.is_file()
