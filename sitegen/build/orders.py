@@ -99,6 +99,10 @@ class SiteOrders:
     when that build listed every paper and settled no contested path); None: any may have changed."""
     aliases_before: int
     """How many aliases the last build's records had (patched orders)."""
+    changed_suffixes: frozenset[str] | None
+    """The suffixes of the records gone or fresh since the last build (patched orders); None: any may have changed."""
+    records_before: int
+    """How many records the last build had (patched orders)."""
 
     def verified_suffixes(self) -> Iterator[str]:
         """The suffixes of the verified papers, in ``by_suffix`` order."""
@@ -180,6 +184,8 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         changed_months=None,
         changed_aliases=None,
         aliases_before=0,
+        changed_suffixes=None,
+        records_before=0,
     )
 
 
@@ -406,9 +412,13 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     suffixes = bytearray(SUFFIX_LENGTH * len(spill))
     changed: set[int] = set()
     kept_months, kept_suffixes = kept.months, kept.suffixes
+    changed_suffixes: set[str] = set()
     for old, number in enumerate(renumber):
         if number == GONE:
             changed.add(kept_months[old])
+            changed_suffixes.add(
+                kept_suffixes[old * SUFFIX_LENGTH : (old + 1) * SUFFIX_LENGTH].decode("ascii")
+            )
         else:
             months[number] = kept_months[old]
             at, to = old * SUFFIX_LENGTH, number * SUFFIX_LENGTH
@@ -424,6 +434,7 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         months[number] = month = listing_key(submitted_at, suffix, number)[1]
         suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH] = _suffix_bytes(suffix)
         changed.add(month)
+        changed_suffixes.add(suffix)
         claims.add(number, claimed_paths(suffix, alias_paths))
     return SiteOrders(
         claims=claims,
@@ -442,6 +453,8 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
             frozenset(changed_aliases) if kept.listed_every_paper and not kept.contested else None
         ),
         aliases_before=len(kept.alias_hashes),
+        changed_suffixes=frozenset(changed_suffixes),
+        records_before=len(renumber),
     )
 
 

@@ -288,6 +288,10 @@ def read_site_inputs(content: Path, result: BuildResult) -> SiteInputs:
     return SiteInputs(config=config, keyring=keyring, files=files, pages=pages, nav=nav)
 
 
+_OWNER_LINE = len(owner_line("A" * SUFFIX_LENGTH))
+"""The bytes of a paper's owner line in the manifest stream (``Collected.add``)."""
+
+
 class Collected:
     """What the site-wide step needs of the per-input work, gathered in input order.
 
@@ -309,6 +313,9 @@ class Collected:
         self.not_verified_end = 0
         self.fresh: set[int] = set()
         """The record numbers of the summaries of states rendered by this build (not reused)."""
+        self.blocks = array("Q")
+        """Per record: where its ``SHA256SUMS`` lines are in the manifest stream (after its owner
+        line), first byte and end; 0 and 0 for a paper whose lines are held (``HeldManifests``)."""
 
     def add(self, outcome: StateOutcome) -> Spans:
         """Take one state file's outcome (in input order); returns where its bytes went."""
@@ -330,6 +337,7 @@ class Collected:
         self.manifest_end += len(manifest)
         summary_length = 0
         if outcome.summary is not None:
+            self.blocks.extend((manifest_at + _OWNER_LINE, self.manifest_end) if manifest else (0, 0))
             self.fresh.add(len(self.summaries))
             summary_length = self.summaries.append(outcome.summary)
         return (
@@ -356,6 +364,11 @@ class Collected:
             ) from exc
         self.reports_end += run.lengths[0]
         self.manifest_end += run.lengths[1]
+        shift = starts[1] - run.starts[1]
+        for spans in run.spans:  # a reused paper is a verified one: its lines follow its owner line
+            self.blocks.extend(
+                (spans[2] + shift + _OWNER_LINE, spans[2] + shift + spans[3]) if spans[3] else (0, 0)
+            )
         return starts
 
     def add_report(self, line: bytes, verdict: Verdict) -> None:
@@ -625,7 +638,7 @@ def write_site_wide(
         )
         report.finish(result)
     remove_tree(site.root / HELD_DIR)  # what no claim settlement gave its paper
-    manifest, withdrawn = _write_manifest(site, collected, written.edits)
+    manifest, withdrawn = _write_manifest(site, collected, written.edits, written.orders)
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
@@ -1180,12 +1193,17 @@ _REPORT_BLOCK = 1 << 20
 
 
 def _write_manifest(
-    site: StagedSite, collected: Collected, edits: _ManifestEdits
+    site: StagedSite, collected: Collected, edits: _ManifestEdits, orders: SiteOrders
 ) -> tuple[bytes, tuple[str, ...]]:
     """``SHA256SUMS`` and the bins it lists (``sitegen.site.manifest_bins``): every other file, a
     paper's files in the bin of its suffix (per-paper lines in input order, then the ones the
     site-wide step listed), site-wide files in the bins of their directories, by path; returns
-    ``SHA256SUMS`` and the per-paper files it no longer lists (``SiteWide.withdrawn``)."""
+    ``SHA256SUMS`` and the per-paper files it no longer lists (``SiteWide.withdrawn``).
+
+    A paper bin is noted as made of its papers' lines and the site-wide step's (two digests,
+    ``_paper_bin_inputs``). When the orders were patched, the bins of the papers that did not
+    change take the first digest from the last build's note instead of reading their lines.
+    """
     length = prefix_length(len(collected.summaries))
     listed = _ListedLines(edits)
     stream = collected.streams.manifest
@@ -1193,8 +1211,15 @@ def _write_manifest(
     fd = stream.fileno()
     blocks: dict[str, list[tuple[int, int]]] = {}
     """Per bin: the byte ranges of the stream holding its papers' lines, in input order."""
-    for suffix, start, end in _owned_blocks(fd, collected.manifest_end):
-        blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
+    suffixes, spans = orders.suffixes, collected.blocks
+    for number in range(len(collected.summaries)):
+        start, end = spans[2 * number], spans[2 * number + 1]
+        if end:
+            suffix = suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH].decode("ascii")
+            blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
+    changed = None
+    if orders.changed_suffixes is not None and prefix_length(orders.records_before) == length:
+        changed = {paper_bin(suffix, length) for suffix in orders.changed_suffixes}
     written: dict[str, list[str]] = {}
     owned: set[str] = set()
     """Bins with files of papers that the site-wide step wrote (they keep its order)."""
@@ -1213,17 +1238,19 @@ def _write_manifest(
     edited = bool(edits.replaced or edits.dedupe)
     sums: list[str] = []
     for name in sorted(blocks.keys() | written.keys()):
-        papers = [_stream_bytes(fd, start, end) for start, end in blocks.get(name, ())]
+        ranges = blocks.get(name, [])
         lines = written.get(name, [])
         if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
-            data = _bin_bytes(listed, papers, lines)
+            data = _bin_bytes(listed, [_stream_bytes(fd, start, end) for start, end in ranges], lines)
             if not data:
                 continue
             site.write(PurePosixPath(name), data)
             sha256 = hashlib.sha256(data).hexdigest()
         else:  # every paper's block has its lines
-            make = functools.partial(_bin_bytes, listed, papers, lines)
-            sha256 = site.write_made(name, made_of(lines, papers), make)
+            read = functools.partial(_blocks_bytes, fd, ranges)
+            papers = None if changed is None or name in changed else _papers_digest_before(site, name)
+            inputs = _paper_bin_inputs(made_of((), read()) if papers is None else papers, lines)
+            sha256 = site.write_made(name, inputs, functools.partial(_bin_made, listed, read, lines))
         sums.append(f"{sha256}  {name}\n")
     manifest = "".join(sums).encode("utf-8")
     with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
@@ -1232,57 +1259,31 @@ def _write_manifest(
     return manifest, tuple(sorted(set(listed.dropped) - listed_again))
 
 
+def _blocks_bytes(fd: int, ranges: list[tuple[int, int]]) -> list[bytes]:
+    return [_stream_bytes(fd, start, end) for start, end in ranges]
+
+
+def _bin_made(listed: _ListedLines, read: Callable[[], list[bytes]], lines: list[str]) -> bytes:
+    return _bin_bytes(listed, read(), lines)
+
+
+def _paper_bin_inputs(papers: str, lines: list[str]) -> str:
+    """What a bin is made of: the digest of its papers' lines (``made_of`` of their blocks), then
+    that of the lines the site-wide step listed in it."""
+    return f"{papers}+{made_of(lines, ())}"
+
+
+def _papers_digest_before(site: StagedSite, name: str) -> str | None:
+    """The digest of the papers' lines the last build noted for bin ``name`` (None: it noted none)."""
+    inputs = site.made_inputs(name)
+    return None if inputs is None or "+" not in inputs else inputs.partition("+")[0]
+
+
 def _bin_bytes(listed: _ListedLines, papers: list[bytes], lines: list[str]) -> bytes:
     """A bin's ``sha256sum`` lines: its papers' (``papers``: their blocks of the manifest stream) that
     stay listed, then ``lines``, the site-wide step's."""
     kept = [line for block in papers for line in listed.kept(block)]
     return "".join(f"{line}\n" for line in (*kept, *lines)).encode("utf-8")
-
-
-_SCAN_BLOCK = 1 << 22
-"""Bytes of the manifest stream read at a time: it is read, not mapped, since every page of a
-mapped file counts in the process's resident size (the stream is about 1.7 KB a paper)."""
-
-
-def _owned_blocks(fd: int, stream_end: int) -> Iterator[tuple[str, int, int]]:
-    """The papers' blocks of the manifest stream (its first ``stream_end`` bytes, read a block at a
-    time): (suffix, first byte of its lines, end), in order.
-
-    ``Collected.add`` starts each verified paper's lines with its owner line.
-
-    Raises:
-        OutputError: the stream is not a sequence of owned blocks, or ends early.
-    """
-    mark = OWNER_MARK.encode("ascii")
-    boundary = b"\n" + mark
-    pending = b""
-    """The stream's bytes from ``base`` that are read and not yet yielded."""
-    base = read_to = 0
-    while base < stream_end:
-        if read_to < stream_end:
-            chunk = os.pread(fd, min(_SCAN_BLOCK, stream_end - read_to), read_to)
-            if not chunk:
-                raise OutputError(f"the manifest stream ends early at byte {read_to}")
-            read_to += len(chunk)
-            pending += chunk
-        complete = read_to >= stream_end
-        at = 0
-        while at < len(pending):
-            if pending[at : at + 1] != mark:
-                raise OutputError(
-                    f"the manifest stream has a paper's lines without its owner at byte {base + at}"
-                )
-            lines_start = pending.find(b"\n", at) + 1
-            following = pending.find(boundary, lines_start - 1) if lines_start else -1
-            if following < 0 and not complete:
-                break  # the block may go on in the next chunk
-            if not lines_start:
-                raise OutputError(f"the manifest stream ends inside an owner line at byte {base + at}")
-            end = len(pending) if following < 0 else following + 1
-            yield pending[at + 1 : lines_start - 1].decode("ascii"), base + lines_start, base + end
-            at = end
-        pending = pending[at:]
-        base += at
 
 
 def _stream_bytes(fd: int, start: int, end: int) -> bytes:

@@ -607,6 +607,11 @@ class StagedSite:
         self.writer.made(rel, made)
         return made.sha256
 
+    def made_inputs(self, rel: str) -> str | None:
+        """What the build which made the live site noted the file at ``rel`` was made of (``write_made``)."""
+        previous = self._previous.get(rel)
+        return None if previous is None else previous.inputs
+
     def made_before(self, prefix: str) -> list[str]:
         """The site-wide files under ``prefix`` that the build which made the live site noted (``write_made``), sorted."""
         return sorted(rel for rel in self._previous if rel.startswith(prefix))

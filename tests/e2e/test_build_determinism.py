@@ -6,10 +6,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from sitegen.build import pipeline
-from sitegen.build.pipeline import build_site
 from tests.conftest import SEED_PATH
 from tests.e2e.sitebuild import build, first_difference, fixed_key, tree
 
@@ -36,26 +32,3 @@ def test_two_builds_are_byte_identical(
     assert len(one) > 150
     assert first_difference(one, two) is None
     assert not any(str(tmp_path).encode() in data for data in one.values())
-
-
-@pytest.mark.parametrize("block", [1, 7, 100])
-def test_the_manifest_stream_read_in_small_blocks_gives_the_same_bins(
-    make_content: Callable[..., Path],
-    new_paper: Callable[..., bytes],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    block: int,
-) -> None:
-    """``SHA256SUMS`` and its bins are read from the build's manifest stream a block at a time; blocks
-    that end inside an owner line or a paper's lines (and a duplicate, whose repeated lines go) give
-    the site one large block gives."""
-    key = fixed_key("manifest-blocks")
-    states = {f"{n:02d}.state.json": new_paper(key, f"2607.{n:05d}", title=f"Paper {n}") for n in range(6)}
-    states["copy.state.json"] = states["03.state.json"]
-    content = make_content(states, keys=[key])
-    build_site(content, tmp_path / "whole", jobs=1)
-    monkeypatch.setattr(pipeline, "_SCAN_BLOCK", block)
-    build_site(content, tmp_path / "blocks", jobs=1)
-    whole = tree(tmp_path / "whole")
-    assert any(path.startswith("sums/pith-") for path in whole), "the bins are listed"
-    assert first_difference(whole, tree(tmp_path / "blocks")) is None
