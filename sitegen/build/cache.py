@@ -237,7 +237,7 @@ class _Header:
     records: int
     """How many of the indexed states have a summary record (``_Indexed.record``)."""
     orders_bytes: int
-    """The size of the generation's ``orders`` file (``orders.orders_bytes``); 0: it has none."""
+    """The size of the generation's ``orders`` file (``orders.orders_file``); 0: it has none."""
     made: dict[str, Made]
     """What the site-wide files written by ``StagedSite.write_made`` were made of."""
     search: Any
@@ -728,7 +728,7 @@ class BuildCache:
         displaced: Iterable[str],
         made: Mapping[str, Made],
         listed: Listed | None = None,
-        orders: bytes = b"",
+        orders: Sequence[bytes] = (),
     ) -> None:
         """Make this build's generation the cache; call after the site was published. Failure only costs speed.
 
@@ -736,7 +736,7 @@ class BuildCache:
         ``SHA256SUMS`` lines of the site-wide files; ``displaced``: the states a collision
         page displaced (rendered afresh next time); ``made``: what site-wide files were made of;
         ``listed``: what the search index was made of (None: no index to patch next time);
-        ``orders``: the site orders of this build's records (``orders.orders_bytes``; empty: none).
+        ``orders``: the site orders of this build's records (``orders.orders_file``, in parts; none: none).
 
         Raises:
             OSError: the cache could not be written (the previous one is left as it was).
@@ -753,8 +753,10 @@ class BuildCache:
         index.flush()
         site_sums = site_manifest.encode("utf-8")
         (self.path / f"{self._generation}.{_SITE_SUMS}").write_bytes(site_sums)
-        if orders:
-            (self.path / f"{self._generation}.{_ORDERS}").write_bytes(orders)
+        orders_size = sum(map(len, orders))
+        if orders_size:
+            with (self.path / f"{self._generation}.{_ORDERS}").open("wb") as handle:
+                handle.writelines(orders)
         witness = ManifestWitness.of(live)
         header = {
             "schema": CACHE_SCHEMA,
@@ -769,7 +771,7 @@ class BuildCache:
             "displaced": sorted(set(displaced) & self._next_recorded),
             "entries": len(self._next_recorded),
             "records": self._next_records,
-            "orders": len(orders),
+            "orders": orders_size,
             "made": {rel: [m.inputs, m.sha256] for rel, m in sorted(made.items())},
             "search": None if listed is None else listed.search,
             "unlisted": [] if listed is None else sorted(listed.unlisted),

@@ -1,15 +1,19 @@
-"""The site-wide orders and path claims: made from every summary, or patched from the last build's (layer 5).
+"""The site plan's per-paper parts: made from every summary, or patched from the last build's (layer 5).
 
-The site-wide step orders every paper twice (newest first for the listings and feed, by
-suffix for the alias map, sitemap and search) and notes every page path each one claims
-(``PathClaims``). Made whole, that is a pass over every summary. A whole build keeps them
-in its incremental cache (``orders_bytes``: arrays of record numbers and claim hashes, about
-40 bytes a paper), and the next build that reuses most papers patches them instead
-(``patched_orders``): the kept arrays are renumbered for this build's records (a reused paper's
-record is byte for byte the one it had, so its place among the others is the same), the
-papers gone or changed drop out, and each freshly rendered one is put in its place by a
-binary search that reads the heads of the few records it compares with. Either way the
-result is the same arrays, which the incremental tests compare through the site they make.
+The site-wide step orders every paper three ways (newest first for the front page and feed, by
+suffix for the alias map, sitemap and search, by month for the listings), notes every page
+path each one claims (``PathClaims``) and every alias, and serves integrity endpoints. Made
+whole, that is a pass over every summary. A whole build keeps all of it in its incremental
+cache (``orders_file``: arrays of record numbers, hashes and suffixes, and the endpoints it
+served, about 280 bytes a paper), and the next build that reuses most papers patches it
+instead (``patched_orders``): the kept arrays are renumbered for this build's records (a
+reused paper's record is byte for byte the one it had, so its place among the others is the
+same), the papers gone or changed drop out, and each freshly rendered one is put in its place
+by a binary search that reads the heads of the few records it compares with. A patched
+``SiteOrders`` also says what changed since (months, alias hashes, suffixes), so the listings,
+alias bins and manifest bins that no changed paper is in are kept as the live site has them.
+Either way the arrays are the same, which a property test checks against a whole pass and
+the incremental tests through the site they make.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ __all__ = [
     "claimed_paths",
     "claims_of",
     "kept_orders",
-    "orders_bytes",
+    "orders_file",
     "patched_orders",
     "site_orders",
     "without",
@@ -238,7 +242,7 @@ class ServedEndpoints:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeptOrders:
-    """The last build's orders (``orders_bytes``), in its record numbers, and how they map to this build's."""
+    """The last build's orders (``orders_file``), in its record numbers, and how they map to this build's."""
 
     newest_first: array[int]
     by_suffix: array[int]
@@ -260,15 +264,15 @@ class KeptOrders:
     """Per record of the last build: its number in this build, or ``GONE``."""
 
 
-def orders_bytes(
+def orders_file(
     orders: SiteOrders, records: int, *, unlisted: int, contested: bool, endpoints: ServedEndpoints
-) -> bytes:
-    """The orders of a build of ``records`` summaries, as the next build's ``kept_orders`` reads them
-    (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left
+) -> list[bytes]:
+    """The orders of a build of ``records`` summaries, in parts of the file the next build's
+    ``kept_orders`` reads (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left
     out; ``contested``: whether it settled a path two or more papers claimed; ``endpoints``: the
     integrity endpoints it served)."""
     hashes, owners = orders.claims.arrays()
-    paths = "\n".join(endpoints.paths).encode("utf-8", "surrogatepass")
+    paths = b"\n".join(path.encode("utf-8", "surrogatepass") for path in endpoints.paths)
     kept_endpoints = not any("\n" in path for path in endpoints.paths)
     head = {
         "aliases": len(orders.alias_hashes),
@@ -297,11 +301,11 @@ def orders_bytes(
     parts += [orders.alias_places, orders.suffixes]
     if kept_endpoints:
         parts += [endpoints.records.tobytes(), endpoints.sha256s, paths]
-    return b"".join(parts)
+    return parts
 
 
 def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
-    """The orders ``orders_bytes`` wrote, with ``renumber`` (None: they are not whole, or not for
+    """The orders ``orders_file`` wrote, with ``renumber`` (None: they are not whole, or not for
     the records ``renumber`` maps)."""
     try:
         end = data.index(b"\n")

@@ -52,7 +52,7 @@ from sitegen.build.orders import (
     ServedEndpoints,
     SiteOrders,
     claims_of,
-    orders_bytes,
+    orders_file,
     patched_orders,
     site_orders,
     without,
@@ -220,7 +220,7 @@ class SiteWide:
     rendered again took their place; removed from the staged tree already), in path order: what
     ``merge --overlay`` must have removed from the shards' trees."""
     orders: SiteOrders
-    """Every record's orders and claims, for the next build to patch (``orders.orders_bytes``)."""
+    """Every record's orders and claims, for the next build to patch (``orders.orders_file``)."""
     endpoints: ServedEndpoints
     """The integrity endpoints served, for the next build to patch."""
     unlisted: int
@@ -526,7 +526,7 @@ def build_site(
                         result.displaced,
                         site.writer.made_files(),
                         site_wide.listed,
-                        orders_bytes(
+                        orders_file(
                             site_wide.orders,
                             len(collected.summaries),
                             unlisted=site_wide.unlisted,

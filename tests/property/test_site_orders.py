@@ -20,7 +20,7 @@ from sitegen.build.orders import (
     SiteOrders,
     claims_of,
     kept_orders,
-    orders_bytes,
+    orders_file,
     patched_orders,
     site_orders,
 )
@@ -83,7 +83,9 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
     with _spill(old) as old_spill:
         old_orders = site_orders(old_spill)
         none_served = ServedEndpoints(records=array("I"), paths=[], sha256s=b"", quiet=True)
-        kept_bytes = orders_bytes(old_orders, len(old), unlisted=0, contested=False, endpoints=none_served)
+        kept_bytes = b"".join(
+            orders_file(old_orders, len(old), unlisted=0, contested=False, endpoints=none_served)
+        )
     new: list[tuple[PaperSummary, int | None]] = []
     """This build's papers, each with its number in the last build when it is reused."""
     for number, paper in enumerate(old):
