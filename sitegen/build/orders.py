@@ -107,6 +107,9 @@ class SiteOrders:
     """The suffixes of the records gone or fresh since the last build (patched orders); None: any may have changed."""
     records_before: int
     """How many records the last build had (patched orders)."""
+    served_before: ServedEndpoints | None
+    """The integrity endpoints the last build served, renumbered, without those of records gone
+    (patched orders, when that build served every endpoint named, each named once); else None."""
 
     def verified_suffixes(self) -> Iterator[str]:
         """The suffixes of the verified papers, in ``by_suffix`` order."""
@@ -190,6 +193,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         aliases_before=0,
         changed_suffixes=None,
         records_before=0,
+        served_before=None,
     )
 
 
@@ -459,7 +463,23 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         aliases_before=len(kept.alias_hashes),
         changed_suffixes=frozenset(changed_suffixes),
         records_before=len(renumber),
+        served_before=_renumbered_endpoints(kept),
     )
+
+
+def _renumbered_endpoints(kept: KeptOrders) -> ServedEndpoints | None:
+    before = kept.endpoints
+    if before is None or not before.quiet:
+        return None
+    renumber = kept.renumber
+    records, paths, sha256s = array("I"), [], bytearray()
+    for index, (record, path) in enumerate(zip(before.records, before.paths, strict=True)):
+        number = renumber[record]
+        if number != GONE:
+            records.append(number)
+            paths.append(path)
+            sha256s += before.sha256s[32 * index : 32 * index + 32]
+    return ServedEndpoints(records=records, paths=paths, sha256s=bytes(sha256s), quiet=True)
 
 
 def _renumbered_aliases(kept: KeptOrders) -> tuple[array[int], array[int], bytearray, set[int]]:

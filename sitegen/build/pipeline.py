@@ -47,8 +47,6 @@ from sitegen.build.cache import (
 )
 from sitegen.build.collector import spaced_collections
 from sitegen.build.orders import (
-    GONE,
-    KeptOrders,
     ServedEndpoints,
     SiteOrders,
     claims_of,
@@ -499,7 +497,7 @@ def build_site(
                     full_report=full_report,
                     sign_with=sign_with,
                     listed_before=cache.listed_before,
-                    kept=cache.kept_orders,
+                    patched=_patched_orders(cache, collected),
                 )
             else:
                 assert shard is not None
@@ -540,6 +538,12 @@ def build_site(
             collected.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _patched_orders(cache: BuildCache, collected: Collected) -> SiteOrders | None:
+    """The site orders patched from the last build's, when it kept them (which are freed then)."""
+    kept, cache.kept_orders = cache.kept_orders, None
+    return None if kept is None else patched_orders(collected.summaries, kept, collected.fresh)
 
 
 def _signed_by(live: Path, key: OperatorKey | None) -> bool:
@@ -603,13 +607,13 @@ def write_site_wide(
     full_report: IO[bytes] | None = None,
     sign_with: OperatorKey | None = None,
     listed_before: ListedBefore | None = None,
-    kept: KeptOrders | None = None,
+    patched: SiteOrders | None = None,
     paper_files: PaperFiles | None = None,
 ) -> SiteWide:
     """Everything that depends on more than one input: the one step a whole build and a merge share
     (``sign_with``: the operator's key, which signs ``SHA256SUMS`` into ``SHA256SUMS.sig``;
-    ``listed_before``: what the live search index was made of, to patch it from; ``kept``: the
-    last build's orders, to patch them from; ``paper_files``: where the papers' own files are,
+    ``listed_before``: what the live search index was made of, to patch it from; ``patched``: the
+    orders patched from the last build's (``orders.patched_orders``), else they are made whole; ``paper_files``: where the papers' own files are,
     when not under ``site``).
 
     The per-paper files are already under ``site`` (those of papers that are not verified
@@ -633,7 +637,7 @@ def write_site_wide(
             parallel=jobs > 1,
             meanwhile=report.start,
             listed_before=listed_before,
-            kept=kept,
+            patched=patched,
             paper_files=paper_files,
         )
         report.finish(result)
@@ -815,11 +819,11 @@ def _write_site_pages(
     parallel: bool,
     meanwhile: Callable[[], None],
     listed_before: ListedBefore | None,
-    kept: KeptOrders | None,
+    patched: SiteOrders | None,
     paper_files: PaperFiles | None,
 ) -> _PagesWritten:
     """Write every page that depends on more than one paper (``listed_before``: what the live
-    search index was made of, to patch it from; ``kept``: the last build's orders, to patch them from).
+    search index was made of, to patch it from; ``patched``: the orders patched from the last build's, or None).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
@@ -827,7 +831,6 @@ def _write_site_pages(
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
-    patched = None if kept is None else patched_orders(spill, kept, collected.fresh)
     every_record = orders = site_orders(spill) if patched is None else patched
     settled = _settle_claims(spill, orders.claims, result)
     replaced: set[str] = set()
@@ -876,7 +879,7 @@ def _write_site_pages(
         if not patching_search:
             _write_alias_map(site, spill, orders, settled)
         endpoints = _write_integrity_paths(
-            site, spill, orders, settled, result, paper_files, kept if patched else None, collected.fresh
+            site, spill, orders, settled, result, paper_files, orders.served_before, collected.fresh
         )
         beside.here()
         _write_rest(
@@ -1330,7 +1333,7 @@ def _write_integrity_paths(
     settled: _Settled,
     result: BuildResult,
     paper_files: PaperFiles | None,
-    kept: KeptOrders | None,
+    served_before: ServedEndpoints | None,
     fresh: Collection[int],
 ) -> ServedEndpoints:
     """Serve the integrity endpoint path a snapshot names, when it is the one the signed source id
@@ -1339,12 +1342,12 @@ def _write_integrity_paths(
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
     Endpoints are written in the order of their case-folded paths, their claimants in input path order.
-    ``kept``: the last build's orders, with the endpoints it served, which a build that contests
-    no path patches with the ``fresh`` records' (``_patched_endpoints``).
+    ``served_before``: the endpoints the last build served (``SiteOrders.served_before``), which a
+    build that contests no path patches with the ``fresh`` records' (``_patched_endpoints``).
     """
     served = None
-    if kept is not None and not (settled.collided or settled.lost or settled.duplicates):
-        served = _patched_endpoints(spill, orders.claims, kept, fresh, result)
+    if served_before is not None and not (settled.collided or settled.lost or settled.duplicates):
+        served = _patched_endpoints(spill, orders.claims, served_before, fresh, result)
     if served is None:
         served = _endpoints_whole(spill, orders.claims, settled, result)
     suffixes = orders.suffixes
@@ -1369,22 +1372,16 @@ def _unsafe_endpoint_warnings(
 
 
 def _patched_endpoints(
-    spill: SummarySpill, claims: PathClaims, kept: KeptOrders, fresh: Collection[int], result: BuildResult
+    spill: SummarySpill,
+    claims: PathClaims,
+    before: ServedEndpoints,
+    fresh: Collection[int],
+    result: BuildResult,
 ) -> ServedEndpoints | None:
-    """The endpoints ``_endpoints_whole`` serves, from those the last build served (when it served
+    """The endpoints ``_endpoints_whole`` serves, from those the last build served (``before``:
     every one named, each named once) and the ``fresh`` records'; None when a fresh record names a
     served endpoint or claims a directory above one (the whole pass settles that)."""
-    before = kept.endpoints
-    if before is None or not before.quiet:
-        return None
-    renumber = kept.renumber
-    records, paths, sha256s = array("I"), [], bytearray()
-    for index, (record, path) in enumerate(zip(before.records, before.paths, strict=True)):
-        number = renumber[record]
-        if number != GONE:
-            records.append(number)
-            paths.append(path)
-            sha256s += before.sha256s[32 * index : 32 * index + 32]
+    records, paths, sha256s = before.records, before.paths, before.sha256s
 
     def served_at(folded: str) -> int:
         """Where in ``paths`` (sorted by case-folded path) ``folded`` is or would go."""
