@@ -85,7 +85,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v14"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v15"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -102,6 +102,10 @@ many (and 32 more): each changed paper re-cuts the shards of its terms, so a sha
 costs more than a whole index, made beside the other site-wide files by a forked process
 (measured at 100,000 papers: 1 % changed took 37 s patched, 29 s whole; docs/scale.md)."""
 _RUN_STATES = 4096
+_DEAD_SHARE = 2
+"""A rebuild appends to the last generation's streams while they are at most this many times the
+bytes its index covers; past that it writes them afresh, copying only the bytes of the states it
+reuses (a compaction)."""
 """States per reused run at most: runs are copied whole, and progress is reported after each."""
 
 StatKey = tuple[int, int, int, int]
@@ -223,7 +227,11 @@ class _Header:
     key: str
     generation: str
     sizes: tuple[int, int, int]
-    """The bytes of the generation's three streams: a shorter file means a damaged cache."""
+    """The bytes of the generation's three streams: a shorter file means a damaged cache (a longer
+    one, bytes a later build that did not commit appended to a stream it shares)."""
+    live: tuple[int, int, int]
+    """The bytes of each stream that the index's spans cover: the rest are the bytes of states
+    replaced since the stream was last written afresh."""
     manifest: ManifestWitness | None
     papers: int
     warnings: tuple[str, ...]
@@ -303,11 +311,16 @@ class Listed:
 
 @dataclass(frozen=True, slots=True)
 class Streams:
-    """The files a build streams its reports, ``SHA256SUMS`` lines and summaries into, in input order."""
+    """The files a build streams its reports, ``SHA256SUMS`` lines and summaries into.
+
+    ``held``: the bytes each file holds already, which appends follow: those of the last
+    generation, whose files these are (linked) when the build reuses its states where they lie.
+    """
 
     reports: IO[bytes]
     manifest: IO[bytes]
     summaries: IO[bytes]
+    held: tuple[int, int, int] = (0, 0, 0)
 
     @classmethod
     def temporary(cls) -> Streams:
@@ -338,6 +351,8 @@ class ReusedRun:
     starts: tuple[int, int, int]
     lengths: tuple[int, int, int]
     summary_lengths: list[int]
+    in_place: bool
+    """The bytes are in this build's streams already, at ``starts`` (``Streams.held``): nothing to copy."""
 
     def __len__(self) -> int:
         return len(self.rels)
@@ -380,6 +395,10 @@ class BuildCache:
         """Per record of the last build: its record number in this one, or ``GONE`` (``record_run``)."""
         self._next_records = 0
         """The states indexed in the next cache that have a summary record."""
+        self._next_live = [0, 0, 0]
+        """The bytes of the next cache's streams that its index covers."""
+        self._append_to: _Header | None = None
+        """Set by ``plan``: the last generation, whose streams this build appends to."""
 
     # -- reading the previous cache ---------------------------------------------------
 
@@ -502,6 +521,11 @@ class BuildCache:
             if name not in reusable:
                 stale.update(self._manifest_paths(entry))
         self._reusable = reusable
+        header = index.header
+        if reusable and all(
+            size <= _DEAD_SHARE * live for size, live in zip(header.sizes, header.live, strict=True)
+        ):
+            self._append_to = header
         return ReusePlan(
             reusable=reusable,
             stale_files=frozenset(stale),
@@ -632,6 +656,7 @@ class BuildCache:
                 last[4] + last[5] - starts[2],
             ),
             summary_lengths=[at[5] for at in spans],
+            in_place=self._next is not None and self._append_to is not None,
         )
 
     # -- writing the next cache ---------------------------------------------------------
@@ -640,16 +665,48 @@ class BuildCache:
         """The files of this build's generation, for the build's streams (anonymous ones if the
         cache directory cannot be written: the build goes on, and ``commit`` says why it failed)."""
         if self._next is None:
+            if self._append_to is not None:
+                try:
+                    self._next = self._linked_streams(self._append_to)
+                except OSError:
+                    self._append_to = None  # the links could not be made: write the streams afresh
+                    for name in self._generation_files(_STREAMS):
+                        with contextlib.suppress(OSError):
+                            (self.path / name).unlink()
             try:
                 self.path.mkdir(exist_ok=True)
-                written_during = self._generation_files((*_STREAMS, "index"))  # the site file: at commit
-                opened = [(self.path / name).open("w+b") for name in written_during]
+                if self._next is None:
+                    fresh = [(self.path / name).open("w+b") for name in self._generation_files(_STREAMS)]
+                    self._next = Streams(fresh[0], fresh[1], fresh[2])
+                self._next_index = (self.path / self._generation_files(("index",))[0]).open("w+b")
             except OSError as exc:
-                self._next_error = exc
+                if self._next is not None:
+                    self._next.close()
+                self._next, self._next_error, self._append_to = None, exc, None
                 return Streams.temporary()
-            self._next = Streams(*opened[:3])
-            self._next_index = opened[3]
         return self._next
+
+    def _linked_streams(self, last: _Header) -> Streams:
+        """This generation's streams as links of the last one's, cut to the bytes its ``HEAD``
+        says they hold (a build that did not commit may have appended to them).
+
+        Raises:
+            OSError: a link could not be made or opened.
+        """
+        opened: list[IO[bytes]] = []
+        try:
+            for name, size in zip(_STREAMS, last.sizes, strict=True):
+                target = self.path / f"{self._generation}.{name}"
+                os.link(self.path / f"{last.generation}.{name}", target)
+                handle: IO[bytes] = target.open("r+b")
+                opened.append(handle)
+                handle.truncate(size)
+                handle.seek(size)
+        except OSError:
+            for handle in opened:
+                handle.close()
+            raise
+        return Streams(opened[0], opened[1], opened[2], held=last.sizes)
 
     def record(self, outcome: StateOutcome, spans: Spans) -> None:
         """Index a freshly rendered state whose bytes are at ``spans`` (unreadable inputs are not)."""
@@ -717,6 +774,10 @@ class BuildCache:
         self._next_index.write(orjson.dumps(entry) + b"\n")
         self._next_recorded.add(name)
         self._next_records += spans[5] > 0
+        live = self._next_live
+        live[0] += spans[1]
+        live[1] += spans[3]
+        live[2] += spans[5]
 
     def commit(
         self,
@@ -763,6 +824,7 @@ class BuildCache:
             "key": self.key,
             "generation": self._generation,
             "sizes": sizes,
+            "live": self._next_live,
             "manifest": None if witness is None else [list(witness.stat), witness.sha256],
             "papers": papers,
             "warnings": sorted(warnings),
@@ -832,10 +894,12 @@ def _parse_header(line: bytes) -> _Header:
         raise ValueError("not this version's cache")
     manifest = doc["manifest"]
     reports, manifest_size, summaries = doc["sizes"]
+    live_reports, live_manifest, live_summaries = doc["live"]
     return _Header(
         key=doc["key"],
         generation=doc["generation"],
         sizes=(reports, manifest_size, summaries),
+        live=(live_reports, live_manifest, live_summaries),
         manifest=None if manifest is None else ManifestWitness(_stat_tuple(manifest[0]), manifest[1]),
         papers=doc["papers"],
         warnings=tuple(doc["warnings"]),
@@ -864,8 +928,8 @@ def _read_index(directory: Path, header: _Header) -> _Index:
         for name, size in zip(_STREAMS, header.sizes, strict=True):
             fd = os.open(directory / f"{header.generation}.{name}", os.O_RDONLY | os.O_CLOEXEC)
             streams.append(fd)
-            if os.fstat(fd).st_size != size:
-                raise ValueError(f"the {name} stream is not the size HEAD says")
+            if os.fstat(fd).st_size < size:
+                raise ValueError(f"the {name} stream is shorter than HEAD says")
         states = _read_entries(directory / f"{header.generation}.index", header)
     except BaseException:
         for fd in streams:

@@ -302,10 +302,12 @@ class Collected:
     def __init__(self, result: BuildResult, streams: Streams | None = None) -> None:
         self.result = result
         self.streams = Streams.temporary() if streams is None else streams
-        self.summaries = SummarySpill(self.streams.summaries)
+        self.reports_end, self.manifest_end, summaries_end = self.streams.held
+        self.summaries = SummarySpill(self.streams.summaries, summaries_end)
         self.held = HeldManifests()
-        self.reports_end = 0
-        self.manifest_end = 0
+        self.report_ranges: list[tuple[int, int]] = []
+        """Where the inputs' report lines are in the report stream, in input order: byte ranges,
+        each line followed by its separator."""
         self.not_verified: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
         """The report lines of inputs that are not verified (the site's ``verification-report.json``)."""
         self.not_verified_end = 0
@@ -351,17 +353,22 @@ class Collected:
         """Take a run of states reused from the previous build; returns where their bytes start."""
         self.result.reports.extend(run.reports)
         self.result.warnings.extend(run.warnings)
-        starts = (self.reports_end, self.manifest_end, self.summaries.end)
-        try:
-            copy_range(run.sources[0], self.streams.reports, run.starts[0], run.lengths[0])
-            copy_range(run.sources[1], self.streams.manifest, run.starts[1], run.lengths[1])
-            self.summaries.copy_records(run.sources[2], run.starts[2], run.summary_lengths)
-        except OSError as exc:
-            raise OutputError(
-                f"{run.origin}: cannot copy reused papers from the cache: {exc.strerror or exc}"
-            ) from exc
-        self.reports_end += run.lengths[0]
-        self.manifest_end += run.lengths[1]
+        if run.in_place:
+            starts = run.starts
+            self.summaries.adopt_records(run.starts[2], run.summary_lengths)
+        else:
+            starts = (self.reports_end, self.manifest_end, self.summaries.end)
+            try:
+                copy_range(run.sources[0], self.streams.reports, run.starts[0], run.lengths[0])
+                copy_range(run.sources[1], self.streams.manifest, run.starts[1], run.lengths[1])
+                self.summaries.copy_records(run.sources[2], run.starts[2], run.summary_lengths)
+            except OSError as exc:
+                raise OutputError(
+                    f"{run.origin}: cannot copy reused papers from the cache: {exc.strerror or exc}"
+                ) from exc
+            self.reports_end += run.lengths[0]
+            self.manifest_end += run.lengths[1]
+        self._report_range(starts[0], starts[0] + run.lengths[0])
         shift = starts[1] - run.starts[1]
         for spans in run.spans:  # a reused paper is a verified one: its lines follow its owner line
             self.blocks.extend(
@@ -372,10 +379,18 @@ class Collected:
     def add_report(self, line: bytes, verdict: Verdict) -> None:
         """One input's full report line; those of inputs that are not verified go to the site's report too."""
         self.streams.reports.write(line + b",\n")
+        self._report_range(self.reports_end, self.reports_end + len(line) + 2)
         self.reports_end += len(line) + 2
         if verdict is not Verdict.VERIFIED:
             self.not_verified.write(line + b",\n")
             self.not_verified_end += len(line) + 2
+
+    def _report_range(self, start: int, end: int) -> None:
+        ranges = self.report_ranges
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
 
     def close(self) -> None:
         self.streams.close()
@@ -1135,10 +1150,7 @@ class _ReportWriter:
         reports = collected.streams.reports
         reports.flush()
         self._thread = threading.Thread(
-            target=self._copy,
-            args=(reports.fileno(), max(0, collected.reports_end - 2)),  # no separator after the last
-            name="report",
-            daemon=True,
+            target=self._copy, args=(reports.fileno(), collected.report_ranges), name="report", daemon=True
         )
 
     def __enter__(self) -> _ReportWriter:
@@ -1153,16 +1165,19 @@ class _ReportWriter:
             self._full.write(b'{"counts": ' + compact_json(self._counts) + b',\n"inputs": [\n')
             self._thread.start()
 
-    def _copy(self, source: int, count: int) -> None:
+    def _copy(self, source: int, ranges: list[tuple[int, int]]) -> None:
+        """Copy the report lines at ``ranges`` of the stream ``source`` to the full report, without
+        the separator after the last."""
         assert self._full is not None
         try:
-            offset = 0
-            while offset < count:
-                block = os.pread(source, min(_REPORT_BLOCK, count - offset), offset)
-                if not block:
-                    raise OSError(errno.EIO, "the report stream ends early")
-                self._full.write(block)
-                offset += len(block)
+            for number, (start, end) in enumerate(ranges, start=1):
+                offset, stop = start, end - 2 * (number == len(ranges))
+                while offset < stop:
+                    block = os.pread(source, min(_REPORT_BLOCK, stop - offset), offset)
+                    if not block:
+                        raise OSError(errno.EIO, "the report stream ends early")
+                    self._full.write(block)
+                    offset += len(block)
         except BaseException as exc:  # handed to the main thread by finish
             self._error = exc
 

@@ -3,14 +3,15 @@
 The site-wide step of a whole build or merge needs every paper's ``PaperSummary``
 (larger still as Python objects than encoded), but only a page's worth
 at a time. ``SummarySpill`` appends them to an anonymous temporary file as they
-arrive, in input order, and keeps only each record's offset (8 bytes a paper);
+arrive, in input order, and keeps only where each record is (16 bytes a paper);
 ``SummarySpill.view`` reads them back in any order (an ``array`` of record numbers),
 one page at a time.
 
 Records are JSON arrays of the summary's fields (orjson: faster here than pickle,
 and safe to read back from a file that outlives the process: a whole build's spill is
-kept as part of its incremental cache, and the next build copies the records of the
-papers it reuses from it a byte range at a time, ``copy_records``, without decoding them).
+kept as part of its incremental cache, and the next build numbers the records of the
+papers it reuses where they are, ``adopt_records``, or copies them a byte range at a time,
+``copy_records``, without decoding them).
 
 A record is two arrays on one line each: the *head*, the few short fields the passes over
 every paper read (orders, claims, listings, alias map, integrity endpoints), then the rest
@@ -145,40 +146,55 @@ _NO_COPY_RANGE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNO
 
 
 class SummarySpill:
-    """Summaries appended in input order (record numbers 0, 1, ...), read back by number.
+    """Summaries numbered in input order (record numbers 0, 1, ...), read back by number.
 
-    ``file``: where the records go (from offset 0; the incremental cache's file that the
-    next build copies from); an anonymous temporary file by default.
+    ``file``: where the records go; an anonymous temporary file by default. ``end``: where
+    appending starts in it (the incremental cache's stream can already hold the records of
+    the last build, which ``adopt_records`` numbers where they are instead of copying them).
     """
 
-    def __init__(self, file: IO[bytes] | None = None) -> None:
+    def __init__(self, file: IO[bytes] | None = None, end: int = 0) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile() if file is None else file  # noqa: SIM115 (closed by close())
-        self._offsets = array("Q", [0])
+        self._starts = array("Q")
+        self._ends = array("Q")
+        self._end = end
         self._unflushed = False
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return len(self._starts)
 
     @property
     def end(self) -> int:
-        """Where the next record starts in the file: the bytes written so far."""
-        return self._offsets[-1]
+        """Where the next appended record starts in the file."""
+        return self._end
 
     def append(self, summary: PaperSummary) -> int:
         """Add a summary; returns its record's length in bytes."""
         data = _encode(summary)
         self._file.write(data)
-        self._offsets.append(self._offsets[-1] + len(data))
+        self._starts.append(self._end)
+        self._end += len(data)
+        self._ends.append(self._end)
         self._unflushed = True
         return len(data)
 
     def copy_records(self, source: int, start: int, lengths: Sequence[int]) -> None:
         """Append records another spill's file holds back to back from ``start`` (``lengths`` bytes each)."""
         copy_range(source, self._file, start, sum(lengths))
-        offsets, end = self._offsets, self._offsets[-1]
+        self._number(self._end, lengths)
+        self._end += sum(lengths)
+
+    def adopt_records(self, start: int, lengths: Sequence[int]) -> None:
+        """Number the next records as the ones this spill's file already holds back to back from
+        ``start`` (``lengths`` bytes each), where they are."""
+        self._number(start, lengths)
+
+    def _number(self, start: int, lengths: Sequence[int]) -> None:
+        starts, ends = self._starts, self._ends
         for length in lengths:
-            end += length
-            offsets.append(end)
+            starts.append(start)
+            start += length
+            ends.append(start)
 
     def _read(self, start: int, end: int) -> bytes:
         if self._unflushed:
@@ -201,17 +217,17 @@ class SummarySpill:
         return (pick(decode(record)) for record in self._records())
 
     def _records(self) -> Iterator[bytes]:
-        offsets = self._offsets
+        """Every record in number order, records that lie back to back read a block at a time."""
+        starts, ends, count = self._starts, self._ends, len(self)
         number = 0
-        while number < len(self):
-            block_start = offsets[number]
-            last = number
-            while last < len(self) and offsets[last + 1] - block_start <= _READ_BLOCK:
+        while number < count:
+            block_start = starts[number]
+            last = number + 1  # a record larger than a block is read alone
+            while last < count and starts[last] == ends[last - 1] and ends[last] - block_start <= _READ_BLOCK:
                 last += 1
-            last = max(last, number + 1)  # a record larger than a block is read alone
-            block = self._read(block_start, offsets[last])
+            block = self._read(block_start, ends[last - 1])
             for at in range(number, last):
-                yield block[offsets[at] - block_start : offsets[at + 1] - block_start]
+                yield block[starts[at] - block_start : ends[at] - block_start]
             number = last
 
     def fields_of(self, number: int, *names: str) -> tuple[Any, ...]:
@@ -223,7 +239,7 @@ class SummarySpill:
         """The encoded record of summary ``number``."""
         if not 0 <= number < len(self):
             raise IndexError(number)
-        return self._read(self._offsets[number], self._offsets[number + 1])
+        return self._read(self._starts[number], self._ends[number])
 
     def view(self, order: array[int]) -> SummaryView:
         """The summaries in the order of the record numbers ``order``, read as they are asked for."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -181,11 +182,14 @@ def test_many_changes_rendered_by_worker_processes_match_a_clean_build(
 def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
     papers: Callable[[int], Path], new_paper: Callable[..., bytes], signing_key: SigningKey, tmp_path: Path
 ) -> None:
-    """Rebuild after rebuild, the cache holds each state once: it does not grow with the number of builds."""
+    """Rebuild after rebuild, the cache indexes each state once, and its streams do not grow with the
+    number of builds: a rebuild appends the changed states' bytes until the streams are twice the
+    bytes indexed, then the next one writes them afresh."""
     content = papers(3)
     site = tmp_path / "site"
     cache = tmp_path / ".site.cache"
-    for revision in range(3):
+    report_lines = []
+    for revision in range(6):
         (content / "states" / "a.state.json").write_bytes(
             new_paper(signing_key, "2607.10001", f"Paper A, revision {revision}")
         )
@@ -197,7 +201,12 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site", "orders")}
         assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
         assert len(index.read_bytes().splitlines()) == 3  # an index line per state
-        assert (cache / f"{generation}.reports").read_bytes().count(b",\n") == 3  # a report line per state
+        report_lines.append((cache / f"{generation}.reports").read_bytes().count(b",\n"))
+    # 3 lines, then one more a rebuild until a stream is past twice its indexed bytes: 3 again
+    assert report_lines[:2] == [3, 4]
+    assert all(now in (before + 1, 3) for before, now in itertools.pairwise(report_lines))
+    assert 3 in report_lines[2:]
+    assert max(report_lines) <= 2 * 3 + 1
 
 
 def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
@@ -227,6 +236,29 @@ def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
     (summaries,) = cache.glob("*.summaries")
     summaries.write_bytes(summaries.read_bytes()[:-1])
     assert _rendered(_build_both(content, tmp_path, "truncated")) == (2, 0)
+
+
+def test_bytes_a_failed_build_appended_to_the_streams_are_cut_off_by_the_next(
+    papers: Callable[[int], Path], new_paper: Callable[..., bytes], signing_key: SigningKey, tmp_path: Path
+) -> None:
+    """A rebuild appends to the streams the last generation shares with it; one that never commits
+    leaves bytes past what ``HEAD`` says. The next rebuild still reuses every unchanged state, cuts
+    those bytes off, and matches a clean build."""
+    content = papers(4)
+    assert _rendered(_build_both(content, tmp_path, "first")) == (4, 0)
+    cache = tmp_path / ".site.cache"
+    sizes = {}
+    for name in ("reports", "manifest", "summaries"):
+        (stream,) = cache.glob(f"*.{name}")
+        sizes[name] = stream.stat().st_size
+        with stream.open("ab") as handle:  # what a build killed before its commit leaves
+            handle.write(b'{"not": "a line of this generation"},\n' * 50)
+    (content / "states" / "a.state.json").write_bytes(new_paper(signing_key, "2607.10001", "Paper A, v2"))
+    assert _rendered(_build_both(content, tmp_path, "after-a-failed-build")) == (1, 3)
+    for name, size in sizes.items():
+        (stream,) = cache.glob(f"*.{name}")
+        data = stream.read_bytes()
+        assert len(data) > size and b"a line of this generation" not in data, name  # appended after the cut
 
 
 @pytest.mark.parametrize("publish", ["swap", "patch"])

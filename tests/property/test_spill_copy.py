@@ -90,3 +90,32 @@ def test_records_copied_between_spills_read_back_equal(
             new.append(summary)
         assert list(new) == [*before, *copied, *after]
         assert [new[n] for n in reversed(range(len(new)))] == list(reversed([*before, *copied, *after]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.lists(_SUMMARIES, max_size=4),
+    second=st.lists(_SUMMARIES, max_size=4),
+    appended=st.lists(_SUMMARIES, max_size=4),
+)
+def test_records_adopted_where_they_lie_read_back_in_their_new_order(
+    first: list[PaperSummary], second: list[PaperSummary], appended: list[PaperSummary]
+) -> None:
+    """A spill over a file that holds an earlier spill's records numbers them where they are, in any
+    order, beside records it appends after them: every summary reads back by number and in order."""
+    with tempfile.TemporaryFile() as file:
+        old = SummarySpill(file)
+        first_lengths = [old.append(summary) for summary in first]
+        second_lengths = [old.append(summary) for summary in second]
+        file.write(b"bytes no record holds\n")
+        file.flush()
+        new = SummarySpill(file, end=file.tell())
+        for summary in appended[:1]:
+            new.append(summary)
+        new.adopt_records(sum(first_lengths), second_lengths)  # the second run first, then the first
+        new.adopt_records(0, first_lengths)
+        for summary in appended[1:]:
+            new.append(summary)
+        expected = [*appended[:1], *second, *first, *appended[1:]]
+        assert list(new) == expected
+        assert [new[n] for n in range(len(new))] == expected
