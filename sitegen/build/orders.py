@@ -385,13 +385,20 @@ def _kept_endpoints(head: dict[str, Any], data: bytes, records: int) -> ServedEn
 
 def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]) -> SiteOrders | None:
     """The orders ``site_orders`` makes, from the last build's and this build's ``fresh`` records
-    (every other record is a reused one, ``kept.renumber`` says which); None when too many are fresh."""
+    (every other record is a reused one, ``kept.renumber`` says which); None when too many are fresh.
+
+    Reused records keep their input order, so the renumbering is increasing: the kept per-record
+    arrays lose the records gone and gain the fresh ones in place, and the arrays keyed by hash
+    keep their order. Each is remade with slices and ``map`` over whole arrays, without a Python
+    step per kept entry.
+    """
     if len(fresh) > len(spill) // PATCHED_SHARE + 64:
         return None
     renumber = kept.renumber
-    mapped = [n for n in renumber if n != GONE]
-    if len(mapped) + len(fresh) != len(spill) or not set(mapped).isdisjoint(fresh):
-        return None
+    gone = _gone_places(renumber)
+    fresh_numbers = sorted(fresh)
+    if _without(renumber, gone) != _without(array("I", range(len(spill))), fresh_numbers):
+        return None  # not the reused records, each once, in input order
     heads = {
         n: spill.fields_of(n, "submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
         for n in fresh
@@ -414,26 +421,18 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         return listing_key(submitted_at, suffix, number)[0]
 
     counts = {v.value: 0 for v in Verdict}
-    counts[Verdict.VERIFIED.value] = len(mapped)  # a reused paper is a verified one
+    counts[Verdict.VERIFIED.value] = len(renumber) - len(gone)  # a reused paper is a verified one
     verdicts = bytearray([_VERDICT_INDEX[Verdict.VERIFIED.value]]) * len(spill)
-    months = array("I", [0]) * len(spill)
-    suffixes = bytearray(SUFFIX_LENGTH * len(spill))
-    changed: set[int] = set()
     kept_months, kept_suffixes = kept.months, kept.suffixes
-    changed_suffixes: set[str] = set()
-    for old, number in enumerate(renumber):
-        if number == GONE:
-            changed.add(kept_months[old])
-            changed_suffixes.add(
-                kept_suffixes[old * SUFFIX_LENGTH : (old + 1) * SUFFIX_LENGTH].decode("ascii")
-            )
-        else:
-            months[number] = kept_months[old]
-            at, to = old * SUFFIX_LENGTH, number * SUFFIX_LENGTH
-            suffixes[to : to + SUFFIX_LENGTH] = kept_suffixes[at : at + SUFFIX_LENGTH]
+    changed = {kept_months[old] for old in gone}
+    changed_suffixes = {
+        kept_suffixes[old * SUFFIX_LENGTH : (old + 1) * SUFFIX_LENGTH].decode("ascii") for old in gone
+    }
+    months = _spread(_without(kept_months, gone), fresh_numbers)
+    suffixes = _spread_bytes(_without_bytes(kept_suffixes, gone, SUFFIX_LENGTH), fresh_numbers, SUFFIX_LENGTH)
     claims = _renumbered_claims(kept)
     alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept)
-    for number in sorted(fresh):
+    for number in fresh_numbers:
         submitted_at, suffix, _, verdict, alias_paths, hashes = heads[number]
         _add_aliases(number, hashes, alias_paths, alias_hashes, alias_owners, alias_places)
         changed_aliases.update(hashes)
@@ -467,50 +466,107 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     )
 
 
+def _gone_places(numbers: array[int]) -> list[int]:
+    """The places in ``numbers`` that hold ``GONE``, in order (found by the array's own search)."""
+    places: list[int] = []
+    at = 0
+    for _ in range(numbers.count(GONE)):
+        at = numbers.index(GONE, at)
+        places.append(at)
+        at += 1
+    return places
+
+
+def _without(values: array[int], places: Sequence[int]) -> array[int]:
+    """``values`` without the entries at the increasing ``places`` (a new array)."""
+    if not places:
+        return values[:]
+    kept, start = array(values.typecode), 0
+    for at in places:
+        kept += values[start:at]
+        start = at + 1
+    kept += values[start:]
+    return kept
+
+
+def _without_bytes(values: bytes, places: Sequence[int], width: int) -> bytes:
+    """``values`` (entries of ``width`` bytes) without the entries at the increasing ``places``."""
+    if not places:
+        return values
+    kept, start = bytearray(), 0
+    for at in places:
+        kept += values[start * width : at * width]
+        start = at + 1
+    kept += values[start * width :]
+    return bytes(kept)
+
+
+def _spread(values: array[int], numbers: Sequence[int]) -> array[int]:
+    """``values`` with a 0 inserted so that one lands at each of the increasing ``numbers``."""
+    spread, start = array(values.typecode), 0
+    for number in numbers:
+        take = number - len(spread)
+        spread += values[start : start + take]
+        start += take
+        spread.append(0)
+    spread += values[start:]
+    return spread
+
+
+def _spread_bytes(values: bytes, numbers: Sequence[int], width: int) -> bytearray:
+    """``_spread`` for entries of ``width`` bytes (zero bytes inserted)."""
+    spread, start = bytearray(), 0
+    for number in numbers:
+        take = number - len(spread) // width
+        spread += values[start * width : (start + take) * width]
+        start += take
+        spread += bytes(width)
+    spread += values[start * width :]
+    return spread
+
+
+def _renumbered_owners(owners: array[int], renumber: array[int]) -> tuple[array[int], list[int]]:
+    """``owners`` (record numbers of the last build) in this build's numbers, and the places of the
+    entries whose records are gone (still in the array)."""
+    numbers = array("I", map(renumber.__getitem__, owners))
+    return numbers, _gone_places(numbers)
+
+
 def _renumbered_endpoints(kept: KeptOrders) -> ServedEndpoints | None:
     before = kept.endpoints
     if before is None or not before.quiet:
         return None
-    renumber = kept.renumber
-    records, paths, sha256s = array("I"), [], bytearray()
-    for index, (record, path) in enumerate(zip(before.records, before.paths, strict=True)):
-        number = renumber[record]
-        if number != GONE:
-            records.append(number)
-            paths.append(path)
-            sha256s += before.sha256s[32 * index : 32 * index + 32]
-    return ServedEndpoints(records=records, paths=paths, sha256s=bytes(sha256s), quiet=True)
+    records, gone = _renumbered_owners(before.records, kept.renumber)
+    paths = before.paths
+    if gone:
+        paths = [path for at, path in enumerate(paths) if records[at] != GONE]
+    return ServedEndpoints(
+        records=_without(records, gone),
+        paths=paths,
+        sha256s=_without_bytes(before.sha256s, gone, 32),
+        quiet=True,
+    )
 
 
 def _renumbered_aliases(kept: KeptOrders) -> tuple[array[int], array[int], bytearray, set[int]]:
     """The kept aliases of the records this build reuses, and the hashes of those of the others."""
-    hashes, owners, places = array("Q"), array("I"), bytearray()
-    gone: set[int] = set()
-    renumber, kept_places = kept.renumber, kept.alias_places
-    for index, (value, owner) in enumerate(zip(kept.alias_hashes, kept.alias_owners, strict=True)):
-        number = renumber[owner]
-        if number == GONE:
-            gone.add(value)
-        else:
-            hashes.append(value)
-            owners.append(number)
-            places += kept_places[2 * index : 2 * index + 2]
-    return hashes, owners, places, gone
+    owners, gone = _renumbered_owners(kept.alias_owners, kept.renumber)
+    return (
+        _without(kept.alias_hashes, gone),
+        _without(owners, gone),
+        bytearray(_without_bytes(kept.alias_places, gone, 2)),
+        {kept.alias_hashes[at] for at in gone},
+    )
 
 
 def _renumbered(order: array[int], renumber: array[int]) -> array[int]:
-    return array("I", [n for n in map(renumber.__getitem__, order) if n != GONE])
+    numbers, gone = _renumbered_owners(order, renumber)
+    return _without(numbers, gone)
 
 
 def _renumbered_claims(kept: KeptOrders) -> PathClaims:
-    hashes, owners = array("q"), array("I")
-    renumber = kept.renumber
-    for value, owner in zip(kept.claim_hashes, kept.claim_owners, strict=True):
-        number = renumber[owner]
-        if number != GONE:
-            hashes.append(value)
-            owners.append(number)
-    return PathClaims(hashes, owners)
+    owners, gone = _renumbered_owners(kept.claim_owners, kept.renumber)
+    return PathClaims(_without(kept.claim_hashes, gone), _without(owners, gone))
 
 
 def _merged(
