@@ -64,6 +64,7 @@ import orjson
 from sitegen import __version__
 from sitegen.build.orders import GONE, KeptOrders, kept_orders
 from sitegen.build.paper_job import StateOutcome, slim_report
+from sitegen.build.spill import copy_range
 from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
 from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_entries, manifest_paths
@@ -255,11 +256,31 @@ class _Header:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _IndexLines:
+    """Where each state with a summary record has its line in the index file, by record number:
+    a rebuild that appends to the streams copies the lines of a reused run as they are."""
+
+    fd: int
+    """An open descriptor of the index file."""
+    starts: array[int]
+    ends: array[int]
+
+    def block(self, first: int, count: int) -> tuple[int, int] | None:
+        """The bytes holding the lines of records ``first`` to ``first + count - 1`` and nothing
+        else (start and length), or None when other lines lie between them."""
+        start, end = self.starts[first], self.ends[first + count - 1]
+        if sum(self.ends[first : first + count]) - sum(self.starts[first : first + count]) != end - start:
+            return None
+        return start, end - start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Index:
     header: _Header
     states: dict[str, _Indexed]
     streams: tuple[int, int, int]
     """Open descriptors of the generation's ``reports``, ``manifest`` and ``summaries``."""
+    lines: _IndexLines
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -426,7 +447,7 @@ class BuildCache:
 
     def _close_previous(self) -> None:
         if self._index is not None:
-            for fd in self._index.streams:
+            for fd in (*self._index.streams, self._index.lines.fd):
                 os.close(fd)
             self._index = None
 
@@ -729,6 +750,8 @@ class BuildCache:
     def record_run(self, run: ReusedRun, starts: tuple[int, int, int], first_record: int) -> None:
         """Index a reused run whose bytes were copied to ``starts`` in this build's streams, its
         summaries from record ``first_record`` on."""
+        if run.in_place and self._copy_index_lines(run, first_record):
+            return
         shift = [starts[i] - run.starts[i] for i in range(3)]
         renumber = self._renumber
         for number, entry in enumerate(run.entries, start=first_record):
@@ -745,6 +768,24 @@ class BuildCache:
                 entry.warnings,
                 (at[0] + shift[0], at[1], at[2] + shift[1], at[3], at[4] + shift[2], at[5]),
             )
+
+    def _copy_index_lines(self, run: ReusedRun, first_record: int) -> bool:
+        """Index a run reused in place by copying its lines from the last index, when they are
+        back to back there and say what this build would (no state of it had its ``stat`` change);
+        returns whether it did."""
+        first, count = run.entries[0].record, len(run)
+        if self._index is None or self._next_index is None or run.entries[-1].record != first + count - 1:
+            return False
+        block = self._index.lines.block(first, count)
+        if block is None or not self._stats.keys().isdisjoint(run.rels):
+            return False
+        copy_range(self._index.lines.fd, self._next_index, *block)
+        self._renumber[first : first + count] = array("I", range(first_record, first_record + count))
+        self._next_recorded.update(run.rels)
+        self._next_records += count
+        for stream, length in enumerate(run.lengths):
+            self._next_live[stream] += length
+        return True
 
     def _append(
         self,
@@ -930,23 +971,26 @@ def _read_index(directory: Path, header: _Header) -> _Index:
             streams.append(fd)
             if os.fstat(fd).st_size < size:
                 raise ValueError(f"the {name} stream is shorter than HEAD says")
-        states = _read_entries(directory / f"{header.generation}.index", header)
+        streams.append(os.open(directory / f"{header.generation}.index", os.O_RDONLY | os.O_CLOEXEC))
+        states, lines = _read_entries(streams[3], header)
     except BaseException:
         for fd in streams:
             os.close(fd)
         raise
-    return _Index(header=header, states=states, streams=(streams[0], streams[1], streams[2]))
+    return _Index(header=header, states=states, streams=(streams[0], streams[1], streams[2]), lines=lines)
 
 
-def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
+def _read_entries(fd: int, header: _Header) -> tuple[dict[str, _Indexed], _IndexLines]:
     states: dict[str, _Indexed] = {}
+    starts, ends = array("Q"), array("Q")
+    offset = 0
     no_warnings: tuple[str, ...] = ()
     reports_size, manifest_size, summaries_size = header.sizes
     verdicts = {verdict.value: verdict for verdict in Verdict}
     displaced = header.displaced
     pack_stat, pack_spans = _PACKED_STAT.pack, _PACKED_SPANS.pack
     records = 0
-    with path.open("rb") as handle:
+    with os.fdopen(os.dup(fd), "rb") as handle:
         for _ in range(header.entries):
             line = handle.readline()
             if not line.endswith(b"\n"):
@@ -969,7 +1013,11 @@ def _read_entries(path: Path, header: _Header) -> dict[str, _Indexed]:
                 name in displaced,
                 records if spans[5] else -1,
             )
-            records += spans[5] > 0
+            if spans[5]:
+                records += 1
+                starts.append(offset)
+                ends.append(offset + len(line))
+            offset += len(line)
     if records != header.records:
         raise ValueError("the index does not have the records HEAD says")
-    return states
+    return states, _IndexLines(fd=fd, starts=starts, ends=ends)

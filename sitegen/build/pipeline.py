@@ -22,12 +22,13 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import operator
 import os
 import tempfile
 import threading
 import time
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
@@ -173,14 +174,16 @@ class BuildResult:
     """Whether the search index was patched from the live one (``site_search``), not made whole."""
 
     def counts(self) -> dict[str, int]:
-        counts = {v.value: 0 for v in Verdict}
-        for report in self.reports:
-            counts[report.verdict.value] += 1
-        return counts
+        """The inputs per verdict (every verdict, 0 for none)."""
+        tally = Counter(map(_VERDICT_OF, self.reports))
+        return {v.value: tally[v] for v in Verdict}
 
     @property
     def all_verified(self) -> bool:
         return all(r.verdict is Verdict.VERIFIED for r in self.reports)
+
+
+_VERDICT_OF = operator.attrgetter("verdict")
 
 
 Progress = Callable[[int, int], None]
