@@ -60,6 +60,7 @@ __all__ = [
     "place_held_file",
     "refuse_unsafe_target",
     "remove_tree",
+    "remove_tree_alone",
     "remove_tree_later",
     "safe_join",
 ]
@@ -937,21 +938,46 @@ def remove_tree_later(path: Path | str) -> None:
     closes every file it inherited before it starts: it must not hold the output's lock (the
     next build would find it taken) or the caller's pipes (whoever reads the caller's output
     to its end would wait for the deletion). A tree it leaves, killed, is deleted by the next
-    build's start (``StagedSite``). Where no process can be forked, the tree is deleted here.
+    build's start (``StagedSite``); one that another process is deleting still is left to it
+    (``remove_tree_alone``). Where no process can be forked, the tree is deleted here.
     """
     try:
         child = os.fork()
     except OSError:
-        remove_tree(path)
+        remove_tree_alone(path)
         return
     if child == 0:  # pragma: no cover (runs in the forked processes)
         try:
             if os.fork() == 0:
                 os.closerange(0, _open_files_limit())
-                remove_tree(path)
+                remove_tree_alone(path)
         finally:
             os._exit(0)
     os.waitpid(child, 0)
+
+
+def remove_tree_alone(path: Path | str) -> bool:
+    """Delete the tree ``path`` (``remove_tree``) holding a lock on its top directory; returns
+    False, deleting nothing, when another process holds that lock: it is deleting the tree
+    already. Each build's start deletes the trees earlier builds left, so without the lock a
+    retired site of millions of files would have one more deleter for every build that starts
+    before the first is done, each walking the same directories. The lock goes with the
+    process, so a deleter killed halfway leaves the tree to the next one.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        remove_tree(path)  # not a directory (or gone): nothing to share
+        return True
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        remove_tree(path)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _open_files_limit() -> int:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from sitegen.fs.staging import remove_tree
+from sitegen.fs.staging import remove_tree, remove_tree_alone
 from tests.conftest import ROOT
 
 
@@ -123,3 +123,19 @@ def test_remove_tree_later_deletes_in_a_detached_process_holding_no_lock_or_pipe
         time.sleep(0.05)
     assert not site.exists()
     assert tmp_path.exists()
+
+
+def test_a_tree_another_process_is_deleting_is_left_to_it(tmp_path: Path) -> None:
+    """While a deleter holds the tree's lock, another deletes nothing (each build's start would
+    otherwise add a deleter walking the same tree); once it is gone, the next deletes it."""
+    site = tmp_path / ".site.old-y"
+    _wide_tree(site, 50)
+    deleter = os.open(site, os.O_RDONLY | os.O_DIRECTORY)  # as a deleter still at work holds it
+    try:
+        fcntl.flock(deleter, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert remove_tree_alone(site) is False
+        assert len(list(site.rglob("*"))) >= 50
+    finally:
+        os.close(deleter)
+    assert remove_tree_alone(site) is True
+    assert not site.exists()
