@@ -18,6 +18,7 @@ the incremental tests through the site they make.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -394,8 +395,8 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     """
     if len(fresh) > len(spill) // PATCHED_SHARE + 64:
         return None
-    renumber = kept.renumber
-    gone = _gone_places(renumber)
+    renumbering = _Renumbering.of(kept.renumber)
+    renumber, gone = renumbering.renumber, renumbering.gone
     fresh_numbers = sorted(fresh)
     if _without(renumber, gone) != _without(array("I", range(len(spill))), fresh_numbers):
         return None  # not the reused records, each once, in input order
@@ -430,8 +431,8 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     }
     months = _spread(_without(kept_months, gone), fresh_numbers)
     suffixes = _spread_bytes(_without_bytes(kept_suffixes, gone, SUFFIX_LENGTH), fresh_numbers, SUFFIX_LENGTH)
-    claims = _renumbered_claims(kept)
-    alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept)
+    claims = _renumbered_claims(kept, renumbering)
+    alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept, renumbering)
     for number in fresh_numbers:
         submitted_at, suffix, _, verdict, alias_paths, hashes = heads[number]
         _add_aliases(number, hashes, alias_paths, alias_hashes, alias_owners, alias_places)
@@ -445,10 +446,10 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         claims.add(number, claimed_paths(suffix, alias_paths))
     return SiteOrders(
         claims=claims,
-        newest_first=_merged(_renumbered(kept.newest_first, renumber), fresh, newest_of, descending=True),
-        by_suffix=_merged(_renumbered(kept.by_suffix, renumber), fresh, suffix_of, descending=False),
+        newest_first=_merged(_renumbered(kept.newest_first, renumbering), fresh, newest_of, descending=True),
+        by_suffix=_merged(_renumbered(kept.by_suffix, renumbering), fresh, suffix_of, descending=False),
         counts=counts,
-        listing=_merged(_renumbered(kept.listing, renumber), fresh, listing_of, descending=False),
+        listing=_merged(_renumbered(kept.listing, renumbering), fresh, listing_of, descending=False),
         months=months,
         verdicts=bytes(verdicts),
         suffixes=bytes(suffixes),
@@ -462,7 +463,7 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         aliases_before=len(kept.alias_hashes),
         changed_suffixes=frozenset(changed_suffixes),
         records_before=len(renumber),
-        served_before=_renumbered_endpoints(kept),
+        served_before=_renumbered_endpoints(kept, renumbering),
     )
 
 
@@ -525,18 +526,51 @@ def _spread_bytes(values: bytes, numbers: Sequence[int], width: int) -> bytearra
     return spread
 
 
-def _renumbered_owners(owners: array[int], renumber: array[int]) -> tuple[array[int], list[int]]:
-    """``owners`` (record numbers of the last build) in this build's numbers, and the places of the
-    entries whose records are gone (still in the array)."""
-    numbers = array("I", map(renumber.__getitem__, owners))
-    return numbers, _gone_places(numbers)
+@dataclass(frozen=True, slots=True)
+class _Renumbering:
+    """``KeptOrders.renumber`` and what makes it cheap to apply: the records gone, and whether every
+    other record keeps its number (a paper added after the last, or changed in place)."""
+
+    renumber: array[int]
+    gone: list[int]
+    in_place: bool
+
+    @classmethod
+    def of(cls, renumber: array[int]) -> _Renumbering:
+        gone = _gone_places(renumber)
+        unchanged = array("I", range(len(renumber)))
+        for record in gone:
+            unchanged[record] = GONE
+        return cls(renumber, gone, renumber == unchanged)
+
+    def owners(self, owners: array[int]) -> tuple[array[int], list[int]]:
+        """``owners`` (record numbers of the last build) in this build's numbers, and the places of
+        the entries whose records are gone (``GONE`` in the array)."""
+        if not self.in_place or len(self.gone) > _FEW_GONE:
+            numbers = array("I", map(self.renumber.__getitem__, owners))
+            return numbers, _gone_places(numbers)
+        numbers, places = owners[:], []
+        for record in self.gone:  # each a search of the array in C
+            at = -1
+            with contextlib.suppress(ValueError):
+                while True:
+                    at = numbers.index(record, at + 1)
+                    places.append(at)
+        for at in places:
+            numbers[at] = GONE
+        return numbers, sorted(places)
 
 
-def _renumbered_endpoints(kept: KeptOrders) -> ServedEndpoints | None:
+_FEW_GONE = 16
+"""Up to this many records gone, a renumbering that keeps every other number finds the entries of
+the gone ones by a search each rather than mapping every entry."""
+
+
+def _renumbered_endpoints(kept: KeptOrders, renumbering: _Renumbering) -> ServedEndpoints | None:
     before = kept.endpoints
     if before is None or not before.quiet:
         return None
-    records, gone = _renumbered_owners(before.records, kept.renumber)
+    records, gone = renumbering.owners(before.records)
     paths = before.paths
     if gone:
         paths = [path for at, path in enumerate(paths) if records[at] != GONE]
@@ -548,9 +582,11 @@ def _renumbered_endpoints(kept: KeptOrders) -> ServedEndpoints | None:
     )
 
 
-def _renumbered_aliases(kept: KeptOrders) -> tuple[array[int], array[int], bytearray, set[int]]:
+def _renumbered_aliases(
+    kept: KeptOrders, renumbering: _Renumbering
+) -> tuple[array[int], array[int], bytearray, set[int]]:
     """The kept aliases of the records this build reuses, and the hashes of those of the others."""
-    owners, gone = _renumbered_owners(kept.alias_owners, kept.renumber)
+    owners, gone = renumbering.owners(kept.alias_owners)
     return (
         _without(kept.alias_hashes, gone),
         _without(owners, gone),
@@ -559,13 +595,13 @@ def _renumbered_aliases(kept: KeptOrders) -> tuple[array[int], array[int], bytea
     )
 
 
-def _renumbered(order: array[int], renumber: array[int]) -> array[int]:
-    numbers, gone = _renumbered_owners(order, renumber)
+def _renumbered(order: array[int], renumbering: _Renumbering) -> array[int]:
+    numbers, gone = renumbering.owners(order)
     return _without(numbers, gone)
 
 
-def _renumbered_claims(kept: KeptOrders) -> PathClaims:
-    owners, gone = _renumbered_owners(kept.claim_owners, kept.renumber)
+def _renumbered_claims(kept: KeptOrders, renumbering: _Renumbering) -> PathClaims:
+    owners, gone = renumbering.owners(kept.claim_owners)
     return PathClaims(_without(kept.claim_hashes, gone), _without(owners, gone))
 
 
