@@ -49,7 +49,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import os
+import re
 import struct
 import tempfile
 import time
@@ -67,7 +69,7 @@ from sitegen.build.paper_job import StateOutcome, slim_report
 from sitegen.build.spill import copy_range
 from sitegen.errors import InputError, OutputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
-from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_entries, manifest_paths
+from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_paths
 from sitegen.pith.parse import Limits
 from sitegen.pith.report import InputReport, Verdict, report_from_json
 from sitegen.render.templates import compact_json
@@ -534,13 +536,11 @@ class BuildCache:
             except _DAMAGED:
                 return None
         try:
-            site_entries = list(manifest_entries(self._read_site_sums(index.header).splitlines()))
+            stale, site_sums = _site_sums(self._read_site_sums(index.header))
         except _DAMAGED:
             return None
-        stale = {path for path, _ in site_entries}
-        for name, entry in index.states.items():
-            if name not in reusable:
-                stale.update(self._manifest_paths(entry))
+        for name in index.states.keys() - reusable:
+            stale.update(self._manifest_paths(index.states[name]))
         self._reusable = reusable
         header = index.header
         if reusable and all(
@@ -551,7 +551,7 @@ class BuildCache:
             reusable=reusable,
             stale_files=frozenset(stale),
             made=index.header.made,
-            site_sums=_unambiguous_sums(site_entries),
+            site_sums=site_sums,
         )
 
     def _read_site_sums(self, header: _Header) -> str:
@@ -893,6 +893,24 @@ class BuildCache:
                     (self.path / old).unlink()
         with contextlib.suppress(OSError):  # the single-file cache of versions before v7
             self.path.with_name(f"{self.path.name}.jsonl").unlink()
+
+
+_SUMS_LINE = re.compile(r"^([^\n]{64})  ([^\n]+)$", re.MULTILINE)
+"""A ``SHA256SUMS`` line, as ``manifest_entries`` takes one (owner lines are shorter)."""
+
+
+def _site_sums(text: str) -> tuple[set[str], dict[str, str]]:
+    """The paths the ``site`` file lists, and the SHA-256 of each (``_unambiguous_sums``), read by
+    one pattern over the whole text: it lists every site-wide file, a few a paper."""
+    pairs = _SUMS_LINE.findall(text)
+    paths = list(map(_SECOND, pairs))
+    sums = dict(zip(paths, map(_FIRST, pairs), strict=True))
+    if len(sums) != len(pairs):  # a path listed twice
+        sums = _unambiguous_sums([(path, sha256) for sha256, path in pairs])
+    return set(paths), sums
+
+
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _unambiguous_sums(entries: list[tuple[str, str]]) -> dict[str, str]:
