@@ -1008,7 +1008,8 @@ def _read_entries(fd: int, header: _Header) -> tuple[dict[str, _Indexed], _Index
     displaced = header.displaced
     pack_stat, pack_spans = _PACKED_STAT.pack, _PACKED_SPANS.pack
     records = 0
-    with os.fdopen(os.dup(fd), "rb") as handle:
+    with os.fdopen(os.dup(fd), "rb") as handle:  # its own buffer; the offset is shared
+        handle.seek(0)
         for _ in range(header.entries):
             line = handle.readline()
             if not line.endswith(b"\n"):
