@@ -50,7 +50,7 @@ __all__ = [
     "without",
 ]
 
-ORDERS_SCHEMA = "pith-sitegen/site-orders/1"
+ORDERS_SCHEMA = "pith-sitegen/site-orders/2"
 GONE = LAST_RECORD
 """The renumbering of a record this build does not have (``KeptOrders.renumber``)."""
 PATCHED_SHARE = 8
@@ -276,7 +276,7 @@ def orders_file(
     ``kept_orders`` reads (the orders of every record: before ``without``; ``unlisted``: how many papers its listings left
     out; ``contested``: whether it settled a path two or more papers claimed; ``endpoints``: the
     integrity endpoints it served)."""
-    hashes, owners = orders.claims.arrays()
+    hashes, owners = orders.claims.sorted_arrays()
     paths = b"\n".join(path.encode("utf-8", "surrogatepass") for path in endpoints.paths)
     kept_endpoints = not any("\n" in path for path in endpoints.paths)
     head = {
@@ -602,7 +602,11 @@ def _renumbered(order: array[int], renumbering: _Renumbering) -> array[int]:
 
 def _renumbered_claims(kept: KeptOrders, renumbering: _Renumbering) -> PathClaims:
     owners, gone = renumbering.owners(kept.claim_owners)
-    return PathClaims(_without(kept.claim_hashes, gone), _without(owners, gone))
+    return PathClaims(
+        _without(kept.claim_hashes, gone),
+        _without(owners, gone),
+        settled=kept.listed_every_paper and not kept.contested,
+    )
 
 
 def _merged(

@@ -11,13 +11,21 @@ the papers behind each candidate. Only then are real paths compared, those of th
 few papers involved (``paths_of``), so a hash coincidence never makes a collision.
 
 Hashes are the first 8 bytes of a path's BLAKE2b, the same in every run, so a build can keep
-the arrays for the next one (``sitegen.build.orders``); a hash coincidence only makes a candidate.
+the arrays for the next one (``sitegen.build.orders``, sorted by hash: ``sorted_arrays``); a hash
+coincidence only makes a candidate. A rebuild that contests no path starts from the claims of the
+papers it reuses, which the last build settled (no two of them claim one path), and adds the
+few fresh papers': a shared path then involves a fresh paper, and each question is a binary search
+of the sorted part for the fresh hashes instead of a pass over every path.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
+import operator
 from array import array
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +33,8 @@ __all__ = ["Claimant", "Collision", "PathClaims", "Settlement", "fold", "path_or
 
 _BITS_PER_PATH = 64
 """Size of the bit table: with 64 bits a path, about 1 in 64 unshared paths is a candidate."""
+_FEW_FRESH = 4096
+"""Claims past the settled ones up to which each question searches the settled part for them."""
 
 
 def _blake2b_64(folded: str) -> int:
@@ -62,12 +72,18 @@ class Collision:
 class PathClaims:
     """The paths claimed by papers numbered 0, 1, ... (in any order), as hashes.
 
-    ``hashes`` and ``owners``: arrays another ``PathClaims`` gave (``arrays``), renumbered.
+    ``hashes`` and ``owners``: arrays another ``PathClaims`` gave (``sorted_arrays``), renumbered;
+    ``settled``: that they are sorted by hash and that no two of their papers claim one path (a
+    build that contested none kept them), so that only the claims added since need a look.
     """
 
-    def __init__(self, hashes: array[int] | None = None, owners: array[int] | None = None) -> None:
+    def __init__(
+        self, hashes: array[int] | None = None, owners: array[int] | None = None, *, settled: bool = False
+    ) -> None:
         self._hashes = array("q") if hashes is None else hashes
         self._owners = array("I") if owners is None else owners
+        self._settled = len(self._hashes) if settled and _ascending(self._hashes) else 0
+        """How many of the first claims are sorted by hash and shared by no two papers."""
         self._seen: bytearray | None = None
         self._seen_mask = 0
         """The ``_mask`` that ``_seen`` was built with."""
@@ -82,6 +98,37 @@ class PathClaims:
     def arrays(self) -> tuple[array[int], array[int]]:
         """Each claimed path's hash, and the number of the paper claiming it."""
         return self._hashes, self._owners
+
+    def sorted_arrays(self) -> tuple[array[int], array[int]]:
+        """``arrays`` sorted by hash, then paper: what a next build keeps (``settled``). The claims
+        added after settled ones are put in their places; others are sorted whole."""
+        hashes, owners = self._hashes, self._owners
+        if not self._few_fresh():
+            pairs = sorted(zip(hashes, owners, strict=True))
+            return array("q", (h for h, _ in pairs)), array("I", (o for _, o in pairs))
+        fresh = sorted(zip(hashes[self._settled :], owners[self._settled :], strict=True))
+        merged_hashes, merged_owners, start = array("q"), array("I"), 0
+        for value, owner in fresh:
+            place = bisect.bisect_right(hashes, value, 0, self._settled)
+            while place > start and hashes[place - 1] == value and owners[place - 1] > owner:
+                place -= 1  # among equal hashes, by paper
+            merged_hashes += hashes[start:place]
+            merged_owners += owners[start:place]
+            merged_hashes.append(value)
+            merged_owners.append(owner)
+            start = place
+        merged_hashes += hashes[start : self._settled]
+        merged_owners += owners[start : self._settled]
+        return merged_hashes, merged_owners
+
+    def _few_fresh(self) -> bool:
+        """Whether the claims are settled ones and few more (``settled``)."""
+        return self._settled > 0 and len(self._hashes) - self._settled <= _FEW_FRESH
+
+    def _settled_range(self, value: int) -> tuple[int, int]:
+        """Where the settled claims with hash ``value`` are."""
+        low = bisect.bisect_left(self._hashes, value, 0, self._settled)
+        return low, bisect.bisect_right(self._hashes, value, low, self._settled)
 
     def _mask(self) -> int:
         """One less than the table's size in bits: the least power of two, at least 64, holding them all."""
@@ -109,6 +156,10 @@ class PathClaims:
 
     def maybe_claimed(self, folded_path: str) -> bool:
         """False when no paper claims this case-folded path; True when one may (``claimed`` says)."""
+        if self._few_fresh():
+            value = _path_hash(folded_path)
+            low, high = self._settled_range(value)
+            return low < high or value in self._hashes[self._settled :]
         table = self._table()
         slot = _path_hash(folded_path) & self._seen_mask
         return bool(table[slot >> 3] & (1 << (slot & 7)))
@@ -116,15 +167,36 @@ class PathClaims:
     def _owners_of(self, values: set[int]) -> dict[int, list[int]]:
         """The papers that claim a path with each of these hashes, in paper order."""
         owners: dict[int, list[int]] = {value: [] for value in values}
-        for value, number in zip(self._hashes, self._owners, strict=True):
+        first = 0
+        if self._few_fresh():
+            for value, claimants in owners.items():
+                low, high = self._settled_range(value)
+                claimants.extend(self._owners[low:high])
+            first = self._settled
+        for value, number in zip(self._hashes[first:], self._owners[first:], strict=True):
             found = owners.get(value)
             if found is not None:
                 found.append(number)
+        if first:
+            for claimants in owners.values():
+                claimants.sort()
         return owners
+
+    def _shared_fresh(self) -> set[int]:
+        """The hashes of the claims added after the settled ones that some other claim has too."""
+        shared = set()
+        for value, count in Counter(self._hashes[self._settled :]).items():
+            low, high = self._settled_range(value)
+            if count > 1 or low < high:
+                shared.add(value)
+        return shared
 
     def collisions(self, paths_of: PathsOf) -> list[Collision]:
         """Every collision, in ``path_order`` of its first spelling."""
-        self._seen, again = self._build_table()
+        if self._few_fresh():
+            again = self._shared_fresh()
+        else:
+            self._seen, again = self._build_table()
         claimed: dict[str, dict[str, list[int]]] = {}
         for value, numbers in self._owners_of(again).items():
             papers = sorted(set(numbers))  # one paper may have two paths with one hash
@@ -156,6 +228,11 @@ class PathClaims:
             for number in numbers:
                 found.update(folded for path in paths_of(number) if (folded := fold(path)) in maybe)
         return found
+
+
+def _ascending(values: array[int]) -> bool:
+    """Whether ``values`` never decrease (compared in C, a pair at a time)."""
+    return all(map(operator.le, values, itertools.islice(values, 1, None)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,8 +83,9 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
     with _spill(old) as old_spill:
         old_orders = site_orders(old_spill)
         none_served = ServedEndpoints(records=array("I"), paths=[], sha256s=b"", quiet=True)
+        contested = bool(old_orders.claims.collisions(lambda n: claims_of(old_spill, n)))  # as settling says
         kept_bytes = b"".join(
-            orders_file(old_orders, len(old), unlisted=0, contested=False, endpoints=none_served)
+            orders_file(old_orders, len(old), unlisted=0, contested=contested, endpoints=none_served)
         )
     new: list[tuple[PaperSummary, int | None]] = []
     """This build's papers, each with its number in the last build when it is reused."""
