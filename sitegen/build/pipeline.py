@@ -175,15 +175,15 @@ class BuildResult:
 
     def counts(self) -> dict[str, int]:
         """The inputs per verdict (every verdict, 0 for none)."""
-        tally = Counter(map(_VERDICT_OF, self.reports))
-        return {v.value: tally[v] for v in Verdict}
+        tally = Counter(map(_VERDICT_OF, self.reports))  # by value: a str hashes in C, an Enum in Python
+        return {v.value: tally[v.value] for v in Verdict}
 
     @property
     def all_verified(self) -> bool:
         return all(r.verdict is Verdict.VERIFIED for r in self.reports)
 
 
-_VERDICT_OF = operator.attrgetter("verdict")
+_VERDICT_OF = operator.attrgetter("verdict.value")
 
 
 Progress = Callable[[int, int], None]
