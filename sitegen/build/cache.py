@@ -30,10 +30,16 @@ site-wide step's files (a patched rebuild keeps an integrity endpoint that the l
 lists with the bytes it would link, without a look at it). ``HEAD`` says which generation
 is current, with the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
 last, atomically, and the older generation deleted after. The next build reads
-``HEAD`` and the index into a compact table (a few hundred bytes a state) and copies
-the streams of the states it reuses a run at a time (``copy_file_range``: the bytes
-never pass through Python), so a small change costs a copy of the streams, not a decode
-of every reused state. A missing, unreadable or foreign cache only means a clean build.
+``HEAD`` and the index into a compact table (a few hundred bytes a state). Its streams are
+the last generation's, linked (``_linked_streams``): the states it reuses stay where they
+are, the fresh ones are appended, and the index lines of a reused run are copied as they are,
+so a small change writes the changed states' bytes and an index, not the streams again. The
+bytes of replaced states stay behind until the streams are ``_DEAD_SHARE`` times the bytes the
+index covers; the next rebuild then writes them afresh, copying the reused states' bytes a run
+at a time (``copy_file_range``: they never pass through Python). The last generation's files
+are only ever appended to past the size its ``HEAD`` says, so it stays whole until the new one
+is committed; a build that fails leaves bytes past that size, which the next one cuts off.
+A missing, unreadable or foreign cache only means a clean build.
 
 ``HEAD`` also notes what each site-wide file written by ``StagedSite.write_made`` was made
 of (a digest of its inputs: month pages, manifest bins, alias bins) and its SHA-256; the
