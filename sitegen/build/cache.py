@@ -23,9 +23,9 @@ against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 The cache is a directory beside the output (``.<out>.cache/``), never served. A build
 writes one *generation* of files there: the streams the site-wide step reads anyway
 (``G.reports``: every input's full report line; ``G.manifest``: the ``SHA256SUMS``
-lines; ``G.summaries``: the papers' summaries, see ``spill.py``), in input order, and
-``G.index``: one line per state (its name, digest, stat, verdict, warnings and where
-its bytes are in the three streams), and ``G.site``: the ``SHA256SUMS`` lines of the
+lines; ``G.summaries``: the papers' summaries, see ``spill.py``), and ``G.index``: one
+line per state in input order (its name, digest, stat, verdict, warnings and where its
+bytes are in the three streams), and ``G.site``: the ``SHA256SUMS`` lines of the
 site-wide step's files (a patched rebuild keeps an integrity endpoint that the live site
 lists with the bytes it would link, without a look at it). ``HEAD`` says which generation
 is current, with the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
