@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 
 from sitegen.build.cache import (
     BuildCache,
@@ -71,6 +71,7 @@ from sitegen.build.site_search import write_search
 from sitegen.build.spill import (
     SummarySpill,
     copy_range,
+    head_fields,
     made_of,
     order_key,
     order_texts,
@@ -1681,29 +1682,44 @@ def _patch_alias_bins(site: StagedSite, spill: SummarySpill, orders: SiteOrders)
         routed = bytearray()
         """Per alias: its place, and whether it has a path (every path is routed: none is contested)."""
         digest = hashlib.blake2b(digest_size=20)
+        heads = []
+        """The members' record heads, read once for the digest and the file."""
         for alias, owner in zip(aliases, owners, strict=True):
             place = bytes(((alias >> 1) & 0xFF, alias & 1))
-            head = spill.record(orders.by_suffix[owner])
-            digest.update(hashlib.blake2b(head[: head.index(b"\n")], digest_size=16).digest() + place)
+            record = spill.record(orders.by_suffix[owner])
+            heads.append(head := record[: record.index(b"\n")])
+            digest.update(hashlib.blake2b(head, digest_size=16).digest() + place)
             routed += place
-        make = functools.partial(
-            _alias_bin_bytes, spill, orders.by_suffix, list(range(len(aliases))), owners, routed
-        )
+        make = functools.partial(_alias_bin_of_heads, heads, routed)
         site.write_made(alias_bin(number << shift, length), digest.hexdigest(), make)
     return True
+
+
+_ALIAS_ENTRY_FIELDS = ("aliases", "alias_paths", "input", "pith_number", "verdict")
+"""What an alias bin's entry says of its alias's paper."""
 
 
 def _alias_bin_bytes(
     spill: SummarySpill, by_suffix: array[int], members: list[int], owners: array[int], places: bytearray
 ) -> bytes:
     """An alias bin's file: the entries of the aliases ``members`` (see ``_write_alias_map``)."""
+    papers = [spill.fields_of(by_suffix[owners[alias]], *_ALIAS_ENTRY_FIELDS) for alias in members]
+    return _alias_bin_file(papers, [(places[2 * alias], places[2 * alias + 1]) for alias in members])
+
+
+def _alias_bin_of_heads(heads: list[bytes], places: bytearray) -> bytes:
+    """An alias bin's file from its members' record heads, each alias's place and routing in ``places``."""
+    papers = [head_fields(head, *_ALIAS_ENTRY_FIELDS) for head in heads]
+    return _alias_bin_file(papers, [(places[2 * at], places[2 * at + 1]) for at in range(len(heads))])
+
+
+def _alias_bin_file(papers: list[tuple[Any, ...]], places: list[tuple[int, int]]) -> bytes:
+    """An alias bin's file: an entry per alias, from its paper's ``_ALIAS_ENTRY_FIELDS`` and its place
+    among that paper's aliases, and whether its path is routed."""
     entries = []
-    for alias in members:
-        number = by_suffix[owners[alias]]
-        aliases, alias_paths, name, pith_number, verdict = spill.fields_of(
-            number, "aliases", "alias_paths", "input", "pith_number", "verdict"
-        )
-        place, routed = places[2 * alias], places[2 * alias + 1]
+    for (aliases, alias_paths, name, pith_number, verdict), (place, routed) in zip(
+        papers, places, strict=True
+    ):
         (kind, value), path = aliases[place], alias_paths[place]
         paper = (
             f'      "input": {_json_text(name)},\n',

@@ -42,6 +42,7 @@ __all__ = [
     "SummaryView",
     "copy_range",
     "decode_record",
+    "head_fields",
     "made_of",
     "order_key",
     "order_texts",
@@ -114,6 +115,19 @@ def _head_values(data: bytes) -> list[Any]:
     """The head fields of a record (``HEAD_FIELDS`` order), the rest left undecoded."""
     values: list[Any] = orjson.loads(_head(data))
     return values
+
+
+def head_fields(head: bytes, *names: str) -> tuple[Any, ...]:
+    """The fields ``names`` (head fields only) of a record's head, the bytes before its first
+    newline, as ``SummarySpill.fields`` gives them.
+
+    Raises:
+        ValueError: a name is not a head field, or ``head`` is not JSON.
+    """
+    pick, decode = _picker(names)
+    if decode is not _head_values:
+        raise ValueError(f"not all head fields: {names}")
+    return pick(orjson.loads(head))
 
 
 def copy_range(source: int, target: IO[bytes], start: int, count: int) -> None:
