@@ -111,11 +111,11 @@ many (and 32 more): each changed paper re-cuts the shards of its terms, so a sha
 costs more than a whole index, made beside the other site-wide files by a forked process
 (measured at 100,000 papers: 1 % changed took 37 s patched, 29 s whole; docs/scale.md)."""
 _RUN_STATES = 4096
+"""States per reused run at most: runs are copied whole, and progress is reported after each."""
 _DEAD_SHARE = 2
 """A rebuild appends to the last generation's streams while they are at most this many times the
 bytes its index covers; past that it writes them afresh, copying only the bytes of the states it
 reuses (a compaction)."""
-"""States per reused run at most: runs are copied whole, and progress is reported after each."""
 
 StatKey = tuple[int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode) of a file: any write or ``touch`` changes one of them."""
