@@ -101,8 +101,11 @@ _RACY_NS = 2_000_000_000
 _HEAD = "HEAD"
 _STREAMS = ("reports", "manifest", "summaries")
 _SITE_SUMS = "site"
-_ORDERS = "orders"
 """The generation file holding the ``SHA256SUMS`` lines of the site-wide step's files (``commit``)."""
+_ORDERS = "orders"
+"""The generation file holding the site orders the next build patches (``orders.orders_file``)."""
+_GENERATION = (*_STREAMS, "index", _SITE_SUMS, _ORDERS)
+"""The files of one generation."""
 _DAMAGED = (ValueError, KeyError, TypeError, IndexError, OSError)
 """What reading a damaged cache raises (orjson's errors are ``ValueError``s)."""
 PATCHED_SHARE = 512
@@ -449,9 +452,7 @@ class BuildCache:
             self._next.close()
             assert self._next_index is not None
             self._next_index.close()
-            for name in self._generation_files():
-                with contextlib.suppress(OSError):
-                    (self.path / name).unlink()
+            self._remove_generation_files()
 
     def _close_previous(self) -> None:
         if self._index is not None:
@@ -459,11 +460,15 @@ class BuildCache:
                 os.close(fd)
             self._index = None
 
-    def _generation_files(
-        self, names: tuple[str, ...] = (*_STREAMS, "index", _SITE_SUMS, _ORDERS)
-    ) -> list[str]:
+    def _generation_files(self, names: tuple[str, ...] = _GENERATION) -> list[str]:
         """This build's generation files ``names`` (by default all of them)."""
         return [f"{self._generation}.{name}" for name in names]
+
+    def _remove_generation_files(self, names: tuple[str, ...] = _GENERATION) -> None:
+        """Delete this build's generation files ``names`` that exist (by default all of them)."""
+        for name in self._generation_files(names):
+            with contextlib.suppress(OSError):
+                (self.path / name).unlink()
 
     def _report_line(self, entry: _Indexed) -> bytes:
         """The state's full report line as the previous build wrote it (without the separator)."""
@@ -697,9 +702,7 @@ class BuildCache:
                     self._next = self._linked_streams(self._append_to)
                 except OSError:
                     self._append_to = None  # the links could not be made: write the streams afresh
-                    for name in self._generation_files(_STREAMS):
-                        with contextlib.suppress(OSError):
-                            (self.path / name).unlink()
+                    self._remove_generation_files(_STREAMS)
             try:
                 self.path.mkdir(exist_ok=True)
                 if self._next is None:
@@ -754,8 +757,8 @@ class BuildCache:
         )
 
     def record_run(self, run: ReusedRun, starts: tuple[int, int, int], first_record: int) -> None:
-        """Index a reused run whose bytes were copied to ``starts`` in this build's streams, its
-        summaries from record ``first_record`` on."""
+        """Index a reused run whose bytes are at ``starts`` in this build's streams (copied there, or
+        where they were when the run is reused in place), its summaries from record ``first_record`` on."""
         if run.in_place and self._copy_index_lines(run, first_record):
             return
         shift = [starts[i] - run.starts[i] for i in range(3)]

@@ -23,7 +23,7 @@ import sys
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -430,7 +430,7 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         kept_suffixes[old * SUFFIX_LENGTH : (old + 1) * SUFFIX_LENGTH].decode("ascii") for old in gone
     }
     months = _spread(_without(kept_months, gone), fresh_numbers)
-    suffixes = _spread_bytes(_without_bytes(kept_suffixes, gone, SUFFIX_LENGTH), fresh_numbers, SUFFIX_LENGTH)
+    suffixes = _spread(_without(kept_suffixes, gone, SUFFIX_LENGTH), fresh_numbers, SUFFIX_LENGTH)
     claims = _renumbered_claims(kept, renumbering)
     alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept, renumbering)
     for number in fresh_numbers:
@@ -478,52 +478,47 @@ def _gone_places(numbers: array[int]) -> list[int]:
     return places
 
 
-def _without(values: array[int], places: Sequence[int]) -> array[int]:
-    """``values`` without the entries at the increasing ``places`` (a new array)."""
-    if not places:
-        return values[:]
-    kept, start = array(values.typecode), 0
-    for at in places:
-        kept += values[start:at]
-        start = at + 1
-    kept += values[start:]
-    return kept
-
-
-def _without_bytes(values: bytes, places: Sequence[int], width: int) -> bytes:
-    """``values`` (entries of ``width`` bytes) without the entries at the increasing ``places``."""
-    if not places:
-        return values
-    kept, start = bytearray(), 0
+@overload
+def _without(values: array[int], places: Sequence[int], width: int = 1) -> array[int]: ...
+@overload
+def _without(values: bytes | bytearray, places: Sequence[int], width: int) -> bytearray: ...
+def _without(
+    values: array[int] | bytes | bytearray, places: Sequence[int], width: int = 1
+) -> array[int] | bytearray:
+    """``values`` (entries of ``width`` items: an array's numbers, or bytes) without the entries at
+    the increasing ``places``, as a new array (or ``bytearray``)."""
+    kept: Any = _zeros(values, 0)
+    start = 0
     for at in places:
         kept += values[start * width : at * width]
         start = at + 1
     kept += values[start * width :]
-    return bytes(kept)
+    return kept  # type: ignore[no-any-return]
 
 
-def _spread(values: array[int], numbers: Sequence[int]) -> array[int]:
-    """``values`` with a 0 inserted so that one lands at each of the increasing ``numbers``."""
-    spread, start = array(values.typecode), 0
-    for number in numbers:
-        take = number - len(spread)
-        spread += values[start : start + take]
-        start += take
-        spread.append(0)
-    spread += values[start:]
-    return spread
-
-
-def _spread_bytes(values: bytes, numbers: Sequence[int], width: int) -> bytearray:
-    """``_spread`` for entries of ``width`` bytes (zero bytes inserted)."""
-    spread, start = bytearray(), 0
+@overload
+def _spread(values: array[int], numbers: Sequence[int], width: int = 1) -> array[int]: ...
+@overload
+def _spread(values: bytes | bytearray, numbers: Sequence[int], width: int) -> bytearray: ...
+def _spread(
+    values: array[int] | bytes | bytearray, numbers: Sequence[int], width: int = 1
+) -> array[int] | bytearray:
+    """``values`` (entries of ``width`` items) with a zero entry inserted so that one lands at each
+    of the increasing ``numbers``, as a new array (or ``bytearray``)."""
+    spread: Any = _zeros(values, 0)
+    start = 0
     for number in numbers:
         take = number - len(spread) // width
         spread += values[start * width : (start + take) * width]
         start += take
-        spread += bytes(width)
+        spread += _zeros(values, width)
     spread += values[start * width :]
-    return spread
+    return spread  # type: ignore[no-any-return]
+
+
+def _zeros(like: array[int] | bytes | bytearray, count: int) -> array[int] | bytearray:
+    """``count`` zero items of the kind ``like`` holds: numbers of its type, or bytes."""
+    return array(like.typecode, [0]) * count if isinstance(like, array) else bytearray(count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,7 +572,7 @@ def _renumbered_endpoints(kept: KeptOrders, renumbering: _Renumbering) -> Served
     return ServedEndpoints(
         records=_without(records, gone),
         paths=paths,
-        sha256s=_without_bytes(before.sha256s, gone, 32),
+        sha256s=bytes(_without(before.sha256s, gone, 32)),
         quiet=True,
     )
 
@@ -590,7 +585,7 @@ def _renumbered_aliases(
     return (
         _without(kept.alias_hashes, gone),
         _without(owners, gone),
-        bytearray(_without_bytes(kept.alias_places, gone, 2)),
+        _without(kept.alias_places, gone, 2),
         {kept.alias_hashes[at] for at in gone},
     )
 
