@@ -303,16 +303,26 @@ def _listed_authors(authors: tuple[str, ...]) -> tuple[str, ...]:
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_renderers: dict[int, Renderer] = {}
+
+
+@dataclass(slots=True)
+class _RendererOf:
+    """The last context this process rendered for and its renderer. The context itself is held,
+    never its ``id``: a freed object's id is reused, and a later build's context (another site)
+    would be taken for the freed one."""
+
+    ctx: PaperContext | None = None
+    renderer: Renderer | None = None
+
+
+_last_renderer = _RendererOf()
 
 
 def _renderer(ctx: PaperContext) -> Renderer:
     """One compiled template set per process and context: paid once per build, not per paper."""
-    renderer = _renderers.get(id(ctx))
-    if renderer is None:
-        _renderers.clear()
-        renderer = _renderers[id(ctx)] = Renderer(ctx.config, nav_pages=ctx.nav_pages)
-    return renderer
+    if _last_renderer.ctx is not ctx or _last_renderer.renderer is None:
+        _last_renderer.ctx, _last_renderer.renderer = ctx, Renderer(ctx.config, nav_pages=ctx.nav_pages)
+    return _last_renderer.renderer
 
 
 def process_state(ctx: PaperContext, name: str) -> StateOutcome | None:

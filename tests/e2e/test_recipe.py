@@ -6,11 +6,14 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from sitegen.build.paper_job import PaperContext, process_state
+from sitegen.build.pipeline import load_inputs_config
 from tests.conftest import SEED_PATH, alias_target
 from tests.e2e.visitor_site import (
     PLACEHOLDER_SITE,
@@ -19,6 +22,7 @@ from tests.e2e.visitor_site import (
     SEED_SHA256,
     SEED_SUFFIX,
     Served,
+    seed_content,
     seed_paper,
     serve_seed_site,
 )
@@ -255,3 +259,31 @@ def test_recipe_uses_only_standard_tools(seed_mirror: Served) -> None:
     programs = re.findall(r"python3 -c ('[^']*')", text)
     assert len(programs) == text.count("python3 ") - 1 == 3  # and the tools line names it
     assert not any("$" in program for program in programs)
+
+
+def test_contexts_in_one_process_each_render_their_own_mirror(tmp_path: Path) -> None:
+    """Papers rendered in one process for one site after another (a test run, ``serve``'s rebuilds) each
+    show their own site's base URL in the recipe, never the one of an earlier site whose context was
+    freed. Each context is dropped just before the next is made, so the next reuses its memory (its id)."""
+    content = seed_content(tmp_path / "content", "title: Mirror\n")
+    config, keyring = load_inputs_config(content)
+    bases = [f"https://mirror-{b}.example/" if b % 2 else "/mirror/" for b in range(6)]
+    configs = [replace(config, base_url=base) for base in bases]
+    outs = [tmp_path / f"site-{b}" for b in range(6)]
+    ctx: PaperContext | None = None
+    for config_b, out in zip(configs, outs, strict=True):
+        out.mkdir()
+        ctx = None
+        ctx = PaperContext(content_root=content, out_root=out, config=config_b, keyring=keyring)
+        process_state(ctx, "states/2607.01083.state.json")
+    shown = [
+        next(
+            line.split()[0]
+            for line in recipe_of(out / "pith" / SEED_SUFFIX / "index.html").splitlines()
+            if line.startswith("SITE=")
+        )
+        for out in outs
+    ]
+    assert shown == [
+        f"SITE='https://mirror-{b}.example'" if b % 2 else f"SITE='{PLACEHOLDER_SITE}'" for b in range(6)
+    ]
