@@ -257,12 +257,18 @@ def _moved(journal: dict[str, Any], staging: Path) -> int:
     return sum(not os.path.lexists(staging / rel) for rel in journal["moves"])
 
 
+_FIRST_SLICE, _LAST_SLICE = 0.00002, 0.001
+"""Seconds a paused build runs before it is paused again (``_kill_mid_patch``)."""
+
+
 def _kill_mid_patch(proc: subprocess.Popen[str], out: Path) -> tuple[int, int]:
     """SIGKILL the build once it has moved a quarter or more, but not all, of its patch's files;
     return (moved, moves).
 
     Waits for the journal (written before the first move), pauses the build, then lets it
-    run a few microseconds at a time until the staged files show that many moved.
+    run a slice of time at a time until the staged files show that many moved. A slice starts
+    at a few microseconds and doubles (up to a millisecond) while no file moves: how soon a
+    resumed process runs again is the scheduler's choice.
     """
     journal_path = out.parent / f".{out.name}.patch.json"
     started = time.monotonic()
@@ -274,10 +280,15 @@ def _kill_mid_patch(proc: subprocess.Popen[str], out: Path) -> tuple[int, int]:
     journal = json.loads(journal_path.read_bytes())
     staging = out.parent / journal["staging"]
     moves = len(journal["moves"])
-    while (moved := _moved(journal, staging)) < moves // 4:
+    moved, run_for = _moved(journal, staging), _FIRST_SLICE
+    while moved < moves // 4:
         _deadline_passed(started, proc, "a quarter of the moves")
         proc.send_signal(signal.SIGCONT)
+        time.sleep(run_for)
         _pause(proc)
+        moved, before = _moved(journal, staging), moved
+        if moved == before:
+            run_for = min(2 * run_for, _LAST_SLICE)
     if moved == moves:
         proc.kill()
         proc.communicate(timeout=WAIT_SECONDS)
