@@ -109,6 +109,7 @@ from sitegen.site.manifest_bins import (
     alias_bin,
     alias_bin_length,
     bin_of,
+    is_paper_bin,
     owner_line,
     paper_bin,
     prefix_length,
@@ -539,7 +540,7 @@ def build_site(
                         result.papers,
                         result.warnings,
                         result.reports,
-                        site.writer.manifest(),
+                        site.writer.manifest() + endpoint_sums(site_wide.endpoints),
                         result.displaced,
                         site.writer.made_files(),
                         site_wide.listed,
@@ -661,7 +662,7 @@ def write_site_wide(
         )
         report.finish(result)
     remove_tree(site.root / HELD_DIR)  # what no claim settlement gave its paper
-    manifest, withdrawn = _write_manifest(site, collected, written.edits, written.orders)
+    manifest, withdrawn = _write_manifest(site, collected, written.edits, written.orders, written.endpoints)
     if sign_with is not None:
         site.write(PurePosixPath(MANIFEST_SIGNATURE), sign_manifest(sign_with, manifest))
     result.stages["site"] = result.stages.get("site", 0.0) + time.perf_counter() - started
@@ -669,7 +670,7 @@ def write_site_wide(
         listed=written.listed,
         withdrawn=withdrawn,
         orders=written.orders,
-        endpoints=written.endpoints,
+        endpoints=written.endpoints.served,
         unlisted=len(collected.summaries) - result.papers,
         contested=written.contested,
     )
@@ -935,7 +936,7 @@ class _PagesWritten:
     """What the search index was made of."""
     orders: SiteOrders
     """The orders of every record."""
-    endpoints: ServedEndpoints
+    endpoints: _Endpoints
     """The integrity endpoints served."""
     contested: bool
     """Whether a page path had two or more claimants (a collision page, or papers that got nothing there)."""
@@ -1215,16 +1216,18 @@ _REPORT_BLOCK = 1 << 20
 
 
 def _write_manifest(
-    site: StagedSite, collected: Collected, edits: _ManifestEdits, orders: SiteOrders
+    site: StagedSite, collected: Collected, edits: _ManifestEdits, orders: SiteOrders, endpoints: _Endpoints
 ) -> tuple[bytes, tuple[str, ...]]:
     """``SHA256SUMS`` and the bins it lists (``sitegen.site.manifest_bins``): every other file, a
     paper's files in the bin of its suffix (per-paper lines in input order, then the ones the
-    site-wide step listed), site-wide files in the bins of their directories, by path; returns
-    ``SHA256SUMS`` and the per-paper files it no longer lists (``SiteWide.withdrawn``).
+    site-wide step listed, then its integrity endpoint's), site-wide files in the bins of their
+    directories, by path; returns ``SHA256SUMS`` and the per-paper files it no longer lists
+    (``SiteWide.withdrawn``).
 
-    A paper bin is noted as made of its papers' lines and the site-wide step's (two digests,
-    ``_paper_bin_inputs``). When the orders were patched, the bins of the papers that did not
-    change take the first digest from the last build's note instead of reading their lines.
+    A paper bin is noted as made of its papers' lines, the site-wide step's and its endpoints'
+    (three digests, ``_paper_bin_inputs``). When the orders were patched, the bins of the papers
+    that did not change take the papers' digest from the last build's note instead of reading
+    their lines, and the endpoints' too when the endpoints were patched (``_Endpoints.patched``).
     """
     length = prefix_length(len(collected.summaries))
     listed = _ListedLines(edits)
@@ -1242,6 +1245,10 @@ def _write_manifest(
     changed = None
     if orders.changed_suffixes is not None and prefix_length(orders.records_before) == length:
         changed = {paper_bin(suffix, length) for suffix in orders.changed_suffixes}
+    kept_endpoints = changed is not None and endpoints.patched
+    served = _EndpointLines(
+        endpoints.served, orders, length, orders.changed_suffixes if kept_endpoints else None
+    )
     written: dict[str, list[str]] = {}
     owned: set[str] = set()
     """Bins with files of papers that the site-wide step wrote (they keep its order)."""
@@ -1259,25 +1266,34 @@ def _write_manifest(
             lines.sort(key=lambda line: line[66:])
     edited = bool(edits.replaced or edits.dedupe)
     sums: list[str] = []
-    for name in sorted(blocks.keys() | written.keys()):
+    for name in sorted(blocks.keys() | written.keys() | set(served.bins())):
         ranges = blocks.get(name, [])
         lines = written.get(name, [])
         if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
-            data = _bin_bytes(listed, [_stream_bytes(fd, start, end) for start, end in ranges], lines)
+            papers = [_stream_bytes(fd, start, end) for start, end in ranges]
+            data = _bin_bytes(listed, papers, [*lines, *served.lines(name)])
             if not data:
                 continue
             site.write(PurePosixPath(name), data)
             sha256 = hashlib.sha256(data).hexdigest()
         else:  # every paper's block has its lines
             read = functools.partial(_blocks_bytes, fd, ranges)
-            papers = None if changed is None or name in changed else _papers_digest_before(site, name)
-            inputs = _paper_bin_inputs(made_of((), read()) if papers is None else papers, lines)
-            sha256 = site.write_made(name, inputs, functools.partial(_bin_made, listed, read, lines))
+            before = None if changed is None or name in changed else _paper_bin_before(site, name)
+            papers_digest = made_of((), read()) if before is None else before.papers
+            endpoints_digest = (
+                before.endpoints if before is not None and kept_endpoints else made_of(served.lines(name), ())
+            )
+            inputs = _paper_bin_inputs(papers_digest, lines, endpoints_digest)
+            make = functools.partial(_bin_made, listed, read, lines, functools.partial(served.lines, name))
+            sha256 = site.write_made(name, inputs, make)
         sums.append(f"{sha256}  {name}\n")
     manifest = "".join(sums).encode("utf-8")
     with site.path(PurePosixPath(MANIFEST_NAME)).open("wb") as out:
         out.write(manifest)
-    listed_again = {line[66:] for lines in written.values() for line in lines} if edited else set()
+    listed_again = set()
+    if edited:
+        listed_again = {line[66:] for lines in written.values() for line in lines}
+        listed_again.update(endpoints.served.paths)
     return manifest, tuple(sorted(set(listed.dropped) - listed_again))
 
 
@@ -1285,25 +1301,39 @@ def _blocks_bytes(fd: int, ranges: list[tuple[int, int]]) -> list[bytes]:
     return [_stream_bytes(fd, start, end) for start, end in ranges]
 
 
-def _bin_made(listed: _ListedLines, read: Callable[[], list[bytes]], lines: list[str]) -> bytes:
-    return _bin_bytes(listed, read(), lines)
+def _bin_made(
+    listed: _ListedLines,
+    read: Callable[[], list[bytes]],
+    lines: list[str],
+    endpoint_lines: Callable[[], list[str]],
+) -> bytes:
+    return _bin_bytes(listed, read(), [*lines, *endpoint_lines()])
 
 
-def _paper_bin_inputs(papers: str, lines: list[str]) -> str:
-    """What a bin is made of: the digest of its papers' lines (``made_of`` of their blocks), then
-    that of the lines the site-wide step listed in it."""
-    return f"{papers}+{made_of(lines, ())}"
+def _paper_bin_inputs(papers: str, lines: list[str], endpoints: str) -> str:
+    """What a bin is made of: the digest of its papers' lines (``made_of`` of their blocks), that
+    of the lines the site-wide step listed in it, and that of its integrity endpoints' lines."""
+    return f"{papers}+{made_of(lines, ())}+{endpoints}"
 
 
-def _papers_digest_before(site: StagedSite, name: str) -> str | None:
-    """The digest of the papers' lines the last build noted for bin ``name`` (None: it noted none)."""
+@dataclass(frozen=True, slots=True)
+class _PaperBinBefore:
+    """The digests of a paper bin's papers' lines and endpoints' lines, as the last build noted them."""
+
+    papers: str
+    endpoints: str
+
+
+def _paper_bin_before(site: StagedSite, name: str) -> _PaperBinBefore | None:
+    """What the last build noted bin ``name`` was made of (None: it noted nothing of this form)."""
     inputs = site.made_inputs(name)
-    return None if inputs is None or "+" not in inputs else inputs.partition("+")[0]
+    parts = [] if inputs is None else inputs.split("+")
+    return _PaperBinBefore(parts[0], parts[2]) if len(parts) == 3 else None
 
 
 def _bin_bytes(listed: _ListedLines, papers: list[bytes], lines: list[str]) -> bytes:
     """A bin's ``sha256sum`` lines: its papers' (``papers``: their blocks of the manifest stream) that
-    stay listed, then ``lines``, the site-wide step's."""
+    stay listed, then ``lines``, the site-wide step's and the endpoints'."""
     kept = [line for block in papers for line in listed.kept(block)]
     return "".join(f"{line}\n" for line in (*kept, *lines)).encode("utf-8")
 
@@ -1354,28 +1384,109 @@ def _write_integrity_paths(
     paper_files: PaperFiles | None,
     served_before: ServedEndpoints | None,
     fresh: Collection[int],
-) -> ServedEndpoints:
+) -> _Endpoints:
     """Serve the integrity endpoint path a snapshot names, when it is the one the signed source id
     derives, safe, and its paper keeps it (several papers naming one endpoint are settled by
     ``claims.settle``, as page paths are); linked from ``paper_files`` when given. Returns what was served.
 
     The file served there is the paper's own ``integrity.json``, so it says no more than that does.
-    Endpoints are written in the order of their case-folded paths, their claimants in input path order.
+    Endpoints are served in the order of their case-folded paths, their claimants in input path order.
     ``served_before``: the endpoints the last build served (``SiteOrders.served_before``), which a
-    build that contests no path patches with the ``fresh`` records' (``_patched_endpoints``).
+    build that contests no path patches with the ``fresh`` records' (``_patched_endpoints``); a
+    patch of the live site then links only those, the others being in place already.
+    Their ``SHA256SUMS`` lines are ``_write_manifest``'s (``_EndpointLines``), not the writer's.
     """
     served = None
     if served_before is not None and not (settled.collided or settled.lost or settled.duplicates):
         served = _patched_endpoints(spill, orders.claims, served_before, fresh, result)
+    patched = served is not None
     if served is None:
         served = _endpoints_whole(spill, orders.claims, settled, result)
     suffixes = orders.suffixes
-    for index, (number, rel) in enumerate(zip(served.records, served.paths, strict=True)):
+    new_only = patched and site.patching
+    for index, number in enumerate(served.records):
+        if new_only and number not in fresh:
+            continue
         suffix = suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH].decode("ascii")
         sha256 = served.sha256s[32 * index : 32 * index + 32].hex()
         root = None if paper_files is None else paper_files.root(number)
-        site.link(f"{paper_dir_text(suffix)}/integrity.json", rel, sha256, owner=suffix, source_root=root)
-    return served
+        site.link(
+            f"{paper_dir_text(suffix)}/integrity.json",
+            served.paths[index],
+            sha256,
+            source_root=root,
+            listed=False,
+        )
+    if site.patching:
+        site.kept_in_place(served.paths)
+    return _Endpoints(served=served, patched=patched)
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoints:
+    """The integrity endpoints a build serves, and whether they were patched from the last build's."""
+
+    served: ServedEndpoints
+    patched: bool
+    """Each record that is not fresh serves what it served in the last build, where it served it."""
+
+
+class _EndpointLines:
+    """The ``SHA256SUMS`` lines of the integrity endpoints served, by the paper bin of each one's
+    paper, in the order served (by case-folded path).
+
+    ``changed``: the suffixes of the only bins whose lines the caller is expected to ask for (the
+    rest it knows from the last build's notes), found by binary search in the suffix order; None:
+    every bin's, grouped in one pass. A bin asked for beyond them groups every bin's then.
+    """
+
+    def __init__(
+        self, served: ServedEndpoints, orders: SiteOrders, length: int, changed: Collection[str] | None
+    ) -> None:
+        self._served, self._suffixes, self._length = served, orders.suffixes, length
+        self._grouped = changed is None
+        if changed is None:
+            self._by_bin = self._every_bin()
+            return
+        at = dict(zip(served.records, range(len(served.records)), strict=True))
+        by_suffix, width = orders.by_suffix, SUFFIX_LENGTH
+
+        def prefix_of(number: int) -> bytes:
+            return self._suffixes[number * width : number * width + length]
+
+        self._by_bin = {}
+        for prefix in {suffix[:length] for suffix in changed}:
+            key = prefix.encode("ascii")
+            start = bisect.bisect_left(by_suffix, key, key=prefix_of)
+            end = bisect.bisect_right(by_suffix, key, lo=start, key=prefix_of)
+            indexes = sorted(at[n] for n in by_suffix[start:end] if n in at)
+            self._by_bin[paper_bin(prefix, length)] = [self._line(i) for i in indexes]
+
+    def _line(self, index: int) -> str:
+        return f"{self._served.sha256s[32 * index : 32 * index + 32].hex()}  {self._served.paths[index]}"
+
+    def _every_bin(self) -> dict[str, list[str]]:
+        by_bin: dict[str, list[str]] = {}
+        suffixes, width, length = self._suffixes, SUFFIX_LENGTH, self._length
+        for index, number in enumerate(self._served.records):
+            prefix = suffixes[number * width : number * width + length].decode("ascii")
+            by_bin.setdefault(paper_bin(prefix, length), []).append(self._line(index))
+        return by_bin
+
+    def bins(self) -> list[str]:
+        """The bins known to hold endpoint lines (every one, unless ``changed`` was given)."""
+        return [name for name, lines in self._by_bin.items() if lines]
+
+    def lines(self, name: str) -> list[str]:
+        if name not in self._by_bin and not self._grouped and is_paper_bin(name):
+            self._by_bin, self._grouped = self._every_bin(), True
+        return self._by_bin.get(name, [])
+
+
+def endpoint_sums(served: ServedEndpoints) -> str:
+    """Every endpoint's ``SHA256SUMS`` line, in the order served (for the cache's ``site`` file)."""
+    hexes = served.sha256s.hex()
+    return "".join(f"{hexes[64 * i : 64 * i + 64]}  {path}\n" for i, path in enumerate(served.paths))
 
 
 def _unsafe_endpoint_warnings(

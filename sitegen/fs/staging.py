@@ -36,7 +36,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
@@ -186,9 +186,12 @@ class TreeWriter:
         self._lines.append(f"{hashlib.sha256(data).hexdigest()}  {text}\n")
         self.seconds += time.perf_counter() - started
 
-    def link(self, source: str, rel: str, sha256: str, *, owner: str | None = None) -> None:
+    def link(
+        self, source: str, rel: str, sha256: str, *, owner: str | None = None, listed: bool = True
+    ) -> None:
         """Put the file at ``source`` (a path, holding bytes whose SHA-256 is ``sha256``) at ``rel`` too;
-        ``owner``: the suffix of the paper it belongs to, for the manifest's bins.
+        ``owner``: the suffix of the paper it belongs to, for the manifest's bins; ``listed`` false:
+        the caller lists the file in ``SHA256SUMS`` itself (it is still counted as written).
 
         A hard link (see ``link_or_copy``): no byte is read or written, which matters for
         a file served under a second name for every paper.
@@ -202,7 +205,8 @@ class TreeWriter:
         except OSError as exc:
             raise OutputError(f"{path}: cannot link {source}: {exc.strerror or exc}") from exc
         self.count += 1
-        self._lines.append(_line(sha256, rel, owner))
+        if listed:
+            self._lines.append(_line(sha256, rel, owner))
         self.seconds += time.perf_counter() - started
 
     def _make_parent(self, text: str) -> None:
@@ -496,6 +500,8 @@ class StagedSite:
         """What the live site's site-wide files were made of (``remember``)."""
         self._live_sums: Mapping[str, str] = {}
         """The SHA-256 the live ``SHA256SUMS`` lists for each of them (``remember``)."""
+        self._kept_unlisted: list[Collection[str]] = []
+        """Live files kept in place that no writer line lists (``kept_in_place``)."""
 
     def __enter__(self) -> StagedSite:
         try:
@@ -653,11 +659,19 @@ class StagedSite:
         return self.link_from_live([rel])
 
     def link(
-        self, source: str, rel: str, sha256: str, *, owner: str | None = None, source_root: str | None = None
+        self,
+        source: str,
+        rel: str,
+        sha256: str,
+        *,
+        owner: str | None = None,
+        source_root: str | None = None,
+        listed: bool = True,
     ) -> None:
         """Serve the new site's file ``source`` (whose SHA-256 is ``sha256``) at ``rel`` too (see ``TreeWriter.link``);
         ``source_root``: the tree ``source`` is in when it is not the staging tree (a shard's output,
-        for a merge that writes only what the site-wide step adds).
+        for a merge that writes only what the site-wide step adds); ``listed`` false: the caller lists
+        it in ``SHA256SUMS`` and, patching, names it to ``kept_in_place`` when it is kept.
 
         When patching, a live ``rel`` that the live ``SHA256SUMS`` lists with these bytes
         (``remember``) is kept as it is, without a look at either file, whether or not this build
@@ -670,7 +684,8 @@ class StagedSite:
         patching = self._stale is not None
         if patching and self._live_sums.get(rel) == sha256:
             _refuse_unsafe(rel)
-            self.writer.keep(rel, sha256, owner=owner)
+            if listed:
+                self.writer.keep(rel, sha256, owner=owner)
             return
         _refuse_unsafe(source)
         staged = f"{source_root or self.writer.root_text}/{source}"
@@ -678,9 +693,20 @@ class StagedSite:
             staged = f"{self.target}/{source}"
             _refuse_unsafe(rel)
             if _same_file(staged, f"{self.target}/{rel}"):
-                self.writer.keep(rel, sha256, owner=owner)
+                if listed:
+                    self.writer.keep(rel, sha256, owner=owner)
                 return
-        self.writer.link(staged, rel, sha256, owner=owner)
+        self.writer.link(staged, rel, sha256, owner=owner, listed=listed)
+
+    @property
+    def patching(self) -> bool:
+        """Whether this build patches the live site (``patch_live``) instead of staging the whole tree."""
+        return self._stale is not None
+
+    def kept_in_place(self, rels: Collection[str]) -> None:
+        """Patching: live files that stay as they are although no writer line lists them (files whose
+        ``SHA256SUMS`` lines the caller makes itself, see ``link``); the patch never deletes them."""
+        self._kept_unlisted.append(rels)
 
     @property
     def files_written(self) -> int:
@@ -835,6 +861,8 @@ class StagedSite:
         # No reused paper's file is among the stale ones: a path is listed once in a SHA256SUMS,
         # and a paper that shared one with another was displaced, so it is not reused.
         gone.difference_update(manifest_paths(self.writer.manifest().splitlines()))
+        for kept in self._kept_unlisted:
+            gone.difference_update(kept)
         for move in moves:
             live = os.path.join(self.target, move)
             if os.path.isdir(live) and not os.path.islink(live):

@@ -90,6 +90,15 @@ def paper_bin(suffix: str, length: int) -> str:
     return f"{BIN_DIR}/pith-{suffix[:length]}.sha256"
 
 
+def is_paper_bin(name: str) -> bool:
+    """Whether a bin is one of papers' files (``paper_bin``), not of site-wide ones.
+
+    >>> is_paper_bin("sums/pith-3B.sha256"), is_paper_bin("sums/site-papers.sha256")
+    (True, False)
+    """
+    return name.startswith(f"{BIN_DIR}/pith-")
+
+
 def site_bin(path: str, length: int = 1) -> str:
     """The bin of a site-wide file: listings one per year, one for everything else (pages, keys,
     assets, the report), and for each directory that grows with the mirror one bin, split by the
