@@ -446,11 +446,10 @@ def _full_report(args: argparse.Namespace) -> Iterator[IO[bytes] | None]:
 def _finish(args: argparse.Namespace, result: BuildResult, note: str, full: IO[bytes] | None) -> int:
     """Per-input lines, warnings and the summary of a build or merge; its exit code."""
     if not args.quiet:
-        for report in sorted(result.reports, key=lambda r: r.input):
-            if report.verdict is not Verdict.VERIFIED:
-                print(_line(report), file=sys.stderr)
-                for message in report.errors:
-                    print(f"    {message}", file=sys.stderr)
+        for report in result.not_verified():
+            print(_line(report), file=sys.stderr)
+            for message in report.errors:
+                print(f"    {message}", file=sys.stderr)
         for error in sorted(result.errors):
             print(f"error: {error}", file=sys.stderr)
         for warning in sorted(result.warnings):

@@ -184,8 +184,15 @@ class BuildResult:
     def all_verified(self) -> bool:
         return all(r.verdict is Verdict.VERIFIED for r in self.reports)
 
+    def not_verified(self) -> list[InputReport]:
+        """The reports of the inputs that are not verified, by input path: the few that pages and
+        messages show one by one, picked before sorting (the verified are most of a large mirror)."""
+        verified = Verdict.VERIFIED
+        return sorted((r for r in self.reports if r.verdict is not verified), key=_INPUT_OF)
+
 
 _VERDICT_OF = operator.attrgetter("verdict.value")
+_INPUT_OF = operator.attrgetter("input")
 
 
 Progress = Callable[[int, int], None]
@@ -644,7 +651,8 @@ def write_site_wide(
     started = time.perf_counter()
     renderer = Renderer(inputs.config, nav_pages=inputs.nav)
     result = collected.result
-    with _ReportWriter(site, collected, result.counts(), full_report) as report:
+    counts = result.counts()  # no input's report is added from here on
+    with _ReportWriter(site, collected, counts, full_report) as report:
         written = _write_site_pages(
             site,
             ctx,
@@ -654,6 +662,7 @@ def write_site_wide(
             collected,
             inputs.pages,
             result,
+            counts=counts,
             parallel=jobs > 1,
             meanwhile=report.start,
             listed_before=listed_before,
@@ -836,14 +845,16 @@ def _write_site_pages(
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
     *,
+    counts: dict[str, int],
     parallel: bool,
     meanwhile: Callable[[], None],
     listed_before: ListedBefore | None,
     patched: SiteOrders | None,
     paper_files: PaperFiles | None,
 ) -> _PagesWritten:
-    """Write every page that depends on more than one paper (``listed_before``: what the live
-    search index was made of, to patch it from; ``patched``: the orders patched from the last build's, or None).
+    """Write every page that depends on more than one paper (``counts``: the inputs per verdict;
+    ``listed_before``: what the live search index was made of, to patch it from; ``patched``: the
+    orders patched from the last build's, or None).
 
     With ``parallel``, the index pages and search files are written by a forked
     process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
@@ -868,7 +879,7 @@ def _write_site_pages(
     if settled.unlisted:
         orders = without(orders, settled.unlisted, spill)
     ordered = spill.view(orders.newest_first)
-    rejected = result.counts()[Verdict.REJECTED.value]
+    rejected = counts[Verdict.REJECTED.value]
     plan = orders.listing_plan(config.papers_per_page)
 
     def listings() -> tuple[Listed, bool]:
@@ -911,6 +922,7 @@ def _write_site_pages(
             orders.verified_suffixes(),
             pages,
             result,
+            counts=counts,
             listing_dirs=plan.directories(),
             verified_papers=orders.counts[Verdict.VERIFIED.value],
         )
@@ -1088,10 +1100,12 @@ def _write_rest(
     pages: list[tuple[PageMeta, str]],
     result: BuildResult,
     *,
+    counts: dict[str, int],
     listing_dirs: Sequence[str],
     verified_papers: int,
 ) -> None:
-    """The mirror files, Markdown pages, verification page, 404 page, keys and assets."""
+    """The mirror files, Markdown pages, verification page, 404 page, keys and assets (``counts``:
+    the inputs per verdict)."""
     slugs = [m.slug for m, _ in pages]
     for file in mirror_files(
         config, keyring, ordered, verified_suffixes, slugs, listing_dirs, verified_papers
@@ -1105,19 +1119,14 @@ def _write_rest(
     for meta, body_html in pages:
         rel = PurePosixPath(meta.slug)
         site.write(rel / "index.html", renderer.page("page.html", rel, meta=meta, body_html=body_html))
-    not_verified = [
-        (r, r.reasons)
-        for r in sorted(result.reports, key=lambda r: r.input)
-        if r.verdict is not Verdict.VERIFIED
-    ]
     rel = PurePosixPath("verification")
     site.write(
         rel / "index.html",
         renderer.page(
             "verification.html",
             rel,
-            reports=not_verified,
-            counts=result.counts(),
+            reports=[(r, r.reasons) for r in result.not_verified()],
+            counts=counts,
             warnings=sorted(result.warnings),
             errors=sorted(result.errors),
         ),
