@@ -863,15 +863,21 @@ class StagedSite:
         gone.difference_update(manifest_paths(self.writer.manifest().splitlines()))
         for kept in self._kept_unlisted:
             gone.difference_update(kept)
+        target = os.fspath(self.target)
+        placeable = {target}
+        """Directories a move may put a file in: there, or to be made under one that is."""
         for move in moves:
-            live = os.path.join(self.target, move)
+            live = f"{target}/{move}"
             if os.path.isdir(live) and not os.path.islink(live):
                 return None
-            parent = os.path.dirname(live)
-            while parent != str(self.target) and not os.path.isdir(parent):
+            parent, missing = live.rpartition("/")[0], []
+            while parent not in placeable and not os.path.isdir(parent):
                 if os.path.lexists(parent):
                     return None
-                parent = os.path.dirname(parent)
+                missing.append(parent)
+                parent = parent.rpartition("/")[0]
+            placeable.add(parent)
+            placeable.update(missing)
         return {"staging": self.root.name, "moves": moves, "deletes": sorted(gone)}
 
     def _stage_the_rest(self) -> None:
@@ -1097,30 +1103,52 @@ def _has_bytes(path: Path | str, data: bytes) -> bool:
 
 
 def _carry_out(live: Path, staging: Path, patch: Patch) -> None:
-    """Move the staged files over the live ones, then delete the stale ones; safe to repeat.
+    """Move the staged files over the live ones, then delete the stale ones and every directory
+    that leaves empty; safe to repeat.
+
+    Paths are joined as text, each checked as plain names first (``_refuse_unsafe``): a patch
+    moves or deletes a file per changed file, and a ``Path`` a file costs more than its move.
 
     Raises:
         BuildError: a path in the patch could leave the site (a journal this build did not write).
     """
+    live_text, staging_text = os.fspath(live), os.fspath(staging)
     made: set[str] = set()
     for rel in patch["moves"]:
-        source = str(safe_join(staging, PurePosixPath(rel)))
+        _refuse_unsafe(rel)
+        source = f"{staging_text}/{rel}"
         if not os.path.lexists(source):  # moved by the run this one finishes
             continue
-        target = str(safe_join(live, PurePosixPath(rel)))
-        parent = os.path.dirname(target)
+        target = f"{live_text}/{rel}"
+        parent = target.rpartition("/")[0]
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
         os.replace(source, target)
+    emptied: set[str] = set()
     for rel in patch["deletes"]:
-        path = str(safe_join(live, PurePosixPath(rel)))
+        _refuse_unsafe(rel)
+        path = f"{live_text}/{rel}"
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        parent, top = os.path.dirname(path), str(live)
-        while len(parent) > len(top) and parent.startswith(top):
+        emptied.add(path.rpartition("/")[0])
+    _remove_emptied(emptied, live_text)
+
+
+def _remove_emptied(directories: set[str], top: str) -> None:
+    """Remove each of ``directories`` (under ``top``, which stays) that is empty, then each parent
+    that leaves empty: deepest first, so each directory is tried once however many files went."""
+    inside = f"{top}/"
+    pending = {d for d in directories if d.startswith(inside)}
+    while pending:
+        depth = max(d.count("/") for d in pending)
+        level = {d for d in pending if d.count("/") == depth}
+        pending -= level
+        for directory in level:
             try:
-                os.rmdir(parent)
+                os.rmdir(directory)
             except OSError:  # not empty (or gone): the directories above are needed too
-                break
-            parent = os.path.dirname(parent)
+                continue
+            parent = directory.rpartition("/")[0]
+            if parent.startswith(inside):
+                pending.add(parent)

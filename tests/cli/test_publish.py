@@ -77,10 +77,16 @@ def _build(content: Path, out: Path, *args: str) -> str:
 
 
 def _assert_clean_build_of(content: Path, out: Path, tmp_path: Path) -> None:
-    """``out`` is byte for byte what a clean build of ``content`` gives (``SHA256SUMS`` included)."""
+    """``out`` is byte for byte what a clean build of ``content`` gives (``SHA256SUMS`` included), with
+    the same directories (none left empty behind)."""
     clean = tmp_path / f"clean-{time.monotonic_ns()}"
     _build(content, clean, "--no-cache")
     assert tree_differences(out, clean) == []
+    assert _directories(out) == _directories(clean)
+
+
+def _directories(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir())
 
 
 def _beside(out: Path, *, killed: bool = False) -> list[str]:
@@ -170,6 +176,25 @@ def test_patch_is_chosen_in_site_yaml_or_on_the_command_line_and_the_option_wins
     revise(content, range(7, 8))
     _build(content, out, "--publish", "patch")
     assert out.stat().st_ino == live, "--publish patch did not patch"
+    _assert_clean_build_of(content, out, tmp_path)
+
+
+def test_a_patch_removing_papers_leaves_none_of_their_directories(
+    papers: Callable[..., Path], revise: Callable[[Path, range], None], tmp_path: Path
+) -> None:
+    """Papers deleted from the content, and papers revised (a new record: a new Pith number, so a
+    new directory), in one patched rebuild: their old pages and alias pages are gone from the live
+    site with their directories, as a clean build has it."""
+    content, out = papers(12), tmp_path / "site"
+    _build(content, out)
+    for state in sorted((content / "states").iterdir())[-3:]:
+        state.unlink()
+    revise(content, range(2))
+    live = out.stat().st_ino
+    _build(content, out, "--publish", "patch")
+    assert out.stat().st_ino == live, "not patched"
+    assert not (out / "arxiv" / "2607.00011").exists()
+    assert (out / "arxiv" / "2607.00008").is_dir()
     _assert_clean_build_of(content, out, tmp_path)
 
 
