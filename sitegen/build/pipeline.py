@@ -1527,9 +1527,9 @@ def _patched_endpoints(
         place: int = bisect.bisect_left(paths, folded, key=fold)
         return place
 
-    unsafe: list[tuple[str, int]] = []
-    named: list[tuple[str, str, int, bytes]] = []
-    """Fresh endpoints to serve: case-folded path, path, record number, SHA-256."""
+    wanted: list[tuple[int, str | None, list[str], str, str]] = []
+    """Fresh endpoints named: record number, path (None: not a safe one), its case-folded parents,
+    input and SHA-256."""
     for number in sorted(fresh):
         for claimed in claims_of(spill, number):
             above = f"{fold(claimed)}/"
@@ -1539,14 +1539,18 @@ def _patched_endpoints(
         endpoint, name, sha256, source_id = spill.fields_of(
             number, "integrity_endpoint", "input", "integrity_sha256", "source_id"
         )
-        if not endpoint:
-            continue
-        rel = integrity_endpoint_path(endpoint, source_id)
-        parents = [] if rel is None else [fold(parent) for parent in _parents(rel)]
-        if rel is None or (
-            any(claims.maybe_claimed(p) for p in parents)
-            and claims.claimed(parents, lambda n: claims_of(spill, n))
-        ):
+        if endpoint:
+            rel = integrity_endpoint_path(endpoint, source_id)
+            parents = [] if rel is None else [fold(parent) for parent in _parents(rel)]
+            wanted.append((number, rel, parents, name, sha256))
+    # one question for every parent: each is a pass over every claim
+    every_parent = {parent for _, _, parents, _, _ in wanted for parent in parents}
+    claimed_parents = claims.claimed(every_parent, lambda n: claims_of(spill, n))
+    unsafe: list[tuple[str, int]] = []
+    named: list[tuple[str, str, int, bytes]] = []
+    """Fresh endpoints to serve: case-folded path, path, record number, SHA-256."""
+    for number, rel, parents, name, sha256 in wanted:
+        if rel is None or not claimed_parents.isdisjoint(parents):
             unsafe.append((name, number))
             continue
         folded = fold(rel)

@@ -389,3 +389,32 @@ def test_a_new_paper_claiming_the_directory_above_a_served_endpoint_matches_a_cl
     (content / "states" / "b.state.json").unlink()
     _build_both(content, tmp_path, "claim-gone", "--publish", "patch")
     assert endpoint.is_file()
+
+
+def test_a_new_paper_whose_endpoint_lies_under_a_claimed_directory_matches_a_clean_build(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A patched rebuild adding a paper whose endpoint ``/pith/<X>/integrity.json`` is under a
+    directory another paper's short alias claims serves no endpoint there (a warning says why),
+    as a clean build does."""
+    claimer = new_paper(signing_key, "2607.50020", "Its short alias claims a directory")
+    short = json.loads(claimer)["pith_number"].rsplit(":", 1)[1][:8]
+    content = make_content(
+        {
+            "a.state.json": claimer,
+            "c.state.json": new_paper(signing_key, "2607.50021", "A paper served throughout"),
+        },
+        keys=[signing_key],
+    )
+    _build_both(content, tmp_path, "first", "--publish", "patch")
+    (content / "states" / "b.state.json").write_bytes(
+        new_paper(signing_key, short, "Named under a short form's directory")
+    )
+    summary = _build_both(content, tmp_path, "added", "--publish", "patch")
+    assert _rendered(summary) == (1, 2)
+    assert (tmp_path / "site" / "pith" / short / "index.html").is_file(), "the short alias's page"
+    assert not (tmp_path / "site" / "pith" / short / "integrity.json").exists()
+    assert (tmp_path / "site" / "pith" / "2607.50021" / "integrity.json").is_file()
