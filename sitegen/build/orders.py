@@ -607,14 +607,21 @@ def _renumbered_claims(kept: KeptOrders, renumbering: _Renumbering) -> PathClaim
 def _merged(
     order: array[int], fresh: Iterable[int], key: Callable[[int], bytes], *, descending: bool
 ) -> array[int]:
-    """``order`` (sorted by ``key``, in reverse when ``descending``) with the records ``fresh`` in their places."""
+    """``order`` (sorted by ``key``, in reverse when ``descending``) with the records ``fresh`` in their places.
+
+    Every search starts at the same middle, so the keys probed near the top of the search are
+    read once (``probed``) however many records are fresh.
+    """
     placed: list[tuple[int, bytes, int]] = []
+    probed: dict[int, bytes] = {}
     for number in fresh:
         wanted = key(number)
         low, high = 0, len(order)
         while low < high:  # the first place whose record sorts after the fresh one
             middle = (low + high) // 2
-            probe = key(order[middle])
+            probe = probed.get(middle)
+            if probe is None:
+                probe = probed[middle] = key(order[middle])
             if (probe < wanted) if descending else (probe > wanted):
                 high = middle
             else:
