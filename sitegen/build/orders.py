@@ -27,7 +27,15 @@ from typing import Any, overload
 
 import orjson
 
-from sitegen.build.spill import LAST_RECORD, SummarySpill, order_key, record_numbers
+from sitegen.build.spill import (
+    HEAD_DIGEST_SIZE,
+    LAST_RECORD,
+    SummarySpill,
+    head_digest,
+    head_fields,
+    order_key,
+    record_numbers,
+)
 from sitegen.errors import OutputError
 from sitegen.pith.numbers import SUFFIX_LENGTH
 from sitegen.pith.report import Verdict
@@ -50,7 +58,7 @@ __all__ = [
     "without",
 ]
 
-ORDERS_SCHEMA = "pith-sitegen/site-orders/2"
+ORDERS_SCHEMA = "pith-sitegen/site-orders/3"
 GONE = LAST_RECORD
 """The renumbering of a record this build does not have (``KeptOrders.renumber``)."""
 PATCHED_SHARE = 8
@@ -90,6 +98,9 @@ class SiteOrders:
     """Per record: its verdict, as an index in ``Verdict``."""
     suffixes: bytes
     """Per record: its Pith suffix (``SUFFIX_LENGTH`` ASCII bytes; a summary's suffix is validated)."""
+    head_digests: bytes
+    """Per record: the ``head_digest`` of its head (``HEAD_DIGEST_SIZE`` bytes), what the alias bins
+    note they are made of."""
     alias_hashes: array[int]
     """Every alias of every record (``PaperSummary.alias_hashes``): its hash..."""
     alias_owners: array[int]
@@ -158,10 +169,13 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
     months = array("I")
     verdicts = bytearray()
     suffixes = bytearray()
+    head_digests = bytearray()
     counts = {v.value: 0 for v in Verdict}
     alias_hashes, alias_owners, alias_places = array("Q"), array("I"), bytearray()
-    papers = spill.fields("submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
-    for number, (submitted_at, suffix, name, verdict, alias_paths, hashes) in enumerate(papers):
+    papers = spill.heads_and_fields(
+        "submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes"
+    )
+    for number, (head, (submitted_at, suffix, name, verdict, alias_paths, hashes)) in enumerate(papers):
         claims.add(number, claimed_paths(suffix, alias_paths))
         _add_aliases(number, hashes, alias_paths, alias_hashes, alias_owners, alias_places)
         newest.append(_newest_key(submitted_at, suffix, number))
@@ -171,6 +185,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         months.append(month)
         verdicts.append(_VERDICT_INDEX[verdict])
         suffixes += _suffix_bytes(suffix)
+        head_digests += head_digest(head)
         counts[verdict] += 1
     newest.sort(reverse=True)
     newest_first = array("I", (LAST_RECORD - n for n in record_numbers(newest)))
@@ -186,6 +201,7 @@ def site_orders(spill: SummarySpill) -> SiteOrders:
         months=months,
         verdicts=bytes(verdicts),
         suffixes=bytes(suffixes),
+        head_digests=bytes(head_digests),
         alias_hashes=alias_hashes,
         alias_owners=alias_owners,
         alias_places=bytes(alias_places),
@@ -254,6 +270,7 @@ class KeptOrders:
     listing: array[int]
     months: array[int]
     suffixes: bytes
+    head_digests: bytes
     claim_hashes: array[int]
     claim_owners: array[int]
     alias_hashes: array[int]
@@ -303,7 +320,7 @@ def orders_file(
         orders.alias_owners,
     )
     parts += [a.tobytes() for a in kept]
-    parts += [orders.alias_places, orders.suffixes]
+    parts += [orders.alias_places, orders.suffixes, orders.head_digests]
     if kept_endpoints:
         parts += [endpoints.records.tobytes(), endpoints.sha256s, paths]
     return parts
@@ -330,12 +347,15 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         at += 2 * aliases
         suffixes = data[at : at + records * SUFFIX_LENGTH]
         at += records * SUFFIX_LENGTH
+        head_digests = data[at : at + records * HEAD_DIGEST_SIZE]
+        at += records * HEAD_DIGEST_SIZE
         endpoints = _kept_endpoints(head, data[at:], records)
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
     newest, by_suffix, listing, months, hashes, owners, alias_hashes, alias_owners = arrays
     if (
         len(suffixes) != records * SUFFIX_LENGTH
+        or len(head_digests) != records * HEAD_DIGEST_SIZE
         or len(alias_places) != 2 * aliases
         or len(owners) != claims
         or len(alias_owners) != aliases
@@ -351,6 +371,7 @@ def kept_orders(data: bytes, renumber: array[int]) -> KeptOrders | None:
         listing=listing,
         months=months,
         suffixes=suffixes,
+        head_digests=head_digests,
         claim_hashes=hashes,
         claim_owners=owners,
         alias_hashes=alias_hashes,
@@ -400,9 +421,10 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     fresh_numbers = sorted(fresh)
     if _without(renumber, gone) != _without(array("I", range(len(spill))), fresh_numbers):
         return None  # not the reused records, each once, in input order
+    fresh_heads = {n: spill.head(n) for n in fresh}
     heads = {
-        n: spill.fields_of(n, "submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
-        for n in fresh
+        n: head_fields(head, "submitted_at", "suffix", "input", "verdict", "alias_paths", "alias_hashes")
+        for n, head in fresh_heads.items()
     }
 
     def newest_of(number: int) -> bytes:
@@ -431,6 +453,9 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
     }
     months = _spread(_without(kept_months, gone), fresh_numbers)
     suffixes = _spread(_without(kept_suffixes, gone, SUFFIX_LENGTH), fresh_numbers, SUFFIX_LENGTH)
+    head_digests = _spread(
+        _without(kept.head_digests, gone, HEAD_DIGEST_SIZE), fresh_numbers, HEAD_DIGEST_SIZE
+    )
     claims = _renumbered_claims(kept, renumbering)
     alias_hashes, alias_owners, alias_places, changed_aliases = _renumbered_aliases(kept, renumbering)
     for number in fresh_numbers:
@@ -441,6 +466,9 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         verdicts[number] = _VERDICT_INDEX[verdict]
         months[number] = month = listing_key(submitted_at, suffix, number)[1]
         suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH] = _suffix_bytes(suffix)
+        head_digests[number * HEAD_DIGEST_SIZE : (number + 1) * HEAD_DIGEST_SIZE] = head_digest(
+            fresh_heads[number]
+        )
         changed.add(month)
         changed_suffixes.add(suffix)
         claims.add(number, claimed_paths(suffix, alias_paths))
@@ -453,6 +481,7 @@ def patched_orders(spill: SummarySpill, kept: KeptOrders, fresh: Collection[int]
         months=months,
         verdicts=bytes(verdicts),
         suffixes=bytes(suffixes),
+        head_digests=bytes(head_digests),
         alias_hashes=alias_hashes,
         alias_owners=alias_owners,
         alias_places=bytes(alias_places),

@@ -69,6 +69,7 @@ from sitegen.build.paper_job import (
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.build.site_search import write_search
 from sitegen.build.spill import (
+    HEAD_DIGEST_SIZE,
     SummarySpill,
     copy_range,
     head_fields,
@@ -1719,16 +1720,8 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, orders: SiteOrders, 
     """Per alias: its paper's position in ``by_suffix``."""
     places = bytearray()
     """Per alias: its place among its paper's aliases, then whether it is routed (two bytes)."""
-    digests: list[bytes] = []
-    """Per paper (in ``by_suffix`` order): a digest of its record's head."""
-    papers = spill.view(by_suffix).heads_and_fields("alias_hashes", "alias_paths")
-    for position, (number, (head, (alias_hashes, alias_paths))) in enumerate(
-        zip(by_suffix, papers, strict=True)
-    ):
-        if not alias_hashes:
-            digests.append(b"")
-            continue
-        digests.append(hashlib.blake2b(head, digest_size=16).digest())
+    papers = spill.view(by_suffix).fields("alias_hashes", "alias_paths")
+    for position, (number, (alias_hashes, alias_paths)) in enumerate(zip(by_suffix, papers, strict=True)):
         for place, (hashed, path) in enumerate(zip(alias_hashes, alias_paths, strict=True)):
             hashes.append(hashed)
             owners.append(position)
@@ -1741,7 +1734,7 @@ def _write_alias_map(site: StagedSite, spill: SummarySpill, orders: SiteOrders, 
         name = alias_bin(hashes[members[0]], length)
         digest = hashlib.blake2b(digest_size=20)
         for alias in members:
-            digest.update(digests[owners[alias]] + places[2 * alias : 2 * alias + 2])
+            digest.update(_head_digest(orders, by_suffix[owners[alias]]) + places[2 * alias : 2 * alias + 2])
         make = functools.partial(_alias_bin_bytes, spill, by_suffix, members, owners, places)
         site.write_made(name, digest.hexdigest(), make)
     collisions: list[dict[str, object]] = [
@@ -1806,17 +1799,19 @@ def _patch_alias_bins(site: StagedSite, spill: SummarySpill, orders: SiteOrders)
         routed = bytearray()
         """Per alias: its place, and whether it has a path (every path is routed: none is contested)."""
         digest = hashlib.blake2b(digest_size=20)
-        heads = []
-        """The members' record heads, read once for the digest and the file."""
         for alias, owner in zip(aliases, owners, strict=True):
             place = bytes(((alias >> 1) & 0xFF, alias & 1))
-            record = spill.record(orders.by_suffix[owner])
-            heads.append(head := record[: record.index(b"\n")])
-            digest.update(hashlib.blake2b(head, digest_size=16).digest() + place)
+            digest.update(_head_digest(orders, orders.by_suffix[owner]) + place)
             routed += place
+        heads = [spill.head(orders.by_suffix[owner]) for owner in owners]
         make = functools.partial(_alias_bin_of_heads, heads, routed)
         site.write_made(alias_bin(number << shift, length), digest.hexdigest(), make)
     return True
+
+
+def _head_digest(orders: SiteOrders, number: int) -> bytes:
+    """Record ``number``'s ``SiteOrders.head_digests``: what its entries in an alias bin are made of."""
+    return orders.head_digests[number * HEAD_DIGEST_SIZE : (number + 1) * HEAD_DIGEST_SIZE]
 
 
 _ALIAS_ENTRY_FIELDS = ("aliases", "alias_paths", "input", "pith_number", "verdict")

@@ -36,12 +36,14 @@ import orjson
 from sitegen.build.paper_job import SUMMARY_FIELDS, PaperSummary, summary_from_json, summary_json
 
 __all__ = [
+    "HEAD_DIGEST_SIZE",
     "HEAD_FIELDS",
     "LAST_RECORD",
     "SummarySpill",
     "SummaryView",
     "copy_range",
     "decode_record",
+    "head_digest",
     "head_fields",
     "made_of",
     "order_key",
@@ -115,6 +117,16 @@ def _head_values(data: bytes) -> list[Any]:
     """The head fields of a record (``HEAD_FIELDS`` order), the rest left undecoded."""
     values: list[Any] = orjson.loads(_head(data))
     return values
+
+
+HEAD_DIGEST_SIZE = 16
+"""The bytes of a ``head_digest``."""
+
+
+def head_digest(head: bytes) -> bytes:
+    """A digest of a record's head (its bytes before the first newline): the files made of head
+    fields alone (alias bins) note what they are made of with it (``SiteOrders.head_digests``)."""
+    return hashlib.blake2b(head, digest_size=HEAD_DIGEST_SIZE).digest()
 
 
 def head_fields(head: bytes, *names: str) -> tuple[Any, ...]:
@@ -230,6 +242,16 @@ class SummarySpill:
         pick, decode = _picker(names)
         return (pick(decode(record)) for record in self._records())
 
+    def heads_and_fields(self, *names: str) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+        """Each record's head (the encoded ``HEAD_FIELDS``) in number order, with the fields
+        ``names`` (as ``fields`` gives them; head fields only): for a digest of what a file made of
+        head fields is made of, and what it needs.
+
+        Raises:
+            ValueError: a name is not a head field.
+        """
+        return _heads_and_fields(self._records(), names)
+
     def _records(self) -> Iterator[bytes]:
         """Every record in number order, records that lie back to back read a block at a time."""
         starts, ends, count = self._starts, self._ends, len(self)
@@ -254,6 +276,10 @@ class SummarySpill:
         if not 0 <= number < len(self):
             raise IndexError(number)
         return self._read(self._starts[number], self._ends[number])
+
+    def head(self, number: int) -> bytes:
+        """The head of record ``number`` (its encoded ``HEAD_FIELDS``)."""
+        return _head(self.record(number))
 
     def view(self, order: array[int]) -> SummaryView:
         """The summaries in the order of the record numbers ``order``, read as they are asked for."""
@@ -288,25 +314,22 @@ class SummaryView(Sequence[PaperSummary]):
             yield spill[number]
 
     def heads_and_fields(self, *names: str) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
-        """Each record's head (the encoded ``HEAD_FIELDS``) in this view's order, with the fields
-        ``names`` (as ``fields`` gives them; head fields only): for a digest of what a file made of
-        head fields is made of, and what it needs.
-
-        Raises:
-            ValueError: a name is not a head field.
-        """
-        pick, decode = _picker(names)
-        if decode is not _head_values:
-            raise ValueError(f"not all head fields: {names}")
-        record = self._spill.record
-        for number in self._order:
-            head = _head(record(number))
-            yield head, pick(orjson.loads(head))
+        """``SummarySpill.heads_and_fields`` in this view's order."""
+        return _heads_and_fields(map(self._spill.record, self._order), names)
 
     def fields(self, *names: str) -> Iterator[tuple[Any, ...]]:
         """``SummarySpill.fields`` in this view's order."""
         (pick, decode), record = _picker(names), self._spill.record
         return (pick(decode(record(number))) for number in self._order)
+
+
+def _heads_and_fields(
+    records: Iterable[bytes], names: tuple[str, ...]
+) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+    pick, decode = _picker(names)
+    if decode is not _head_values:
+        raise ValueError(f"not all head fields: {names}")
+    return ((head, pick(orjson.loads(head))) for head in map(_head, records))
 
 
 def _picker(

@@ -114,6 +114,7 @@ def test_patched_orders_are_the_whole_orders(data: st.DataObject, before: int, a
         assert patched.newest_first == whole.newest_first
         assert patched.by_suffix == whole.by_suffix
         assert patched.counts == whole.counts
+        assert patched.head_digests == whole.head_digests
         assert _claims(patched, new_spill) == _claims(whole, new_spill)
         assert (patched.listing, patched.months, patched.verdicts) == (
             whole.listing,
