@@ -19,8 +19,6 @@ import bisect
 import errno
 import functools
 import hashlib
-import itertools
-import json
 import multiprocessing
 import operator
 import os
@@ -33,8 +31,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO
 
+from sitegen.build.alias_map import write_alias_map
 from sitegen.build.cache import (
     BuildCache,
     CachedBuild,
@@ -69,10 +68,8 @@ from sitegen.build.paper_job import (
 from sitegen.build.shardlog import SHARD_LOG, ShardLog, content_fingerprint
 from sitegen.build.site_search import write_search
 from sitegen.build.spill import (
-    HEAD_DIGEST_SIZE,
     SummarySpill,
     copy_range,
-    head_fields,
     made_of,
     order_key,
     order_texts,
@@ -104,11 +101,7 @@ from sitegen.site.claims import Claimant, PathClaims, fold, path_order, settle
 from sitegen.site.config import PageMeta, Publish, SiteConfig, load_site_config, split_front_matter
 from sitegen.site.listings import UNDATED, ListingPage, ListingPlan
 from sitegen.site.manifest_bins import (
-    ALIAS_DIR,
-    ALIAS_LOOKUP,
     OWNER_MARK,
-    alias_bin,
-    alias_bin_length,
     bin_of,
     is_paper_bin,
     owner_line,
@@ -149,7 +142,6 @@ ASSETS_DIR = Path(__file__).resolve().parents[2] / "templates" / "assets"
 MANIFEST_NAME = "SHA256SUMS"
 MANIFEST_SIGNATURE = MANIFEST_NAME + SIGNATURE_SUFFIX
 REPORT_NAME = "verification-report.json"
-ALIASES_SCHEMA = "pith-sitegen/aliases/v2"
 
 
 @dataclass(slots=True)
@@ -990,6 +982,22 @@ class _Settled:
         return path not in self.collided and fold(path) not in self.lost.get(number, ())
 
 
+def _write_alias_map(site: StagedSite, spill: SummarySpill, orders: SiteOrders, settled: _Settled) -> None:
+    """The alias map (``alias_map``), with the paths ``settled`` routes and the collisions it lists."""
+    collisions: list[dict[str, object]] = [
+        {
+            "path": f"{path}/",
+            "claimed_by": [
+                {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
+                for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
+            ],
+        }
+        for path, numbers in settled.collided.items()
+    ]
+    contested = bool(settled.collided or settled.lost or settled.unlisted)
+    write_alias_map(site, spill, orders, contested=contested, routed=settled.routed, collisions=collisions)
+
+
 def _identity(summary: PaperSummary) -> str:
     """What makes two inputs one paper (``claims.Claimant.identity``)."""
     verified = summary.verdict is Verdict.VERIFIED
@@ -1670,183 +1678,6 @@ def _runs(keys: list[bytes]) -> Iterator[list[bytes]]:
         run.append(key)
     if run:
         yield run
-
-
-_ENCODE = json.encoder.encode_basestring
-"""``json``'s string encoder for ``ensure_ascii=False``: the bytes ``render.json_bytes`` writes for a string (orjson's are the same)."""
-
-
-def _json_text(value: str | None) -> str:
-    return "null" if value is None else _ENCODE(value)
-
-
-def _alias_entry(kind: str, value: str, paper: tuple[str, str], path: str | None) -> str:
-    """One entry of the alias map's ``aliases`` list, as ``json_bytes`` indents it there
-    (``paper``: the entry's input, Pith number and status lines, the same for all its aliases)."""
-    return (
-        "{\n"
-        f'      "alias_kind": {_json_text(kind)},\n'
-        f'      "alias_value": {_json_text(value)},\n'
-        f"{paper[0]}"
-        f'      "path": {_json_text(path)},\n'
-        f"{paper[1]}"
-        "    }"
-    )
-
-
-def _write_alias_map(site: StagedSite, spill: SummarySpill, orders: SiteOrders, settled: _Settled) -> None:
-    """The alias map: every alias of every paper, its Pith number, verdict and page, in bins.
-
-    ``aliases/<H>.json`` lists the aliases whose ``alias_bin`` is ``H`` (papers in suffix
-    order), so a new paper rewrites only the bins of its own aliases; ``aliases.json`` lists
-    the bins and the collisions (an alias path claimed by more than one paper is listed there
-    and not as an alias). Each file is the bytes ``json_bytes`` gives for it.
-
-    A bin is made of its aliases' papers (their records' heads, which hold every field a bin
-    shows) and whether each alias is routed: one pass over the heads notes, for each alias, its
-    hash, its paper, its place among the paper's aliases and whether it is routed (about 16
-    bytes an alias), and a bin's entries are made only when that differs from the last build's
-    (``StagedSite.write_made``). When the orders were patched (``SiteOrders.changed_aliases``) and
-    no path is contested in either build, only the bins of the changed aliases are looked at
-    (``_patch_alias_bins``).
-    """
-    by_suffix = orders.by_suffix
-    quiet = not (settled.collided or settled.lost or settled.unlisted)
-    if quiet and orders.changed_aliases is not None and _patch_alias_bins(site, spill, orders):
-        site.write(PurePosixPath("aliases.json"), json_bytes(_alias_top(len(orders.alias_hashes), [])))
-        return
-    hashes = array("Q")
-    owners = array("I")
-    """Per alias: its paper's position in ``by_suffix``."""
-    places = bytearray()
-    """Per alias: its place among its paper's aliases, then whether it is routed (two bytes)."""
-    papers = spill.view(by_suffix).fields("alias_hashes", "alias_paths")
-    for position, (number, (alias_hashes, alias_paths)) in enumerate(zip(by_suffix, papers, strict=True)):
-        for place, (hashed, path) in enumerate(zip(alias_hashes, alias_paths, strict=True)):
-            hashes.append(hashed)
-            owners.append(position)
-            places += bytes((place, path is not None and settled.routed(number, path)))
-    length = alias_bin_length(len(hashes))
-    shift = 64 - 4 * length
-    order = array("Q", sorted((h >> shift) << 32 | i for i, h in enumerate(hashes)))  # bin, then suffix order
-    for _, run in itertools.groupby(order, key=lambda key: key >> 32):  # the bin's number
-        members = [key & 0xFFFFFFFF for key in run]
-        name = alias_bin(hashes[members[0]], length)
-        digest = hashlib.blake2b(digest_size=20)
-        for alias in members:
-            digest.update(_head_digest(orders, by_suffix[owners[alias]]) + places[2 * alias : 2 * alias + 2])
-        make = functools.partial(_alias_bin_bytes, spill, by_suffix, members, owners, places)
-        site.write_made(name, digest.hexdigest(), make)
-    collisions: list[dict[str, object]] = [
-        {
-            "path": f"{path}/",
-            "claimed_by": [
-                {"input": c.input, "pith_number": c.pith_number, "status": c.verdict.value}
-                for c in sorted((spill[n] for n in numbers), key=lambda c: c.input)
-            ],
-        }
-        for path, numbers in settled.collided.items()
-    ]
-    site.write(PurePosixPath("aliases.json"), json_bytes(_alias_top(len(hashes), collisions)))
-
-
-def _alias_top(aliases: int, collisions: list[dict[str, object]]) -> dict[str, object]:
-    """``aliases.json``: the bins' name length for ``aliases`` aliases, and the collisions."""
-    return {
-        "bin_length": alias_bin_length(aliases),
-        "collisions": collisions,
-        "lookup": ALIAS_LOOKUP,
-        "schema": ALIASES_SCHEMA,
-    }
-
-
-def _patch_alias_bins(site: StagedSite, spill: SummarySpill, orders: SiteOrders) -> bool:
-    """The alias bins from the last build's: the live bins of unchanged aliases kept as they are,
-    the bins of ``SiteOrders.changed_aliases`` made as ``_write_alias_map`` makes them (every alias
-    routed: no path is contested). False, with nothing written, when the bins' names change length."""
-    length = alias_bin_length(len(orders.alias_hashes))
-    assert orders.changed_aliases is not None
-    if length != alias_bin_length(orders.aliases_before):
-        return False
-    shift = 64 - 4 * length
-    dirty = {hashed >> shift for hashed in orders.changed_aliases}
-    live = {}
-    for name in site.made_before(f"{ALIAS_DIR}/"):
-        digits = name[len(ALIAS_DIR) + 1 : -len(".json")].replace("/", "")
-        if (
-            len(digits) != length
-            or digits.strip("0123456789abcdef")
-            or alias_bin(int(digits, 16) << shift, length) != name
-        ):
-            return False  # not a bin of this length
-        live[int(digits, 16)] = name
-    for number, name in live.items():
-        if number not in dirty and not site.keep_made(name):
-            dirty.add(number)  # not in the live site as the last build made it: made again
-    position = array("I", [0]) * len(spill)
-    for at, number in enumerate(orders.by_suffix):
-        position[number] = at
-    members: dict[int, list[int]] = {}
-    """Per bin to make: its aliases, each as its paper's place in suffix order, then its own place."""
-    places = orders.alias_places
-    for index, (hashed, owner) in enumerate(zip(orders.alias_hashes, orders.alias_owners, strict=True)):
-        if (hashed >> shift) in dirty:
-            alias = position[owner] << 9 | places[2 * index] << 1 | places[2 * index + 1]
-            members.setdefault(hashed >> shift, []).append(alias)
-    for number, aliases in sorted(members.items()):
-        aliases.sort()  # papers in suffix order, each one's aliases in its order
-        owners = array("I", (alias >> 9 for alias in aliases))
-        routed = bytearray()
-        """Per alias: its place, and whether it has a path (every path is routed: none is contested)."""
-        digest = hashlib.blake2b(digest_size=20)
-        for alias, owner in zip(aliases, owners, strict=True):
-            place = bytes(((alias >> 1) & 0xFF, alias & 1))
-            digest.update(_head_digest(orders, orders.by_suffix[owner]) + place)
-            routed += place
-        heads = [spill.head(orders.by_suffix[owner]) for owner in owners]
-        make = functools.partial(_alias_bin_of_heads, heads, routed)
-        site.write_made(alias_bin(number << shift, length), digest.hexdigest(), make)
-    return True
-
-
-def _head_digest(orders: SiteOrders, number: int) -> bytes:
-    """Record ``number``'s ``SiteOrders.head_digests``: what its entries in an alias bin are made of."""
-    return orders.head_digests[number * HEAD_DIGEST_SIZE : (number + 1) * HEAD_DIGEST_SIZE]
-
-
-_ALIAS_ENTRY_FIELDS = ("aliases", "alias_paths", "input", "pith_number", "verdict")
-"""What an alias bin's entry says of its alias's paper."""
-
-
-def _alias_bin_bytes(
-    spill: SummarySpill, by_suffix: array[int], members: list[int], owners: array[int], places: bytearray
-) -> bytes:
-    """An alias bin's file: the entries of the aliases ``members`` (see ``_write_alias_map``)."""
-    papers = [spill.fields_of(by_suffix[owners[alias]], *_ALIAS_ENTRY_FIELDS) for alias in members]
-    return _alias_bin_file(papers, [(places[2 * alias], places[2 * alias + 1]) for alias in members])
-
-
-def _alias_bin_of_heads(heads: list[bytes], places: bytearray) -> bytes:
-    """An alias bin's file from its members' record heads, each alias's place and routing in ``places``."""
-    papers = [head_fields(head, *_ALIAS_ENTRY_FIELDS) for head in heads]
-    return _alias_bin_file(papers, [(places[2 * at], places[2 * at + 1]) for at in range(len(heads))])
-
-
-def _alias_bin_file(papers: list[tuple[Any, ...]], places: list[tuple[int, int]]) -> bytes:
-    """An alias bin's file: an entry per alias, from its paper's ``_ALIAS_ENTRY_FIELDS`` and its place
-    among that paper's aliases, and whether its path is routed."""
-    entries = []
-    for (aliases, alias_paths, name, pith_number, verdict), (place, routed) in zip(
-        papers, places, strict=True
-    ):
-        (kind, value), path = aliases[place], alias_paths[place]
-        paper = (
-            f'      "input": {_json_text(name)},\n',
-            f'      "pith_number": {_json_text(pith_number)},\n      "status": {_json_text(verdict)}\n',
-        )
-        entries.append(_alias_entry(kind, value, paper, f"{path}/" if routed else None))
-    body = ",\n    ".join(entries)
-    return f'{{\n  "aliases": [\n    {body}\n  ],\n  "schema": {_json_text(ALIASES_SCHEMA)}\n}}\n'.encode()
 
 
 def _write_index(

@@ -418,3 +418,34 @@ def test_a_new_paper_whose_endpoint_lies_under_a_claimed_directory_matches_a_cle
     assert (tmp_path / "site" / "pith" / short / "index.html").is_file(), "the short alias's page"
     assert not (tmp_path / "site" / "pith" / short / "integrity.json").exists()
     assert (tmp_path / "site" / "pith" / "2607.50021" / "integrity.json").is_file()
+
+
+def test_an_alias_bin_is_spliced_from_its_live_file_only_when_that_is_the_file_the_last_build_made(
+    make_content: Callable[..., Path],
+    new_paper: Callable[..., bytes],
+    signing_key: SigningKey,
+    tmp_path: Path,
+) -> None:
+    """A patched rebuild makes a changed alias bin from the live one, keeping the entries of papers
+    it did not render. A live bin edited by hand (its SHA-256 is not the one the last build noted)
+    is not spliced: the bin is made from the papers, and the site is the clean build's."""
+    states = {f"p{n}.state.json": new_paper(signing_key, f"2607.4100{n}", f"Paper {n}") for n in range(8)}
+    content = make_content(states, keys=[signing_key])
+    _build_both(content, tmp_path, "first", "--publish", "patch")
+    site = tmp_path / "site"
+    revised = "2607.41003"
+    shared = next(
+        path
+        for path in sorted((site / "aliases").rglob("*.json"))
+        if revised in (text := path.read_text(encoding="utf-8"))
+        and text.count('"input"') > text.count(revised)
+    )  # a bin holding an alias of the paper to revise and an entry of another paper
+    edited = shared.read_text(encoding="utf-8")
+    other = next(
+        entry["input"] for entry in json.loads(edited)["aliases"] if entry["input"] != "states/p3.state.json"
+    )
+    shared.write_text(edited.replace(f'"input": "{other}"', '"input": "states/forged.state.json"'), "utf-8")
+
+    (content / "states" / "p3.state.json").write_bytes(new_paper(signing_key, revised, "Paper 3, revised"))
+    assert _rendered(_build_both(content, tmp_path, "revised", "--publish", "patch")) == (1, 7)
+    assert "forged" not in shared.read_text(encoding="utf-8")
