@@ -151,3 +151,22 @@ def _listed_by_month(orders: SiteOrders, names: list[str]) -> dict[int, list[str
     for number in orders.listing:
         months.setdefault(orders.months[number], []).append(names[number])
     return months
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), count=st.integers(1, 6))
+def test_kept_orders_refuse_a_file_damaged_anywhere(data: st.DataObject, count: int) -> None:
+    """Any byte of the orders file changed, or the file cut short, and the next build keeps none of it
+    (it makes the orders whole) rather than patching from arrays that are not the ones written."""
+    papers = [data.draw(_paper(f"{n:03d}.state.json")) for n in range(count)]
+    with _spill(papers) as spill:
+        orders = site_orders(spill)
+    none_served = ServedEndpoints(records=array("I"), paths=[], sha256s=b"", quiet=True)
+    written = b"".join(orders_file(orders, count, unlisted=0, contested=False, endpoints=none_served))
+    renumber = array("I", range(count))
+    assert kept_orders(written, renumber) is not None
+    at = data.draw(st.integers(0, len(written) - 1))
+    damaged = bytearray(written)
+    damaged[at] ^= data.draw(st.integers(1, 255))
+    assert kept_orders(bytes(damaged), renumber) is None
+    assert kept_orders(written[:at], renumber) is None
