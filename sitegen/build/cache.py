@@ -23,16 +23,17 @@ against ``SHA256SUMS``; ``build --no-cache`` rebuilds from scratch.
 The cache is a directory beside the output (``.<out>.cache/``), never served. A build
 writes one *generation* of files there: the streams the site-wide step reads anyway
 (``G.reports``: every input's full report line; ``G.manifest``: the ``SHA256SUMS``
-lines; ``G.summaries``: the papers' summaries, see ``spill.py``), and ``G.index``: one
-line per state in input order (its name, digest, stat, verdict, warnings and where its
-bytes are in the three streams), and ``G.site``: the ``SHA256SUMS`` lines of the
+lines; ``G.summaries``: the papers' summaries, see ``spill.py``), and ``G.index``: every
+state in input order (its name, digest, stat, verdict, warnings and where its bytes are in the
+three streams) as columns, one JSON line of the texts and then a fixed-size binary entry a
+state, whose SHA-256 ``HEAD`` notes; and ``G.site``: the ``SHA256SUMS`` lines of the
 site-wide step's files (a patched rebuild keeps an integrity endpoint that the live site
 lists with the bytes it would link, without a look at it). ``HEAD`` says which generation
 is current, with the key, the live ``SHA256SUMS``'s stat and digest and the warnings; it is replaced
 last, atomically, and the older generation deleted after. The next build reads
-``HEAD`` and the index into a compact table (a few hundred bytes a state). Its streams are
+``HEAD`` and the index as a table of those columns (``_IndexTable``: about 200 bytes a state). Its streams are
 the last generation's, linked (``_linked_streams``): the states it reuses stay where they
-are, the fresh ones are appended, and the index lines of a reused run are copied as they are,
+are, the fresh ones are appended, and the index entries of a reused run are copied as they are,
 so a small change writes the changed states' bytes and an index, not the streams again. The
 bytes of replaced states stay behind until the streams are ``_DEAD_SHARE`` times the bytes the
 index covers; the next rebuild then writes them afresh, copying the reused states' bytes a run
@@ -54,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import operator
 import os
@@ -65,15 +67,14 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 import orjson
 
 from sitegen import __version__
 from sitegen.build.orders import GONE, KeptOrders, kept_orders
 from sitegen.build.paper_job import StateOutcome, slim_report
-from sitegen.build.spill import copy_range
-from sitegen.errors import InputError, OutputError, ParseError
+from sitegen.errors import InputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
 from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_paths
 from sitegen.pith.parse import Limits
@@ -94,7 +95,7 @@ __all__ = [
     "cache_path",
 ]
 
-CACHE_SCHEMA = "pith-sitegen/build-cache/v15"
+CACHE_SCHEMA = "pith-sitegen/build-cache/v16"
 _CODE_DIR = Path(__file__).resolve().parents[1]
 _RACY_NS = 2_000_000_000
 """A state modified this close to the start of the build that read it is hashed again next time."""
@@ -211,25 +212,171 @@ def build_key(files: ContentFiles, templates_dir: Path) -> str:
     return digest.hexdigest()
 
 
-class _Indexed(NamedTuple):
-    """One state as the previous build left it: enough to decide reuse and copy its bytes.
+_ENTRY = struct.Struct("<32s32s48sBB")
+"""One state's fixed-size entry in an index: the SHA-256 of its bytes, its packed ``StatKey`` (zeros
+when untrusted), its packed ``Spans``, its verdict (an index in ``Verdict``) and flags (``_TRUSTED``,
+``_HAS_RECORD``)."""
+_VERDICT_AT, _FLAGS_AT = 112, 113
+"""Where an entry's verdict and flags bytes are."""
+_TRUSTED, _HAS_RECORD = 1, 2
+"""Flags: the stat is one to trust (not modified too close to the build that read it); the state
+has a summary record (``SummarySpill``)."""
+_VERDICTS = tuple(Verdict)
+_VERDICT_INDEX = {verdict: at for at, verdict in enumerate(_VERDICTS)}
+_RECORD_BIT = bytes((flags & _HAS_RECORD) >> 1 for flags in range(256))
+"""Per flags byte: 1 when ``_HAS_RECORD`` is set, else 0 (``bytes.translate`` maps a column of them)."""
 
-    A named tuple, not a frozen data class: the index makes one a state, and a frozen data
-    class's ``__init__`` sets each field through ``object.__setattr__`` (see ``docs/scale.md``)."""
 
-    sha256: bytes
-    stat: bytes | None
-    """The packed ``StatKey``; None when the state was modified too close to that build to trust it."""
-    spans: bytes
-    """The packed ``Spans``."""
-    verdict: Verdict
-    pith_number: str | None
-    source_id: str | None
-    warnings: tuple[str, ...]
-    displaced: bool
-    """Another paper claimed one of its paths, so some of its files are not in the live site."""
-    record: int
-    """Its summary's record number in that build (``SummarySpill``), or -1 when it had none."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _IndexTable:
+    """Every state as a generation's index left it, in input order: enough to decide reuse and
+    copy its bytes, held as columns (a bytes entry each, lists of texts) rather than an object a
+    state, so reading the index is a few whole-file operations."""
+
+    names: list[str]
+    position: dict[str, int]
+    """Each name's place in ``names`` (the place every other column is read at)."""
+    entries: bytes
+    """``_ENTRY.size`` bytes a state."""
+    pith_numbers: list[str | None]
+    source_ids: list[str | None]
+    warnings: dict[int, tuple[str, ...]]
+    """The warnings of the states that have any, by place."""
+    records: array[int]
+    """Per state: how many states up to and including it have a summary record."""
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def sha256(self, at: int) -> bytes:
+        start = at * _ENTRY.size
+        return self.entries[start : start + 32]
+
+    def stat(self, at: int) -> bytes | None:
+        """The packed ``StatKey``; None when the state was modified too close to that build to trust it."""
+        start = at * _ENTRY.size
+        return self.entries[start + 32 : start + 64] if self.entries[start + _FLAGS_AT] & _TRUSTED else None
+
+    def spans(self, at: int) -> Spans:
+        start = at * _ENTRY.size + 64
+        spans: Spans = _PACKED_SPANS.unpack(self.entries[start : start + 48])
+        return spans
+
+    def verdict(self, at: int) -> Verdict:
+        return _VERDICTS[self.entries[at * _ENTRY.size + _VERDICT_AT]]
+
+    def record(self, at: int) -> int:
+        """Its summary's record number in that build (``SummarySpill``), or -1 when it had none."""
+        return self.records[at] - 1 if self.entries[at * _ENTRY.size + _FLAGS_AT] & _HAS_RECORD else -1
+
+    def verified_reports(self, places: Iterable[int]) -> list[InputReport]:
+        """The reports of the states at ``places``, each a verified one (``plan`` reuses no other),
+        as the index has them."""
+        names, pith_numbers, source_ids = self.names, self.pith_numbers, self.source_ids
+        verified = Verdict.VERIFIED
+        return [
+            InputReport(
+                input=names[at],
+                kind="state",
+                verdict=verified,
+                pith_number=pith_numbers[at],
+                source_id=source_ids[at],
+            )
+            for at in places
+        ]
+
+    @classmethod
+    def read(cls, data: bytes, count: int) -> _IndexTable:
+        """The table ``_IndexWriter.write`` wrote, of ``count`` states.
+
+        Raises:
+            ValueError, TypeError: ``data`` is not such a table.
+        """
+        end = data.index(b"\n")
+        names, pith_numbers, source_ids, warnings = orjson.loads(data[:end])
+        entries = data[end + 1 :]
+        if (
+            not len(names) == len(pith_numbers) == len(source_ids) == count
+            or len(entries) != count * _ENTRY.size
+        ):
+            raise ValueError("the index does not hold the states HEAD says")
+        position = dict(zip(names, range(count), strict=True))
+        if len(position) != count or max(entries[_VERDICT_AT :: _ENTRY.size], default=0) >= len(_VERDICTS):
+            raise ValueError("not an index")
+        flags = entries[_FLAGS_AT :: _ENTRY.size]
+        return cls(
+            names=names,
+            position=position,
+            entries=entries,
+            pith_numbers=pith_numbers,
+            source_ids=source_ids,
+            warnings={at: tuple(texts) for at, texts in warnings},
+            records=array("q", itertools.accumulate(flags.translate(_RECORD_BIT))),
+        )
+
+
+class _IndexWriter:
+    """The next generation's index, gathered in memory (a state's entry, or a run of the last
+    index's copied whole) and written by ``commit``."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._entries = bytearray()
+        self._pith_numbers: list[str | None] = []
+        self._source_ids: list[str | None] = []
+        self._warnings: list[tuple[int, Sequence[str]]] = []
+
+    def add(
+        self,
+        name: str,
+        sha256: bytes,
+        stat: StatKey | None,
+        verdict: Verdict,
+        pith_number: str | None,
+        source_id: str | None,
+        warnings: Sequence[str],
+        spans: Spans,
+    ) -> None:
+        """One state (``stat``: None when it is not to be trusted)."""
+        if warnings:
+            self._warnings.append((len(self.names), warnings))
+        flags = (_TRUSTED if stat is not None else 0) | (_HAS_RECORD if spans[5] else 0)
+        packed_stat = _NO_STAT if stat is None else _PACKED_STAT.pack(*stat)
+        self._entries += _ENTRY.pack(
+            sha256, packed_stat, _PACKED_SPANS.pack(*spans), _VERDICT_INDEX[verdict], flags
+        )
+        self.names.append(name)
+        self._pith_numbers.append(pith_number)
+        self._source_ids.append(source_id)
+
+    def add_block(self, table: _IndexTable, first: int, count: int) -> None:
+        """The states at ``first`` to ``first + count - 1`` of the last index, as it has them."""
+        end = first + count
+        for at in range(first, end):
+            if at in table.warnings:
+                self._warnings.append((len(self.names) + at - first, table.warnings[at]))
+        self._entries += table.entries[first * _ENTRY.size : end * _ENTRY.size]
+        self.names += table.names[first:end]
+        self._pith_numbers += table.pith_numbers[first:end]
+        self._source_ids += table.source_ids[first:end]
+
+    def write(self, path: Path) -> str:
+        """Write the index file (read only by this module: no canonical form needed) at ``path``;
+        returns its SHA-256.
+
+        Raises:
+            OSError: it could not be written.
+        """
+        texts = orjson.dumps([self.names, self._pith_numbers, self._source_ids, self._warnings])
+        digest = hashlib.sha256(texts)
+        digest.update(b"\n")
+        digest.update(self._entries)
+        with path.open("wb") as handle:
+            handle.writelines((texts, b"\n", self._entries))
+        return digest.hexdigest()
+
+
+_NO_STAT = bytes(_PACKED_STAT.size)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,8 +401,8 @@ class _Header:
     """Reports of inputs the cache has no line for (integrity files, refused inputs), for a no-op build."""
     displaced: frozenset[str]
     entries: int
-    records: int
-    """How many of the indexed states have a summary record (``_Indexed.record``)."""
+    index_sha256: str
+    """The SHA-256 of the generation's index file (``_IndexWriter.write``)."""
     orders_bytes: int
     """The size of the generation's ``orders`` file (``orders.orders_file``); 0: it has none."""
     made: dict[str, Made]
@@ -267,31 +414,11 @@ class _Header:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _IndexLines:
-    """Where each state with a summary record has its line in the index file, by record number:
-    a rebuild that appends to the streams copies the lines of a reused run as they are."""
-
-    fd: int
-    """An open descriptor of the index file."""
-    starts: array[int]
-    ends: array[int]
-
-    def block(self, first: int, count: int) -> tuple[int, int] | None:
-        """The bytes holding the lines of records ``first`` to ``first + count - 1`` and nothing
-        else (start and length), or None when other lines lie between them."""
-        start, end = self.starts[first], self.ends[first + count - 1]
-        if sum(self.ends[first : first + count]) - sum(self.starts[first : first + count]) != end - start:
-            return None
-        return start, end - start
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class _Index:
     header: _Header
-    states: dict[str, _Indexed]
+    table: _IndexTable
     streams: tuple[int, int, int]
     """Open descriptors of the generation's ``reports``, ``manifest`` and ``summaries``."""
-    lines: _IndexLines
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,7 +502,8 @@ class ReusedRun:
     origin: Path
     """The cache directory the run is copied from (for messages)."""
     rels: list[str]
-    entries: list[_Indexed]
+    places: list[int]
+    """Each state's place in the last build's index."""
     spans: list[Spans]
     reports: list[InputReport]
     warnings: list[str]
@@ -414,7 +542,7 @@ class BuildCache:
         """The names of the states taken from the previous build (a path's text is kept on the path)."""
         self._generation = f"{time.time_ns():x}-{os.getpid()}"
         self._next: Streams | None = None
-        self._next_index: IO[bytes] | None = None
+        self._next_index: _IndexWriter | None = None
         self._next_error: OSError | None = None
         self._next_recorded: set[str] = set()
         self.reused = 0
@@ -425,8 +553,6 @@ class BuildCache:
         """Set by ``outcomes``: the last build's site orders, when it kept them."""
         self._renumber = array("I")
         """Per record of the last build: its record number in this one, or ``GONE`` (``record_run``)."""
-        self._next_records = 0
-        """The states indexed in the next cache that have a summary record."""
         self._next_live = [0, 0, 0]
         """The bytes of the next cache's streams that its index covers."""
         self._append_to: _Header | None = None
@@ -450,13 +576,11 @@ class BuildCache:
         self._close_previous()
         if self._next is not None:  # not committed: this generation is not the cache
             self._next.close()
-            assert self._next_index is not None
-            self._next_index.close()
             self._remove_generation_files()
 
     def _close_previous(self) -> None:
         if self._index is not None:
-            for fd in (*self._index.streams, self._index.lines.fd):
+            for fd in self._index.streams:
                 os.close(fd)
             self._index = None
 
@@ -470,44 +594,43 @@ class BuildCache:
             with contextlib.suppress(OSError):
                 (self.path / name).unlink()
 
-    def _report_line(self, entry: _Indexed) -> bytes:
-        """The state's full report line as the previous build wrote it (without the separator)."""
+    def _report_line(self, at: int) -> bytes:
+        """The full report line of the state at ``at`` in the last index as that build wrote it
+        (without the separator)."""
         assert self._index is not None
-        offset, length = _PACKED_SPANS.unpack(entry.spans)[0:2]
+        offset, length = self._index.table.spans(at)[0:2]
         return os.pread(self._index.streams[0], length, offset)[:-2]
 
-    def _manifest_paths(self, entry: _Indexed) -> Iterator[str]:
+    def _manifest_paths(self, at: int) -> Iterator[str]:
         assert self._index is not None
-        offset, length = _PACKED_SPANS.unpack(entry.spans)[2:4]
+        offset, length = self._index.table.spans(at)[2:4]
         return manifest_paths(os.pread(self._index.streams[1], length, offset).decode("utf-8").splitlines())
 
-    def _slim_report(self, name: str, entry: _Indexed) -> InputReport:
-        """The report kept in memory for a state: made from the index when it verified."""
-        if entry.verdict is Verdict.VERIFIED:
-            return InputReport(
-                input=name,
-                kind="state",
-                verdict=entry.verdict,
-                pith_number=entry.pith_number,
-                source_id=entry.source_id,
-            )
-        return slim_report(report_from_json(orjson.loads(self._report_line(entry))))
+    def _slim_report(self, at: int) -> InputReport:
+        """The report kept in memory for the state at ``at`` in the last index: made from the index
+        when it verified."""
+        assert self._index is not None
+        table = self._index.table
+        if table.verdict(at) is Verdict.VERIFIED:
+            return table.verified_reports((at,))[0]
+        return slim_report(report_from_json(orjson.loads(self._report_line(at))))
 
     # -- planning ---------------------------------------------------------------------
 
-    def _unchanged(self, rel: str, entry: _Indexed | None) -> bool:
+    def _unchanged(self, rel: str, table: _IndexTable) -> bool:
         """Whether a state's bytes are the ones the previous build processed (``stat``, else hash)."""
         stat = _stat_key(f"{self._root_text}/{rel}")
-        if entry is not None and stat is not None and entry.stat == _PACKED_STAT.pack(*stat):
+        at = table.position.get(rel)
+        if at is not None and stat is not None and table.stat(at) == _PACKED_STAT.pack(*stat):
             return True
         self._stats[rel] = stat
-        if entry is None or stat is None:
+        if at is None or stat is None:
             return False
         try:
             data = read_input(self.files.root, rel, self.limits)
         except (InputError, ParseError):
             return False
-        return hashlib.sha256(data).digest() == entry.sha256
+        return hashlib.sha256(data).digest() == table.sha256(at)
 
     def plan(self, live: Path, *, whole_noop: bool = True) -> CachedBuild | ReusePlan | None:
         """A ``CachedBuild`` when nothing changed at all (and ``whole_noop``), else what can be
@@ -518,12 +641,13 @@ class BuildCache:
         index = self._index
         if index is None or index.header.manifest is None or not index.header.manifest.matches(live):
             return None
-        unchanged = [rel for rel in self.files.states if self._unchanged(rel, index.states.get(rel))]
-        if whole_noop and len(unchanged) == len(self.files.states) == len(index.states):
+        table = index.table
+        unchanged = [rel for rel in self.files.states if self._unchanged(rel, table)]
+        if whole_noop and len(unchanged) == len(self.files.states) == len(table):
             try:
                 reports = [
                     *index.header.extra_reports,
-                    *(self._slim_report(rel, index.states[rel]) for rel in self.files.states),
+                    *(self._slim_report(table.position[rel]) for rel in self.files.states),
                 ]
             except _DAMAGED:
                 return None  # a report line that is not one: build afresh
@@ -534,24 +658,25 @@ class BuildCache:
         # a state that did not verify is rendered afresh every build: its files wait under the
         # staging tree's held directory until its claims are settled, so none is in the live site
         # under its own name to reuse
+        displaced = index.header.displaced
         reusable = frozenset(
             name
             for name in unchanged
-            if not index.states[name].displaced and index.states[name].verdict is Verdict.VERIFIED
+            if name not in displaced and table.verdict(table.position[name]) is Verdict.VERIFIED
         )
         del unchanged
         if not whole_noop:  # the full report copies each reused line: check that each is one
             try:
                 for name in reusable:
-                    report_from_json(orjson.loads(self._report_line(index.states[name])))
+                    report_from_json(orjson.loads(self._report_line(table.position[name])))
             except _DAMAGED:
                 return None
         try:
             stale, site_sums = _site_sums(self._read_site_sums(index.header))
         except _DAMAGED:
             return None
-        for name in index.states.keys() - reusable:
-            stale.update(self._manifest_paths(index.states[name]))
+        for name in table.position.keys() - reusable:
+            stale.update(self._manifest_paths(table.position[name]))
         self._reusable = reusable
         header = index.header
         if reusable and all(
@@ -585,7 +710,7 @@ class BuildCache:
         assert self._index is not None
         kept = set()
         for name in sorted(self._reusable):
-            if site.link_from_live(list(self._manifest_paths(self._index.states[name]))):
+            if site.link_from_live(list(self._manifest_paths(self._index.table.position[name]))):
                 kept.add(name)
         self._reusable = frozenset(kept)
 
@@ -601,17 +726,20 @@ class BuildCache:
         Index each with ``record`` or ``record_run`` once its bytes are in the streams.
         """
         fresh = render([name for name in rels if name not in self._reusable])
-        run: list[tuple[str, _Indexed, Spans]] = []
-        states = self._index.states if self._index is not None else {}
-        self._renumber = array("I", [GONE]) * (0 if self._index is None else self._index.header.records)
+        run: list[tuple[str, int, Spans]] = []
+        """The run of reused states so far: each one's name, place in the last index and spans."""
+        table = self._index.table if self._index is not None else None
+        records = table.records[-1] if table else 0
+        self._renumber = array("I", [GONE]) * records
         for name in rels:
             if name in self._reusable:
-                entry = states[name]
-                spans: Spans = _PACKED_SPANS.unpack(entry.spans)
+                assert table is not None
+                at = table.position[name]
+                spans = table.spans(at)
                 if run and (len(run) >= _RUN_STATES or not _follows(run[-1][2], spans)):
                     yield self._run(run)
                     run = []
-                run.append((name, entry, spans))
+                run.append((name, at, spans))
                 continue
             if run:
                 yield self._run(run)
@@ -646,12 +774,13 @@ class BuildCache:
         index = self._index
         if index is None or index.header.search is None:
             return None
-        replaced = [name for name in index.states if name not in self._reusable]
-        if len(replaced) + self.rendered > len(index.states) // PATCHED_SHARE + 32:
+        table = index.table
+        replaced = [name for name in table.names if name not in self._reusable]
+        if len(replaced) + self.rendered > len(table) // PATCHED_SHARE + 32:
             return None
         records = []
         for name in replaced:
-            offset, length = _PACKED_SPANS.unpack(index.states[name].spans)[4:6]
+            offset, length = table.spans(table.position[name])[4:6]
             if length and name not in index.header.unlisted:
                 records.append(os.pread(index.streams[2], length, offset))
         return ListedBefore(
@@ -660,26 +789,21 @@ class BuildCache:
             relisted=not index.header.unlisted.isdisjoint(self._reusable),
         )
 
-    def _run(self, run: list[tuple[str, _Indexed, Spans]]) -> ReusedRun:
+    def _run(self, run: list[tuple[str, int, Spans]]) -> ReusedRun:
         assert self._index is not None
-        rels, entries, spans = (list(column) for column in zip(*run, strict=True))
+        rels, places, spans = (list(column) for column in zip(*run, strict=True))
         first, last = spans[0], spans[-1]
         starts = (first[0], first[2], first[4])
-        try:
-            reports = [self._slim_report(name, entry) for name, entry, _ in run]
-        except _DAMAGED as exc:  # it was whole when planned: it changed during the build
-            raise OutputError(
-                f"{self.path}: the incremental cache changed during the build ({exc!r} in a report line); "
-                "build again, or with --no-cache"
-            ) from exc
+        warnings = self._index.table.warnings
+        reports = self._index.table.verified_reports(places)
         self.reused += len(run)
         return ReusedRun(
             origin=self.path,
             rels=rels,
-            entries=entries,
+            places=places,
             spans=spans,
             reports=reports,
-            warnings=[warning for entry in entries for warning in entry.warnings],
+            warnings=[warning for at in places if at in warnings for warning in warnings[at]],
             sources=self._index.streams,
             starts=starts,
             lengths=(
@@ -708,7 +832,7 @@ class BuildCache:
                 if self._next is None:
                     fresh = [(self.path / name).open("w+b") for name in self._generation_files(_STREAMS)]
                     self._next = Streams(fresh[0], fresh[1], fresh[2])
-                self._next_index = (self.path / self._generation_files(("index",))[0]).open("w+b")
+                self._next_index = _IndexWriter()
             except OSError as exc:
                 if self._next is not None:
                     self._next.close()
@@ -747,7 +871,7 @@ class BuildCache:
         stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
             report.input,
-            outcome.input_sha256,
+            bytes.fromhex(outcome.input_sha256),
             stat,
             report.verdict,
             report.pith_number,
@@ -759,39 +883,43 @@ class BuildCache:
     def record_run(self, run: ReusedRun, starts: tuple[int, int, int], first_record: int) -> None:
         """Index a reused run whose bytes are at ``starts`` in this build's streams (copied there, or
         where they were when the run is reused in place), its summaries from record ``first_record`` on."""
-        if run.in_place and self._copy_index_lines(run, first_record):
+        if run.in_place and self._copy_entries(run, first_record):
             return
+        assert self._index is not None
+        table = self._index.table
         shift = [starts[i] - run.starts[i] for i in range(3)]
         renumber = self._renumber
-        for number, entry in enumerate(run.entries, start=first_record):
-            renumber[entry.record] = number
-        for rel, entry, at in zip(run.rels, run.entries, run.spans, strict=True):
-            stat = self._stats[rel] if rel in self._stats else _unpack_stat(entry.stat)
+        for number, at in enumerate(run.places, start=first_record):
+            renumber[table.record(at)] = number
+        for rel, at, spans in zip(run.rels, run.places, run.spans, strict=True):
+            stat = self._stats[rel] if rel in self._stats else _unpack_stat(table.stat(at))
             self._append(
                 rel,
-                entry.sha256.hex(),
+                table.sha256(at),
                 stat,
-                entry.verdict,
-                entry.pith_number,
-                entry.source_id,
-                entry.warnings,
-                (at[0] + shift[0], at[1], at[2] + shift[1], at[3], at[4] + shift[2], at[5]),
+                table.verdict(at),
+                table.pith_numbers[at],
+                table.source_ids[at],
+                table.warnings.get(at, ()),
+                (spans[0] + shift[0], spans[1], spans[2] + shift[1], spans[3], spans[4] + shift[2], spans[5]),
             )
 
-    def _copy_index_lines(self, run: ReusedRun, first_record: int) -> bool:
-        """Index a run reused in place by copying its lines from the last index, when they are
-        back to back there and say what this build would (no state of it had its ``stat`` change);
-        returns whether it did."""
-        first, count = run.entries[0].record, len(run)
-        if self._index is None or self._next_index is None or run.entries[-1].record != first + count - 1:
+    def _copy_entries(self, run: ReusedRun, first_record: int) -> bool:
+        """Index a run reused in place by copying its entries from the last index, when they are
+        back to back there, each with a record, and say what this build would (no state of it had
+        its ``stat`` change); returns whether it did."""
+        first, count = run.places[0], len(run)
+        if self._index is None or self._next_index is None or run.places[-1] != first + count - 1:
             return False
-        block = self._index.lines.block(first, count)
-        if block is None or not self._stats.keys().isdisjoint(run.rels):
+        table = self._index.table
+        first_old = table.record(first)
+        if first_old < 0 or table.record(first + count - 1) != first_old + count - 1:
             return False
-        copy_range(self._index.lines.fd, self._next_index, *block)
-        self._renumber[first : first + count] = array("I", range(first_record, first_record + count))
+        if not self._stats.keys().isdisjoint(run.rels):
+            return False
+        self._next_index.add_block(table, first, count)
+        self._renumber[first_old : first_old + count] = array("I", range(first_record, first_record + count))
         self._next_recorded.update(run.rels)
-        self._next_records += count
         for stream, length in enumerate(run.lengths):
             self._next_live[stream] += length
         return True
@@ -799,7 +927,7 @@ class BuildCache:
     def _append(
         self,
         name: str,
-        sha256: str,
+        sha256: bytes,
         stat: StatKey | None,
         verdict: Verdict,
         pith_number: str | None,
@@ -810,20 +938,10 @@ class BuildCache:
         if self._next_index is None:
             return  # the streams are anonymous files: there is no next cache to index
         trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
-        entry = [
-            name,
-            sha256,
-            list(stat) if trusted and stat else None,
-            verdict.value,
-            pith_number,
-            source_id,
-            list(warnings),
-            list(spans),
-        ]
-        # read only by this module: no canonical form needed
-        self._next_index.write(orjson.dumps(entry) + b"\n")
+        self._next_index.add(
+            name, sha256, stat if trusted else None, verdict, pith_number, source_id, warnings, spans
+        )
         self._next_recorded.add(name)
-        self._next_records += spans[5] > 0
         live = self._next_live
         live[0] += spans[1]
         live[1] += spans[3]
@@ -861,7 +979,7 @@ class BuildCache:
         for stream in (next_streams.reports, next_streams.manifest, next_streams.summaries):
             stream.flush()
             sizes.append(os.fstat(stream.fileno()).st_size)
-        index.flush()
+        index_sha256 = index.write(self.path / f"{self._generation}.index")
         site_sums = site_manifest.encode("utf-8")
         (self.path / f"{self._generation}.{_SITE_SUMS}").write_bytes(site_sums)
         orders_size = sum(map(len, orders))
@@ -881,8 +999,8 @@ class BuildCache:
             "site": len(site_sums),
             "extra_reports": [r.to_json() for r in reports if r.input not in self._next_recorded],
             "displaced": sorted(set(displaced) & self._next_recorded),
-            "entries": len(self._next_recorded),
-            "records": self._next_records,
+            "entries": len(index.names),
+            "index": index_sha256,
             "orders": orders_size,
             "made": {rel: [m.inputs, m.sha256] for rel, m in sorted(made.items())},
             "search": None if listed is None else listed.search,
@@ -893,7 +1011,6 @@ class BuildCache:
             handle.write(compact_json(header) + b"\n")
         os.replace(name, self.path / _HEAD)
         next_streams.close()
-        index.close()
         self._next, self._next_index = None, None
         current = {_HEAD, *self._generation_files()}
         for old in os.listdir(self.path):
@@ -975,7 +1092,7 @@ def _parse_header(line: bytes) -> _Header:
         extra_reports=tuple(report_from_json(r) for r in doc["extra_reports"]),
         displaced=frozenset(doc["displaced"]),
         entries=doc["entries"],
-        records=doc["records"],
+        index_sha256=doc["index"],
         orders_bytes=doc["orders"],
         made={rel: Made(inputs, sha256) for rel, (inputs, sha256) in doc["made"].items()},
         search=doc["search"],
@@ -984,13 +1101,17 @@ def _parse_header(line: bytes) -> _Header:
 
 
 def _read_index(directory: Path, header: _Header) -> _Index:
-    """Open the generation's streams and read its index lines one at a time into a compact table.
+    """Open the generation's streams and read its index.
 
     Raises:
-        OSError, ValueError: a file is missing, shorter than ``HEAD`` says, or not an index.
+        OSError, ValueError, TypeError: a file is missing, shorter than ``HEAD`` says, or not an index.
     """
     if "/" in header.generation or header.generation.startswith("."):
         raise ValueError("not a generation name")
+    data = (directory / f"{header.generation}.index").read_bytes()
+    if hashlib.sha256(data).hexdigest() != header.index_sha256:
+        raise ValueError("the index is not the one HEAD names")
+    table = _IndexTable.read(data, header.entries)
     streams: list[int] = []
     try:
         for name, size in zip(_STREAMS, header.sizes, strict=True):
@@ -998,54 +1119,8 @@ def _read_index(directory: Path, header: _Header) -> _Index:
             streams.append(fd)
             if os.fstat(fd).st_size < size:
                 raise ValueError(f"the {name} stream is shorter than HEAD says")
-        streams.append(os.open(directory / f"{header.generation}.index", os.O_RDONLY | os.O_CLOEXEC))
-        states, lines = _read_entries(streams[3], header)
     except BaseException:
         for fd in streams:
             os.close(fd)
         raise
-    return _Index(header=header, states=states, streams=(streams[0], streams[1], streams[2]), lines=lines)
-
-
-def _read_entries(fd: int, header: _Header) -> tuple[dict[str, _Indexed], _IndexLines]:
-    states: dict[str, _Indexed] = {}
-    starts, ends = array("Q"), array("Q")
-    offset = 0
-    no_warnings: tuple[str, ...] = ()
-    reports_size, manifest_size, summaries_size = header.sizes
-    verdicts = {verdict.value: verdict for verdict in Verdict}
-    displaced = header.displaced
-    pack_stat, pack_spans = _PACKED_STAT.pack, _PACKED_SPANS.pack
-    records = 0
-    with os.fdopen(os.dup(fd), "rb") as handle:  # its own buffer; the offset is shared
-        handle.seek(0)
-        for _ in range(header.entries):
-            line = handle.readline()
-            if not line.endswith(b"\n"):
-                raise ValueError("the index ends early")
-            name, sha256, stat, verdict, pith_number, source_id, warnings, spans = orjson.loads(line)
-            if (
-                spans[0] + spans[1] > reports_size
-                or spans[2] + spans[3] > manifest_size
-                or spans[4] + spans[5] > summaries_size
-            ):
-                raise ValueError("a span runs past its stream")
-            states[name] = _Indexed(  # positional: the fields' order, which is faster than keywords
-                bytes.fromhex(sha256),
-                None if stat is None else pack_stat(*stat),
-                pack_spans(*spans),
-                verdicts[verdict],
-                pith_number,
-                source_id,
-                tuple(warnings) if warnings else no_warnings,
-                name in displaced,
-                records if spans[5] else -1,
-            )
-            if spans[5]:
-                records += 1
-                starts.append(offset)
-                ends.append(offset + len(line))
-            offset += len(line)
-    if records != header.records:
-        raise ValueError("the index does not have the records HEAD says")
-    return states, _IndexLines(fd=fd, starts=starts, ends=ends)
+    return _Index(header=header, table=table, streams=(streams[0], streams[1], streams[2]))

@@ -200,8 +200,8 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         generation = index.name.removesuffix(".index")
         streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site", "orders")}
         assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
-        names = [json.loads(line)[0] for line in index.read_bytes().splitlines()]
-        assert names == [f"states/{name}.state.json" for name in "abc"]  # a line per state, in input order
+        names = json.loads(index.read_bytes().split(b"\n", 1)[0])[0]
+        assert names == [f"states/{name}.state.json" for name in "abc"]  # an entry per state, in input order
         report_lines.append((cache / f"{generation}.reports").read_bytes().count(b",\n"))
     # 3 lines, then one more a rebuild until a stream is past twice its indexed bytes: 3 again
     assert report_lines[:2] == [3, 4]
@@ -216,7 +216,8 @@ def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
     signing_key: SigningKey,
     tmp_path: Path,
 ) -> None:
-    """A report line garbled in place, or a stream shorter than ``HEAD`` says: every input is rendered again."""
+    """A report line garbled in place, a stream shorter than ``HEAD`` says, or an index entry changed:
+    every input is rendered again."""
     good = new_paper(signing_key, "2607.10001", "Paper A")
     failed = new_paper(signing_key, "2607.10002", "Paper B").replace(b"Paper B", b"Paper Z")
     content = make_content({"a.state.json": good, "b.state.json": failed}, keys=[signing_key])
@@ -237,6 +238,14 @@ def test_a_damaged_cache_means_a_clean_build_never_a_wrong_site(
     (summaries,) = cache.glob("*.summaries")
     summaries.write_bytes(summaries.read_bytes()[:-1])
     assert _rendered(_build_both(content, tmp_path, "truncated")) == (2, 0)
+
+    (index,) = cache.glob("*.index")
+    data = bytearray(index.read_bytes())
+    entries = data.index(b"\n") + 1
+    size = (len(data) - entries) // 2  # two states' entries, a (verified) then b (failed)
+    data[entries + size + 112] = data[entries + 112]  # b's verdict byte says what a's does
+    index.write_bytes(bytes(data))
+    assert _rendered(_build_both(content, tmp_path, "index")) == (2, 0)
 
 
 def test_bytes_a_failed_build_appended_to_the_streams_are_cut_off_by_the_next(
