@@ -105,6 +105,8 @@ _SITE_SUMS = "site"
 """The generation file holding the ``SHA256SUMS`` lines of the site-wide step's files (``commit``)."""
 _ORDERS = "orders"
 """The generation file holding the site orders the next build patches (``orders.orders_file``)."""
+_COMPILED_TEMPLATES = "templates"
+"""The directory of compiled templates every build of this output uses (``compiled_templates``)."""
 _GENERATION = (*_STREAMS, "index", _SITE_SUMS, _ORDERS)
 """The files of one generation."""
 _DAMAGED = (ValueError, KeyError, TypeError, IndexError, OSError)
@@ -584,6 +586,12 @@ class BuildCache:
                 os.close(fd)
             self._index = None
 
+    @property
+    def compiled_templates(self) -> Path:
+        """Where the builds of this output keep their compiled templates (``Renderer``'s ``compiled``):
+        in the cache directory, which ``commit`` never clears of it."""
+        return self.path / _COMPILED_TEMPLATES
+
     def _generation_files(self, names: tuple[str, ...] = _GENERATION) -> list[str]:
         """This build's generation files ``names`` (by default all of them)."""
         return [f"{self._generation}.{name}" for name in names]
@@ -1012,7 +1020,7 @@ class BuildCache:
         os.replace(name, self.path / _HEAD)
         next_streams.close()
         self._next, self._next_index = None, None
-        current = {_HEAD, *self._generation_files()}
+        current = {_HEAD, _COMPILED_TEMPLATES, *self._generation_files()}
         for old in os.listdir(self.path):
             if old not in current:
                 with contextlib.suppress(OSError):

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2.filters import do_urlencode
 
 from sitegen.errors import InputError, ParseError
+from sitegen.fs.compiled import compiled_templates
 from sitegen.fs.sources import read_input
 from sitegen.fs.staging import TreeWriter, held_root
 from sitegen.pith.canonical import canonical_bytes, sha256_hex
@@ -184,6 +185,8 @@ class PaperContext:
     """(slug, title) of the Markdown pages, for the navigation of every page."""
     shard: Shard | None = None
     """Only the inputs of this shard are processed (``build --shard K/N``); None: all."""
+    compiled_templates: Path | None = None
+    """Where the compiled templates are kept between builds (``Renderer``'s ``compiled``); None: compiled afresh."""
 
 
 STAGES = ("read", "parse", "verify", "render", "write")
@@ -321,7 +324,12 @@ _last_renderer = _RendererOf()
 def _renderer(ctx: PaperContext) -> Renderer:
     """One compiled template set per process and context: paid once per build, not per paper."""
     if _last_renderer.ctx is not ctx or _last_renderer.renderer is None:
-        _last_renderer.ctx, _last_renderer.renderer = ctx, Renderer(ctx.config, nav_pages=ctx.nav_pages)
+        _last_renderer.ctx, _last_renderer.renderer = (
+            ctx,
+            Renderer(
+                ctx.config, nav_pages=ctx.nav_pages, compiled=compiled_templates(ctx.compiled_templates)
+            ),
+        )
     return _last_renderer.renderer
 
 

@@ -76,6 +76,7 @@ from sitegen.build.spill import (
     record_numbers,
 )
 from sitegen.errors import InputError, OutputError, ParseError, SignatureError, SitegenError
+from sitegen.fs.compiled import compiled_templates
 from sitegen.fs.sources import ContentFiles, discover, load_keyring, prefetch, read_input, read_site_yaml
 from sitegen.fs.staging import (
     HELD_DIR,
@@ -504,7 +505,9 @@ def build_site(
         collected = Collected(result, cache.streams() if whole else None)
         try:
             integrity, states = process_shared_inputs(inputs, collected)
-            ctx = paper_context(inputs, integrity, site.root, shard)
+            ctx = paper_context(
+                inputs, integrity, site.root, shard, compiled=cache.compiled_templates if use_cache else None
+            )
             workers = jobs or default_jobs()
             if whole:
                 _collect_whole(cache, collected, states, lambda rels: _owned(ctx, rels, workers), progress)
@@ -642,7 +645,9 @@ def write_site_wide(
     pages, verification page and report, keys, assets and ``SHA256SUMS``.
     """
     started = time.perf_counter()
-    renderer = Renderer(inputs.config, nav_pages=inputs.nav)
+    renderer = Renderer(
+        inputs.config, nav_pages=inputs.nav, compiled=compiled_templates(ctx.compiled_templates)
+    )
     result = collected.result
     counts = result.counts()  # no input's report is added from here on
     with _ReportWriter(site, collected, counts, full_report) as report:
@@ -730,8 +735,11 @@ def paper_context(
     integrity: dict[str, tuple[IntegrityRef, ...]],
     out_root: Path,
     shard: Shard | None = None,
+    *,
+    compiled: Path | None = None,
 ) -> PaperContext:
-    """What every paper's work needs from the build's shared inputs, writing under ``out_root``."""
+    """What every paper's work needs from the build's shared inputs, writing under ``out_root``
+    (``compiled``: where compiled templates are kept between builds, None: nowhere)."""
     return PaperContext(
         content_root=inputs.files.root,
         out_root=out_root,
@@ -740,6 +748,7 @@ def paper_context(
         integrity=integrity,
         nav_pages=inputs.nav,
         shard=shard,
+        compiled_templates=compiled,
     )
 
 

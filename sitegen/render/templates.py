@@ -336,10 +336,14 @@ class Renderer:
         config: SiteConfig,
         templates_dir: Path = TEMPLATES_DIR,
         nav_pages: tuple[tuple[str, str], ...] = (),
+        compiled: jinja2.BytecodeCache | None = None,
     ) -> None:
+        """``compiled``: where the compiled templates are kept from one build to the next
+        (``fs.compiled``); None: every template is compiled afresh."""
         self.config = config
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates_dir)),
+            bytecode_cache=compiled,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

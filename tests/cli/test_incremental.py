@@ -199,7 +199,7 @@ def test_the_cache_keeps_one_entry_per_state_across_rebuilds(
         (index,) = cache.glob("*.index")  # one generation: the previous one is deleted
         generation = index.name.removesuffix(".index")
         streams = {f"{generation}.{name}" for name in ("reports", "manifest", "summaries", "site", "orders")}
-        assert {p.name for p in cache.iterdir()} == {"HEAD", index.name, *streams}
+        assert {p.name for p in cache.iterdir()} == {"HEAD", "templates", index.name, *streams}
         names = json.loads(index.read_bytes().split(b"\n", 1)[0])[0]
         assert names == [f"states/{name}.state.json" for name in "abc"]  # an entry per state, in input order
         report_lines.append((cache / f"{generation}.reports").read_bytes().count(b",\n"))

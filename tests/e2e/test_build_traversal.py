@@ -82,7 +82,12 @@ def test_hostile_inputs_write_nothing_outside_the_output(
         if not p.is_relative_to(content) and not p.is_relative_to(out) and p.is_file()
     )
     generation = re.compile(r"/[0-9a-f]+-[0-9]+\.(index|manifest|orders|reports|site|summaries)$")
-    assert sorted({generation.sub("/<generation>.\\1", name) for name in outside}) == [
+    compiled = re.compile(r"/templates/[0-9a-f]{40}\.code$")
+    kinds = {
+        compiled.sub("/templates/<template>.code", generation.sub("/<generation>.\\1", name))
+        for name in outside
+    }
+    assert sorted(kinds) == [
         "deep/er/still/.site.cache/<generation>.index",
         "deep/er/still/.site.cache/<generation>.manifest",
         "deep/er/still/.site.cache/<generation>.orders",
@@ -90,8 +95,9 @@ def test_hostile_inputs_write_nothing_outside_the_output(
         "deep/er/still/.site.cache/<generation>.site",
         "deep/er/still/.site.cache/<generation>.summaries",
         "deep/er/still/.site.cache/HEAD",
+        "deep/er/still/.site.cache/templates/<template>.code",
         "deep/er/still/.site.lock",
-    ]  # incremental cache, lock
+    ]  # incremental cache, its compiled templates, lock
     assert not any(
         "escape" in p.name
         for p in tmp_path.rglob("*")
