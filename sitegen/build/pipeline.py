@@ -859,8 +859,8 @@ def _write_site_pages(
     orders patched from the last build's, or None).
 
     With ``parallel``, the index pages and search files are written by a forked
-    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes), and the alias
-    map too when the search index may be patched (``listed_before``).
+    process meanwhile (the same bytes and ``SHA256SUMS`` as one process writes) while this one
+    writes the alias map, the integrity endpoints and the rest.
     ``meanwhile`` is called once that process is running, to start threads of its own.
     """
     spill = collected.summaries
@@ -897,20 +897,11 @@ def _write_site_pages(
         )
         return write_search(site, spill, orders.by_suffix, settled.unlisted, collected.fresh, listed_before)
 
-    # One half runs beside, forked: the index pages and search files, and when the search index
-    # is patched (too small a half alone) the alias map too, a pass over every alias. The halves
-    # write different files, and SHA256SUMS lists site-wide files by path within their bins.
-    patching_search = listed_before is not None
-
-    def beside_step() -> tuple[Listed, bool]:
-        if patching_search:
-            _write_alias_map(site, spill, orders, settled)
-        return listings()
-
-    with ForkedStep(site.writer, beside_step, parallel=parallel) as beside:
+    # One half runs beside, forked: the index pages and search files. The halves write different
+    # files, and SHA256SUMS lists site-wide files by path within their bins.
+    with ForkedStep(site.writer, listings, parallel=parallel) as beside:
         meanwhile()  # after the fork: the forked process never holds another thread's locks
-        if not patching_search:
-            _write_alias_map(site, spill, orders, settled)
+        _write_alias_map(site, spill, orders, settled)
         endpoints = _write_integrity_paths(
             site, spill, orders, settled, result, paper_files, orders.served_before, collected.fresh
         )
