@@ -1252,14 +1252,14 @@ def _write_manifest(
     stream = collected.streams.manifest
     stream.flush()
     fd = stream.fileno()
-    blocks: dict[str, list[tuple[int, int]]] = {}
-    """Per bin: the byte ranges of the stream holding its papers' lines, in input order."""
-    suffixes, spans = orders.suffixes, collected.blocks
-    for number in range(len(collected.summaries)):
-        start, end = spans[2 * number], spans[2 * number + 1]
-        if end:
-            suffix = suffixes[number * SUFFIX_LENGTH : (number + 1) * SUFFIX_LENGTH].decode("ascii")
-            blocks.setdefault(paper_bin(suffix, length), []).append((start, end))
+    spans = collected.blocks
+    blocks = {
+        name: papers
+        for name, papers in _paper_bins(orders, length)
+        if any(spans[2 * number + 1] for number in papers)
+    }
+    """Per bin with a paper's lines: its papers' record numbers (their lines' byte ranges are read
+    only for a bin made again)."""
     changed = None
     if orders.changed_suffixes is not None and prefix_length(orders.records_before) == length:
         changed = {paper_bin(suffix, length) for suffix in orders.changed_suffixes}
@@ -1285,17 +1285,17 @@ def _write_manifest(
     edited = bool(edits.replaced or edits.dedupe)
     sums: list[str] = []
     for name in sorted(blocks.keys() | written.keys() | set(served.bins())):
-        ranges = blocks.get(name, [])
+        numbers = blocks.get(name, ())
         lines = written.get(name, [])
         if edited:  # lines a collision page replaced or a duplicate repeats go: see what stays
-            papers = [_stream_bytes(fd, start, end) for start, end in ranges]
+            papers = _papers_bytes(fd, spans, numbers)
             data = _bin_bytes(listed, papers, [*lines, *served.lines(name)])
             if not data:
                 continue
             site.write(PurePosixPath(name), data)
             sha256 = hashlib.sha256(data).hexdigest()
         else:  # every paper's block has its lines
-            read = functools.partial(_blocks_bytes, fd, ranges)
+            read = functools.partial(_papers_bytes, fd, spans, numbers)
             before = None if changed is None or name in changed else _paper_bin_before(site, name)
             papers_digest = made_of((), read()) if before is None else before.papers
             endpoints_digest = (
@@ -1315,8 +1315,30 @@ def _write_manifest(
     return manifest, tuple(sorted(set(listed.dropped) - listed_again))
 
 
-def _blocks_bytes(fd: int, ranges: list[tuple[int, int]]) -> list[bytes]:
-    return [_stream_bytes(fd, start, end) for start, end in ranges]
+def _paper_bins(orders: SiteOrders, length: int) -> Iterator[tuple[str, array[int]]]:
+    """Each paper bin (``paper_bin``) and the records in it, found by a binary search of the suffix
+    order per bin, not by a pass over every record: the records of a bin are a run of ``by_suffix``."""
+    by_suffix, suffixes = orders.by_suffix, orders.suffixes
+
+    def prefix(number: int) -> bytes:
+        return suffixes[number * SUFFIX_LENGTH : number * SUFFIX_LENGTH + length]
+
+    start = 0
+    while start < len(by_suffix):
+        first = prefix(by_suffix[start])
+        end = bisect.bisect_right(by_suffix, first, lo=start, key=prefix)
+        yield paper_bin(first.decode("ascii"), length), by_suffix[start:end]
+        start = end
+
+
+def _line_ranges(spans: array[int], numbers: Sequence[int]) -> list[tuple[int, int]]:
+    """The byte ranges of the manifest stream holding the lines of the papers ``numbers``, in input order."""
+    return [(spans[2 * n], spans[2 * n + 1]) for n in sorted(numbers) if spans[2 * n + 1]]
+
+
+def _papers_bytes(fd: int, spans: array[int], numbers: Sequence[int]) -> list[bytes]:
+    """The manifest lines of the papers ``numbers``, each paper's block in input order."""
+    return [_stream_bytes(fd, start, end) for start, end in _line_ranges(spans, numbers)]
 
 
 def _bin_made(
