@@ -78,7 +78,7 @@ from sitegen.errors import InputError, ParseError
 from sitegen.fs.sources import ContentFiles, read_input
 from sitegen.fs.staging import Made, StagedSite, file_sha256, manifest_paths
 from sitegen.pith.parse import Limits
-from sitegen.pith.report import InputReport, Verdict, report_from_json
+from sitegen.pith.report import InputReport, InputReports, Verdict, VerifiedReports, report_from_json
 from sitegen.render.templates import compact_json
 
 __all__ = [
@@ -271,21 +271,14 @@ class _IndexTable:
         """Its summary's record number in that build (``SummarySpill``), or -1 when it had none."""
         return self.records[at] - 1 if self.entries[at * _ENTRY.size + _FLAGS_AT] & _HAS_RECORD else -1
 
-    def verified_reports(self, places: Iterable[int]) -> list[InputReport]:
+    def verified_reports(self, places: Sequence[int]) -> VerifiedReports:
         """The reports of the states at ``places``, each a verified one (``plan`` reuses no other),
-        as the index has them."""
-        names, pith_numbers, source_ids = self.names, self.pith_numbers, self.source_ids
-        verified = Verdict.VERIFIED
-        return [
-            InputReport(
-                input=names[at],
-                kind="state",
-                verdict=verified,
-                pith_number=pith_numbers[at],
-                source_id=source_ids[at],
-            )
-            for at in places
-        ]
+        as the index has them: three columns picked in C, each report made only when read."""
+        if len(places) == 1:  # itemgetter of one item returns it, not a tuple of it
+            at = places[0]
+            return VerifiedReports((self.names[at],), (self.pith_numbers[at],), (self.source_ids[at],))
+        pick = operator.itemgetter(*places)
+        return VerifiedReports(pick(self.names), pick(self.pith_numbers), pick(self.source_ids))
 
     @classmethod
     def read(cls, data: bytes, count: int) -> _IndexTable:
@@ -427,7 +420,7 @@ class _Index:
 class CachedBuild:
     """What a no-op build returns: the previous build's reports and warnings, nothing written."""
 
-    reports: tuple[InputReport, ...]
+    reports: InputReports
     warnings: tuple[str, ...]
     papers: int
 
@@ -507,7 +500,7 @@ class ReusedRun:
     places: list[int]
     """Each state's place in the last build's index."""
     spans: list[Spans]
-    reports: list[InputReport]
+    reports: VerifiedReports
     warnings: list[str]
     sources: tuple[int, int, int]
     starts: tuple[int, int, int]
@@ -614,14 +607,28 @@ class BuildCache:
         offset, length = self._index.table.spans(at)[2:4]
         return manifest_paths(os.pread(self._index.streams[1], length, offset).decode("utf-8").splitlines())
 
-    def _slim_report(self, at: int) -> InputReport:
-        """The report kept in memory for the state at ``at`` in the last index: made from the index
-        when it verified."""
-        assert self._index is not None
-        table = self._index.table
-        if table.verdict(at) is Verdict.VERIFIED:
-            return table.verified_reports((at,))[0]
-        return slim_report(report_from_json(orjson.loads(self._report_line(at))))
+    def _kept_reports(self, extra: Iterable[InputReport], table: _IndexTable) -> InputReports:
+        """The reports of a no-op build: ``extra`` (the inputs that are not states), then every state's
+        as the last index has it, in input order: the verified ones as runs made when read, the
+        others from their report lines.
+
+        Raises:
+            ValueError, KeyError, TypeError, OSError: a report line is not one.
+        """
+        reports = InputReports(extra)
+        verified, run = Verdict.VERIFIED, []
+        for rel in self.files.states:
+            at = table.position[rel]
+            if table.verdict(at) is verified:
+                run.append(at)
+                continue
+            if run:
+                reports.add_verified(table.verified_reports(run))
+                run = []
+            reports.append(slim_report(report_from_json(orjson.loads(self._report_line(at)))))
+        if run:
+            reports.add_verified(table.verified_reports(run))
+        return reports
 
     # -- planning ---------------------------------------------------------------------
 
@@ -653,16 +660,11 @@ class BuildCache:
         unchanged = [rel for rel in self.files.states if self._unchanged(rel, table)]
         if whole_noop and len(unchanged) == len(self.files.states) == len(table):
             try:
-                reports = [
-                    *index.header.extra_reports,
-                    *(self._slim_report(table.position[rel]) for rel in self.files.states),
-                ]
+                reports = self._kept_reports(index.header.extra_reports, table)
             except _DAMAGED:
                 return None  # a report line that is not one: build afresh
             self.reused = len(unchanged)
-            return CachedBuild(
-                reports=tuple(reports), warnings=index.header.warnings, papers=index.header.papers
-            )
+            return CachedBuild(reports=reports, warnings=index.header.warnings, papers=index.header.papers)
         # a state that did not verify is rendered afresh every build: its files wait under the
         # staging tree's held directory until its claims are settled, so none is in the live site
         # under its own name to reuse

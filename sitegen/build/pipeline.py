@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from array import array
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import AsyncResult
@@ -90,7 +90,7 @@ from sitegen.fs.staging import (
 from sitegen.pith.keys import Keyring
 from sitegen.pith.model import RegistryKey
 from sitegen.pith.numbers import SUFFIX_LENGTH
-from sitegen.pith.report import REPORT_SCHEMA, SITE_REPORT_SCHEMA, InputReport, Verdict
+from sitegen.pith.report import REPORT_SCHEMA, SITE_REPORT_SCHEMA, InputReport, InputReports, Verdict
 from sitegen.pith.sshsig import SIGNATURE_SUFFIX, OperatorKey
 from sitegen.pith.sshsig import sign as sign_manifest
 from sitegen.pith.sshsig import verify as verify_manifest_signature
@@ -149,7 +149,8 @@ REPORT_NAME = "verification-report.json"
 class BuildResult:
     """What a build did. ``reports`` carry full checks only for inputs that are not verified."""
 
-    reports: list[InputReport] = field(default_factory=list)
+    reports: InputReports = field(default_factory=InputReports)
+    """Every input's report, in input order (a reused verified state's made only when read)."""
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Inputs that are not papers and could not be used (a Markdown page with bad front matter)."""
@@ -171,21 +172,18 @@ class BuildResult:
 
     def counts(self) -> dict[str, int]:
         """The inputs per verdict (every verdict, 0 for none)."""
-        tally = Counter(map(_VERDICT_OF, self.reports))  # by value: a str hashes in C, an Enum in Python
-        return {v.value: tally[v.value] for v in Verdict}
+        return self.reports.counts()
 
     @property
     def all_verified(self) -> bool:
-        return all(r.verdict is Verdict.VERIFIED for r in self.reports)
+        return not self.reports.not_verified()
 
     def not_verified(self) -> list[InputReport]:
         """The reports of the inputs that are not verified, by input path: the few that pages and
         messages show one by one, picked before sorting (the verified are most of a large mirror)."""
-        verified = Verdict.VERIFIED
-        return sorted((r for r in self.reports if r.verdict is not verified), key=_INPUT_OF)
+        return sorted(self.reports.not_verified(), key=_INPUT_OF)
 
 
-_VERDICT_OF = operator.attrgetter("verdict.value")
 _INPUT_OF = operator.attrgetter("input")
 
 
@@ -357,7 +355,7 @@ class Collected:
 
     def add_reused(self, run: ReusedRun) -> tuple[int, int, int]:
         """Take a run of states reused from the previous build; returns where their bytes start."""
-        self.result.reports.extend(run.reports)
+        self.result.reports.add_verified(run.reports)
         self.result.warnings.extend(run.warnings)
         if run.in_place:
             starts = run.starts
@@ -488,7 +486,7 @@ def build_site(
         noop = full_report is None and _signed_by(site.target, sign_with)
         plan = cache.plan(site.target, whole_noop=noop) if whole else None
         if isinstance(plan, CachedBuild):
-            result.reports.extend(plan.reports)
+            result.reports = plan.reports
             result.warnings = list(plan.warnings)
             result.papers, result.reused = plan.papers, cache.reused
             result.seconds = time.monotonic() - started

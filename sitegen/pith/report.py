@@ -7,7 +7,9 @@ A report is data, not a boolean: it has no ``__bool__``, so callers must write
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+import operator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +18,10 @@ __all__ = [
     "SITE_REPORT_SCHEMA",
     "Check",
     "InputReport",
+    "InputReports",
     "Status",
     "Verdict",
+    "VerifiedReports",
     "decide_verdict",
     "printable",
     "report_document",
@@ -195,6 +199,86 @@ def report_from_json(doc: Mapping[str, Any]) -> InputReport:
         pith_number=doc["pith_number"],
         source_id=doc["source_id"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedReports:
+    """The reports of verified state files, kept as three columns and made when read: a large
+    mirror's rebuild reuses most of its papers, and needs each one's report only to list it."""
+
+    inputs: Sequence[str]
+    pith_numbers: Sequence[str | None]
+    source_ids: Sequence[str | None]
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __iter__(self) -> Iterator[InputReport]:
+        verified = Verdict.VERIFIED
+        for name, pith_number, source_id in zip(self.inputs, self.pith_numbers, self.source_ids, strict=True):
+            yield InputReport(
+                input=name, kind="state", verdict=verified, pith_number=pith_number, source_id=source_id
+            )
+
+
+class InputReports:
+    """Every input's report, in the order they were added: reports one by one (``append``,
+    ``extend``) and runs of verified ones made only when read (``add_verified``).
+
+    Counting and picking the inputs that are not verified never makes a verified run's reports.
+    """
+
+    def __init__(self, reports: Iterable[InputReport] = ()) -> None:
+        self._parts: list[list[InputReport] | VerifiedReports] = [list(reports)]
+        self._verified_runs = 0
+        """The reports in the ``VerifiedReports`` parts."""
+
+    def append(self, report: InputReport) -> None:
+        self._tail().append(report)
+
+    def extend(self, reports: Iterable[InputReport]) -> None:
+        self._tail().extend(reports)
+
+    def add_verified(self, run: VerifiedReports) -> None:
+        self._parts.append(run)
+        self._verified_runs += len(run)
+
+    def _tail(self) -> list[InputReport]:
+        tail = self._parts[-1]
+        if isinstance(tail, VerifiedReports):
+            tail = []
+            self._parts.append(tail)
+        return tail
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts)
+
+    def __iter__(self) -> Iterator[InputReport]:
+        for part in self._parts:
+            yield from part
+
+    def counts(self) -> dict[str, int]:
+        """The inputs per verdict (every verdict, 0 for none)."""
+        tally: Counter[str] = Counter()
+        for part in self._parts:
+            if isinstance(part, list):
+                tally.update(map(_VERDICT_VALUE, part))  # by value: a str hashes in C, an Enum in Python
+        tally[Verdict.VERIFIED.value] += self._verified_runs
+        return {v.value: tally[v.value] for v in Verdict}
+
+    def not_verified(self) -> list[InputReport]:
+        """The reports of the inputs that are not verified, in the order added."""
+        verified = Verdict.VERIFIED
+        return [
+            report
+            for part in self._parts
+            if isinstance(part, list)
+            for report in part
+            if report.verdict is not verified
+        ]
+
+
+_VERDICT_VALUE = operator.attrgetter("verdict.value")
 
 
 def report_document(reports: Iterable[InputReport], warnings: Iterable[str] = ()) -> dict[str, object]:

@@ -12,7 +12,7 @@ they also make one failing ``warnings`` test case.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sitegen.pith.report import InputReport, Status, Verdict
 from sitegen.render.xmlbytes import xml_bytes, xml_safe
@@ -43,7 +43,7 @@ def _failure_text(report: InputReport) -> str:
 
 
 def junit_xml(
-    reports: Sequence[InputReport],
+    reports: Iterable[InputReport],
     warnings: Sequence[str],
     errors: Sequence[str] = (),
     *,

@@ -81,8 +81,10 @@ def paper_html(tmp_path: Path, seed_state: dict[str, Any]) -> str:
     )
     (content / "states" / "a.state.json").write_bytes(dump_state(state))
     result = build_site(content, tmp_path / "out", jobs=1)
-    assert [r.verdict for r in result.reports] == [Verdict.VERIFIED]
-    suffix = result.reports[0].pith_number.rsplit(":", 1)[1]
+    (report,) = result.reports
+    assert report.verdict is Verdict.VERIFIED
+    assert report.pith_number is not None
+    suffix = report.pith_number.rsplit(":", 1)[1]
     return (tmp_path / "out" / "pith" / suffix / "index.html").read_text(encoding="utf-8")
 
 
