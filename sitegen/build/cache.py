@@ -65,7 +65,7 @@ import tempfile
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -310,6 +310,21 @@ class _IndexTable:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _IndexedState:
+    """What the next index notes of one state (``_IndexWriter.add``)."""
+
+    name: str
+    sha256: bytes
+    stat: StatKey | None
+    """None when it is not to be trusted (modified too close to the build that read it)."""
+    verdict: Verdict
+    pith_number: str | None
+    source_id: str | None
+    warnings: Sequence[str]
+    spans: Spans
+
+
 class _IndexWriter:
     """The next generation's index, gathered in memory (a state's entry, or a run of the last
     index's copied whole) and written by ``commit``."""
@@ -321,28 +336,19 @@ class _IndexWriter:
         self._source_ids: list[str | None] = []
         self._warnings: list[tuple[int, Sequence[str]]] = []
 
-    def add(
-        self,
-        name: str,
-        sha256: bytes,
-        stat: StatKey | None,
-        verdict: Verdict,
-        pith_number: str | None,
-        source_id: str | None,
-        warnings: Sequence[str],
-        spans: Spans,
-    ) -> None:
-        """One state (``stat``: None when it is not to be trusted)."""
-        if warnings:
-            self._warnings.append((len(self.names), warnings))
+    def add(self, state: _IndexedState) -> None:
+        """One state."""
+        stat, spans = state.stat, state.spans
+        if state.warnings:
+            self._warnings.append((len(self.names), state.warnings))
         flags = (_TRUSTED if stat is not None else 0) | (_HAS_RECORD if spans[5] else 0)
         packed_stat = _NO_STAT if stat is None else _PACKED_STAT.pack(*stat)
         self._entries += _ENTRY.pack(
-            sha256, packed_stat, _PACKED_SPANS.pack(*spans), _VERDICT_INDEX[verdict], flags
+            state.sha256, packed_stat, _PACKED_SPANS.pack(*spans), _VERDICT_INDEX[state.verdict], flags
         )
-        self.names.append(name)
-        self._pith_numbers.append(pith_number)
-        self._source_ids.append(source_id)
+        self.names.append(state.name)
+        self._pith_numbers.append(state.pith_number)
+        self._source_ids.append(state.source_id)
 
     def add_block(self, table: _IndexTable, first: int, count: int) -> None:
         """The states at ``first`` to ``first + count - 1`` of the last index, as it has them."""
@@ -880,14 +886,16 @@ class BuildCache:
         rel = report.input
         stat = self._stats[rel] if rel in self._stats else _stat_key(f"{self._root_text}/{rel}")
         self._append(
-            report.input,
-            bytes.fromhex(outcome.input_sha256),
-            stat,
-            report.verdict,
-            report.pith_number,
-            report.source_id,
-            outcome.warnings,
-            spans,
+            _IndexedState(
+                report.input,
+                bytes.fromhex(outcome.input_sha256),
+                stat,
+                report.verdict,
+                report.pith_number,
+                report.source_id,
+                outcome.warnings,
+                spans,
+            )
         )
 
     def record_run(self, run: ReusedRun, starts: tuple[int, int, int], first_record: int) -> None:
@@ -904,14 +912,23 @@ class BuildCache:
         for rel, at, spans in zip(run.rels, run.places, run.spans, strict=True):
             stat = self._stats[rel] if rel in self._stats else _unpack_stat(table.stat(at))
             self._append(
-                rel,
-                table.sha256(at),
-                stat,
-                table.verdict(at),
-                table.pith_numbers[at],
-                table.source_ids[at],
-                table.warnings.get(at, ()),
-                (spans[0] + shift[0], spans[1], spans[2] + shift[1], spans[3], spans[4] + shift[2], spans[5]),
+                _IndexedState(
+                    rel,
+                    table.sha256(at),
+                    stat,
+                    table.verdict(at),
+                    table.pith_numbers[at],
+                    table.source_ids[at],
+                    table.warnings.get(at, ()),
+                    (
+                        spans[0] + shift[0],
+                        spans[1],
+                        spans[2] + shift[1],
+                        spans[3],
+                        spans[4] + shift[2],
+                        spans[5],
+                    ),
+                )
             )
 
     def _copy_entries(self, run: ReusedRun, first_record: int) -> bool:
@@ -934,25 +951,14 @@ class BuildCache:
             self._next_live[stream] += length
         return True
 
-    def _append(
-        self,
-        name: str,
-        sha256: bytes,
-        stat: StatKey | None,
-        verdict: Verdict,
-        pith_number: str | None,
-        source_id: str | None,
-        warnings: Sequence[str],
-        spans: Spans,
-    ) -> None:
+    def _append(self, state: _IndexedState) -> None:
         if self._next_index is None:
             return  # the streams are anonymous files: there is no next cache to index
+        stat = state.stat
         trusted = stat is not None and stat[2] < self.started_ns - _RACY_NS
-        self._next_index.add(
-            name, sha256, stat if trusted else None, verdict, pith_number, source_id, warnings, spans
-        )
-        self._next_recorded.add(name)
-        live = self._next_live
+        self._next_index.add(state if trusted else replace(state, stat=None))
+        self._next_recorded.add(state.name)
+        live, spans = self._next_live, state.spans
         live[0] += spans[1]
         live[1] += spans[3]
         live[2] += spans[5]
